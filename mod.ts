@@ -1,0 +1,56 @@
+/**
+ * plugboard: a plugin host for Deno. Plugins are ESM modules loaded from a
+ * local folder or an http(s) URL; each gets a scoped context (events,
+ * services, routes, middleware, timers) that is undone when it unloads.
+ *
+ * @example Start a host
+ * ```ts
+ * import { createHost } from "./mod.ts";
+ * const host = createHost({ pluginsDir: null, logger: { level: "silent" } });
+ * await host.start();
+ * const res = await host.fetch(new Request("http://localhost/health"));
+ * if (res.status !== 200) throw new Error();
+ * await host.stop();
+ * ```
+ *
+ * @module
+ */
+
+export { createHost, Host, type HostOptions, type UnloadOptions } from "./src/host.ts";
+export { definePlugin, Plugin, type PluginDefinition, type PluginMeta } from "./src/plugin.ts";
+export { type PluginContext, PluginEvents, PluginServices } from "./src/context.ts";
+export {
+  type EmitResult,
+  EventBus,
+  type EventBusOptions,
+  type EventHandler,
+  type EventMap,
+  type EventName,
+  type ListenOptions,
+  type MatchingEvents,
+  type WildcardPattern,
+} from "./src/events.ts";
+export type {
+  AgentChatEvent,
+  AgentTaskCompletedEvent,
+  ErrorOrigin,
+  PlugboardEvents,
+  PluginLifecycleEvent,
+  SystemErrorEvent,
+  TaskCreatedEvent,
+  TaskFailedEvent,
+  TaskUpdatedEvent,
+} from "./src/event_types.ts";
+export { Container, type PlugboardServices, type ProvideOptions, type ResolveOptions } from "./src/services.ts";
+export {
+  ConfigError,
+  PermissionError,
+  PluginError,
+  type PluginErrorCode,
+  type PluginErrorOptions,
+  ServiceNotFoundError,
+} from "./src/errors.ts";
+export { Logger, type LoggerOptions, type LogLevel, type LogRecord, type LogSink } from "./src/logger.ts";
+export type { PluginInfo, PluginState, PluginTimings } from "./src/plugin_info.ts";
+export type { ConfigSchema, StandardSchema } from "./src/schema.ts";
+export type { PluginRouter } from "./src/routes.ts";

@@ -1,0 +1,181 @@
+/**
+ * A plugin's `config.json`: read, `${VAR}` / `${VAR:-default}` substituted
+ * from the environment, and validated with the plugin's schema. Values that
+ * came from the environment, and fields whose names look secret, are never
+ * printed in errors.
+ *
+ * @module
+ */
+
+import { ConfigError, PermissionError } from "./errors.ts";
+import { type ConfigSchema, validateWith } from "./schema.ts";
+
+/** Reads an environment variable; `undefined` when unset. */
+export type EnvReader = (name: string) => string | undefined;
+
+/** The raw contents of a config file, before substitution and validation. */
+export interface RawConfig {
+  /** The file it came from, or undefined when there is none. */
+  file: string | undefined;
+  /** `false` when the file says `"enabled": false`. */
+  enabled: boolean;
+  /** The other fields. */
+  data: Record<string, unknown>;
+}
+
+const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const SECRET_KEY_RE = /pass|secret|token|key|credential|auth/i;
+
+/** The default environment reader: `Deno.env.get`, with a clear error when `--allow-env` is missing. */
+export const denoEnv: EnvReader = (name) => {
+  try {
+    return Deno.env.get(name);
+  } catch (cause) {
+    throw new PermissionError(
+      `Cannot read environment variable "${name}": run Deno with --allow-env=${name} (or --allow-env)`,
+      `--allow-env=${name}`,
+      { cause },
+    );
+  }
+};
+
+/**
+ * Reads `config.json` from a plugin folder.
+ *
+ * @param file the config file's path
+ * @param plugin the plugin name, for errors
+ * @returns the raw config; an empty one when the file does not exist
+ * @throws {ConfigError} when the file is not a JSON object
+ *
+ * @example
+ * ```ts
+ * import { readConfigFile } from "./config.ts";
+ * const raw = await readConfigFile("/nonexistent/config.json", "p");
+ * if (raw.file !== undefined || !raw.enabled) throw new Error();
+ * ```
+ */
+export async function readConfigFile(file: string, plugin: string): Promise<RawConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { file: undefined, enabled: true, data: {} };
+    throw new ConfigError(`Cannot load plugin "${plugin}": cannot read ${file}: ${(err as Error).message}`, {
+      plugin,
+      file,
+      cause: err,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      `Cannot load plugin "${plugin}": ${file} is not valid JSON: ${(err as Error).message}`,
+      { plugin, file, cause: err },
+    );
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ConfigError(`Cannot load plugin "${plugin}": ${file} must hold a JSON object`, { plugin, file });
+  }
+  const { enabled, ...data } = parsed as Record<string, unknown>;
+  if (enabled !== undefined && typeof enabled !== "boolean") {
+    throw new ConfigError(
+      `Cannot load plugin "${plugin}": ${file} field "enabled" must be true or false: current value is ${
+        JSON.stringify(enabled)
+      }`,
+      { plugin, file, field: "enabled" },
+    );
+  }
+  return { file, enabled: enabled !== false, data };
+}
+
+/** Options for {@linkcode resolveConfig}. */
+export interface ResolveConfigOptions {
+  /** The plugin name, for errors. */
+  plugin: string;
+  /** The file the data came from, for errors. @default "config" */
+  file?: string;
+  /** The plugin's schema; without one the substituted data is passed through. */
+  schema?: ConfigSchema;
+  /** Reads variables. @default Deno.env.get */
+  env?: EnvReader;
+}
+
+/**
+ * Substitutes environment variables in every string of `data`, then
+ * validates the result with the plugin's schema.
+ *
+ * @param data the raw config fields
+ * @param options plugin, file, schema and environment
+ * @returns the validated config
+ * @throws {ConfigError} naming the plugin, file, field and (unless secret) value
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { resolveConfig } from "./config.ts";
+ * const config = await resolveConfig(
+ *   { url: "${HOOK:-http://localhost}", retries: 2 },
+ *   { plugin: "notifier", schema: z.object({ url: z.string(), retries: z.number() }), env: () => undefined },
+ * );
+ * if ((config as { url: string }).url !== "http://localhost") throw new Error();
+ * ```
+ */
+export async function resolveConfig(data: Record<string, unknown>, options: ResolveConfigOptions): Promise<unknown> {
+  const { plugin, schema } = options;
+  const file = options.file ?? "config";
+  const env = options.env ?? denoEnv;
+  const fromEnv = new Set<string>();
+  const substitute = (value: unknown, path: string[]): unknown => {
+    if (typeof value === "string") {
+      if (!value.includes("${")) return value;
+      return value.replace(VAR_RE, (_m, name: string, fallback: string | undefined) => {
+        const v = env(name);
+        if (v !== undefined && v !== "") {
+          fromEnv.add(path.join("."));
+          return v;
+        }
+        if (fallback !== undefined) return fallback;
+        const field = path.join(".");
+        throw new ConfigError(
+          `Cannot load plugin "${plugin}": ${file} field "${field}" uses \${${name}}, which is not set. ` +
+            `Set ${name} in the environment, or give a default: \${${name}:-value}`,
+          { plugin, file, field },
+        );
+      });
+    }
+    if (Array.isArray(value)) return value.map((v, i) => substitute(v, [...path, String(i)]));
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, [...path, k])]));
+    }
+    return value;
+  };
+  const substituted = substitute(data, []) as Record<string, unknown>;
+  if (!schema) return substituted;
+  const result = await validateWith(schema, substituted);
+  if (result.ok) return result.value;
+  const [first] = result.issues;
+  const field = first.path.map(String).join(".");
+  const details = result.issues.map((issue) => {
+    const f = issue.path.map(String).join(".");
+    const hidden = fromEnv.has(f) || issue.path.some((k) => SECRET_KEY_RE.test(String(k)));
+    const current = valueAt(substituted, issue.path);
+    const shown = hidden ? "(hidden)" : current === undefined ? "missing" : JSON.stringify(current);
+    return `field "${f || "(root)"}" is invalid (${issue.message}): current value is ${shown}`;
+  });
+  throw new ConfigError(`Cannot load plugin "${plugin}": ${file} ${details.join("; ")}`, {
+    plugin,
+    file,
+    field,
+  });
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v = data;
+  for (const k of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}

@@ -1,0 +1,163 @@
+/**
+ * Decides whether a plugin source may be imported, before anything is read
+ * or fetched: the host's own settings first (allowed local roots, allowed
+ * import hosts), then Deno's permission state. A refusal names the flag or
+ * option to add.
+ *
+ * @module
+ */
+
+import { isAbsolute, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { PermissionError, PluginError } from "./errors.ts";
+
+/** The host's own limits on plugin sources. */
+export interface SourcePolicy {
+  /** Absolute folders local plugins may be loaded from. */
+  roots: readonly string[];
+  /** Hosts (`name` or `name:port`) that URL plugins may come from. */
+  allowImport: readonly string[];
+}
+
+/** A source that passed the checks. */
+export type CheckedSource =
+  | { kind: "local"; url: URL; path: string; dir: string }
+  | { kind: "remote"; url: URL };
+
+const SCHEME_RE = /^[a-z][a-z0-9+.-]+:/i;
+
+/**
+ * Parses a path or URL into a URL; relative paths resolve against `cwd`.
+ *
+ * @param source a path, a `file:` URL or an `http(s):` URL
+ * @param cwd the folder relative paths start from
+ * @returns the URL
+ *
+ * @example
+ * ```ts
+ * import { toSourceUrl } from "./permissions.ts";
+ * if (toSourceUrl("./plugins/a/mod.ts", "/srv").href !== "file:///srv/plugins/a/mod.ts") throw new Error();
+ * ```
+ */
+export function toSourceUrl(source: string, cwd: string): URL {
+  if (SCHEME_RE.test(source) && !/^[a-z]:[\\/]/i.test(source)) return new URL(source);
+  return pathToFileURL(resolve(cwd, source));
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/**
+ * Checks that a source may be imported.
+ *
+ * @param source the path or URL as given
+ * @param policy the host's roots and import hosts
+ * @param options `cwd` for relative paths and `plugin` (a name hint) for messages
+ * @returns the checked source
+ * @throws {PermissionError} naming the flag or option to add
+ * @throws {PluginError} `NOT_FOUND` for a local file that does not exist
+ *
+ * @example Refuse a host that is not allowed
+ * ```ts
+ * import { checkSource } from "./permissions.ts";
+ * const err = await checkSource("https://cdn.example.com/p.js", { roots: [], allowImport: [] }, { cwd: "/", plugin: "p" })
+ *   .catch((e) => e);
+ * if (err.fix !== 'allowImport: ["cdn.example.com"]') throw new Error(err.message);
+ * ```
+ */
+export async function checkSource(
+  source: string,
+  policy: SourcePolicy,
+  options: { cwd: string; plugin: string },
+): Promise<CheckedSource> {
+  const { plugin } = options;
+  let url: URL;
+  try {
+    url = toSourceUrl(source, options.cwd);
+  } catch (cause) {
+    throw new PluginError("NOT_FOUND", `Cannot load plugin "${plugin}": "${source}" is not a valid path or URL`, {
+      plugin,
+      source,
+      cause,
+    });
+  }
+  if (url.protocol === "http:" || url.protocol === "https:") {
+    const allowed = policy.allowImport.some((h) => h === url.host || h === url.hostname);
+    if (!allowed) {
+      const fix = `allowImport: ["${url.host}"]`;
+      throw new PermissionError(
+        `Cannot load plugin "${plugin}" from ${url.href}: host "${url.host}" is not in the host's allowImport list. ` +
+          `Add it with the option ${fix} (or --allow-import-host=${url.host} on the command line)`,
+        fix,
+        { plugin, source: url.href },
+      );
+    }
+    const status = await Deno.permissions.query({ name: "import", host: url.host });
+    if (status.state !== "granted") {
+      const fix = `--allow-import=${url.host}`;
+      throw new PermissionError(
+        `Cannot load plugin "${plugin}" from ${url.href}: Deno may not import from "${url.host}". Run Deno with ${fix}`,
+        fix,
+        { plugin, source: url.href },
+      );
+    }
+    return { kind: "remote", url };
+  }
+  if (url.protocol !== "file:") {
+    throw new PermissionError(
+      `Cannot load plugin "${plugin}" from ${source}: the "${url.protocol}" scheme is not supported. ` +
+        `Use a local path or an http(s) URL`,
+      "a local path or an http(s) URL",
+      { plugin, source },
+    );
+  }
+  const path = fileURLToPath(url);
+  const root = policy.roots.find((r) => isInside(r, path));
+  if (!root) {
+    const fix = `allowRead: ["${resolve(path, "..")}"]`;
+    throw new PermissionError(
+      `Cannot load plugin "${plugin}" from ${path}: it is outside the allowed plugin folders (${
+        policy.roots.join(", ") || "none"
+      }). Move it into one, or add its folder with the option ${fix}`,
+      fix,
+      { plugin, source: path },
+    );
+  }
+  const status = await Deno.permissions.query({ name: "read", path });
+  if (status.state !== "granted") {
+    const fix = `--allow-read=${root}`;
+    throw new PermissionError(
+      `Cannot load plugin "${plugin}" from ${path}: Deno may not read it. Run Deno with ${fix}`,
+      fix,
+      { plugin, source: path },
+    );
+  }
+  let real: string;
+  try {
+    real = await Deno.realPath(path);
+  } catch (cause) {
+    throw new PluginError("NOT_FOUND", `Cannot load plugin "${plugin}": ${path} does not exist`, {
+      plugin,
+      source: path,
+      cause,
+    });
+  }
+  if (!policy.roots.some((r) => isInside(r, real) || isInside(safeRealPath(r), real))) {
+    throw new PermissionError(
+      `Cannot load plugin "${plugin}" from ${path}: it links to ${real}, outside the allowed plugin folders`,
+      `allowRead: ["${resolve(real, "..")}"]`,
+      { plugin, source: path },
+    );
+  }
+  return { kind: "local", url, path, dir: resolve(path, "..") };
+}
+
+function safeRealPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * What the host tells about each plugin: its state and how it got there.
+ *
+ * @module
+ */
+
+/**
+ * Where a plugin is in its lifecycle:
+ * `discovered → loading → active → unloading → unloaded`, or `failed`, or
+ * `disabled` (its config says `"enabled": false`).
+ */
+export type PluginState = "discovered" | "disabled" | "loading" | "active" | "failed" | "unloading" | "unloaded";
+
+/** Milliseconds spent on each step of the last (re)load. */
+export interface PluginTimings {
+  /** Permission checks, import and manifest validation. */
+  importMs?: number;
+  /** Config, dependencies and `setup`. */
+  setupMs?: number;
+  /** The whole load. */
+  totalMs?: number;
+}
+
+/** A snapshot of one plugin, as `host.list()` and the admin API show it. */
+export interface PluginInfo {
+  name: string;
+  version?: string;
+  description?: string;
+  author?: string;
+  state: PluginState;
+  /** The path or URL it was loaded from. */
+  source: string;
+  /** Other plugins it needs, with ranges. */
+  dependencies: Record<string, string>;
+  /** Why it failed, for `failed`. */
+  error?: string;
+  /** The error's code, for `failed`. */
+  errorCode?: string;
+  /** Services it provides. */
+  services: string[];
+  /** Routes it serves, as `METHOD /path`. */
+  routes: string[];
+  timings: PluginTimings;
+  /** When it became active (ISO 8601). */
+  loadedAt?: string;
+  /** Successful reloads since it was first loaded. */
+  reloads: number;
+  /** Why the last reload failed, while the previous version keeps serving. */
+  reloadError?: string;
+}

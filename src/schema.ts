@@ -1,0 +1,96 @@
+/**
+ * Validation against a plugin's config schema from any copy of zod (or any
+ * Standard Schema library such as valibot), without `instanceof`.
+ *
+ * @module
+ */
+
+/** One problem a schema found. */
+export interface SchemaIssue {
+  /** Where, as a list of keys. */
+  path: readonly PropertyKey[];
+  /** What is wrong. */
+  message: string;
+}
+
+/** The Standard Schema v1 interface (zod 3.24+, zod 4, valibot, arktype). */
+export interface StandardSchema<Output = unknown> {
+  readonly "~standard": {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
+    readonly types?: { readonly input: unknown; readonly output: Output } | undefined;
+  };
+}
+
+type StandardResult<T> =
+  | { readonly value: T; readonly issues?: undefined }
+  | { readonly issues: readonly { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] }[] };
+
+/** A schema with zod's `safeParse`, for older copies of zod. */
+export interface SafeParseSchema<Output = unknown> {
+  safeParse(value: unknown):
+    | { success: true; data: Output }
+    | { success: false; error: { issues: readonly SchemaIssue[] } };
+}
+
+/** Any schema plugboard can validate config with. */
+export type ConfigSchema<Output = unknown> = StandardSchema<Output> | SafeParseSchema<Output>;
+
+/** The type a schema produces. */
+export type InferOutput<S> = S extends StandardSchema<infer O> ? O : S extends SafeParseSchema<infer O> ? O : never;
+
+/** The outcome of {@linkcode validateWith}. */
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: SchemaIssue[] };
+
+/**
+ * Tells whether a value can serve as a config schema.
+ *
+ * @param value anything
+ * @returns true for a Standard Schema or an object with `safeParse`
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { isConfigSchema } from "./schema.ts";
+ * if (!isConfigSchema(z.object({})) || isConfigSchema({})) throw new Error();
+ * ```
+ */
+export function isConfigSchema(value: unknown): value is ConfigSchema {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return false;
+  const std = (value as Partial<StandardSchema>)["~standard"];
+  if (std && typeof std.validate === "function") return true;
+  return typeof (value as Partial<SafeParseSchema>).safeParse === "function";
+}
+
+/**
+ * Validates a value, applying the schema's defaults.
+ *
+ * @param schema a Standard Schema or an object with `safeParse`
+ * @param value the input
+ * @returns the parsed value or the issues
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { validateWith } from "./schema.ts";
+ * const r = await validateWith(z.object({ n: z.number().default(7) }), {});
+ * if (!r.ok || r.value.n !== 7) throw new Error();
+ * ```
+ */
+export async function validateWith<T>(schema: ConfigSchema<T>, value: unknown): Promise<ValidationResult<T>> {
+  const std = (schema as Partial<StandardSchema<T>>)["~standard"];
+  if (std && typeof std.validate === "function") {
+    const r = await std.validate(value);
+    if (r.issues === undefined) return { ok: true, value: (r as { value: T }).value };
+    return {
+      ok: false,
+      issues: r.issues.map((i) => ({
+        message: i.message,
+        path: (i.path ?? []).map((k) => (typeof k === "object" && k !== null ? k.key : k)),
+      })),
+    };
+  }
+  const r = (schema as SafeParseSchema<T>).safeParse(value);
+  return r.success ? { ok: true, value: r.data } : { ok: false, issues: [...r.error.issues] };
+}

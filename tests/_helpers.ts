@@ -1,0 +1,91 @@
+/**
+ * Test helpers: temporary plugin folders, a static file server for URL
+ * plugins, and quiet hosts that record what they log.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { createHost, type Host, type HostOptions, type LogRecord } from "../mod.ts";
+
+/** The file URL of the project's mod.ts, for fixture plugins that import it. */
+export const MOD_URL = new URL("../mod.ts", import.meta.url).href;
+
+/** A temporary folder of plugins. */
+export interface TempPlugins {
+  dir: string;
+  write(path: string, content: string): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Makes a temporary folder holding the given files.
+ *
+ * @param files relative path → content
+ */
+export async function tempPlugins(files: Record<string, string> = {}): Promise<TempPlugins> {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "plugboard-test-" }));
+  const write = async (path: string, content: string) => {
+    await Deno.mkdir(dirname(join(dir, path)), { recursive: true });
+    await Deno.writeTextFile(join(dir, path), content);
+  };
+  for (const [path, content] of Object.entries(files)) await write(path, content);
+  return { dir, write, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
+}
+
+/** A plain-object plugin module's source. */
+export function pluginSource(
+  name: string,
+  options: { version?: string; dependencies?: Record<string, string>; setup?: string; extra?: string } = {},
+): string {
+  return `export default {
+  name: ${JSON.stringify(name)},
+  version: ${JSON.stringify(options.version ?? "1.0.0")},
+  dependencies: ${JSON.stringify(options.dependencies ?? {})},
+  ${options.extra ?? ""}
+  setup(ctx) { ${options.setup ?? ""} },
+};
+`;
+}
+
+/** A static file server on 127.0.0.1 with a request counter. */
+export interface StaticServer {
+  base: string;
+  host: string;
+  requests: string[];
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Serves a folder over HTTP on 127.0.0.1, port 0.
+ *
+ * @param dir the folder
+ */
+export function serveStatic(dir: string): StaticServer {
+  const requests: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    requests.push(path);
+    try {
+      const body = await Deno.readTextFile(join(dir, decodeURIComponent(path)));
+      return new Response(body, { headers: { "content-type": "application/javascript" } });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  const host = `127.0.0.1:${server.addr.port}`;
+  return { base: `http://${host}`, host, requests, [Symbol.asyncDispose]: () => server.shutdown() };
+}
+
+/** A host that logs to an array instead of the console. */
+export function quietHost(options: HostOptions = {}): Host & { logs: LogRecord[] } {
+  const logs: LogRecord[] = [];
+  const host = createHost({ logger: { level: "debug", sink: (r) => logs.push(r) }, ...options });
+  return Object.assign(host, { logs });
+}
+
+/** Connection info of a loopback client, for `host.fetch`. */
+export const LOOPBACK = {
+  remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 },
+  completed: Promise.resolve(),
+} as unknown as Deno.ServeHandlerInfo;
