@@ -18,7 +18,7 @@
 
 export { createHost, Host, type HostOptions, type UnloadOptions } from "./src/host.ts";
 export { definePlugin, Plugin, type PluginDefinition, type PluginMeta } from "./src/plugin.ts";
-export { type PluginContext, PluginEvents, PluginServices } from "./src/context.ts";
+export { type PluginContext, PluginEvents, PluginHooks, PluginServices } from "./src/context.ts";
 export {
   type EmitResult,
   EventBus,
@@ -53,4 +53,8 @@ export {
 export { Logger, type LoggerOptions, type LogLevel, type LogRecord, type LogSink } from "./src/logger.ts";
 export type { PluginInfo, PluginState, PluginTimings } from "./src/plugin_info.ts";
 export type { ConfigSchema, StandardSchema } from "./src/schema.ts";
-export type { PluginRouter } from "./src/routes.ts";
+export { PLUGIN_ROUTE_PREFIX, type PluginRouter, RouteTable } from "./src/routes.ts";
+export { HookRegistry, type HookWrapper, type PlugboardHooks } from "./src/hooks.ts";
+export { type RunningServer, serve, type ServeOptions } from "./src/server.ts";
+export type { HttpOptions } from "./src/http/app.ts";
+export type { FolderWatch, WatchOptions } from "./src/watcher.ts";

@@ -10,6 +10,7 @@ import type { EmitResult, EventBus, EventHandler, EventName, MatchingEvents, Wil
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "./logger.ts";
 import type { PluginRouter, RouteTable } from "./routes.ts";
+import type { HookRegistry, HookWrapper, PlugboardHooks } from "./hooks.ts";
 import type { Scope } from "./scope.ts";
 import { type Container, type PlugboardServices, serviceConflict } from "./services.ts";
 
@@ -213,6 +214,74 @@ export class PluginServices<S extends Record<string, unknown> = PlugboardService
 }
 
 /**
+ * Extension points as a plugin sees them: what it defines or wraps is removed
+ * when it unloads, whatever the order of unloads.
+ */
+// deno-lint-ignore no-explicit-any
+export class PluginHooks<H extends Record<string, any> = PlugboardHooks & Record<string, any>> {
+  #hooks: HookRegistry;
+  #scope: Scope;
+
+  /**
+   * @param hooks the host's registry
+   * @param scope the plugin's scope
+   */
+  constructor(hooks: HookRegistry, scope: Scope) {
+    this.#hooks = hooks;
+    this.#scope = scope;
+  }
+
+  /**
+   * Defines an extension point until the plugin unloads.
+   *
+   * @param name the hook
+   * @param impl its base implementation
+   */
+  define<K extends keyof H & string>(name: K, impl: H[K]): void {
+    let remove: (() => void) | undefined;
+    this.#scope.register({
+      activate: () => remove = this.#hooks.define(name, impl as never, { owner: this.#scope.owner }),
+      deactivate: () => remove?.(),
+    });
+  }
+
+  /**
+   * Wraps an extension point until the plugin unloads.
+   *
+   * @param name the hook
+   * @param wrapper receives `next`, returns the replacement
+   */
+  wrap<K extends keyof H & string>(name: K, wrapper: HookWrapper<H[K]>): void {
+    let remove: (() => void) | undefined;
+    this.#scope.register({
+      activate: () => remove = this.#hooks.wrap(name, wrapper as never, { owner: this.#scope.owner }),
+      deactivate: () => remove?.(),
+    });
+  }
+
+  /**
+   * Calls an extension point through its wrappers.
+   *
+   * @param name the hook
+   * @param args its arguments
+   * @returns its result
+   */
+  call<K extends keyof H & string>(name: K, ...args: Parameters<H[K]>): ReturnType<H[K]> {
+    return (this.#hooks.get(name) as (...a: unknown[]) => ReturnType<H[K]>)(...args);
+  }
+
+  /**
+   * Tells whether an extension point is defined.
+   *
+   * @param name the hook
+   * @returns true when defined
+   */
+  has(name: string): boolean {
+    return this.#hooks.has(name);
+  }
+}
+
+/**
  * What a plugin's `setup` receives.
  *
  * @typeParam C the validated config type
@@ -242,8 +311,21 @@ export interface PluginContext<C = Record<string, unknown>> {
    * other plugins' routes included), in the order added, until unload.
    */
   middleware(handler: MiddlewareHandler): void;
+  /** Extension points: define them, or wrap those of the host and other plugins. */
+  readonly hooks: PluginHooks;
   /** Aborted when the plugin unloads: pass it to `fetch`, streams and timers. */
   readonly signal: AbortSignal;
+  /**
+   * What the previous version handed over on reload (see `onHandover`);
+   * undefined on a first load.
+   */
+  readonly previous: unknown;
+  /**
+   * Registers what to hand to the next version on reload. Called just before
+   * the next version's `setup`, while this version still serves; hand over a
+   * live object (a Map, a store) to keep state continuous.
+   */
+  onHandover(fn: () => unknown): void;
   /** Runs `fn` on unload, after the registrations are undone, in reverse order. */
   onDispose(fn: () => unknown): void;
   /** `setTimeout` that is cleared on unload; errors become `system.error`. */
@@ -269,6 +351,10 @@ export interface ContextParts<C> {
   reportError: ErrorReporter;
   reload: () => Promise<void>;
   routeTable: RouteTable;
+  hooks: HookRegistry;
+  previous: unknown;
+  /** Stores the handover callback of this version. */
+  setHandover: (fn: () => unknown) => void;
   /** Makes the plugin's router (with the host's error and not-found handlers). */
   createRouter: () => PluginRouter;
 }
@@ -335,7 +421,15 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
     log: parts.log,
     events: new PluginEvents(parts.events, scope),
     services: new PluginServices(parts.services, scope),
+    hooks: new PluginHooks(parts.hooks, scope),
     signal: scope.signal,
+    previous: parts.previous,
+    onHandover: (fn) => {
+      if (typeof fn !== "function") {
+        throw new TypeError(`Cannot set handover in plugin "${name}": expected a function, got ${typeof fn}`);
+      }
+      parts.setHandover(fn);
+    },
     onDispose: (fn) => scope.onDispose(fn),
     setTimeout: (fn, ms) => timer(fn, ms, false),
     setInterval: (fn, ms) => timer(fn, ms, true),

@@ -102,8 +102,8 @@ export function planLoadOrder(batch: readonly DependencyNode[], loaded: Readonly
  *
  * @example
  * ```ts
- * import { dependentsOf } from "./dependencies.ts";
- * const active = [
+ * import { type DependencyNode, dependentsOf } from "./dependencies.ts";
+ * const active: DependencyNode[] = [
  *   { name: "tasks", version: "1.0.0", dependencies: {} },
  *   { name: "tracker", version: "1.0.0", dependencies: { tasks: "*" } },
  *   { name: "report", version: "1.0.0", dependencies: { tracker: "*" } },

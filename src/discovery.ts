@@ -40,7 +40,7 @@ export async function discoverPlugins(dir: string): Promise<Discovered[]> {
     throw err;
   }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.isDirectory || entry.name.startsWith(".") || entry.name.startsWith("_")) continue;
+    if (!(entry.isDirectory || entry.isSymlink) || entry.name.startsWith(".") || entry.name.startsWith("_")) continue;
     for (const file of ENTRY_NAMES) {
       const source = join(dir, entry.name, file);
       try {

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type EnvReader, readConfigFile, resolveConfig } from "./config.ts";
 import { createContext, type PluginContext } from "./context.ts";
 import { dependentsOf, planLoadOrder } from "./dependencies.ts";
@@ -23,6 +24,9 @@ import { Scope } from "./scope.ts";
 import { Container } from "./services.ts";
 import { satisfies } from "./semver.ts";
 import { withTimeout } from "./timeout.ts";
+import { HookRegistry } from "./hooks.ts";
+import { canSnapshot, removeSnapshot, removeStaleSnapshots, snapshotPlugin } from "./snapshots.ts";
+import { type FolderChange, type FolderWatch, type WatchOptions, watchPluginFolders } from "./watcher.ts";
 import { problemResponse } from "./http/problem.ts";
 
 /** Options for {@linkcode createHost}. */
@@ -57,10 +61,18 @@ export interface UnloadOptions {
 
 interface Prepared {
   checked: CheckedSource;
+  /** The snapshot folder this version was imported from, if any. */
+  snapshot?: string;
   plugin: NormalizedPlugin;
   config: unknown;
   enabled: boolean;
   importMs: number;
+}
+
+interface SetUpResult {
+  scope: Scope;
+  ctx: PluginContext<unknown>;
+  handover?: () => unknown;
 }
 
 interface Entry {
@@ -75,6 +87,8 @@ interface Entry {
   loadedAt?: Date;
   reloads: number;
   reloadError?: PluginError;
+  /** The active version's handover callback. */
+  handover?: () => unknown;
 }
 
 const DEFAULT_SETUP_TIMEOUT = 10_000;
@@ -111,6 +125,8 @@ export class Host {
   readonly log: Logger;
   /** Mounted plugin routers and host-wide middleware. */
   readonly routes: RouteTable = new RouteTable();
+  /** Extension points that plugins define and wrap. */
+  readonly hooks: HookRegistry = new HookRegistry();
   /**
    * The whole HTTP server as a fetch handler: health, admin API and plugin
    * routes. Pass Deno.serve's `info` as the second argument so the admin API
@@ -128,6 +144,8 @@ export class Host {
   #generation = 0;
   /** Module URLs imported so far: importing one again needs a cache-busting query. */
   #imported = new Set<string>();
+  #watch: FolderWatch | undefined;
+  #warnedNoSnapshot = false;
 
   /** @param options see {@linkcode HostOptions} */
   constructor(options: HostOptions = {}) {
@@ -158,6 +176,9 @@ export class Host {
    */
   start(): Promise<PluginInfo[]> {
     return this.#exclusive(async () => {
+      if (this.#pluginsDir && await canSnapshot(join(this.#pluginsDir, "x"))) {
+        await removeStaleSnapshots(this.#pluginsDir);
+      }
       const found = this.#pluginsDir ? await discoverPlugins(this.#pluginsDir) : [];
       const sources = [...found, ...(this.#options.plugins ?? []).map((s) => ({ hint: hintFor(s), source: s }))];
       await this.#loadBatch(sources);
@@ -232,12 +253,36 @@ export class Host {
    * @returns when every plugin is unloaded
    */
   stop(): Promise<void> {
+    this.#watch?.close();
+    this.#watch = undefined;
     return this.#exclusive(async () => {
       for (const name of [...this.#activeOrder].reverse()) {
         const entry = this.#entries.get(name);
         if (entry?.state === "active") await this.#unload(entry);
       }
     });
+  }
+
+  /**
+   * Watches the plugins folder: a changed plugin folder (any file, config.json
+   * included) is reloaded, a new one loaded, a deleted one unloaded (with its
+   * dependents). Failures are logged, shown by `list()` and emitted as
+   * `plugin.reload_failed` / `plugin.failed`; the previous version keeps serving.
+   * `stop()` ends the watch.
+   *
+   * @param options debounce
+   * @returns a handle to stop watching
+   * @throws {Error} when the host has no plugins folder
+   */
+  watch(options: WatchOptions = {}): FolderWatch {
+    const dir = this.#pluginsDir;
+    if (!dir) throw new Error("Cannot watch: the host has no pluginsDir");
+    this.#watch?.close();
+    const watch = watchPluginFolders(dir, (folder, change) => {
+      this.#onFolderChange(folder, change).catch((err) => this.log.debug(`Watch: ${err?.message ?? err}`));
+    }, options);
+    this.#watch = watch;
+    return watch;
   }
 
   /**
@@ -277,6 +322,24 @@ export class Host {
   }
 
   // -- internals -------------------------------------------------------------
+
+  #onFolderChange(folder: string, change: FolderChange): Promise<unknown> {
+    const inFolder = [...this.#entries.values()].find((e) =>
+      !/^[a-z]+:/.test(e.source) && resolve(this.#cwd, e.source).startsWith(folder + "/")
+    );
+    if (change === "removed") {
+      if (!inFolder) return Promise.resolve();
+      this.log.info(`Plugin folder ${folder} was removed: unloading "${inFolder.name}"`);
+      return this.unload(inFolder.name, { cascade: true });
+    }
+    if (inFolder && inFolder.state !== "unloaded") {
+      this.log.info(`Plugin folder ${folder} changed: reloading "${inFolder.name}"`);
+      return this.reload(inFolder.name);
+    }
+    const found = ["mod.ts", "mod.js"].map((f) => join(folder, f));
+    this.log.info(`New plugin folder ${folder}: loading it`);
+    return Promise.any(found.map((f) => Deno.stat(f).then(() => f))).then((f) => this.load(f));
+  }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
@@ -365,16 +428,66 @@ export class Host {
       allowImport: this.#options.allowImport ?? [],
     }, { cwd: this.#cwd, plugin: hint });
     const base = checked.url.href;
-    const href = this.#imported.has(base)
-      ? `${base}${checked.url.search ? "&" : "?"}plugboard=${++this.#generation}`
-      : base;
+    const shown = checked.kind === "local" ? checked.path : base;
+    let href = base;
+    let snapshot: string | undefined;
+    if (this.#imported.has(base)) {
+      const generation = ++this.#generation;
+      if (checked.kind === "local" && await canSnapshot(checked.dir)) {
+        snapshot = await snapshotPlugin(checked.dir, generation);
+        href = toFileUrl(join(snapshot, relative(checked.dir, checked.path)));
+      } else {
+        if (checked.kind === "local" && !this.#warnedNoSnapshot) {
+          this.#warnedNoSnapshot = true;
+          this.log.warn(
+            `Reloads re-import only each plugin's entry module: grant --allow-write=${
+              resolve(checked.dir, "..")
+            } so that a reload picks up changes in every file of a plugin`,
+          );
+        }
+        href = `${base}${checked.url.search ? "&" : "?"}plugboard=${generation}`;
+      }
+    }
     this.#imported.add(base);
-    const shown = checked.kind === "local" ? checked.path : checked.url.href;
-    const timeout = this.#options.importTimeout ?? DEFAULT_IMPORT_TIMEOUT;
-    let mod: Record<string, unknown>;
     try {
-      mod = await withTimeout(
-        import(href),
+      const mod = await this.#import(
+        href,
+        shown,
+        hint,
+        (text) =>
+          snapshot && checked.kind === "local"
+            ? text.replaceAll(toFileUrl(snapshot), toFileUrl(checked.dir)).replaceAll(snapshot, checked.dir)
+            : text,
+      );
+      const plugin = normalizePlugin(mod, shown, hint);
+      const name = plugin.meta.name;
+      let data: Record<string, unknown> = {};
+      let enabled = true;
+      let file: string | undefined;
+      if (checked.kind === "local") {
+        ({ data, enabled, file } = await readConfigFile(join(checked.dir, "config.json"), name));
+      }
+      data = { ...data, ...this.#options.config?.[name] };
+      const config = enabled
+        ? await resolveConfig(data, {
+          plugin: name,
+          file: file ?? "config",
+          schema: plugin.config,
+          env: this.#options.env,
+        })
+        : undefined;
+      return { checked, snapshot, plugin, config, enabled, importMs: performance.now() - started };
+    } catch (error) {
+      if (snapshot) await removeSnapshot(snapshot);
+      throw error;
+    }
+  }
+
+  async #import(href: string, shown: string, hint: string, mapPaths: (text: string) => string) {
+    const timeout = this.#options.importTimeout ?? DEFAULT_IMPORT_TIMEOUT;
+    try {
+      return await withTimeout(
+        import(href) as Promise<Record<string, unknown>>,
         timeout,
         () =>
           new PluginError("TIMEOUT", `Cannot load plugin "${hint}": importing ${shown} timed out after ${timeout} ms`, {
@@ -386,29 +499,12 @@ export class Host {
       if (cause instanceof PluginError) throw cause;
       throw new PluginError(
         "IMPORT_FAILED",
-        `Cannot load plugin "${hint}": importing ${shown} failed: ${(cause as Error)?.message ?? cause}`,
+        `Cannot load plugin "${hint}": importing ${shown} failed: ${
+          mapPaths(String((cause as Error)?.message ?? cause))
+        }`,
         { plugin: hint, source: shown, cause },
       );
     }
-    const plugin = normalizePlugin(mod, shown, hint);
-    const name = plugin.meta.name;
-    let data: Record<string, unknown> = {};
-    let enabled = true;
-    let file: string | undefined;
-    if (checked.kind === "local") {
-      const raw = await readConfigFile(join(checked.dir, "config.json"), name);
-      ({ data, enabled, file } = raw);
-    }
-    data = { ...data, ...this.#options.config?.[name] };
-    const config = enabled
-      ? await resolveConfig(data, {
-        plugin: name,
-        file: file ?? "config",
-        schema: plugin.config,
-        env: this.#options.env,
-      })
-      : undefined;
-    return { checked, plugin, config, enabled, importMs: performance.now() - started };
   }
 
   async #loadBatch(sources: { hint: string; source: string }[]): Promise<Entry[]> {
@@ -496,10 +592,16 @@ export class Host {
   }
 
   /** Runs setup in a staged scope; returns the scope and context, or throws (scope disposed). */
-  async #setUp(entry: Entry, prepared: Prepared): Promise<{ scope: Scope; ctx: PluginContext<unknown> }> {
-    const { plugin } = prepared;
+  async #setUp(
+    entry: Entry,
+    prepared: Prepared,
+    previous?: unknown,
+  ): Promise<SetUpResult> {
+    const { plugin, snapshot } = prepared;
     const name = plugin.meta.name;
     const scope = new Scope(name);
+    if (snapshot) scope.onDispose(() => removeSnapshot(snapshot), "snapshot removal");
+    let handover: (() => unknown) | undefined;
     const ctx = createContext({
       name,
       version: plugin.meta.version,
@@ -515,6 +617,9 @@ export class Host {
       },
       routeTable: this.routes,
       createRouter: () => this.#createRouter(name),
+      hooks: this.hooks,
+      previous,
+      setHandover: (fn) => handover = fn,
     });
     const timeout = this.#options.setupTimeout ?? DEFAULT_SETUP_TIMEOUT;
     try {
@@ -541,7 +646,7 @@ export class Host {
         { plugin: name, source: entry.source, cause: error },
       );
     }
-    return { scope, ctx };
+    return { scope, ctx, handover };
   }
 
   async #activate(entry: Entry, prepared: Prepared, batchStart: number): Promise<void> {
@@ -549,10 +654,11 @@ export class Host {
     entry.state = "loading";
     this.#emit("plugin.loading", entry);
     try {
-      const { scope, ctx } = await this.#setUp(entry, prepared);
+      const { scope, ctx, handover } = await this.#setUp(entry, prepared);
       scope.commit();
       entry.scope = scope;
       entry.ctx = ctx;
+      entry.handover = handover;
     } catch (error) {
       this.#fail(entry, error);
       return;
@@ -655,10 +761,17 @@ export class Host {
         ),
       );
     }
-    let next: { scope: Scope; ctx: PluginContext<unknown> };
+    let previous: unknown;
     try {
-      next = await this.#setUp(entry, prepared);
+      previous = entry.handover?.();
     } catch (error) {
+      this.reportError("dispose", name, error);
+    }
+    let next: SetUpResult;
+    try {
+      next = await this.#setUp(entry, prepared, previous);
+    } catch (error) {
+      if (prepared.snapshot) await removeSnapshot(prepared.snapshot);
       return fail(error);
     }
     // The swap: synchronous, so every event and request sees one version or the other.
@@ -667,6 +780,7 @@ export class Host {
     next.scope.commit();
     entry.scope = next.scope;
     entry.ctx = next.ctx;
+    entry.handover = next.handover;
     entry.plugin = prepared.plugin;
     entry.reloads++;
     entry.reloadError = undefined;
@@ -683,6 +797,10 @@ export class Host {
     ];
     for (const f of failures) this.reportError("dispose", name, f.error);
     this.#emit("plugin.reloaded", entry, { durationMs: entry.timings.totalMs });
+    // Dependents hold what they resolved from the old version: reload them, nearest first.
+    for (const dependent of dependentsOf(name, this.#activeNodes()).reverse()) {
+      await this.#reload(dependent).catch(() => {/* reported by #reload; the old dependent keeps serving */});
+    }
     return this.#info(entry);
   }
 
@@ -720,4 +838,8 @@ function hintFor(source: string): string {
   if (/^(mod|index|main|plugin)\.[cm]?[jt]sx?$/.test(last)) last = parts.pop() ?? last;
   const hint = last.replace(/\.[cm]?[jt]sx?$/, "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
   return PLUGIN_NAME_RE.test(hint) ? hint : "plugin";
+}
+
+function toFileUrl(path: string): string {
+  return pathToFileURL(path).href;
 }

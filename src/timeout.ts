@@ -16,8 +16,8 @@
  * @example
  * ```ts
  * import { withTimeout } from "./timeout.ts";
- * const err = await withTimeout(new Promise(() => {}), 5, () => new Error("late")).catch((e) => e);
- * if (err.message !== "late") throw new Error();
+ * const err = await withTimeout(new Promise(() => {}), 5, () => new Error("late")).catch((e: Error) => e);
+ * if (!(err instanceof Error) || err.message !== "late") throw new Error();
  * ```
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type PluginLifecycleEvent, type SystemErrorEvent } from "../mod.ts";
+import type { PluginLifecycleEvent, SystemErrorEvent } from "../mod.ts";
 import { MOD_URL, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
 
 Deno.test("start() discovers plugins/*/mod.ts and loads them in dependency order", async () => {
