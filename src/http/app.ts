@@ -27,6 +27,13 @@ export interface HttpOptions {
 
 const failed = new WeakSet<object>();
 
+/** The host's own endpoints: `/health` and the admin API (not plugin routes). */
+function isHostPath(path: string): boolean {
+  if (path === "/health" || path === PLUGIN_ROUTE_PREFIX) return true;
+  if (!path.startsWith(`${PLUGIN_ROUTE_PREFIX}/`)) return false;
+  return !path.slice(PLUGIN_ROUTE_PREFIX.length + 1).includes("/");
+}
+
 /**
  * Runs the host-wide middleware that plugins added, in order, around the
  * rest of the request. An error thrown by one is reported against its plugin
@@ -36,11 +43,16 @@ function pluginMiddleware(host: Host): MiddlewareHandler<HostEnv> {
   return async (c, next) => {
     const list = host.routes.middleware;
     if (list.length === 0) return next();
+    let reached = false;
+    const hostPath = isHostPath(c.req.path);
     const dispatch = async (i: number): Promise<void> => {
-      if (i === list.length) return await next();
+      if (i === list.length) {
+        reached = true;
+        return await next();
+      }
       try {
         const res = await list[i].handler(c, () => dispatch(i + 1));
-        if (res) c.res = res;
+        if (res && !hostPath) c.res = res;
       } catch (error) {
         if (typeof error === "object" && error !== null && failed.has(error)) throw error;
         if (typeof error === "object" && error !== null) failed.add(error);
@@ -50,6 +62,11 @@ function pluginMiddleware(host: Host): MiddlewareHandler<HostEnv> {
     };
     try {
       await dispatch(0);
+      if (!reached && hostPath) {
+        // Plugin middleware may not answer for the host's own endpoints.
+        host.log.warn(`A plugin middleware answered ${c.req.method} ${c.req.path} itself; the host answers instead`);
+        await next();
+      }
     } catch {
       const id = crypto.randomUUID();
       c.res = problemResponse(c, 500, {

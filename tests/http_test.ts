@@ -1,0 +1,259 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { serve, type SystemErrorEvent } from "../mod.ts";
+import { LOOPBACK, MOD_URL, pluginSource, quietHost, serveStatic, tempPlugins } from "./_helpers.ts";
+
+const HELLO = `import { definePlugin } from ${JSON.stringify(MOD_URL)};
+export default definePlugin({
+  name: "hello", version: "1.0.0",
+  setup(ctx) {
+    ctx.routes.get("/", (c) => c.json({ hello: "world" }));
+    ctx.routes.get("/boom", () => { throw new Error("secret stack detail"); });
+    ctx.routes.get("/api/plugins", (c) => c.text("shadow attempt"));
+    ctx.routes.get("/../../health", (c) => c.text("shadow attempt"));
+  },
+});`;
+
+async function startServer(options: Parameters<typeof quietHost>[0] = {}) {
+  const host = quietHost(options);
+  await host.start();
+  const server = serve(host, { port: 0, hostname: "127.0.0.1" });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  return { host, server, base, [Symbol.asyncDispose]: () => server.shutdown() };
+}
+
+async function json(res: Response) {
+  return { status: res.status, type: res.headers.get("content-type"), body: await res.json() };
+}
+
+Deno.test("GET /health answers with plugin counts", async () => {
+  await using tmp = await tempPlugins({ "hello/mod.ts": HELLO, "bad/mod.ts": "export default 1;" });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  const r = await json(await fetch(`${s.base}/health`));
+  assert.deepEqual(r, {
+    status: 200,
+    type: "application/json",
+    body: { status: "ok", plugins: { active: 1, failed: 1 } },
+  });
+});
+
+Deno.test("admin API: loopback clients without a key; a key when configured", async () => {
+  await using tmp = await tempPlugins({ "hello/mod.ts": HELLO });
+  await using open = await startServer({ pluginsDir: tmp.dir });
+  const list = await json(await fetch(`${open.base}/api/plugins`));
+  assert.equal(list.status, 200);
+  assert.deepEqual(list.body.plugins.map((p: { name: string }) => p.name), ["hello"]);
+  // The same host seen from a non-loopback address (in-process, no traffic leaves the machine).
+  const remote = await open.host.fetch(new Request("http://x/api/plugins"), {
+    ...LOOPBACK,
+    remoteAddr: { transport: "tcp", hostname: "203.0.113.9", port: 1 },
+  });
+  assert.equal(remote.status, 403);
+  assert.match((await remote.json()).detail, /answers loopback clients only \(this one is 203.0.113.9\)/);
+
+  await using keyed = await startServer({ pluginsDir: tmp.dir, apiKey: "s3cret-key" });
+  const none = await json(await fetch(`${keyed.base}/api/plugins`));
+  assert.equal(none.status, 401);
+  assert.equal(none.type, "application/problem+json");
+  const wrong = await fetch(`${keyed.base}/api/plugins`, { headers: { "X-API-Key": "nope" } });
+  assert.equal(wrong.status, 403);
+  await wrong.body?.cancel();
+  const right = await fetch(`${keyed.base}/api/plugins/hello`, { headers: { "X-API-Key": "s3cret-key" } });
+  assert.equal(right.status, 200);
+  const info = await right.json();
+  assert.equal(info.state, "active");
+  assert.deepEqual(info.routes, [
+    "GET /api/plugins/hello/",
+    "GET /api/plugins/hello/boom",
+    "GET /api/plugins/hello/api/plugins",
+    "GET /api/plugins/hello/../../health",
+  ]);
+});
+
+Deno.test("load from a URL, route appears; unload, route is 404; reload; errors are problems", async () => {
+  await using tmp = await tempPlugins({
+    "remote/echo/mod.js": `export default { name: "echo", version: "1.0.0",
+      setup(ctx) { ctx.routes.get("/say/:w", (c) => c.text(c.req.param("w"))); } };`,
+    "remote/needs/mod.js":
+      `export default { name: "needs", version: "1.0.0", dependencies: { echo: "^1.0.0" }, setup() {} };`,
+  });
+  await using files = serveStatic(join(tmp.dir, "remote"));
+  await using s = await startServer({ pluginsDir: null, allowImport: [files.host] });
+  const post = (body: unknown) =>
+    fetch(`${s.base}/api/plugins`, {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { "content-type": "application/json" },
+    });
+
+  const before = await fetch(`${s.base}/api/plugins/echo/say/hi`);
+  assert.equal(before.status, 404);
+  await before.body?.cancel();
+
+  const loaded = await json(await post({ source: `${files.base}/echo/mod.js` }));
+  assert.equal(loaded.status, 201);
+  assert.equal(loaded.body.state, "active");
+  assert.equal(await (await fetch(`${s.base}/api/plugins/echo/say/hi`)).text(), "hi");
+
+  const dup = await json(await post({ source: `${files.base}/echo/mod.js` }));
+  assert.equal(dup.status, 409);
+
+  const needs = await json(await post({ source: `${files.base}/needs/mod.js` }));
+  assert.equal(needs.status, 201);
+  const refused = await json(await fetch(`${s.base}/api/plugins/echo`, { method: "DELETE" }));
+  assert.equal(refused.status, 409);
+  assert.match(refused.body.detail, /"needs" depends on it/);
+
+  const reloaded = await json(await fetch(`${s.base}/api/plugins/echo:reload`, { method: "POST" }));
+  assert.equal(reloaded.status, 200);
+  assert.equal(reloaded.body.reloads, 1);
+
+  const gone = await json(await fetch(`${s.base}/api/plugins/echo?cascade=true`, { method: "DELETE" }));
+  assert.equal(gone.status, 200);
+  assert.equal(gone.body.state, "unloaded");
+  const after = await json(await fetch(`${s.base}/api/plugins/echo/say/hi`));
+  assert.equal(after.status, 404);
+  assert.equal(after.type, "application/problem+json");
+
+  assert.equal((await json(await post({ nope: 1 }))).status, 400);
+  const badJson = await fetch(`${s.base}/api/plugins`, { method: "POST", body: "{" });
+  assert.equal(badJson.status, 400);
+  await badJson.body?.cancel();
+  const denied = await json(await post({ source: "https://cdn.example.com/x/mod.js" }));
+  assert.equal(denied.status, 403);
+  assert.equal(denied.body.fix, 'allowImport: ["cdn.example.com"]');
+  assert.equal((await json(await fetch(`${s.base}/api/plugins/nope`))).status, 404);
+  assert.equal((await json(await fetch(`${s.base}/api/plugins/nope:reload`, { method: "POST" }))).status, 404);
+  assert.equal((await json(await fetch(`${s.base}/api/plugins/echo:explode`, { method: "POST" }))).status, 404);
+});
+
+Deno.test("a throwing route answers 500 problem+json with an error id and no stack; the server keeps serving", async () => {
+  await using tmp = await tempPlugins({ "hello/mod.ts": HELLO });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  const errors: SystemErrorEvent[] = [];
+  s.host.events.on("system.error", (e) => errors.push(e));
+  const r = await json(await fetch(`${s.base}/api/plugins/hello/boom`));
+  assert.equal(r.status, 500);
+  assert.equal(r.type, "application/problem+json");
+  assert.match(r.body.errorId, /^[0-9a-f-]{36}$/);
+  assert.ok(!JSON.stringify(r.body).includes("secret stack detail"));
+  assert.deepEqual(errors.map((e) => [e.origin, e.plugin]), [["route", "hello"]]);
+  assert.deepEqual((await json(await fetch(`${s.base}/api/plugins/hello/`))).body, { hello: "world" });
+});
+
+Deno.test("a plugin cannot shadow /health, the admin API or another plugin", async () => {
+  await using tmp = await tempPlugins({
+    "hello/mod.ts": HELLO,
+    "other/mod.ts": pluginSource("other", { setup: "ctx.routes.get('/', (c) => c.text('other'));" }),
+    "grabber/mod.ts": pluginSource("grabber", {
+      setup:
+        "ctx.middleware(async (c, next) => { if (c.req.path !== '/api/plugins/other/') return c.text('grabbed'); await next(); });",
+    }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  assert.equal((await json(await fetch(`${s.base}/health`))).body.status, "ok");
+  const list = await json(await fetch(`${s.base}/api/plugins`));
+  assert.equal(list.body.plugins.length, 3);
+  assert.equal(await (await fetch(`${s.base}/api/plugins/other/`)).text(), "other");
+  assert.equal(
+    await (await fetch(`${s.base}/api/plugins/hello/api/plugins`)).text(),
+    "grabbed",
+    "middleware may answer plugin routes",
+  );
+});
+
+Deno.test("host-wide middleware runs in order around every request and is removed on unload", async () => {
+  await using tmp = await tempPlugins({
+    "hello/mod.ts": HELLO,
+    "first/mod.ts": pluginSource("first", {
+      setup: "ctx.middleware(async (c, next) => { await next(); c.res.headers.append('x-trace', 'first'); });",
+    }),
+    "second/mod.ts": pluginSource("second", {
+      setup:
+        "ctx.middleware(async (c, next) => { await next(); c.res.headers.append('x-trace', 'second:' + c.res.status); });",
+    }),
+    "thrower/mod.ts": pluginSource("thrower", {
+      setup:
+        "ctx.middleware(async (c, next) => { if (c.req.path.endsWith('/explode')) throw new Error('mw'); await next(); });",
+    }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  const r = await fetch(`${s.base}/api/plugins/hello/`);
+  await r.body?.cancel();
+  assert.equal(r.headers.get("x-trace"), "second:200, first");
+  const admin = await fetch(`${s.base}/api/plugins`);
+  await admin.body?.cancel();
+  assert.equal(admin.headers.get("x-trace"), "second:200, first");
+  const errors: SystemErrorEvent[] = [];
+  s.host.events.on("system.error", (e) => errors.push(e));
+  const boom = await json(await fetch(`${s.base}/api/plugins/hello/explode`));
+  assert.equal(boom.status, 500);
+  assert.deepEqual(errors.map((e) => [e.origin, e.plugin]), [["middleware", "thrower"]]);
+  await s.host.unload("second");
+  const r2 = await fetch(`${s.base}/api/plugins/hello/`);
+  await r2.body?.cancel();
+  assert.equal(r2.headers.get("x-trace"), "first");
+});
+
+Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every disposer runs, exit 0", async () => {
+  await using tmp = await tempPlugins();
+  const marker = (name: string) => JSON.stringify(join(tmp.dir, `disposed-${name}`));
+  await tmp.write(
+    "plugins/slow/mod.ts",
+    pluginSource("slow", {
+      setup:
+        `ctx.routes.get("/wait", async (c) => { await new Promise((r) => setTimeout(r, 300)); return c.text("done"); });
+        ctx.onDispose(() => Deno.writeTextFile(${marker("slow")}, "yes"));`,
+    }),
+  );
+  await tmp.write(
+    "plugins/other/mod.ts",
+    pluginSource("other", { setup: `ctx.onDispose(() => Deno.writeTextFile(${marker("other")}, "yes"));` }),
+  );
+  const root = new URL("..", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-lock",
+      `--config=${join(root, "deno.json")}`,
+      "--allow-net=127.0.0.1",
+      `--allow-read=${root},${tmp.dir}`,
+      `--allow-write=${tmp.dir}`,
+      "--allow-env",
+      join(root, "main.ts"),
+      "--port",
+      "0",
+      "--plugins-dir",
+      join(tmp.dir, "plugins"),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  let port = "";
+  while (!port) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+    port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? "";
+  }
+  assert.ok(port, out);
+  const inflight = fetch(`http://127.0.0.1:${port}/api/plugins/slow/wait`).then((r) => r.text());
+  await new Promise((r) => setTimeout(r, 100));
+  child.kill("SIGTERM");
+  assert.equal(await inflight, "done");
+  const status = await child.status;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  await child.stderr.cancel();
+  assert.equal(status.code, 0, out);
+  assert.match(out, /slow\s+1\.0\.0\s+active/);
+  assert.match(out, /PLUGBOARD_API_KEY is not set, so it answers loopback clients only/);
+  assert.equal(await Deno.readTextFile(join(tmp.dir, "disposed-slow")), "yes");
+  assert.equal(await Deno.readTextFile(join(tmp.dir, "disposed-other")), "yes");
+});
