@@ -68,6 +68,8 @@ export interface PluginLifecycleEvent {
   durationMs?: number;
   /** Why it failed, for `plugin.failed` and `plugin.reload_failed`. */
   error?: string;
+  /** Where the failure points (file, line, column), when it points somewhere. */
+  location?: { file: string; line: number; column: number };
 }
 
 /**

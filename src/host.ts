@@ -25,6 +25,7 @@ import { Container } from "./services.ts";
 import { satisfies } from "./semver.ts";
 import { withTimeout } from "./timeout.ts";
 import { HookRegistry } from "./hooks.ts";
+import { findLocation, type SourceLocation } from "./error_location.ts";
 import { canSnapshot, removeSnapshot, removeStaleSnapshots, snapshotPlugin } from "./snapshots.ts";
 import { type FolderChange, type FolderWatch, type WatchOptions, watchPluginFolders } from "./watcher.ts";
 import { problemResponse } from "./http/problem.ts";
@@ -87,6 +88,7 @@ interface Entry {
   loadedAt?: Date;
   reloads: number;
   reloadError?: PluginError;
+  reloadErrorLocation?: SourceLocation;
   /** The active version's handover callback. */
   handover?: () => unknown;
 }
@@ -384,6 +386,7 @@ export class Host {
       loadedAt: e.loadedAt?.toISOString(),
       reloads: e.reloads,
       reloadError: e.reloadError?.message,
+      reloadErrorLocation: e.reloadErrorLocation,
     };
   }
 
@@ -708,19 +711,26 @@ export class Host {
         `Cannot reload plugin "${name}": ${(error as Error)?.message ?? error}`,
         { plugin: name, source: entry.source, cause: error },
       );
+      const local = !/^[a-z]+:/.test(entry.source);
+      const within = local ? resolve(this.#cwd, entry.source, "..") : entry.source.replace(/[^/]*$/, "");
+      const location = findLocation(err, within, (p) => snapshot ? p.replace(snapshot, within) : p);
       entry.reloadError = err;
+      entry.reloadErrorLocation = location;
       this.log.error(`Reload of "${name}" refused; the previous version keeps serving: ${err.message}`);
       this.events.emit("plugin.reload_failed", {
         name,
         version: entry.plugin?.meta.version,
         source: entry.source,
         error: err.message,
+        location,
       });
       throw err;
     };
+    let snapshot: string | undefined;
     let prepared: Prepared;
     try {
       prepared = await this.#prepare(entry.source, name);
+      snapshot = prepared.snapshot;
     } catch (error) {
       return fail(error);
     }
@@ -784,6 +794,7 @@ export class Host {
     entry.plugin = prepared.plugin;
     entry.reloads++;
     entry.reloadError = undefined;
+    entry.reloadErrorLocation = undefined;
     entry.loadedAt = new Date();
     const setupMs = performance.now() - started - prepared.importMs;
     entry.timings = {

@@ -47,4 +47,6 @@ export interface PluginInfo {
   reloads: number;
   /** Why the last reload failed, while the previous version keeps serving. */
   reloadError?: string;
+  /** Where the last reload's failure points (file, line, column), when known. */
+  reloadErrorLocation?: { file: string; line: number; column: number };
 }

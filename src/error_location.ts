@@ -1,0 +1,64 @@
+/**
+ * Finds the file, line and column an error points at (a syntax error's
+ * position, or the first stack frame inside the plugin).
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+
+/** A position in a source file. */
+export interface SourceLocation {
+  /** A path for local files, the URL for remote ones. */
+  file: string;
+  line: number;
+  column: number;
+}
+
+const LOCATION_RE = /((?:file|https?):\/\/[^\s()'"]+?|\/[^\s()'":]+):(\d+):(\d+)/g;
+
+function texts(error: unknown, depth = 0): string[] {
+  if (depth > 3 || error === null || typeof error !== "object") return error ? [String(error)] : [];
+  const e = error as { message?: unknown; stack?: unknown; cause?: unknown };
+  return [String(e.message ?? ""), String(e.stack ?? ""), ...texts(e.cause, depth + 1)];
+}
+
+/**
+ * Finds where an error points, preferring a location inside `within`.
+ *
+ * @param error the error (its message, stack and causes are searched)
+ * @param within a folder path or URL prefix the location should be inside
+ * @param mapPath rewrites a found path (from a snapshot back to the original)
+ * @returns the location, or undefined when there is none
+ *
+ * @example
+ * ```ts
+ * import { findLocation } from "./error_location.ts";
+ * const loc = findLocation(new Error("Expected ',' at file:///srv/plugins/a/mod.ts:6:3"), "/srv/plugins/a");
+ * if (loc?.file !== "/srv/plugins/a/mod.ts" || loc.line !== 6 || loc.column !== 3) throw new Error();
+ * ```
+ */
+export function findLocation(
+  error: unknown,
+  within?: string,
+  mapPath: (path: string) => string = (p) => p,
+): SourceLocation | undefined {
+  let fallback: SourceLocation | undefined;
+  for (const text of texts(error)) {
+    for (const m of text.matchAll(LOCATION_RE)) {
+      let file = m[1];
+      if (file.startsWith("file:")) {
+        try {
+          file = fileURLToPath(file);
+        } catch {
+          continue;
+        }
+      }
+      file = mapPath(file);
+      const loc = { file, line: Number(m[2]), column: Number(m[3]) };
+      if (!within || file.startsWith(within)) return loc;
+      fallback ??= loc;
+    }
+  }
+  return within ? undefined : fallback;
+}
