@@ -66,7 +66,67 @@ interface Listener {
 }
 
 const EMPTY: readonly Listener[] = Object.freeze([]);
+
+type Fail = (listener: Listener, event: string, error: unknown) => void;
+type Remove = (event: string, listener: Listener) => void;
+type Dispatch = (payload: unknown, event: string) => number;
+
+/** A resolved listener list with the function that calls it. */
+interface Resolved {
+  readonly list: readonly Listener[];
+  readonly dispatch: Dispatch;
+}
+
+/** Lists up to this size get a generated dispatcher; longer ones use a loop. */
+const UNROLL_LIMIT = 128;
+const dispatchNone: Dispatch = () => 0;
+
+/**
+ * Builds the function that calls a listener list. Short lists without `once`
+ * listeners get generated straight-line code (one guarded call per listener,
+ * each call site monomorphic), as tseep does; the rest use a loop. Only
+ * indices enter the generated source, never user input.
+ */
+function makeDispatcher(list: readonly Listener[], fail: Fail, remove: Remove): Dispatch {
+  const n = list.length;
+  if (n === 0) return dispatchNone;
+  if (n > UNROLL_LIMIT || list.some((l) => l.once)) return loopDispatcher(list, fail, remove);
+  let body = "";
+  for (let i = 0; i < n; i++) {
+    body += `if (!l${i}.removed) { try { const r = f${i}(p, e); ` +
+      `if (r != null && typeof r.then === "function") r.then(undefined, (x) => fail(l${i}, e, x)); } ` +
+      `catch (x) { fail(l${i}, e, x); } }\n`;
+  }
+  const names = list.map((_, i) => `l${i} = list[${i}], f${i} = l${i}.fn`).join(", ");
+  const factory = new Function(
+    "list",
+    "fail",
+    `const ${names};\nreturn function dispatch(p, e) {\n${body}return ${n};\n};`,
+  );
+  return factory(list, fail) as Dispatch;
+}
+
+function loopDispatcher(list: readonly Listener[], fail: Fail, remove: Remove): Dispatch {
+  const n = list.length;
+  return (payload, event) => {
+    for (let i = 0; i < n; i++) {
+      const l = list[i];
+      if (l.removed) continue;
+      if (l.once) remove(event, l);
+      try {
+        const r = l.fn(payload, event);
+        if (r != null && typeof (r as Promise<unknown>).then === "function") {
+          (r as Promise<unknown>).then(undefined, (err) => fail(l, event, err));
+        }
+      } catch (err) {
+        fail(l, event, err);
+      }
+    }
+    return n;
+  };
+}
 const RESOLVED_CACHE_LIMIT = 2048;
+const NO_PROTO = Object.freeze(Object.create(null));
 const SYSTEM_ERROR = "system.error";
 
 /**
@@ -87,7 +147,17 @@ const SYSTEM_ERROR = "system.error";
 export class EventBus<E extends EventMap = PlugboardEvents> {
   #exact = new Map<string, readonly Listener[]>();
   #wildcards: readonly { prefix: string; listener: Listener }[] = [];
-  #resolved = new Map<string, readonly Listener[]>();
+  /**
+   * Dispatchers by event name, in a plain object rather than a Map: a keyed
+   * load with a constant name hits V8's inline cache (sub-ns) where Map.get
+   * hashes (~4 ns). Its prototype has no properties, so names such as
+   * "toString" find nothing; entries are set to undefined, never deleted,
+   * which keeps the object in V8's fast mode.
+   */
+  #dispatchers: Record<string, Dispatch | undefined> = Object.create(NO_PROTO);
+  #resolved = new Map<string, Resolved>();
+  #failBound = (listener: Listener, event: string, error: unknown) => this.#fail(listener, event, error);
+  #removeBound = (event: string, listener: Listener) => this.#remove(event, listener);
   #seq = 0;
   #onUnhandled: NonNullable<EventBusOptions["onUnhandled"]>;
 
@@ -137,10 +207,10 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
     };
     if (event.endsWith("*")) {
       this.#wildcards = [...this.#wildcards, { prefix: event.slice(0, -1), listener }];
-      this.#resolved.clear();
+      this.#invalidate();
     } else {
       this.#exact.set(event, [...(this.#exact.get(event) ?? EMPTY), listener]);
-      this.#resolved.delete(event);
+      this.#invalidate(event);
     }
     const off = () => this.#remove(event, listener);
     const signal = options.signal;
@@ -226,23 +296,8 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
    * ```
    */
   emit<K extends EventName<E>>(event: K, payload: E[K]): number {
-    let list = this.#resolved.get(event);
-    if (list === undefined) list = this.#resolve(event);
-    const n = list.length;
-    for (let i = 0; i < n; i++) {
-      const l = list[i];
-      if (l.removed) continue;
-      if (l.once) this.#remove(event, l);
-      try {
-        const r = l.fn(payload, event);
-        if (r != null && typeof (r as Promise<unknown>).then === "function") {
-          (r as Promise<unknown>).then(undefined, (err) => this.#fail(l, event, err));
-        }
-      } catch (err) {
-        this.#fail(l, event, err);
-      }
-    }
-    return n;
+    const dispatch = this.#dispatchers[event];
+    return dispatch === undefined ? this.#resolve(event).dispatch(payload, event) : dispatch(payload, event);
   }
 
   /**
@@ -264,8 +319,7 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
    * ```
    */
   async emitAsync<K extends EventName<E>>(event: K, payload: E[K]): Promise<EmitResult> {
-    const list = this.#resolved.get(event) ?? this.#resolve(event);
-    const live = list.filter((l) => !l.removed);
+    const live = (this.#resolved.get(event) ?? this.#resolve(event)).list.filter((l) => !l.removed);
     for (const l of live) if (l.once) this.#remove(event, l);
     const settled = await Promise.allSettled(live.map((l) => {
       try {
@@ -304,7 +358,7 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
   listenerCount(event?: string, owner?: string): number {
     const lists: (readonly Listener[])[] = event === undefined
       ? [...this.#exact.values(), this.#wildcards.map((w) => w.listener)]
-      : [this.#resolved.get(event) ?? this.#resolve(event)];
+      : [(this.#resolved.get(event) ?? this.#resolve(event)).list];
     let n = 0;
     for (const list of lists) {
       for (const l of list) if (owner === undefined || l.owner === owner) n++;
@@ -343,26 +397,38 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
     listener.removed = true;
     if (event.endsWith("*")) {
       this.#wildcards = this.#wildcards.filter((w) => w.listener !== listener);
-      this.#resolved.clear();
+      this.#invalidate();
     } else {
       const next = (this.#exact.get(event) ?? EMPTY).filter((l) => l !== listener);
       if (next.length) this.#exact.set(event, next);
       else this.#exact.delete(event);
-      this.#resolved.delete(event);
+      this.#invalidate(event);
     }
     return true;
   }
 
-  #resolve(event: string): readonly Listener[] {
+  /** Forgets the resolved dispatcher of one event, or of all. */
+  #invalidate(event?: string): void {
+    if (event === undefined) {
+      this.#resolved.clear();
+      this.#dispatchers = Object.create(NO_PROTO);
+    } else if (this.#resolved.delete(event)) {
+      this.#dispatchers[event] = undefined;
+    }
+  }
+
+  #resolve(event: string): Resolved {
     const exact = this.#exact.get(event) ?? EMPTY;
     let list = exact;
     const wild = this.#wildcards.filter((w) => event.startsWith(w.prefix));
     if (wild.length) {
       list = [...exact, ...wild.map((w) => w.listener)].sort((a, b) => a.seq - b.seq);
     }
-    if (this.#resolved.size >= RESOLVED_CACHE_LIMIT) this.#resolved.clear();
-    this.#resolved.set(event, list);
-    return list;
+    const resolved = { list, dispatch: makeDispatcher(list, this.#failBound, this.#removeBound) };
+    if (this.#resolved.size >= RESOLVED_CACHE_LIMIT) this.#invalidate();
+    this.#resolved.set(event, resolved);
+    this.#dispatchers[event] = resolved.dispatch;
+    return resolved;
   }
 
   #fail(listener: Listener, event: string, error: unknown): void {

@@ -1,0 +1,137 @@
+/**
+ * Runs benchmark groups side by side: every case of a group is measured by
+ * mitata in its own fresh process, one after another in the same run, and
+ * the group ends with a summary of ratios against plugboard.
+ *
+ * @module
+ */
+
+/** A benchmark body; it may be async. */
+export type BenchFn = () => unknown;
+
+/** One group of contenders measured on the same work. */
+export interface BenchGroup {
+  /** The contender the ratios are about. */
+  ours: string;
+  /** Builds each contender's benchmark body (runs in the measuring process). */
+  cases: Record<string, () => BenchFn | Promise<BenchFn>>;
+  /** Cleans up after a case (in the measuring process). */
+  teardown?: () => unknown;
+}
+
+/** A module of benchmark groups. */
+export interface BenchModule {
+  groups: Record<string, BenchGroup>;
+}
+
+/** The statistics of one case, in nanoseconds. */
+export interface CaseResult {
+  name: string;
+  avg: number;
+  min: number;
+  max: number;
+  p50: number;
+  p75: number;
+  p99: number;
+}
+
+/** One group's results. */
+export interface GroupResult {
+  group: string;
+  ours: string;
+  cases: CaseResult[];
+  /** ours.avg / fastest other.avg: below 1 means plugboard is faster. */
+  ratioToFastestPeer: number | null;
+  fastestPeer: string | null;
+}
+
+let printedHeader = false;
+
+/** The permission flags each measuring process gets (those of `deno task bench`). */
+const FLAGS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-net=127.0.0.1",
+  "--allow-import=127.0.0.1",
+  "--allow-run",
+];
+
+async function measureInProcess(module: string, group: string, name: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...FLAGS, new URL("./_isolate.ts", import.meta.url).pathname, module, group, name],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new Error(`${group} / ${name}: the measuring process printed no result (exit ${out.code})`);
+  }
+  if (!data.ok) throw new Error(`${group} / ${name}: ${data.error}`);
+  return data as { printed: string; stats: Omit<CaseResult, "name"> };
+}
+
+/**
+ * Formats nanoseconds the way mitata does.
+ *
+ * @param ns a duration in nanoseconds
+ * @returns text such as `12.3 ns` or `1.20 µs`
+ */
+export function formatNs(ns: number): string {
+  if (ns < 1) return `${(ns * 1000).toFixed(0)} ps`;
+  if (ns < 1_000) return `${ns.toFixed(2)} ns`;
+  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(2)} µs`;
+  return `${(ns / 1_000_000).toFixed(2)} ms`;
+}
+
+/**
+ * Measures every group of a module, printing mitata's table for each case
+ * and a ratio summary per group.
+ *
+ * @param module the module's URL
+ * @param filter only groups whose title matches
+ * @returns the results
+ */
+export async function runModule(module: string, filter?: RegExp): Promise<GroupResult[]> {
+  const mod: BenchModule = await import(module);
+  const out: GroupResult[] = [];
+  for (const [group, def] of Object.entries(mod.groups)) {
+    if (filter && !filter.test(group)) continue;
+    console.log(`\n• ${group}`);
+    const cases: CaseResult[] = [];
+    for (const name of Object.keys(def.cases)) {
+      const r = await measureInProcess(module, group, name);
+      const lines = r.printed.split("\n");
+      // mitata prints clk/cpu/runtime and the column header first: show them once.
+      const start = lines.findIndex((l) => l.startsWith("-----"));
+      if (!printedHeader) {
+        console.log(lines.slice(0, start + 1).join("\n"));
+        printedHeader = true;
+      }
+      console.log(lines.slice(start + 1).filter((l) => l.trim()).join("\n"));
+      cases.push({ name, ...r.stats });
+    }
+    const ours = cases.find((c) => c.name === def.ours)!;
+    const peers = cases.filter((c) => c !== ours).sort((a, b) => a.avg - b.avg);
+    const fastest = peers[0];
+    const summary: GroupResult = {
+      group,
+      ours: def.ours,
+      cases,
+      ratioToFastestPeer: fastest ? ours.avg / fastest.avg : null,
+      fastestPeer: fastest?.name ?? null,
+    };
+    console.log("summary");
+    for (const peer of peers) {
+      const r = peer.avg / ours.avg;
+      console.log(
+        `  ${def.ours} is ${r >= 1 ? `${r.toFixed(2)}x faster` : `${(1 / r).toFixed(2)}x slower`} than ${peer.name}`,
+      );
+    }
+    out.push(summary);
+  }
+  return out;
+}
