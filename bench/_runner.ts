@@ -47,6 +47,9 @@ export interface GroupResult {
 
 let printedHeader = false;
 
+/** How many times each case is measured; the median run is reported. Set BENCH_REPEATS to change. */
+const REPEATS = Math.max(1, Number(Deno.env.get("BENCH_REPEATS") ?? 3));
+
 /** The permission flags each measuring process gets (those of `deno task bench`). */
 const FLAGS = [
   "--allow-read",
@@ -101,9 +104,19 @@ export async function runModule(module: string, filter?: RegExp): Promise<GroupR
   for (const [group, def] of Object.entries(mod.groups)) {
     if (filter && !filter.test(group)) continue;
     console.log(`\n• ${group}`);
+    // Each case is measured REPEATS times, interleaved with the others, and
+    // the median run is kept: single runs of a JIT-compiled function vary by
+    // tens of percent from one process to the next.
+    const runs = new Map<string, { printed: string; stats: Omit<CaseResult, "name"> }[]>();
+    for (let rep = 0; rep < REPEATS; rep++) {
+      for (const name of Object.keys(def.cases)) {
+        const r = await measureInProcess(module, group, name);
+        runs.set(name, [...(runs.get(name) ?? []), r]);
+      }
+    }
     const cases: CaseResult[] = [];
-    for (const name of Object.keys(def.cases)) {
-      const r = await measureInProcess(module, group, name);
+    for (const [name, list] of runs) {
+      const r = [...list].sort((a, b) => a.stats.avg - b.stats.avg)[Math.floor(list.length / 2)];
       const lines = r.printed.split("\n");
       // mitata prints clk/cpu/runtime and the column header first: show them once.
       const start = lines.findIndex((l) => l.startsWith("-----"));

@@ -28,7 +28,6 @@ import { HookRegistry } from "./hooks.ts";
 import { findLocation, type SourceLocation } from "./error_location.ts";
 import { canSnapshot, removeSnapshot, removeStaleSnapshots, snapshotPlugin } from "./snapshots.ts";
 import { type FolderChange, type FolderWatch, type WatchOptions, watchPluginFolders } from "./watcher.ts";
-import { problemResponse } from "./http/problem.ts";
 
 /** Options for {@linkcode createHost}. */
 export interface HostOptions extends HttpOptions {
@@ -161,7 +160,8 @@ export class Host {
     });
     this.services = new Container();
     const app = createHttpApp(this, options);
-    this.fetch = (request, info) => app.fetch(request, { info });
+    const noInfo = { info: undefined };
+    this.fetch = (request, info) => app.fetch(request, info === undefined ? noInfo : { info });
   }
 
   /** The absolute plugins folder, or null when discovery is off. */
@@ -619,7 +619,7 @@ export class Host {
         await this.reload(name);
       },
       routeTable: this.routes,
-      createRouter: () => this.#createRouter(name),
+      createRouter: () => this.routes.createRouter(name),
       hooks: this.hooks,
       previous,
       setHandover: (fn) => handover = fn,
@@ -813,28 +813,6 @@ export class Host {
       await this.#reload(dependent).catch(() => {/* reported by #reload; the old dependent keeps serving */});
     }
     return this.#info(entry);
-  }
-
-  #createRouter(name: string) {
-    const router = this.routes.createRouter(name);
-    router.onError((error, c) => {
-      const id = crypto.randomUUID();
-      this.reportError("route", name, error);
-      return problemResponse(c, 500, {
-        title: "Internal Server Error",
-        detail: `A route of plugin "${name}" failed. The error is logged with id ${id}`,
-        errorId: id,
-        plugin: name,
-      });
-    });
-    router.notFound((c) =>
-      problemResponse(c, 404, {
-        title: "Not Found",
-        detail: `Plugin "${name}" has no route ${c.req.method} ${new URL(c.req.url).pathname}`,
-        plugin: name,
-      })
-    );
-    return router;
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The plugin routers mounted at `/api/plugins/<name>/`, and the host-wide
- * middleware that plugins add. Each plugin has its own Hono router, built on
- * its first request, so mounting or swapping one never rebuilds another and
- * never hits Hono's "matcher is already built" limit: a mount is a Map write.
+ * middleware that plugins add. A plugin registers routes on its own Hono
+ * router; mounting, swapping or removing one is a Map write that bumps
+ * `version`, and the host's HTTP app rebuilds its single combined router on
+ * the next request (see `http/app.ts`).
  *
  * @module
  */
@@ -37,6 +38,17 @@ interface MiddlewareEntry {
 export class RouteTable {
   #routers = new Map<string, PluginRouter>();
   #middleware: readonly MiddlewareEntry[] = [];
+  #version = 0;
+
+  /** Grows on every mount, unmount and middleware change, so the app can tell when to rebuild. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The mounted routers by plugin name. */
+  entries(): IterableIterator<[string, PluginRouter]> {
+    return this.#routers.entries();
+  }
 
   /**
    * A fresh router for a plugin, based at `/api/plugins/<name>`.
@@ -56,6 +68,7 @@ export class RouteTable {
    */
   mount(name: string, router: PluginRouter): void {
     this.#routers.set(name, router);
+    this.#version++;
   }
 
   /**
@@ -68,6 +81,7 @@ export class RouteTable {
    */
   unmount(name: string, router: PluginRouter): boolean {
     if (this.#routers.get(name) !== router) return false;
+    this.#version++;
     return this.#routers.delete(name);
   }
 
@@ -119,8 +133,10 @@ export class RouteTable {
   addMiddleware(owner: string, handler: MiddlewareHandler): () => void {
     const entry = { owner, handler };
     this.#middleware = [...this.#middleware, entry];
+    this.#version++;
     return () => {
       this.#middleware = this.#middleware.filter((e) => e !== entry);
+      this.#version++;
     };
   }
 }

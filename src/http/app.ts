@@ -10,11 +10,12 @@
  * @module
  */
 
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { createAdminApp } from "./admin.ts";
 import type { Host } from "../host.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import { adminGuard, type HostEnv } from "./auth.ts";
-import { errorResponse, problemResponse } from "./problem.ts";
+import { problemResponse } from "./problem.ts";
 
 /** HTTP options of the host. */
 export interface HttpOptions {
@@ -78,112 +79,101 @@ function pluginMiddleware(host: Host): MiddlewareHandler<HostEnv> {
   };
 }
 
+/** The host's HTTP side: a fetch handler over a router rebuilt when plugins change. */
+export interface HttpApp {
+  fetch(request: Request, env: HostEnv["Bindings"]): Response | Promise<Response>;
+}
+
+/** The plugin a path belongs to, for `/api/plugins/<name>/...`. */
+function pluginOfPath(path: string): string | undefined {
+  if (!path.startsWith(`${PLUGIN_ROUTE_PREFIX}/`)) return undefined;
+  const rest = path.slice(PLUGIN_ROUTE_PREFIX.length + 1);
+  const slash = rest.indexOf("/");
+  return slash > 0 ? rest.slice(0, slash) : undefined;
+}
+
 /**
- * Builds the host's app.
+ * Builds the host's app. Health, the admin API and every mounted plugin's
+ * routes live in one Hono router, so a plugin route costs one routing pass,
+ * as on a bare Hono app. Hono cannot add routes once its matcher is built, so
+ * when plugins are mounted, swapped or removed (or middleware changes) a new
+ * app is built and swapped in on the next request; requests already running
+ * finish on the app they started with.
  *
  * @param host the plugin host
  * @param options the admin key
- * @returns the Hono app
+ * @returns the fetch handler
  */
-export function createHttpApp(host: Host, options: HttpOptions): Hono<HostEnv> {
-  const app = new Hono<HostEnv>();
-  const admin = adminGuard(options.apiKey);
-  app.use(pluginMiddleware(host));
+export function createHttpApp(host: Host, options: HttpOptions): HttpApp {
+  const adminApp = createAdminApp(host, adminGuard(options.apiKey));
+  adminApp.onError((error, c) => answerError(host, error, c));
+  let app: Hono<HostEnv> | undefined;
+  let builtFor = -1;
+  return {
+    fetch(request, env) {
+      const version = host.routes.version;
+      if (app === undefined || builtFor !== version) {
+        app = buildApp(host, adminApp);
+        builtFor = version;
+      }
+      return app.fetch(request, env);
+    },
+  };
+}
 
+function buildApp(host: Host, adminApp: Hono<HostEnv>): Hono<HostEnv> {
+  const app = new Hono<HostEnv>();
+  if (host.routes.middleware.length > 0) app.use(pluginMiddleware(host));
   app.get("/health", (c) => {
     const counts: Record<string, number> = {};
     for (const p of host.list()) counts[p.state] = (counts[p.state] ?? 0) + 1;
     return c.json({ status: "ok", plugins: counts });
   });
 
-  app.get(PLUGIN_ROUTE_PREFIX, admin, (c) => c.json({ plugins: host.list() }));
+  for (const [name, router] of host.routes.entries()) {
+    const base = `${PLUGIN_ROUTE_PREFIX}/${name}`;
+    for (const r of router.routes) {
+      // A plugin's root route is served with the trailing slash: without it the path is the admin API's.
+      const path = r.path === base ? `${base}/` : r.path;
+      const handler = r.handler as MiddlewareHandler<HostEnv>;
+      if (r.method === "ALL") app.all(path, handler);
+      else app.on(r.method, [path], handler);
+    }
+  }
 
-  app.post(PLUGIN_ROUTE_PREFIX, admin, async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return problemResponse(c, 400, {
-        title: "Bad Request",
-        detail: 'The body must be JSON such as {"source": "./plugins/hello/mod.ts"}',
-      });
+  app.notFound((c) => {
+    const path = c.req.path;
+    if (
+      path === PLUGIN_ROUTE_PREFIX || (path.startsWith(`${PLUGIN_ROUTE_PREFIX}/`) && pluginOfPath(path) === undefined)
+    ) {
+      // The admin API lives in its own router: its "/api/plugins/:name" routes
+      // would push Hono's fast RegExpRouter back to its trie router for every route.
+      return adminApp.fetch(c.req.raw, c.env);
     }
-    const source = (body as { source?: unknown })?.source;
-    if (typeof source !== "string" || source.length === 0) {
-      return problemResponse(c, 400, {
-        title: "Bad Request",
-        detail: `Field "source" must be a path or URL string: current value is ${JSON.stringify(source)}`,
-      });
-    }
-    try {
-      return c.json(await host.load(source), 201);
-    } catch (error) {
-      return errorResponse(c, error);
-    }
+    const plugin = pluginOfPath(path);
+    const detail = plugin === undefined
+      ? `No route ${c.req.method} ${path}`
+      : host.routes.get(plugin)
+      ? `Plugin "${plugin}" has no route ${c.req.method} ${path}`
+      : `No active plugin "${plugin}" serves routes`;
+    return problemResponse(c, 404, { title: "Not Found", detail, ...(plugin ? { plugin } : {}) });
   });
-
-  app.get(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, (c) => {
-    const info = host.get(c.req.param("name"));
-    if (!info) {
-      return problemResponse(c, 404, {
-        title: "Not Found",
-        detail: `No plugin "${c.req.param("name")}". GET ${PLUGIN_ROUTE_PREFIX} lists them`,
-      });
-    }
-    return c.json(info);
-  });
-
-  app.delete(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, async (c) => {
-    const cascade = c.req.query("cascade") === "true";
-    try {
-      return c.json(await host.unload(c.req.param("name"), { cascade }));
-    } catch (error) {
-      return errorResponse(c, error);
-    }
-  });
-
-  app.post(`${PLUGIN_ROUTE_PREFIX}/:target`, admin, async (c) => {
-    const target = c.req.param("target");
-    const [name, action] = target.split(":");
-    if (action !== "reload") {
-      return problemResponse(c, 404, {
-        title: "Not Found",
-        detail: `Unknown admin action "${target}". Use POST ${PLUGIN_ROUTE_PREFIX}/<name>:reload`,
-      });
-    }
-    try {
-      return c.json(await host.reload(name));
-    } catch (error) {
-      return errorResponse(c, error);
-    }
-  });
-
-  app.all(`${PLUGIN_ROUTE_PREFIX}/:name/*`, (c) => {
-    const name = c.req.param("name");
-    const router = host.routes.get(name);
-    if (!router) {
-      return problemResponse(c, 404, {
-        title: "Not Found",
-        detail: `No active plugin "${name}" serves routes`,
-      });
-    }
-    return router.fetch(c.req.raw, c.env);
-  });
-
-  app.notFound((c) =>
-    problemResponse(c, 404, {
-      title: "Not Found",
-      detail: `No route ${c.req.method} ${new URL(c.req.url).pathname}`,
-    })
-  );
-  app.onError((error, c) => {
-    const id = crypto.randomUUID();
-    host.reportError("route", undefined, error);
-    return problemResponse(c, 500, {
-      title: "Internal Server Error",
-      detail: `The request failed. The error is logged with id ${id}`,
-      errorId: id,
-    });
-  });
+  app.onError((error, c) => answerError(host, error, c));
   return app;
+}
+
+/** Answers an error thrown by a route: Hono's HTTPException as it says, anything else as a 500 problem. */
+function answerError(host: Host, error: Error, c: Context<HostEnv>): Response {
+  // Hono's HTTPException (from any copy of hono) carries its own response.
+  const own = (error as { getResponse?: () => Response }).getResponse;
+  if (typeof own === "function") return own.call(error);
+  const plugin = pluginOfPath(c.req.path);
+  const id = crypto.randomUUID();
+  host.reportError("route", plugin, error);
+  return problemResponse(c, 500, {
+    title: "Internal Server Error",
+    detail: `${plugin ? `A route of plugin "${plugin}"` : "The request"} failed. The error is logged with id ${id}`,
+    errorId: id,
+    ...(plugin ? { plugin } : {}),
+  });
 }

@@ -1,0 +1,51 @@
+/**
+ * Route dispatch in-process: a request to a plugin route through
+ * `host.fetch`, against the same handler registered on a bare Hono app; then
+ * the same with 100 plugins of 5 routes each mounted, to show the cost does
+ * not grow with the number of plugins.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { createHost, type Host } from "../mod.ts";
+import { generatePlugins, PONG } from "./_fixtures.ts";
+import type { BenchFn, BenchGroup } from "./_runner.ts";
+
+let cleanup: (() => Promise<void>) | undefined;
+
+async function viaHost(plugins: number, routes: number): Promise<BenchFn> {
+  const dir = await generatePlugins(plugins, routes);
+  const host: Host = createHost({ pluginsDir: dir, logger: { level: "silent" } });
+  await host.start();
+  cleanup = async () => {
+    await host.stop();
+    await Deno.remove(dir, { recursive: true });
+  };
+  const last = plugins - 1;
+  const request = new Request(`http://localhost/api/plugins/p${last}/r${routes - 1}`);
+  return () => host.fetch(request);
+}
+
+function viaHono(plugins: number, routes: number): BenchFn {
+  const app = new Hono();
+  for (let p = 0; p < plugins; p++) {
+    for (let r = 0; r < routes; r++) app.get(`/api/plugins/p${p}/r${r}`, (c) => c.text(PONG));
+  }
+  const request = new Request(`http://localhost/api/plugins/p${plugins - 1}/r${routes - 1}`);
+  return () => app.fetch(request);
+}
+
+/** The route groups. */
+export const groups: Record<string, BenchGroup> = {
+  "route dispatch, 1 plugin with 1 route": {
+    ours: "plugboard host.fetch",
+    cases: { "plugboard host.fetch": () => viaHost(1, 1), "bare Hono app.fetch": () => viaHono(1, 1) },
+    teardown: () => cleanup?.(),
+  },
+  "route dispatch, 100 plugins with 5 routes each": {
+    ours: "plugboard host.fetch",
+    cases: { "plugboard host.fetch": () => viaHost(100, 5), "bare Hono app.fetch": () => viaHono(100, 5) },
+    teardown: () => cleanup?.(),
+  },
+};

@@ -1,0 +1,87 @@
+/**
+ * The admin API: list, inspect, load, unload and reload plugins, behind the
+ * admin guard. Its routes are `/api/plugins` and `/api/plugins/<name>` (with
+ * `:reload` as a custom method: `POST /api/plugins/<name>:reload`).
+ *
+ * @module
+ */
+
+import { Hono, type MiddlewareHandler } from "hono";
+import type { Host } from "../host.ts";
+import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
+import type { HostEnv } from "./auth.ts";
+import { errorResponse, problemResponse } from "./problem.ts";
+
+/**
+ * Builds the admin API.
+ *
+ * @param host the plugin host
+ * @param admin the guard every admin route runs behind
+ * @returns a Hono app serving the admin routes
+ */
+export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): Hono<HostEnv> {
+  const app = new Hono<HostEnv>();
+  app.get(PLUGIN_ROUTE_PREFIX, admin, (c) => c.json({ plugins: host.list() }));
+
+  app.post(PLUGIN_ROUTE_PREFIX, admin, async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return problemResponse(c, 400, {
+        title: "Bad Request",
+        detail: 'The body must be JSON such as {"source": "./plugins/hello/mod.ts"}',
+      });
+    }
+    const source = (body as { source?: unknown })?.source;
+    if (typeof source !== "string" || source.length === 0) {
+      return problemResponse(c, 400, {
+        title: "Bad Request",
+        detail: `Field "source" must be a path or URL string: current value is ${JSON.stringify(source)}`,
+      });
+    }
+    try {
+      return c.json(await host.load(source), 201);
+    } catch (error) {
+      return errorResponse(c, error);
+    }
+  });
+
+  app.get(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, (c) => {
+    const info = host.get(c.req.param("name"));
+    if (!info) {
+      return problemResponse(c, 404, {
+        title: "Not Found",
+        detail: `No plugin "${c.req.param("name")}". GET ${PLUGIN_ROUTE_PREFIX} lists them`,
+      });
+    }
+    return c.json(info);
+  });
+
+  app.delete(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, async (c) => {
+    const cascade = c.req.query("cascade") === "true";
+    try {
+      return c.json(await host.unload(c.req.param("name"), { cascade }));
+    } catch (error) {
+      return errorResponse(c, error);
+    }
+  });
+
+  app.post(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, async (c) => {
+    const target = c.req.param("name");
+    const [name, action] = target.split(":");
+    if (action !== "reload") {
+      return problemResponse(c, 404, {
+        title: "Not Found",
+        detail: `Unknown admin action "${target}". Use POST ${PLUGIN_ROUTE_PREFIX}/<name>:reload`,
+      });
+    }
+    try {
+      return c.json(await host.reload(name));
+    } catch (error) {
+      return errorResponse(c, error);
+    }
+  });
+
+  return app;
+}
