@@ -9,7 +9,7 @@
 import { EventEmitter as NodeEmitter } from "node:events";
 import { EventEmitter as EventEmitter3 } from "eventemitter3";
 import { do_not_optimize } from "mitata";
-import mitt from "mitt";
+import { mitt } from "./_mitt.ts";
 import { createNanoEvents } from "nanoevents";
 import { EventEmitter as Tseep } from "tseep";
 import { EventBus } from "../mod.ts";
