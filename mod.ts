@@ -58,3 +58,12 @@ export { HookRegistry, type HookWrapper, type PlugboardHooks } from "./src/hooks
 export { type RunningServer, serve, type ServeOptions } from "./src/server.ts";
 export type { HttpOptions } from "./src/http/app.ts";
 export type { FolderWatch, WatchOptions } from "./src/watcher.ts";
+export {
+  type Migration,
+  type PluginSql,
+  type PluginStorage,
+  type RunResult,
+  Storage,
+  type StorageOptions,
+  type StoredEntry,
+} from "./src/storage.ts";

@@ -11,6 +11,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Logger } from "./logger.ts";
 import type { PluginRouter, RouteTable } from "./routes.ts";
 import type { HookRegistry, HookWrapper, PlugboardHooks } from "./hooks.ts";
+import type { PluginSql, PluginStorage, Storage } from "./storage.ts";
 import type { Scope } from "./scope.ts";
 import { type Container, type PlugboardServices, serviceConflict } from "./services.ts";
 
@@ -313,6 +314,10 @@ export interface PluginContext<C = Record<string, unknown>> {
   middleware(handler: MiddlewareHandler): void;
   /** Extension points: define them, or wrap those of the host and other plugins. */
   readonly hooks: PluginHooks;
+  /** The plugin's persistent key-value store (SQLite); kept across reloads, restarts and unloads. */
+  readonly storage: PluginStorage;
+  /** The plugin's own SQL tables (`{{name}}` in SQL), with migrations. */
+  readonly sql: PluginSql;
   /** Aborted when the plugin unloads: pass it to `fetch`, streams and timers. */
   readonly signal: AbortSignal;
   /**
@@ -355,6 +360,8 @@ export interface ContextParts<C> {
   previous: unknown;
   /** Stores the handover callback of this version. */
   setHandover: (fn: () => unknown) => void;
+  /** The host's storage. */
+  storage: () => Storage;
   /** Makes the plugin's router (with the host's error and not-found handlers). */
   createRouter: () => PluginRouter;
 }
@@ -422,6 +429,12 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
     events: new PluginEvents(parts.events, scope),
     services: new PluginServices(parts.services, scope),
     hooks: new PluginHooks(parts.hooks, scope),
+    get storage() {
+      return parts.storage().kv(name);
+    },
+    get sql() {
+      return parts.storage().sql(name);
+    },
     signal: scope.signal,
     previous: parts.previous,
     onHandover: (fn) => {

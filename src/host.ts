@@ -22,6 +22,7 @@ import type { PluginInfo, PluginState, PluginTimings } from "./plugin_info.ts";
 import { RouteTable } from "./routes.ts";
 import { Scope } from "./scope.ts";
 import { Container } from "./services.ts";
+import { Storage, type StorageOptions } from "./storage.ts";
 import { satisfies } from "./semver.ts";
 import { withTimeout } from "./timeout.ts";
 import { HookRegistry } from "./hooks.ts";
@@ -51,6 +52,8 @@ export interface HostOptions extends HttpOptions {
   env?: EnvReader;
   /** Log level and sink. @default level "info" ("debug" with PLUGBOARD_DEBUG=1), console */
   logger?: LoggerOptions;
+  /** The plugins' database (opened on first use). @default { path: "data/plugboard.db" } (relative to cwd) */
+  storage?: StorageOptions;
 }
 
 /** Options for {@linkcode Host.unload}. */
@@ -128,6 +131,8 @@ export class Host {
   readonly routes: RouteTable = new RouteTable();
   /** Extension points that plugins define and wrap. */
   readonly hooks: HookRegistry = new HookRegistry();
+  /** The plugins' database: `ctx.storage` and `ctx.sql`. */
+  readonly storage: Storage;
   /**
    * The whole HTTP server as a fetch handler: health, admin API and plugin
    * routes. Pass Deno.serve's `info` as the second argument so the admin API
@@ -159,6 +164,8 @@ export class Host {
         this.log.error(`Handler of "${event}"${owner ? ` in plugin "${owner}"` : ""} failed`, error),
     });
     this.services = new Container();
+    const dbPath = options.storage?.path ?? "data/plugboard.db";
+    this.storage = new Storage({ path: dbPath === ":memory:" ? dbPath : resolve(this.#cwd, dbPath) });
     const app = createHttpApp(this, options);
     const noInfo = { info: undefined };
     this.fetch = (request, info) => app.fetch(request, info === undefined ? noInfo : { info });
@@ -250,6 +257,27 @@ export class Host {
   }
 
   /**
+   * Deletes everything a plugin stored (keys, tables, migrations). Its data
+   * otherwise survives reloads, restarts and unloads.
+   *
+   * @param name the plugin
+   * @returns how many keys and tables were removed
+   * @throws {PluginError} `CONFLICT` while the plugin is active
+   */
+  purge(name: string): Promise<{ keys: number; tables: number }> {
+    return this.#exclusive(() => {
+      if (this.#entries.get(name)?.state === "active") {
+        throw new PluginError(
+          "CONFLICT",
+          `Cannot purge the data of plugin "${name}": it is active. Unload it first`,
+          { plugin: name },
+        );
+      }
+      return Promise.resolve(this.storage.purge(name));
+    });
+  }
+
+  /**
    * Unloads every plugin, in reverse dependency order.
    *
    * @returns when every plugin is unloaded
@@ -262,6 +290,7 @@ export class Host {
         const entry = this.#entries.get(name);
         if (entry?.state === "active") await this.#unload(entry);
       }
+      this.storage.close();
     });
   }
 
@@ -621,6 +650,7 @@ export class Host {
       routeTable: this.routes,
       createRouter: () => this.routes.createRouter(name),
       hooks: this.hooks,
+      storage: () => this.storage,
       previous,
       setHandover: (fn) => handover = fn,
     });

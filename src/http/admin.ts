@@ -1,7 +1,7 @@
 /**
  * The admin API: list, inspect, load, unload and reload plugins, behind the
- * admin guard. Its routes are `/api/plugins` and `/api/plugins/<name>` (with
- * `:reload` as a custom method: `POST /api/plugins/<name>:reload`).
+ * admin guard. Its routes are `/api/plugins` and `/api/plugins/<name>`, with
+ * custom methods as a suffix: `POST /api/plugins/<name>:reload` and `:purge`.
  *
  * @module
  */
@@ -70,10 +70,17 @@ export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): H
   app.post(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, async (c) => {
     const target = c.req.param("name");
     const [name, action] = target.split(":");
+    if (action === "purge") {
+      try {
+        return c.json({ name, purged: await host.purge(name) });
+      } catch (error) {
+        return errorResponse(c, error);
+      }
+    }
     if (action !== "reload") {
       return problemResponse(c, 404, {
         title: "Not Found",
-        detail: `Unknown admin action "${target}". Use POST ${PLUGIN_ROUTE_PREFIX}/<name>:reload`,
+        detail: `Unknown admin action "${target}". Use POST ${PLUGIN_ROUTE_PREFIX}/<name>:reload or :purge`,
       });
     }
     try {
