@@ -19,6 +19,7 @@ import { Logger, type LoggerOptions } from "./logger.ts";
 import { type NormalizedPlugin, normalizePlugin, PLUGIN_NAME_RE } from "./manifest.ts";
 import { type CheckedSource, checkSource } from "./permissions.ts";
 import type { PluginInfo, PluginState, PluginTimings } from "./plugin_info.ts";
+import type { PluginDefinition } from "./plugin.ts";
 import { RouteTable } from "./routes.ts";
 import { Scope } from "./scope.ts";
 import { Container } from "./services.ts";
@@ -96,6 +97,7 @@ interface Entry {
 }
 
 const DEFAULT_SETUP_TIMEOUT = 10_000;
+const INLINE_SCHEME = "inline:";
 const DEFAULT_IMPORT_TIMEOUT = 30_000;
 
 /**
@@ -151,6 +153,8 @@ export class Host {
   /** Module URLs imported so far: importing one again needs a cache-busting query. */
   #imported = new Set<string>();
   #watch: FolderWatch | undefined;
+  /** Plugins loaded as objects, by their `inline:<name>` source. */
+  #inline = new Map<string, unknown>();
   #warnedNoSnapshot = false;
 
   /** @param options see {@linkcode HostOptions} */
@@ -198,13 +202,23 @@ export class Host {
   /**
    * Loads one plugin from a local path or an http(s) URL.
    *
-   * @param source path (inside an allowed folder) or URL (from an allowed host)
+   * @param source path (inside an allowed folder), URL (from an allowed host),
+   *   or a plugin object defined in code (for tests and embedders)
    * @returns the plugin's info, active
    * @throws {PluginError} why it could not load (also shown by `list()`)
    */
-  load(source: string): Promise<PluginInfo> {
+  // deno-lint-ignore no-explicit-any
+  load(source: string | PluginDefinition<any> | Record<string, unknown>): Promise<PluginInfo> {
+    if (typeof source !== "string") {
+      // A plugin defined in code (tests, embedders): no file, no import, no permission check.
+      const plugin = normalizePlugin({ default: source }, "inline plugin", "inline");
+      const inline = `${INLINE_SCHEME}${plugin.meta.name}`;
+      this.#inline.set(inline, source);
+      source = inline;
+    }
+    const from = source;
     return this.#exclusive(async () => {
-      const entry = await this.#loadBatch([{ hint: hintFor(source), source }]);
+      const entry = await this.#loadBatch([{ hint: hintFor(from), source: from }]);
       const e = entry[0];
       if (e.state !== "active") throw e.error ?? new PluginError("INVALID_PLUGIN", `Plugin "${e.name}" is ${e.state}`);
       return this.#info(e);
@@ -452,6 +466,16 @@ export class Host {
 
   async #prepare(source: string, hint: string): Promise<Prepared> {
     const started = performance.now();
+    if (this.#inline.has(source)) {
+      const plugin = normalizePlugin({ default: this.#inline.get(source) }, source, hint);
+      const config = await resolveConfig({ ...this.#options.config?.[plugin.meta.name] }, {
+        plugin: plugin.meta.name,
+        schema: plugin.config,
+        env: this.#options.env,
+      });
+      const checked = { kind: "inline" as const, url: new URL(source) };
+      return { checked, plugin, config, enabled: true, importMs: performance.now() - started };
+    }
     const checked = await checkSource(source, {
       roots: [
         ...(this.#pluginsDir ? [this.#pluginsDir] : []),
@@ -852,6 +876,7 @@ function round(ms: number): number {
 
 /** A name to report for a source before its manifest is read. */
 function hintFor(source: string): string {
+  if (source.startsWith(INLINE_SCHEME)) return source.slice(INLINE_SCHEME.length);
   const parts = source.replace(/[?#].*$/, "").split(/[\\/]/).filter(Boolean);
   let last = parts.pop() ?? "plugin";
   if (/^(mod|index|main|plugin)\.[cm]?[jt]sx?$/.test(last)) last = parts.pop() ?? last;

@@ -22,7 +22,8 @@ export interface SourcePolicy {
 /** A source that passed the checks. */
 export type CheckedSource =
   | { kind: "local"; url: URL; path: string; dir: string }
-  | { kind: "remote"; url: URL };
+  | { kind: "remote"; url: URL }
+  | { kind: "inline"; url: URL };
 
 const SCHEME_RE = /^[a-z][a-z0-9+.-]+:/i;
 

@@ -322,7 +322,9 @@ export class Storage {
       // DDL reads and writes the schema catalog itself; rows of other tables stay out of reach.
       if (a1 !== null && SCHEMA_TABLES.has(a1)) return SQLITE.OK;
       const args = [a1, a2];
-      return positions.every((i) => args[i] !== null && args[i]!.startsWith(prefix)) ? SQLITE.OK : SQLITE.DENY;
+      const own = (name: string | null) =>
+        name !== null && (name.startsWith(prefix) || name.startsWith(`sqlite_autoindex_${prefix}`));
+      return positions.every((i) => own(args[i])) ? SQLITE.OK : SQLITE.DENY;
     };
     const guarded = <T>(sql: string, fn: (db: DatabaseSync, text: string) => T): T => {
       const db = this.#open();

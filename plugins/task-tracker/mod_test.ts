@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { createTestHost } from "../../testing.ts";
+import type { TaskTrackerService } from "./mod.ts";
+
+const PLUGIN = new URL("./mod.ts", import.meta.url).pathname;
+
+Deno.test("task-tracker: counts completions per agent per day, from events and calls", async () => {
+  await using t = await createTestHost({ plugin: PLUGIN, stubs: { tasks: { services: { tasks: {} } } } });
+  await t.emit("agent.task.completed", { taskId: "t1", agentId: "a1" });
+  await t.emit("agent.task.completed", { taskId: "t2", agentId: "a1" });
+  await t.emit("agent.task.completed", { taskId: "t2", agentId: "a1" }); // the same task counts once
+  const tracker = t.service<TaskTrackerService>("task-tracker");
+  tracker.trackCompletion("t3", "a2", new Date());
+  const today = new Date().toISOString().slice(0, 10);
+  const stats = await (await t.request("/stats")).json();
+  assert.deepEqual(stats, {
+    total: 3,
+    byAgent: { a1: { total: 2, byDay: { [today]: 2 } }, a2: { total: 1, byDay: { [today]: 1 } } },
+  });
+  await t.assertUnloadsClean();
+});
+
+Deno.test("task-tracker: completions older than the retention are pruned at start", async () => {
+  await using t = await createTestHost({
+    plugin: PLUGIN,
+    stubs: { tasks: {} },
+    config: { "task-tracker": { retention: 2 } },
+  });
+  t.service<TaskTrackerService>("task-tracker").trackCompletion("old", "a1", new Date(Date.now() - 5 * 86_400_000));
+  await t.reload();
+  assert.equal(t.service<TaskTrackerService>("task-tracker").getStatistics().total, 0);
+});
+
+Deno.test("task-tracker: without the tasks plugin it fails, naming the dependency", async () => {
+  await assert.rejects(createTestHost({ plugin: PLUGIN }), /depends on "tasks" \(\^1.0.0\), which is not loaded/);
+});

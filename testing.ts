@@ -1,0 +1,181 @@
+/**
+ * The plugin author's test kit: load one plugin into a quiet host with
+ * stand-in dependencies and config, call its routes, emit events, inspect
+ * its storage, and check that it unloads clean.
+ *
+ * @example Test a plugin
+ * ```ts
+ * import { createTestHost } from "./testing.ts";
+ * await using t = await createTestHost({
+ *   plugin: { name: "echo", version: "1.0.0", setup(ctx) { ctx.routes.get("/say/:w", (c) => c.text(c.req.param("w"))); } },
+ * });
+ * const res = await t.request("/say/hi");
+ * if (await res.text() !== "hi") throw new Error();
+ * await t.assertUnloadsClean();
+ * ```
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { createHost, type Host } from "./src/host.ts";
+import type { LogRecord } from "./src/logger.ts";
+import type { PluginInfo } from "./src/plugin_info.ts";
+import type { PluginDefinition } from "./src/plugin.ts";
+import type { PlugboardEvents } from "./src/event_types.ts";
+import type { PluginSql, PluginStorage } from "./src/storage.ts";
+
+/** A dependency the plugin under test needs, stood in for by a stub plugin. */
+export interface StubPlugin {
+  /** The version the stub claims. @default "1.0.0" */
+  version?: string;
+  /** Services the stub provides, by name. @default {} */
+  services?: Record<string, unknown>;
+  /** Extension points the stub defines, by name. @default {} */
+  hooks?: Record<string, (...args: never[]) => unknown>;
+}
+
+/** Options for {@linkcode createTestHost}. */
+export interface TestHostOptions {
+  /** The plugin under test: a path to its `mod.ts`, or a plugin object. */
+  // deno-lint-ignore no-explicit-any
+  plugin: string | PluginDefinition<any>;
+  /** Real plugins to load first (paths), such as its dependencies. @default [] */
+  with?: string[];
+  /** Stub plugins by name, loaded first to satisfy dependencies. @default {} */
+  stubs?: Record<string, StubPlugin>;
+  /** Config per plugin name, over each config.json. @default {} */
+  config?: Record<string, Record<string, unknown>>;
+  /** Environment variables for `${VAR}` substitution (the real environment is not read). @default {} */
+  env?: Record<string, string>;
+  /** The database file. @default ":memory:" */
+  storagePath?: string;
+  /** Setup timeout in ms. @default 5000 */
+  setupTimeout?: number;
+}
+
+/** What {@linkcode createTestHost} returns. */
+export interface TestHost {
+  /** The host. */
+  host: Host;
+  /** The plugin's name. */
+  name: string;
+  /** What the plugin logged (and the host). */
+  logs: LogRecord[];
+  /** Every event emitted since the host started, in order. */
+  events: { name: string; payload: unknown }[];
+  /** The plugin's info now. */
+  info(): PluginInfo;
+  /** Calls the plugin's route `path` (relative to `/api/plugins/<name>`), as a loopback client. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  /** Calls any path of the host, as a loopback client. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Emits an event and waits for its handlers. */
+  emit<K extends keyof PlugboardEvents & string>(event: K, payload: PlugboardEvents[K]): Promise<void>;
+  /** A service, by name. */
+  service<T = unknown>(name: string): T;
+  /** The plugin's key-value store. */
+  storage: PluginStorage;
+  /** The plugin's tables. */
+  sql: PluginSql;
+  /** Reloads the plugin. */
+  reload(): Promise<PluginInfo>;
+  /**
+   * Unloads the plugin and throws unless every listener, service, route,
+   * middleware and hook wrapper it added is gone.
+   */
+  assertUnloadsClean(): Promise<void>;
+  /** Stops the host. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const LOOPBACK_INFO = {
+  remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
+  completed: Promise.resolve(),
+} as unknown as Deno.ServeHandlerInfo;
+
+/**
+ * Starts a quiet host with the plugin under test loaded.
+ *
+ * @param options the plugin, its stand-ins and config
+ * @returns helpers around the host
+ * @throws {PluginError} when the plugin (or a dependency) fails to load
+ */
+export async function createTestHost(options: TestHostOptions): Promise<TestHost> {
+  const logs: LogRecord[] = [];
+  const env = options.env ?? {};
+  const local = [options.plugin, ...(options.with ?? [])].filter((p): p is string => typeof p === "string");
+  const host = createHost({
+    pluginsDir: null,
+    allowRead: local.map((p) => resolve(p, "..", "..")),
+    logger: { level: "debug", sink: (r) => logs.push(r) },
+    env: (name) => env[name],
+    config: options.config,
+    storage: { path: options.storagePath ?? ":memory:" },
+    setupTimeout: options.setupTimeout ?? 5000,
+  });
+  const events: { name: string; payload: unknown }[] = [];
+  host.events.on("*", (payload, name) => void events.push({ name, payload }));
+  await host.start();
+  for (const [name, stub] of Object.entries(options.stubs ?? {})) {
+    await host.load({
+      name,
+      version: stub.version ?? "1.0.0",
+      description: "test stub",
+      setup(ctx: import("./src/context.ts").PluginContext) {
+        for (const [service, value] of Object.entries(stub.services ?? {})) ctx.services.provide(service, value);
+        for (const [hook, impl] of Object.entries(stub.hooks ?? {})) ctx.hooks.define(hook as never, impl as never);
+      },
+    });
+  }
+  for (const path of options.with ?? []) await host.load(path);
+  const baseline = snapshot(host);
+  const info = await host.load(options.plugin);
+  const name = info.name;
+  const call = (path: string, init?: RequestInit) =>
+    Promise.resolve(host.fetch(new Request(new URL(path, "http://plugboard.test"), init), LOOPBACK_INFO));
+  const t: TestHost = {
+    host,
+    name,
+    logs,
+    events,
+    info: () => host.get(name)!,
+    request: (path, init) => call(`/api/plugins/${name}${path.startsWith("/") ? path : `/${path}`}`, init),
+    fetch: call,
+    emit: async (event, payload) => void await host.events.emitAsync(event, payload),
+    service: <T>(service: string) => host.services.resolve<T>(service, { requester: "test" }),
+    get storage() {
+      return host.storage.kv(name);
+    },
+    get sql() {
+      return host.storage.sql(name);
+    },
+    reload: () => host.reload(name),
+    async assertUnloadsClean() {
+      await host.unload(name);
+      const after = snapshot(host);
+      const leftovers = Object.entries(after)
+        .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(baseline[k as keyof typeof baseline]))
+        .map(([k, v]) =>
+          `${k}: ${JSON.stringify(baseline[k as keyof typeof baseline])} before, ${JSON.stringify(v)} after`
+        );
+      if (leftovers.length) {
+        throw new Error(`Plugin "${name}" did not unload clean: ${leftovers.join("; ")}`);
+      }
+    },
+    close: () => host.stop(),
+    [Symbol.asyncDispose]: () => host.stop(),
+  };
+  return t;
+}
+
+function snapshot(host: Host) {
+  return {
+    listeners: host.events.listenerCount(),
+    services: host.services.names(),
+    routes: host.routes.size,
+    middleware: host.routes.middleware.length,
+    hookWrappers: host.hooks.wrappers("task.execute"),
+  };
+}

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createHost, serve } from "../mod.ts";
+import { tempPlugins } from "./_helpers.ts";
+
+const PLUGINS = new URL("../plugins", import.meta.url).pathname;
+
+Deno.test("end to end: the shipped plugins work together over HTTP", async () => {
+  await using tmp = await tempPlugins();
+  const alerts: { taskId: string; error: string }[] = [];
+  const webhook = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    alerts.push(await req.json());
+    return new Response(null, { status: 204 });
+  });
+  const host = createHost({
+    pluginsDir: PLUGINS,
+    env: (name) => name === "NOTIFIER_WEBHOOK_URL" ? `http://127.0.0.1:${webhook.addr.port}/alerts` : undefined,
+    storage: { path: join(tmp.dir, "plugboard.db") },
+    logger: { level: "silent" },
+  });
+  const list = await host.start();
+  assert.deepEqual(
+    list.filter((p) => p.state !== "active").map((p) => `${p.name}: ${p.error}`),
+    [],
+    "every shipped plugin loads",
+  );
+  const server = serve(host, { port: 0 });
+  const base = `http://127.0.0.1:${server.addr.port}/api/plugins`;
+  try {
+    const post = (title: string) =>
+      fetch(`${base}/tasks/?wait=true`, { method: "POST", body: JSON.stringify({ title, agentId: "agent-7" }) })
+        .then((r) => r.json());
+    const ok = await post("Summarise the meeting");
+    const bad = await post("Please fail this one");
+    assert.equal(ok.status, "completed");
+    assert.equal(ok.result.enhancedBy, "agent-enhancer", "agent-enhancer wrapped the execution");
+    assert.equal(bad.status, "failed");
+
+    const today = new Date().toISOString().slice(0, 10);
+    const tracker = await (await fetch(`${base}/task-tracker/stats`)).json();
+    assert.deepEqual(tracker, { total: 1, byAgent: { "agent-7": { total: 1, byDay: { [today]: 1 } } } });
+
+    for (let i = 0; i < 200 && alerts.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(alerts.map((a) => [a.taskId, a.error]), [[bad.id, bad.error]]);
+
+    const analytics = await (await fetch(`${base}/analytics/stats`)).json();
+    assert.equal(analytics.requests.byEndpoint["POST /api/plugins/tasks/"].count, 2);
+    assert.deepEqual(analytics.requests.byEndpoint["POST /api/plugins/tasks/"].statuses, { "201": 2 });
+    assert.equal(analytics.events["task.created"], 2);
+    assert.equal(analytics.events["task.failed"], 1);
+    assert.equal(analytics.events["agent.task.completed"], 1);
+  } finally {
+    await server.shutdown();
+    await webhook.shutdown();
+  }
+});
