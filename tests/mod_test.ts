@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import * as mod from "../mod.ts";
+import * as testing from "../testing.ts";
+
+Deno.test("mod.ts exports exactly the public API (values)", () => {
+  assert.deepEqual(Object.keys(mod).sort(), [
+    "ConfigError",
+    "Container",
+    "EventBus",
+    "HookRegistry",
+    "Host",
+    "Logger",
+    "PLUGIN_ROUTE_PREFIX",
+    "PermissionError",
+    "Plugin",
+    "PluginError",
+    "PluginEvents",
+    "PluginHooks",
+    "PluginServices",
+    "RouteTable",
+    "ServiceNotFoundError",
+    "Storage",
+    "createHost",
+    "definePlugin",
+    "serve",
+  ]);
+  assert.deepEqual(Object.keys(testing).sort(), ["createTestHost"]);
+});
