@@ -1,11 +1,10 @@
 /**
- * The host's HTTP side as one Hono app: `/health`, the admin API under
- * `/api/plugins`, and each plugin's router under `/api/plugins/<name>/`.
- *
- * Admin actions use a `:action` suffix on the plugin name
- * (`POST /api/plugins/hello:reload`): plugin names cannot hold a colon and
- * plugin routes always start after `/api/plugins/<name>/`, so the two can
- * never collide.
+ * The host's HTTP side: `/health` and every plugin's routes (under
+ * `/api/plugins/<name>/`) in one Hono router rebuilt when plugins change,
+ * host-wide plugin middleware around it, and the admin API (`admin.ts`)
+ * behind it. Plugin routes always start after `/api/plugins/<name>/` and
+ * plugin names cannot hold a colon, so no plugin route can collide with the
+ * admin API (`/api/plugins`, `/api/plugins/<name>`, `/api/plugins/<name>:reload`).
  *
  * @module
  */

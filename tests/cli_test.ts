@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { formatPluginTable, HELP, parseCli } from "../src/cli.ts";
+
+const noFile = () => Promise.resolve(undefined);
+const file = (text: string) => () => Promise.resolve(text);
+
+Deno.test("parseCli(): flags, repeatable options and defaults", async () => {
+  const r = await parseCli([
+    "--port",
+    "9001",
+    "--hostname",
+    "0.0.0.0",
+    "--plugin",
+    "./a/mod.ts",
+    "--plugin",
+    "http://127.0.0.1:1/b/mod.js",
+    "--allow-import-host",
+    "127.0.0.1:1",
+    "--watch",
+  ], noFile);
+  assert.equal(r.help, false);
+  if (r.help) return;
+  assert.deepEqual(r.settings, {
+    port: 9001,
+    hostname: "0.0.0.0",
+    pluginsDir: undefined,
+    plugins: ["./a/mod.ts", "http://127.0.0.1:1/b/mod.js"],
+    allowImport: ["127.0.0.1:1"],
+    watch: true,
+  });
+  assert.equal(r.configFile, undefined);
+  assert.deepEqual(await parseCli(["--help"], noFile), { help: true });
+  assert.match(HELP, /--allow-import-host <host>/);
+});
+
+Deno.test("parseCli(): plugboard.json is validated; flags win over it", async () => {
+  const r = await parseCli(
+    ["--port", "1234"],
+    file('{"port": 8080, "pluginsDir": "./x", "plugins": ["a"], "watch": true}'),
+  );
+  assert.ok(!r.help);
+  if (r.help) return;
+  assert.equal(r.settings.port, 1234);
+  assert.equal(r.settings.pluginsDir, "./x");
+  assert.deepEqual(r.settings.plugins, ["a"]);
+  assert.equal(r.configFile, "plugboard.json");
+  await assert.rejects(parseCli([], file('{"prot": 1}')), /Settings file "plugboard.json" is invalid: .*prot/);
+  await assert.rejects(parseCli([], file('{"port": "80"}')), /is invalid: port: /);
+  await assert.rejects(parseCli([], file("{")), /is not valid JSON/);
+  await assert.rejects(
+    parseCli(["--config", "missing.json"], noFile),
+    /Cannot read settings file "missing.json": it does not exist/,
+  );
+});
+
+Deno.test("parseCli(): bad flags and values say what and how to fix", async () => {
+  await assert.rejects(parseCli(["--prot", "1"], noFile), /Unknown option '--prot'.*Run with --help/);
+  await assert.rejects(
+    parseCli(["--port", "http"], noFile),
+    /--port must be a whole number from 0 to 65535: current value is "http"/,
+  );
+  await assert.rejects(parseCli(["--port", "70000"], noFile), /current value is "70000"/);
+});
+
+Deno.test("formatPluginTable(): one row per plugin with routes or the error", () => {
+  const table = formatPluginTable([
+    {
+      name: "hello",
+      version: "1.0.0",
+      state: "active",
+      source: "x",
+      dependencies: {},
+      services: [],
+      routes: ["GET /api/plugins/hello/"],
+      timings: { totalMs: 12.34 },
+      reloads: 0,
+    },
+    {
+      name: "bad",
+      state: "failed",
+      source: "y",
+      dependencies: {},
+      services: [],
+      routes: [],
+      timings: {},
+      reloads: 0,
+      error: 'Cannot load plugin "bad": boom',
+    },
+  ]);
+  const lines = table.split("\n");
+  assert.equal(lines.length, 3);
+  assert.match(lines[1], /^\s+hello\s+1\.0\.0\s+active\s+12\.3 ms\s+GET \/api\/plugins\/hello\/$/);
+  assert.match(lines[2], /^\s+bad\s+-\s+failed\s+Cannot load plugin "bad": boom$/);
+  assert.equal(formatPluginTable([]), "  (no plugins)");
+});
