@@ -5,30 +5,29 @@
  * @module
  */
 
-import { join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { type EnvReader, readConfigFile, resolveConfig } from "./config.ts";
+import { join, resolve } from "node:path";
+import type { EnvReader } from "./config.ts";
 import { createContext, type PluginContext } from "./context.ts";
 import { dependentsOf, planLoadOrder } from "./dependencies.ts";
 import { discoverPlugins } from "./discovery.ts";
+import { findLocation, type SourceLocation } from "./error_location.ts";
 import { PluginError } from "./errors.ts";
 import type { ErrorOrigin, PlugboardEvents } from "./event_types.ts";
 import { EventBus } from "./events.ts";
+import { HookRegistry } from "./hooks.ts";
 import { createHttpApp, type HttpOptions } from "./http/app.ts";
+import { INLINE_SCHEME, PluginLoader, type PreparedPlugin } from "./loader.ts";
 import { Logger, type LoggerOptions } from "./logger.ts";
-import { type NormalizedPlugin, normalizePlugin, PLUGIN_NAME_RE } from "./manifest.ts";
-import { type CheckedSource, checkSource } from "./permissions.ts";
-import type { PluginInfo, PluginState, PluginTimings } from "./plugin_info.ts";
+import { type NormalizedPlugin, PLUGIN_NAME_RE } from "./manifest.ts";
 import type { PluginDefinition } from "./plugin.ts";
+import type { PluginInfo, PluginState, PluginTimings } from "./plugin_info.ts";
 import { RouteTable } from "./routes.ts";
 import { Scope } from "./scope.ts";
-import { Container } from "./services.ts";
-import { Storage, type StorageOptions } from "./storage.ts";
 import { satisfies } from "./semver.ts";
+import { Container } from "./services.ts";
+import { canSnapshot, removeSnapshot, removeStaleSnapshots } from "./snapshots.ts";
+import { Storage, type StorageOptions } from "./storage.ts";
 import { withTimeout } from "./timeout.ts";
-import { HookRegistry } from "./hooks.ts";
-import { findLocation, type SourceLocation } from "./error_location.ts";
-import { canSnapshot, removeSnapshot, removeStaleSnapshots, snapshotPlugin } from "./snapshots.ts";
 import { type FolderChange, type FolderWatch, type WatchOptions, watchPluginFolders } from "./watcher.ts";
 
 /** Options for {@linkcode createHost}. */
@@ -63,15 +62,7 @@ export interface UnloadOptions {
   cascade?: boolean;
 }
 
-interface Prepared {
-  checked: CheckedSource;
-  /** The snapshot folder this version was imported from, if any. */
-  snapshot?: string;
-  plugin: NormalizedPlugin;
-  config: unknown;
-  enabled: boolean;
-  importMs: number;
-}
+type Prepared = PreparedPlugin;
 
 interface SetUpResult {
   scope: Scope;
@@ -97,8 +88,6 @@ interface Entry {
 }
 
 const DEFAULT_SETUP_TIMEOUT = 10_000;
-const INLINE_SCHEME = "inline:";
-const DEFAULT_IMPORT_TIMEOUT = 30_000;
 
 /**
  * Creates a plugin host.
@@ -149,13 +138,8 @@ export class Host {
   /** Active plugins in activation order; stop() unloads in reverse. */
   #activeOrder: string[] = [];
   #queue: Promise<unknown> = Promise.resolve();
-  #generation = 0;
-  /** Module URLs imported so far: importing one again needs a cache-busting query. */
-  #imported = new Set<string>();
   #watch: FolderWatch | undefined;
-  /** Plugins loaded as objects, by their `inline:<name>` source. */
-  #inline = new Map<string, unknown>();
-  #warnedNoSnapshot = false;
+  #loader: PluginLoader;
 
   /** @param options see {@linkcode HostOptions} */
   constructor(options: HostOptions = {}) {
@@ -163,6 +147,7 @@ export class Host {
     this.#cwd = options.cwd ?? Deno.cwd();
     this.#pluginsDir = options.pluginsDir === null ? null : resolve(this.#cwd, options.pluginsDir ?? "./plugins");
     this.log = new Logger("plugboard", options.logger);
+    this.#loader = new PluginLoader({ ...options, cwd: this.#cwd, pluginsDir: this.#pluginsDir, log: this.log });
     this.events = new EventBus<PlugboardEvents>({
       onUnhandled: (error, event, owner) =>
         this.log.error(`Handler of "${event}"${owner ? ` in plugin "${owner}"` : ""} failed`, error),
@@ -211,10 +196,7 @@ export class Host {
   load(source: string | PluginDefinition<any> | Record<string, unknown>): Promise<PluginInfo> {
     if (typeof source !== "string") {
       // A plugin defined in code (tests, embedders): no file, no import, no permission check.
-      const plugin = normalizePlugin({ default: source }, "inline plugin", "inline");
-      const inline = `${INLINE_SCHEME}${plugin.meta.name}`;
-      this.#inline.set(inline, source);
-      source = inline;
+      source = this.#loader.addInline(source);
     }
     const from = source;
     return this.#exclusive(async () => {
@@ -464,105 +446,6 @@ export class Host {
     return entry;
   }
 
-  async #prepare(source: string, hint: string): Promise<Prepared> {
-    const started = performance.now();
-    if (this.#inline.has(source)) {
-      const plugin = normalizePlugin({ default: this.#inline.get(source) }, source, hint);
-      const config = await resolveConfig({ ...this.#options.config?.[plugin.meta.name] }, {
-        plugin: plugin.meta.name,
-        schema: plugin.config,
-        env: this.#options.env,
-      });
-      const checked = { kind: "inline" as const, url: new URL(source) };
-      return { checked, plugin, config, enabled: true, importMs: performance.now() - started };
-    }
-    const checked = await checkSource(source, {
-      roots: [
-        ...(this.#pluginsDir ? [this.#pluginsDir] : []),
-        ...(this.#options.allowRead ?? []).map((r) => resolve(this.#cwd, r)),
-      ],
-      allowImport: this.#options.allowImport ?? [],
-    }, { cwd: this.#cwd, plugin: hint });
-    const base = checked.url.href;
-    const shown = checked.kind === "local" ? checked.path : base;
-    let href = base;
-    let snapshot: string | undefined;
-    if (this.#imported.has(base)) {
-      const generation = ++this.#generation;
-      if (checked.kind === "local" && await canSnapshot(checked.dir)) {
-        snapshot = await snapshotPlugin(checked.dir, generation);
-        href = toFileUrl(join(snapshot, relative(checked.dir, checked.path)));
-      } else {
-        if (checked.kind === "local" && !this.#warnedNoSnapshot) {
-          this.#warnedNoSnapshot = true;
-          this.log.warn(
-            `Reloads re-import only each plugin's entry module: grant --allow-write=${
-              resolve(checked.dir, "..")
-            } so that a reload picks up changes in every file of a plugin`,
-          );
-        }
-        href = `${base}${checked.url.search ? "&" : "?"}plugboard=${generation}`;
-      }
-    }
-    this.#imported.add(base);
-    try {
-      const mod = await this.#import(
-        href,
-        shown,
-        hint,
-        (text) =>
-          snapshot && checked.kind === "local"
-            ? text.replaceAll(toFileUrl(snapshot), toFileUrl(checked.dir)).replaceAll(snapshot, checked.dir)
-            : text,
-      );
-      const plugin = normalizePlugin(mod, shown, hint);
-      const name = plugin.meta.name;
-      let data: Record<string, unknown> = {};
-      let enabled = true;
-      let file: string | undefined;
-      if (checked.kind === "local") {
-        ({ data, enabled, file } = await readConfigFile(join(checked.dir, "config.json"), name));
-      }
-      data = { ...data, ...this.#options.config?.[name] };
-      const config = enabled
-        ? await resolveConfig(data, {
-          plugin: name,
-          file: file ?? "config",
-          schema: plugin.config,
-          env: this.#options.env,
-        })
-        : undefined;
-      return { checked, snapshot, plugin, config, enabled, importMs: performance.now() - started };
-    } catch (error) {
-      if (snapshot) await removeSnapshot(snapshot);
-      throw error;
-    }
-  }
-
-  async #import(href: string, shown: string, hint: string, mapPaths: (text: string) => string) {
-    const timeout = this.#options.importTimeout ?? DEFAULT_IMPORT_TIMEOUT;
-    try {
-      return await withTimeout(
-        import(href) as Promise<Record<string, unknown>>,
-        timeout,
-        () =>
-          new PluginError("TIMEOUT", `Cannot load plugin "${hint}": importing ${shown} timed out after ${timeout} ms`, {
-            plugin: hint,
-            source: shown,
-          }),
-      );
-    } catch (cause) {
-      if (cause instanceof PluginError) throw cause;
-      throw new PluginError(
-        "IMPORT_FAILED",
-        `Cannot load plugin "${hint}": importing ${shown} failed: ${
-          mapPaths(String((cause as Error)?.message ?? cause))
-        }`,
-        { plugin: hint, source: shown, cause },
-      );
-    }
-  }
-
   async #loadBatch(sources: { hint: string; source: string }[]): Promise<Entry[]> {
     const started = performance.now();
     const pending = sources.map((s) => {
@@ -572,7 +455,7 @@ export class Host {
     });
     const results = await Promise.all(pending.map(async (p) => {
       try {
-        return { ...p, prepared: await this.#prepare(p.source, p.hint) };
+        return { ...p, prepared: await this.#loader.prepare(p.source, p.hint) };
       } catch (error) {
         return { ...p, error };
       }
@@ -783,7 +666,7 @@ export class Host {
     let snapshot: string | undefined;
     let prepared: Prepared;
     try {
-      prepared = await this.#prepare(entry.source, name);
+      prepared = await this.#loader.prepare(entry.source, name);
       snapshot = prepared.snapshot;
     } catch (error) {
       return fail(error);
@@ -882,8 +765,4 @@ function hintFor(source: string): string {
   if (/^(mod|index|main|plugin)\.[cm]?[jt]sx?$/.test(last)) last = parts.pop() ?? last;
   const hint = last.replace(/\.[cm]?[jt]sx?$/, "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
   return PLUGIN_NAME_RE.test(hint) ? hint : "plugin";
-}
-
-function toFileUrl(path: string): string {
-  return pathToFileURL(path).href;
 }
