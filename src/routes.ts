@@ -57,7 +57,7 @@ export class RouteTable {
    * @returns the router, not yet mounted
    */
   createRouter(name: string): PluginRouter {
-    return new Hono({ strict: false }).basePath(`${PLUGIN_ROUTE_PREFIX}/${name}`);
+    return new Hono().basePath(`${PLUGIN_ROUTE_PREFIX}/${name}`);
   }
 
   /**

@@ -257,3 +257,24 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   assert.equal(await Deno.readTextFile(join(tmp.dir, "disposed-slow")), "yes");
   assert.equal(await Deno.readTextFile(join(tmp.dir, "disposed-other")), "yes");
 });
+
+Deno.test("plugins can use Hono middleware such as hono/cors on their routes", async () => {
+  await using tmp = await tempPlugins({
+    "open/mod.ts": `import { cors } from "hono/cors";
+export default { name: "open", version: "1.0.0", setup(ctx) {
+  ctx.routes.use("*", cors({ origin: "https://app.example" }));
+  ctx.routes.get("/data", (c) => c.json({ ok: true }));
+} };`,
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  const res = await fetch(`${s.base}/api/plugins/open/data`, { headers: { origin: "https://app.example" } });
+  assert.equal(res.headers.get("access-control-allow-origin"), "https://app.example");
+  assert.deepEqual(await res.json(), { ok: true });
+  const preflight = await fetch(`${s.base}/api/plugins/open/data`, {
+    method: "OPTIONS",
+    headers: { origin: "https://app.example", "access-control-request-method": "POST" },
+  });
+  await preflight.body?.cancel();
+  assert.equal(preflight.status, 204);
+  assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /POST/);
+});
