@@ -643,9 +643,11 @@ export class Host {
     }
     const started = performance.now();
     const fail = (error: unknown): never => {
-      const err = error instanceof PluginError ? error : new PluginError(
-        "SETUP_FAILED",
-        `Cannot reload plugin "${name}": ${(error as Error)?.message ?? error}`,
+      // The load pipeline says "Cannot load plugin"; here it is a reload, and the old version stays.
+      const reason = String((error as Error)?.message ?? error).replace(/^Cannot load plugin "[^"]+": /, "");
+      const err = new PluginError(
+        error instanceof PluginError ? error.code : "SETUP_FAILED",
+        `Cannot reload plugin "${name}": ${reason}`,
         { plugin: name, source: entry.source, cause: error },
       );
       const local = !/^[a-z]+:/.test(entry.source);

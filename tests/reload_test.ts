@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { HookRegistry, type PluginLifecycleEvent, serve } from "../mod.ts";
-import { pluginSource, quietHost, serveStatic, tempPlugins } from "./_helpers.ts";
+import { LOOPBACK, pluginSource, quietHost, serveStatic, tempPlugins } from "./_helpers.ts";
 
 const THREE_FILES = (deep: string) => ({
   "plugins/layered/mod.ts": `import { message } from "./lib/service.ts";
@@ -57,6 +57,10 @@ Deno.test("a broken new version keeps the old one serving; the failure names fil
   const info = host.get("layered")!;
   assert.equal(info.state, "active");
   assert.deepEqual(info.reloadErrorLocation, event.location);
+  const overHttp = await (await host.fetch(new Request("http://x/api/plugins/layered"), LOOPBACK)).json();
+  assert.equal(overHttp.state, "active");
+  assert.match(overHttp.reloadError, /^Cannot reload plugin "layered": importing .* failed/);
+  assert.deepEqual(overHttp.reloadErrorLocation, event.location);
   assert.equal(await (await host.fetch(new Request("http://x/api/plugins/layered/"))).text(), "word=good");
 
   await tmp.write("plugins/layered/lib/deep/words.ts", `export const WORD = "fixed";`);
