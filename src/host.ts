@@ -16,7 +16,7 @@ import type { ErrorOrigin, PlugboardEvents } from "./event_types.ts";
 import { EventBus } from "./events.ts";
 import { HookRegistry } from "./hooks.ts";
 import { createHttpApp, type HttpOptions } from "./http/app.ts";
-import { INLINE_SCHEME, PluginLoader, type PreparedPlugin } from "./loader.ts";
+import { INLINE_SCHEME, manifestOfFailure, PluginLoader, type PreparedPlugin } from "./loader.ts";
 import { Logger, type LoggerOptions } from "./logger.ts";
 import { type NormalizedPlugin, PLUGIN_NAME_RE } from "./manifest.ts";
 import type { PluginDefinition } from "./plugin.ts";
@@ -465,6 +465,7 @@ export class Host {
     for (const r of results) {
       if (!("prepared" in r)) {
         const entry = r.provisional ?? this.#track(`${r.hint}`, r.source);
+        entry.plugin = manifestOfFailure.get(r.error as object);
         this.#fail(entry, r.error);
         entries.push(entry);
         continue;

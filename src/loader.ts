@@ -33,6 +33,12 @@ export interface LoaderOptions {
   log: Logger;
 }
 
+/**
+ * The manifest of a plugin whose preparation failed after its manifest was
+ * read (bad config, say), by the error thrown, so listings can show its version.
+ */
+export const manifestOfFailure: WeakMap<object, NormalizedPlugin> = new WeakMap();
+
 /** A plugin imported and validated, not set up yet. */
 export interface PreparedPlugin {
   checked: CheckedSource;
@@ -124,6 +130,7 @@ export class PluginLoader {
       }
     }
     this.#imported.add(base);
+    let read: NormalizedPlugin | undefined;
     try {
       const mod = await this.#import(
         href,
@@ -134,7 +141,7 @@ export class PluginLoader {
             ? text.replaceAll(toFileUrl(snapshot), toFileUrl(checked.dir)).replaceAll(snapshot, checked.dir)
             : text,
       );
-      const plugin = normalizePlugin(mod, shown, hint);
+      const plugin = read = normalizePlugin(mod, shown, hint);
       const name = plugin.meta.name;
       let data: Record<string, unknown> = {};
       let enabled = true;
@@ -154,6 +161,7 @@ export class PluginLoader {
       return { checked, snapshot, plugin, config, enabled, importMs: performance.now() - started };
     } catch (error) {
       if (snapshot) await removeSnapshot(snapshot);
+      if (read && typeof error === "object" && error !== null) manifestOfFailure.set(error, read);
       throw error;
     }
   }

@@ -90,6 +90,7 @@ export default { name: "badconfig", version: "1.0.0", config: z.object({ timeout
   assert.match(byName.throws.error!, /^Cannot load plugin "throws": setup threw: setup exploded$/);
   assert.match(byName.rejects.error!, /setup threw: async nope/);
   assert.equal(byName.badconfig.errorCode, "INVALID_CONFIG");
+  assert.equal(byName.badconfig.version, "1.0.0", "the manifest was read, so its version is shown");
   assert.match(byName.badconfig.error!, /config.json field "timeout" is invalid .*current value is "30s"/);
   assert.equal(byName.badname.errorCode, "INVALID_PLUGIN");
   assert.equal(failedEvents.length, 6);
