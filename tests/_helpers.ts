@@ -89,3 +89,28 @@ export const LOOPBACK = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 },
   completed: Promise.resolve(),
 } as unknown as Deno.ServeHandlerInfo;
+
+/** The project's root folder. */
+export const ROOT_DIR = new URL("..", import.meta.url).pathname;
+
+/**
+ * A `deno <subcommand>` child process with the project's config (for its
+ * import map) and no lock file, so tests never touch deno.lock.
+ *
+ * @param subcommand `run` or `test`
+ * @param args flags and files after the subcommand
+ * @param options extra Deno.Command options
+ */
+export function denoCommand(
+  subcommand: "run" | "test",
+  args: string[],
+  options: Deno.CommandOptions = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [subcommand, "--no-lock", `--config=${join(ROOT_DIR, "deno.json")}`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+    ...options,
+  });
+}

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { serve, type SystemErrorEvent } from "../mod.ts";
-import { LOOPBACK, MOD_URL, pluginSource, quietHost, serveStatic, tempPlugins } from "./_helpers.ts";
+import {
+  denoCommand,
+  LOOPBACK,
+  MOD_URL,
+  pluginSource,
+  quietHost,
+  ROOT_DIR,
+  serveStatic,
+  tempPlugins,
+} from "./_helpers.ts";
 
 const HELLO = `import { definePlugin } from ${JSON.stringify(MOD_URL)};
 export default definePlugin({
@@ -210,26 +219,18 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
     "plugins/other/mod.ts",
     pluginSource("other", { setup: `ctx.onDispose(() => Deno.writeTextFile(${marker("other")}, "yes"));` }),
   );
-  const root = new URL("..", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-lock",
-      `--config=${join(root, "deno.json")}`,
-      "--allow-net=127.0.0.1",
-      `--allow-read=${root},${tmp.dir}`,
-      `--allow-write=${tmp.dir}`,
-      "--allow-env",
-      join(root, "main.ts"),
-      "--port",
-      "0",
-      "--plugins-dir",
-      join(tmp.dir, "plugins"),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  const root = ROOT_DIR;
+  const child = denoCommand("run", [
+    "--allow-net=127.0.0.1",
+    `--allow-read=${root},${tmp.dir}`,
+    `--allow-write=${tmp.dir}`,
+    "--allow-env",
+    join(root, "main.ts"),
+    "--port",
+    "0",
+    "--plugins-dir",
+    join(tmp.dir, "plugins"),
+  ]).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   let port = "";

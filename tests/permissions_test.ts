@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PermissionError } from "../mod.ts";
-import { pluginSource, quietHost, serveStatic, tempPlugins } from "./_helpers.ts";
+import { denoCommand, pluginSource, quietHost, ROOT_DIR, serveStatic, tempPlugins } from "./_helpers.ts";
 
 Deno.test("a URL plugin from an allowed host loads, with its relative imports", async () => {
   await using tmp = await tempPlugins({
@@ -99,19 +99,11 @@ await host.load(${
     JSON.stringify(join(tmp.dir, "plugins/p/mod.ts"))
   }).catch((e) => console.log(JSON.stringify({ code: e.code, fix: e.fix })));`;
   await tmp.write("run.ts", script);
-  const cwd = new URL("..", import.meta.url).pathname;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-lock",
-      `--config=${join(cwd, "deno.json")}`,
-      `--allow-read=${cwd},${join(tmp.dir, "run.ts")}`,
-      join(tmp.dir, "run.ts"),
-    ],
+  const cwd = ROOT_DIR;
+  const out = await denoCommand("run", [`--allow-read=${cwd},${join(tmp.dir, "run.ts")}`, join(tmp.dir, "run.ts")], {
     cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  })
+    .output();
   const text = new TextDecoder().decode(out.stdout).trim();
   assert.deepEqual(JSON.parse(text), { code: "PERMISSION_DENIED", fix: `--allow-read=${join(tmp.dir, "plugins")}` });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { scaffoldPlugin } from "../scripts/new_plugin.ts";
-import { quietHost, tempPlugins } from "./_helpers.ts";
+import { denoCommand, quietHost, tempPlugins } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url);
 
@@ -18,19 +18,8 @@ Deno.test("deno task new scaffolds a plugin that loads and whose test passes", a
   await host.start();
   assert.equal(host.get("my-plugin")?.state, "active");
   await host.stop();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "test",
-      "--no-lock",
-      `--config=${new URL("deno.json", ROOT).pathname}`,
-      "--allow-read",
-      "--allow-env",
-      join(tmp.dir, "my-plugin/mod_test.ts"),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const out = await denoCommand("test", ["--allow-read", "--allow-env", join(tmp.dir, "my-plugin/mod_test.ts")])
+    .output();
   const text = new TextDecoder().decode(out.stdout);
   assert.equal(out.code, 0, text + new TextDecoder().decode(out.stderr));
   assert.match(text, /ok \| 1 passed \| 0 failed/);
