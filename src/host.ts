@@ -510,6 +510,7 @@ export class Host {
       active,
     );
     for (const [name, error] of plan.failures) this.#fail(ready.get(name)!.entry, error);
+    const kept = new Set<Prepared>();
     for (const name of plan.order) {
       const { entry, prepared } = ready.get(name)!;
       const broken = Object.keys(prepared.plugin.meta.dependencies).find((d) =>
@@ -527,6 +528,11 @@ export class Host {
         continue;
       }
       await this.#activate(entry, prepared, started);
+      if (entry.state === "active") kept.add(prepared);
+    }
+    // A version that did not become active does not need its snapshot.
+    for (const r of results) {
+      if ("prepared" in r && r.prepared.snapshot && !kept.has(r.prepared)) await removeSnapshot(r.prepared.snapshot);
     }
     return entries;
   }
@@ -643,7 +649,8 @@ export class Host {
       return this.#info(fresh);
     }
     const started = performance.now();
-    const fail = (error: unknown): never => {
+    const fail = async (error: unknown): Promise<never> => {
+      if (snapshot) await removeSnapshot(snapshot);
       // The load pipeline says "Cannot load plugin"; here it is a reload, and the old version stays.
       const reason = String((error as Error)?.message ?? error).replace(/^Cannot load plugin "[^"]+": /, "");
       const err = new PluginError(
@@ -721,7 +728,6 @@ export class Host {
     try {
       next = await this.#setUp(entry, prepared, previous);
     } catch (error) {
-      if (prepared.snapshot) await removeSnapshot(prepared.snapshot);
       return fail(error);
     }
     // The swap: synchronous, so every event and request sees one version or the other.

@@ -269,3 +269,23 @@ Deno.test("hooks through plugins: unloading or reloading a wrapper restores the 
   await host.stop();
   assert.equal(host.hooks.has("task.execute"), false);
 });
+
+Deno.test("a refused new version leaves no snapshot behind, whatever refused it", async () => {
+  await using tmp = await tempPlugins({
+    "plugins/base/mod.ts": pluginSource("base"),
+    "plugins/user/mod.ts": pluginSource("user", { dependencies: { base: "^1.0.0" } }),
+  });
+  const plugins = join(tmp.dir, "plugins");
+  const snapshots = () => [...Deno.readDirSync(plugins)].map((e) => e.name).filter((n) => n.startsWith("."));
+  const host = quietHost({ pluginsDir: plugins });
+  await host.start();
+  await tmp.write("plugins/base/mod.ts", pluginSource("renamed"));
+  await assert.rejects(host.reload("base"), /the new version is named "renamed"/);
+  await tmp.write("plugins/base/mod.ts", pluginSource("base", { version: "2.0.0" }));
+  await assert.rejects(host.reload("base"), /"user" needs base \^1.0.0/);
+  await host.unload("user");
+  await tmp.write("plugins/user/mod.ts", pluginSource("user", { dependencies: { missing: "*" } }));
+  await assert.rejects(host.reload("user"), /depends on "missing"/);
+  assert.deepEqual(snapshots(), []);
+  await host.stop();
+});
