@@ -362,8 +362,6 @@ export interface ContextParts<C> {
   setHandover: (fn: () => unknown) => void;
   /** The host's storage. */
   storage: () => Storage;
-  /** Makes the plugin's router (with the host's error and not-found handlers). */
-  createRouter: () => PluginRouter;
 }
 
 /**
@@ -404,7 +402,7 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
     name,
     get routes() {
       if (!router) {
-        const r = router = parts.createRouter();
+        const r = router = parts.routeTable.createRouter(name);
         scope.register({
           activate: () => parts.routeTable.mount(name, r),
           deactivate: () => parts.routeTable.unmount(name, r),

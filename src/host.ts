@@ -447,7 +447,6 @@ export class Host {
   }
 
   async #loadBatch(sources: { hint: string; source: string }[]): Promise<Entry[]> {
-    const started = performance.now();
     const pending = sources.map((s) => {
       const provisional = this.#entries.get(s.hint)?.state === "active" ? undefined : this.#track(s.hint, s.source);
       if (provisional) this.#emit("plugin.discovered", provisional);
@@ -527,7 +526,7 @@ export class Host {
         );
         continue;
       }
-      await this.#activate(entry, prepared, started);
+      await this.#activate(entry, prepared);
       if (entry.state === "active") kept.add(prepared);
     }
     // A version that did not become active does not need its snapshot.
@@ -562,7 +561,6 @@ export class Host {
         await this.reload(name);
       },
       routeTable: this.routes,
-      createRouter: () => this.routes.createRouter(name),
       hooks: this.hooks,
       storage: () => this.storage,
       previous,
@@ -596,7 +594,7 @@ export class Host {
     return { scope, ctx, handover };
   }
 
-  async #activate(entry: Entry, prepared: Prepared, batchStart: number): Promise<void> {
+  async #activate(entry: Entry, prepared: Prepared): Promise<void> {
     const started = performance.now();
     entry.state = "loading";
     this.#emit("plugin.loading", entry);
@@ -621,7 +619,7 @@ export class Host {
     };
     this.#activeOrder = [...this.#activeOrder.filter((n) => n !== entry.name), entry.name];
     this.log.debug(
-      `Plugin "${entry.name}" active in ${entry.timings.totalMs} ms (batch at ${round(started - batchStart)} ms)`,
+      `Plugin "${entry.name}" active in ${entry.timings.totalMs} ms`,
     );
     this.#emit("plugin.loaded", entry, { durationMs: entry.timings.totalMs });
   }
