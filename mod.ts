@@ -56,7 +56,6 @@ export type { ConfigSchema, StandardSchema } from "./src/schema.ts";
 export { PLUGIN_ROUTE_PREFIX, type PluginRouter, RouteTable } from "./src/routes.ts";
 export { HookRegistry, type HookWrapper, type PlugboardHooks } from "./src/hooks.ts";
 export { type RunningServer, serve, type ServeOptions } from "./src/server.ts";
-export type { HttpOptions } from "./src/http/app.ts";
 export type { FolderWatch, WatchOptions } from "./src/watcher.ts";
 export {
   type Migration,

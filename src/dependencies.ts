@@ -48,7 +48,7 @@ export function planLoadOrder(batch: readonly DependencyNode[], loaded: Readonly
   const state = new Map<string, "visiting" | "done">();
   const fail = (name: string, message: string) => {
     if (!failures.has(name)) {
-      failures.set(name, new PluginError("DEPENDENCY", `Cannot load plugin "${name}": ${message}`, { plugin: name }));
+      failures.set(name, new PluginError("DEPENDENCY", message, { plugin: name, stage: "load" }));
     }
   };
 
@@ -69,8 +69,7 @@ export function planLoadOrder(batch: readonly DependencyNode[], loaded: Readonly
         visit(dep, path);
         const depFailure = failures.get(dep);
         if (depFailure && !failures.has(name)) {
-          const reason = depFailure.message.replace(/^Cannot load plugin "[^"]+": /, "");
-          fail(name, `its dependency "${dep}" cannot load (${[...path, dep].join(" → ")}): ${reason}`);
+          fail(name, `its dependency "${dep}" cannot load (${[...path, dep].join(" → ")}): ${depFailure.reason}`);
         }
       }
       const version = inBatch?.version ?? loaded.get(dep);

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { PluginError } from "./errors.ts";
 import type { PluginContext } from "./context.ts";
 import type { PluginMeta } from "./plugin.ts";
-import { type ConfigSchema, isConfigSchema } from "./schema.ts";
+import { type ConfigSchema, formatIssues, isConfigSchema } from "./schema.ts";
 import { parseRange, parseVersion } from "./semver.ts";
 
 /** A plugin in the one shape the host runs. */
@@ -88,9 +88,9 @@ export function normalizePlugin(mod: Record<string, unknown>, source: string, hi
   if (exported === undefined) {
     throw new PluginError(
       "INVALID_PLUGIN",
-      `Cannot load plugin "${hint}" from ${source}: the module has no default export. ` +
+      `the module has no default export. ` +
         `Add "export default definePlugin({ name, version, setup })" (or a Plugin subclass)`,
-      { plugin: hint, source },
+      { plugin: hint, source, stage: "load", from: source },
     );
   }
   try {
@@ -106,30 +106,26 @@ export function normalizePlugin(mod: Record<string, unknown>, source: string, hi
   } catch (cause) {
     throw new PluginError(
       "INVALID_PLUGIN",
-      `Cannot load plugin "${hint}" from ${source}: its constructor threw: ${(cause as Error)?.message ?? cause}`,
-      { plugin: hint, source, cause },
+      `its constructor threw: ${(cause as Error)?.message ?? cause}`,
+      { plugin: hint, source, stage: "load", from: source, cause },
     );
   }
   if (exported === null || typeof exported !== "object") {
     throw new PluginError(
       "INVALID_PLUGIN",
-      `Cannot load plugin "${hint}" from ${source}: the default export must be a plugin object or a Plugin subclass, ` +
+      `the default export must be a plugin object or a Plugin subclass, ` +
         `got ${exported === null ? "null" : typeof exported}`,
-      { plugin: hint, source },
+      { plugin: hint, source, stage: "load", from: source },
     );
   }
   const parsed = manifestSchema.safeParse(exported);
   const name = typeof (exported as AnyRecord).name === "string" ? (exported as AnyRecord).name as string : hint;
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    const issues = formatIssues(parsed.error.issues);
     throw new PluginError(
       "INVALID_PLUGIN",
-      `Cannot load plugin "${name}" from ${source}: invalid manifest: ${issues}`,
-      {
-        plugin: name,
-        source,
-        cause: parsed.error,
-      },
+      `invalid manifest: ${issues}`,
+      { plugin: name, source, stage: "load", from: source, cause: parsed.error },
     );
   }
   const m = parsed.data;

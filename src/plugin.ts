@@ -8,6 +8,7 @@
 
 import type { PluginContext } from "./context.ts";
 import type { ConfigSchema } from "./schema.ts";
+import { PluginError } from "./errors.ts";
 
 /** What a plugin says about itself. */
 export interface PluginMeta {
@@ -99,7 +100,9 @@ export abstract class Plugin<C = Record<string, unknown>> {
 
   /** The context of the current load; throws before `load`. */
   get context(): PluginContext<C> {
-    if (!this.#context) throw new Error(`Plugin "${this.info.name}" is not loaded`);
+    if (!this.#context) {
+      throw new PluginError("UNLOADED", `Plugin "${this.info.name}" is not loaded`, { plugin: this.info.name });
+    }
     return this.#context;
   }
 

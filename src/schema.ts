@@ -94,3 +94,21 @@ export async function validateWith<T>(schema: ConfigSchema<T>, value: unknown): 
   const r = (schema as SafeParseSchema<T>).safeParse(value);
   return r.success ? { ok: true, value: r.data } : { ok: false, issues: [...r.error.issues] };
 }
+
+/**
+ * Formats validation issues on one line: `path: message; path: message`.
+ *
+ * @param issues what a schema reported
+ * @returns one line
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatIssues } from "./schema.ts";
+ * assert.equal(formatIssues([{ path: ["port"], message: "Expected number" }, { path: [], message: "bad" }]),
+ *   "port: Expected number; (root): bad");
+ * ```
+ */
+export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ");
+}

@@ -140,7 +140,8 @@ Deno.test("unloading a plugin others depend on is refused unless cascading", asy
   await host.start();
   await assert.rejects(host.unload("tasks"), {
     code: "CONFLICT",
-    message: 'Cannot unload plugin "tasks": "tracker" depends on it. Unload it first, or pass { cascade: true }',
+    message:
+      'Cannot unload plugin "tasks": "tracker" depends on it. Unload it first, or unload with cascade (?cascade=true over HTTP, { cascade: true } in code)',
   });
   assert.equal(host.get("tasks")!.state, "active");
   await host.unload("tasks", { cascade: true });

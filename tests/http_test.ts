@@ -190,9 +190,13 @@ Deno.test("host-wide middleware runs in order around every request and is remove
   const r = await fetch(`${s.base}/api/plugins/hello/`);
   await r.body?.cancel();
   assert.equal(r.headers.get("x-trace"), "second:200, first");
-  const admin = await fetch(`${s.base}/api/plugins`);
-  await admin.body?.cancel();
-  assert.equal(admin.headers.get("x-trace"), "second:200, first");
+  // The host's own endpoints run no plugin code: no middleware around them.
+  for (const path of ["/api/plugins", "/api/plugins/hello", "/health"]) {
+    const own = await fetch(`${s.base}${path}`);
+    await own.body?.cancel();
+    assert.equal(own.status, 200);
+    assert.equal(own.headers.get("x-trace"), null, path);
+  }
   const errors: SystemErrorEvent[] = [];
   s.host.events.on("system.error", (e) => errors.push(e));
   const boom = await json(await fetch(`${s.base}/api/plugins/hello/explode`));
@@ -202,6 +206,41 @@ Deno.test("host-wide middleware runs in order around every request and is remove
   const r2 = await fetch(`${s.base}/api/plugins/hello/`);
   await r2.body?.cancel();
   assert.equal(r2.headers.get("x-trace"), "first");
+});
+
+Deno.test("a plugin middleware that throws or never settles cannot reach the admin API or /health", async () => {
+  await using tmp = await tempPlugins({
+    "hello/mod.ts": HELLO,
+    "thrower/mod.ts": pluginSource("thrower", { setup: "ctx.middleware(() => { throw new Error('mw'); });" }),
+    "hanger/mod.ts": pluginSource("hanger", { setup: "ctx.middleware(() => new Promise(() => {}));" }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  const list = await fetch(`${s.base}/api/plugins`);
+  assert.equal(list.status, 200);
+  assert.equal((await list.json()).plugins.length, 3);
+  const health = await fetch(`${s.base}/health`);
+  assert.equal((await health.json()).plugins.active, 3);
+});
+
+Deno.test("a route a plugin pushes outside its prefix is not served; the admin API stays the host's", async () => {
+  await using tmp = await tempPlugins({
+    "shadow/mod.ts": pluginSource("shadow", {
+      setup: `ctx.routes.get("/ok", (c) => c.text("ok"));
+        ctx.routes.routes.push({ basePath: "/", path: "/api/plugins/:name", method: "ALL", handler: (c) => c.text("stolen") });
+        ctx.routes.routes.push({ basePath: "/", path: "/api/plugins", method: "ALL", handler: (c) => c.text("stolen") });
+        ctx.routes.routes.push({ basePath: "/", path: "/api/plugins/other/x", method: "GET", handler: (c) => c.text("stolen") });`,
+    }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  assert.equal(await (await fetch(`${s.base}/api/plugins/shadow/ok`)).text(), "ok");
+  const list = await fetch(`${s.base}/api/plugins`);
+  assert.equal(list.status, 200);
+  assert.equal((await list.json()).plugins[0].name, "shadow");
+  const info = await fetch(`${s.base}/api/plugins/shadow`);
+  assert.equal((await info.json()).name, "shadow");
+  const other = await fetch(`${s.base}/api/plugins/other/x`);
+  assert.equal(other.status, 404);
+  await other.body?.cancel();
 });
 
 Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every disposer runs, exit 0", async () => {

@@ -5,7 +5,7 @@ const PLUGIN = new URL("./mod.ts", import.meta.url).pathname;
 
 Deno.test("analytics: counts requests by endpoint with status, and task events", async () => {
   await using t = await createTestHost({ plugin: PLUGIN });
-  const h = await t.fetch("/health");
+  const h = await t.request("/stats");
   await h.body?.cancel();
   const nf = await t.fetch("/nope");
   await nf.body?.cancel();
@@ -13,8 +13,8 @@ Deno.test("analytics: counts requests by endpoint with status, and task events",
   await t.emit("task.failed", { taskId: "a", error: "x" });
   await t.emit("agent.task.completed", { taskId: "b", agentId: "x" });
   const stats = await (await t.request("/stats")).json();
-  assert.equal(stats.requests.byEndpoint["GET /health"].count, 1);
-  assert.deepEqual(stats.requests.byEndpoint["GET /health"].statuses, { "200": 1 });
+  assert.equal(stats.requests.byEndpoint["GET /api/plugins/analytics/stats"].count, 1);
+  assert.deepEqual(stats.requests.byEndpoint["GET /api/plugins/analytics/stats"].statuses, { "200": 1 });
   assert.deepEqual(stats.requests.byEndpoint["GET /nope"].statuses, { "404": 1 });
   assert.deepEqual(stats.events, { "task.created": 1, "task.failed": 1, "agent.task.completed": 1 });
   await t.assertUnloadsClean();

@@ -7,19 +7,19 @@
  */
 
 import { Hono, type MiddlewareHandler } from "hono";
-import type { Host } from "../host.ts";
+import type { AdminPort } from "./ports.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import type { HostEnv } from "./auth.ts";
-import { errorResponse, problemResponse } from "./problem.ts";
+import { errorProblem, problemResponse } from "./problem.ts";
 
 /**
  * Builds the admin API.
  *
- * @param host the plugin host
+ * @param host the admin operations
  * @param admin the guard every admin route runs behind
  * @returns a Hono app serving the admin routes
  */
-export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): Hono<HostEnv> {
+export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv>): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   app.get(PLUGIN_ROUTE_PREFIX, admin, (c) => c.json({ plugins: host.list() }));
 
@@ -43,7 +43,7 @@ export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): H
     try {
       return c.json(await host.load(source), 201);
     } catch (error) {
-      return errorResponse(c, error);
+      return errorProblem(error);
     }
   });
 
@@ -63,7 +63,7 @@ export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): H
     try {
       return c.json(await host.unload(c.req.param("name"), { cascade }));
     } catch (error) {
-      return errorResponse(c, error);
+      return errorProblem(error);
     }
   });
 
@@ -74,7 +74,7 @@ export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): H
       try {
         return c.json({ name, purged: await host.purge(name) });
       } catch (error) {
-        return errorResponse(c, error);
+        return errorProblem(error);
       }
     }
     if (action !== "reload") {
@@ -86,7 +86,7 @@ export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): H
     try {
       return c.json(await host.reload(name));
     } catch (error) {
-      return errorResponse(c, error);
+      return errorProblem(error);
     }
   });
 

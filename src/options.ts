@@ -1,0 +1,164 @@
+/**
+ * The host's settings, resolved once. {@linkcode hostSettingsSchema} checks
+ * `plugboard.json`; {@linkcode HostOptions} is the same set of fields plus
+ * what only code can pass (a logger sink, an env reader); and
+ * {@linkcode resolveHostOptions} fills every default in one place, so the
+ * loader, storage, host and CLI never repeat a default.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { z } from "zod";
+import type { EnvReader } from "./config.ts";
+import type { LoggerOptions } from "./logger.ts";
+import type { StorageOptions } from "./storage.ts";
+
+/** What `plugboard.json` holds; every field is optional. */
+export interface HostSettings {
+  /** The port to listen on; 0 picks a free one. @default 8000 */
+  port?: number;
+  /** The interface to listen on. @default "127.0.0.1" */
+  hostname?: string;
+  /** The folder searched for plugins; `null` for none. @default "./plugins" */
+  pluginsDir?: string | null;
+  /** Extra plugin sources (paths or URLs). @default [] */
+  plugins?: string[];
+  /** Hosts (`name` or `name:port`) URL plugins may come from. @default [] */
+  allowImport?: string[];
+  /** Extra folders local plugins may be loaded from. @default [] */
+  allowRead?: string[];
+  /** How long a plugin's `setup` may take, in ms. @default 10000 */
+  setupTimeout?: number;
+  /** How long importing a plugin module may take, in ms. @default 30000 */
+  importTimeout?: number;
+  /** How long a plugin's unload may take, in ms. @default 5000 */
+  disposeTimeout?: number;
+  /** How long in-flight requests may take to finish on shutdown, in ms. @default 10000 */
+  shutdownTimeout?: number;
+  /** Reload plugins when their files change. @default false */
+  watch?: boolean;
+  /** Config per plugin name, merged over its `config.json`. @default {} */
+  config?: Record<string, Record<string, unknown>>;
+  /** The plugins' database. @default { path: "data/plugboard.db" } */
+  storage?: { path?: string };
+}
+
+/**
+ * Checks `plugboard.json` with zod; an unknown key is an error. Typed as
+ * {@linkcode HostSettings}, so the schema and the type cannot drift apart.
+ */
+export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
+  port: z.number().int().min(0).max(65535).optional(),
+  hostname: z.string().min(1).optional(),
+  pluginsDir: z.string().min(1).nullable().optional(),
+  plugins: z.array(z.string().min(1)).optional(),
+  allowImport: z.array(z.string().min(1)).optional(),
+  allowRead: z.array(z.string().min(1)).optional(),
+  setupTimeout: z.number().int().positive().optional(),
+  importTimeout: z.number().int().positive().optional(),
+  disposeTimeout: z.number().int().positive().optional(),
+  shutdownTimeout: z.number().int().positive().optional(),
+  watch: z.boolean().optional(),
+  config: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  storage: z.object({ path: z.string().min(1).optional() }).strict().optional(),
+}).strict();
+
+/** Settings that belong to the server around the host, not to the host. */
+type ServeSettingKeys = "port" | "hostname" | "watch" | "shutdownTimeout";
+
+/**
+ * Options for `createHost`: the host's part of {@linkcode HostSettings},
+ * plus what only code can pass.
+ */
+export interface HostOptions extends Omit<HostSettings, ServeSettingKeys | "storage"> {
+  /** The folder searched for plugins by `start()`; `null` for none. @default "./plugins" */
+  pluginsDir?: string | null;
+  /** Extra plugin sources (paths or URLs) loaded by `start()`. @default [] */
+  plugins?: string[];
+  /** Hosts (`name` or `name:port`) URL plugins may come from. @default [] */
+  allowImport?: string[];
+  /** Extra folders local plugins may be loaded from, besides `pluginsDir`. @default [] */
+  allowRead?: string[];
+  /** How long a plugin's `setup` may take, in ms. @default 10000 */
+  setupTimeout?: number;
+  /** How long importing a plugin module may take, in ms. @default 30000 */
+  importTimeout?: number;
+  /** How long a plugin's unload (teardown and `onDispose` callbacks) may take, in ms. @default 5000 */
+  disposeTimeout?: number;
+  /** Config per plugin name, merged over its `config.json` (the only config of URL plugins). @default {} */
+  config?: Record<string, Record<string, unknown>>;
+  /** The folder relative paths start from. @default Deno.cwd() */
+  cwd?: string;
+  /**
+   * The admin API key, sent by clients as `X-API-Key`. Without one, the admin
+   * API answers loopback clients only. @default undefined
+   */
+  apiKey?: string;
+  /** Reads environment variables for `${VAR}` substitution. @default Deno.env.get */
+  env?: EnvReader;
+  /** Log level and sink. @default level "info" ("debug" with PLUGBOARD_DEBUG=1), console */
+  logger?: LoggerOptions;
+  /** The plugins' database (opened on first use). @default { path: "data/plugboard.db" } (relative to cwd) */
+  storage?: StorageOptions;
+}
+
+/** Every host option with its default applied; paths are absolute. */
+export interface ResolvedHostOptions {
+  cwd: string;
+  /** Absolute, or null when discovery is off. */
+  pluginsDir: string | null;
+  plugins: readonly string[];
+  allowImport: readonly string[];
+  /** Absolute folders local plugins may come from (the plugins folder first). */
+  readRoots: readonly string[];
+  setupTimeout: number;
+  importTimeout: number;
+  disposeTimeout: number;
+  config: Readonly<Record<string, Record<string, unknown>>>;
+  apiKey: string | undefined;
+  env: EnvReader | undefined;
+  logger: LoggerOptions;
+  /** The database file: absolute, or `:memory:`. */
+  storagePath: string;
+}
+
+/** Where the plugins' database lives unless `storage.path` says otherwise (relative to cwd). */
+export const DEFAULT_STORAGE_PATH = "data/plugboard.db";
+
+/**
+ * Fills in every default and makes paths absolute.
+ *
+ * @param options what the caller passed
+ * @returns the options the host runs with
+ *
+ * @example Defaults
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveHostOptions } from "./options.ts";
+ * const o = resolveHostOptions({ cwd: "/srv/app" });
+ * assert.equal(o.pluginsDir, "/srv/app/plugins");
+ * assert.equal(o.setupTimeout, 10_000);
+ * assert.equal(o.storagePath, "/srv/app/data/plugboard.db");
+ * ```
+ */
+export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptions {
+  const cwd = options.cwd ?? Deno.cwd();
+  const pluginsDir = options.pluginsDir === null ? null : resolve(cwd, options.pluginsDir ?? "./plugins");
+  const storagePath = options.storage?.path ?? DEFAULT_STORAGE_PATH;
+  return {
+    cwd,
+    pluginsDir,
+    plugins: [...(options.plugins ?? [])],
+    allowImport: [...(options.allowImport ?? [])],
+    readRoots: [...(pluginsDir ? [pluginsDir] : []), ...(options.allowRead ?? []).map((r) => resolve(cwd, r))],
+    setupTimeout: options.setupTimeout ?? 10_000,
+    importTimeout: options.importTimeout ?? 30_000,
+    disposeTimeout: options.disposeTimeout ?? 5_000,
+    config: { ...options.config },
+    apiKey: options.apiKey,
+    env: options.env,
+    logger: { ...options.logger },
+    storagePath: storagePath === ":memory:" ? storagePath : resolve(cwd, storagePath),
+  };
+}
