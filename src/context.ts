@@ -317,6 +317,11 @@ export interface PluginContext<C = Record<string, unknown>> {
   readonly storage: PluginStorage;
   /** The plugin's own SQL tables (`{{name}}` in SQL), with migrations. */
   readonly sql: PluginSql;
+  /**
+   * The plugin's own data folder (`data/plugins/<name>/`), which it may read
+   * and write whether isolated or not; its database lives there.
+   */
+  readonly dataDir: string;
   /** Aborted when the plugin unloads: pass it to `fetch`, streams and timers. */
   readonly signal: AbortSignal;
   /**
@@ -349,6 +354,8 @@ export interface ContextParts<C> {
   source: string;
   config: C;
   previous: unknown;
+  /** The plugin's own data folder. */
+  dataDir: string;
   /** The version's scope: every registration is staged here. */
   scope: Scope;
   /** The host's shared tables. */
@@ -432,6 +439,7 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
       return ports.storage().sql(name);
     },
     signal: scope.signal,
+    dataDir: parts.dataDir,
     previous: parts.previous,
     onHandover: (fn) => {
       if (typeof fn !== "function") {

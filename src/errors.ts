@@ -91,6 +91,16 @@ export const ERROR_CATALOGUE = {
     title: "Plugin code failed",
     hint: "Fix the plugin's code at the location shown; the host keeps serving",
   },
+  PLUGIN_UNAVAILABLE: {
+    status: 503,
+    title: "Plugin unavailable",
+    hint: "The plugin's worker stopped (crashed, hung or over its memory budget) and is being restarted; retry shortly",
+  },
+  STORAGE_BUSY: {
+    status: 503,
+    title: "Storage busy",
+    hint: "Another writer holds the plugin's database; retry after the time given",
+  },
   UNLOADED: {
     status: 409,
     title: "Plugin unloaded",

@@ -163,6 +163,15 @@ export class HookRegistry<H extends HookMap = PlugboardHooks & HookMap> {
     return (this.#slots.get(name)?.wrappers ?? []).map((w) => w.owner ?? "host");
   }
 
+  /**
+   * The names of the defined hooks.
+   *
+   * @returns hook names, in the order first seen
+   */
+  names(): string[] {
+    return [...this.#slots].filter(([, slot]) => slot.base !== undefined).map(([name]) => name);
+  }
+
   #slot(name: string): HookSlot {
     let slot = this.#slots.get(name);
     if (!slot) this.#slots.set(name, slot = { wrappers: [] });

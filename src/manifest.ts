@@ -7,6 +7,7 @@
 
 import { z } from "zod";
 import { PluginError } from "./errors.ts";
+import { pluginPermissionsSchema } from "./plugin_permissions.ts";
 import type { PluginContext } from "./context.ts";
 import type { PluginMeta } from "./plugin.ts";
 import { type ConfigSchema, formatIssues, isConfigSchema } from "./schema.ts";
@@ -14,7 +15,7 @@ import { parseRange, parseVersion } from "./semver.ts";
 
 /** A plugin in the one shape the host runs. */
 export interface NormalizedPlugin {
-  meta: Required<Pick<PluginMeta, "name" | "version" | "dependencies">> & PluginMeta;
+  meta: Required<Pick<PluginMeta, "name" | "version" | "dependencies" | "permissions">> & PluginMeta;
   config: ConfigSchema | undefined;
   setup(ctx: PluginContext<unknown>): unknown;
   teardown: ((ctx: PluginContext<unknown>) => unknown) | undefined;
@@ -42,6 +43,7 @@ const manifestSchema = z.object({
     "must be a zod (or Standard Schema) schema",
   )
     .optional(),
+  permissions: pluginPermissionsSchema.optional(),
   setup: fn("setup"),
   teardown: fn("teardown").optional(),
 });
@@ -136,6 +138,7 @@ export function normalizePlugin(mod: Record<string, unknown>, source: string, hi
       description: m.description,
       author: m.author,
       dependencies: m.dependencies,
+      permissions: m.permissions ?? {},
     },
     config: m.config,
     setup: m.setup as NormalizedPlugin["setup"],

@@ -42,6 +42,19 @@ export interface HostSettings {
   config?: Record<string, Record<string, unknown>>;
   /** The plugins' database. @default { path: "data/plugboard.db" } */
   storage?: { path?: string };
+  /** The folder holding each plugin's data folder (`<dataDir>/plugins/<name>/`). @default "./data" */
+  dataDir?: string;
+  /**
+   * How plugins run: `"worker"` isolates each in its own Worker with only the
+   * permissions its manifest declares; `"none"` runs every plugin in-process. @default "worker"
+   */
+  isolation?: "worker" | "none";
+  /** Plugins the operator trusts to run in-process (by name, which must match its folder's name). @default [] */
+  trusted?: string[];
+  /** Isolated plugins: how long a worker may miss heartbeats before it is restarted, in ms. @default 1000 */
+  heartbeatTimeout?: number;
+  /** Isolated plugins: the heap a worker may use before it is restarted, in MB. @default 256 */
+  memoryLimitMb?: number;
 }
 
 /**
@@ -62,6 +75,11 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   watch: z.boolean().optional(),
   config: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   storage: z.object({ path: z.string().min(1).optional() }).strict().optional(),
+  dataDir: z.string().min(1).optional(),
+  isolation: z.enum(["worker", "none"]).optional(),
+  trusted: z.array(z.string().min(1)).optional(),
+  heartbeatTimeout: z.number().int().positive().optional(),
+  memoryLimitMb: z.number().int().positive().optional(),
 }).strict();
 
 /** Settings that belong to the server around the host, not to the host. */
@@ -121,6 +139,12 @@ export interface ResolvedHostOptions {
   logger: LoggerOptions;
   /** The database file: absolute, or `:memory:`. */
   storagePath: string;
+  /** Absolute. */
+  dataDir: string;
+  isolation: "worker" | "none";
+  trusted: readonly string[];
+  heartbeatTimeout: number;
+  memoryLimitMb: number;
 }
 
 /** Where the plugins' database lives unless `storage.path` says otherwise (relative to cwd). */
@@ -160,5 +184,10 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
     env: options.env,
     logger: { ...options.logger },
     storagePath: storagePath === ":memory:" ? storagePath : resolve(cwd, storagePath),
+    dataDir: resolve(cwd, options.dataDir ?? "./data"),
+    isolation: options.isolation ?? "worker",
+    trusted: [...(options.trusted ?? [])],
+    heartbeatTimeout: options.heartbeatTimeout ?? 1000,
+    memoryLimitMb: options.memoryLimitMb ?? 256,
   };
 }

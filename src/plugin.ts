@@ -8,6 +8,7 @@
 
 import type { PluginContext } from "./context.ts";
 import type { ConfigSchema } from "./schema.ts";
+import type { PluginPermissions } from "./plugin_permissions.ts";
 import { PluginError } from "./errors.ts";
 
 /** What a plugin says about itself. */
@@ -22,6 +23,13 @@ export interface PluginMeta {
   author?: string;
   /** Other plugins this one needs, by name, with a semver range: `{ tasks: "^1.0.0" }`. */
   dependencies?: Record<string, string>;
+  /**
+   * The Deno permissions it needs when isolated, as lists in Deno's vocabulary:
+   * `{ env: ["WEBHOOK_URL"], net: ["hooks.example.com"] }`. Relative paths
+   * start at its folder. Nothing declared: it reads its own code and reads
+   * and writes its own data folder (`ctx.dataDir`), nothing more.
+   */
+  permissions?: PluginPermissions;
 }
 
 /**

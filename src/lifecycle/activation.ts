@@ -6,6 +6,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { asPluginError, type PluginError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { PluginLoader, PreparedPlugin } from "../loader.ts";
@@ -43,12 +44,17 @@ export async function setUp(
   const { version, snapshot } = prepared;
   const scope = new Scope(version.manifest.name);
   if (snapshot) scope.onDispose(() => removeSnapshot(snapshot), "snapshot removal");
+  const dataDir = join(lc.options.dataDir, "plugins", version.manifest.name);
+  await Deno.mkdir(dataDir, { recursive: true }).catch(
+    () => {/* read-only hosts: the plugin finds out when it writes */},
+  );
   await version.start(lc.ports, {
     scope,
     source: record.source,
     config: prepared.config,
     previous,
     setupTimeout: lc.options.setupTimeout,
+    dataDir,
   });
   return { version, scope, snapshot };
 }

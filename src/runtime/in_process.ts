@@ -129,6 +129,7 @@ class InProcessVersion implements PluginVersion {
       source: request.source,
       config: request.config,
       previous: request.previous,
+      dataDir: request.dataDir,
       scope,
       ports,
       setHandover: (fn) => this.#handover = fn,

@@ -14,6 +14,7 @@
  */
 
 import type { PlugboardEvents } from "../event_types.ts";
+import type { PluginError } from "../errors.ts";
 import type { EventBus } from "../events.ts";
 import type { HookRegistry } from "../hooks.ts";
 import type { Logger } from "../logger.ts";
@@ -29,7 +30,9 @@ import type { Storage } from "../storage.ts";
 export type IsolationKind = "in-process" | "worker";
 
 /** A plugin's manifest, as read from its module: cloneable. */
-export type PluginManifest = Required<Pick<PluginMeta, "name" | "version" | "dependencies">> & PluginMeta;
+export type PluginManifest =
+  & Required<Pick<PluginMeta, "name" | "version" | "dependencies" | "permissions">>
+  & PluginMeta;
 
 /** What the host shares with every plugin; a runtime registers into these. */
 export interface HostPorts {
@@ -56,6 +59,10 @@ export interface ImportRequest {
   timeoutMs: number;
   /** Maps paths in error messages back from a snapshot copy to the real files. */
   mapPaths?: (text: string) => string;
+  /** A local plugin's folder (isolated plugins may read it). */
+  pluginDir?: string;
+  /** A URL plugin's `host:port` (isolated plugins may import from it). */
+  sourceHost?: string;
 }
 
 /** What `start` needs besides the host's ports. */
@@ -70,6 +77,8 @@ export interface StartRequest {
   previous: unknown;
   /** How long setup may take, in ms. */
   setupTimeout: number;
+  /** The plugin's data folder (created by the host). */
+  dataDir: string;
 }
 
 /** The outcome of validating config inside the runtime (the schema lives there). */
@@ -101,6 +110,14 @@ export interface PluginVersion {
    * @returns what failed or ran over time
    */
   stop(options: { timeoutMs: number }): Promise<DisposeFailure[]>;
+  /**
+   * Called when the version's code stops answering or exits on its own (an
+   * isolated plugin's worker crashed, hung or ran over its memory budget).
+   * In-process versions never call it.
+   */
+  onCrash?: (error: PluginError) => void;
+  /** The permissions the version runs with, when isolated. */
+  readonly granted?: Deno.PermissionOptionsObject;
 }
 
 /** Imports plugin versions. */
