@@ -170,7 +170,7 @@ export default definePlugin({
       get,
       list: () =>
         ctx.storage.list<Task>("task:").map((e) => e.value).sort((a, b) =>
-          a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
+          String(a.createdAt).localeCompare(String(b.createdAt)) || a.id.localeCompare(b.id)
         ),
     };
     ctx.services.provide("tasks", service);
