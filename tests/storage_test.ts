@@ -190,7 +190,11 @@ Deno.test("sql.transaction: all or nothing, kv included; nested as savepoints; a
   });
   assert.deepEqual([sql.all("SELECT v FROM t"), kv.get("k")], [[{ v: 1 }], 1]);
   assert.throws(
-    () => sql.transaction(async () => sql.run("INSERT INTO t VALUES (3)")),
+    () =>
+      sql.transaction(async () => {
+        sql.run("INSERT INTO t VALUES (3)");
+        await Promise.resolve();
+      }),
     /returned a Promise, but a transaction must be synchronous/,
   );
   assert.deepEqual(sql.all("SELECT v FROM t"), [{ v: 1 }], "the async function's first step was rolled back");

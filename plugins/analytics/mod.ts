@@ -83,7 +83,7 @@ export class RequestStats {
    * @param ms how long it took
    */
   record(method: string, route: string, status: number, ms: number): void {
-    let routes = this.#byMethod.get(method);
+    const routes = this.#byMethod.get(method);
     let s = routes?.get(route);
     if (s === undefined) s = this.#add(method, route, routes);
     s.count++;
