@@ -182,13 +182,13 @@ export default definePlugin({
       });
 
     /**
-     * Reads a body sent without a JSON content type (`fetch` with a string
-     * body sends `text/plain`) as JSON, so the validator sees it; other media
-     * types are refused with 415.
+     * Reads a body sent without a JSON content type as JSON, so the validator
+     * sees it: `fetch` with a string body sends `text/plain`, `curl -d` sends
+     * `application/x-www-form-urlencoded`. Other media types are refused with 415.
      */
     const jsonBody: MiddlewareHandler = async (c, next) => {
       const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-      if (type === "" || type === "text/plain") {
+      if (type === "" || type === "text/plain" || type === "application/x-www-form-urlencoded") {
         const headers = new Headers(c.req.raw.headers);
         headers.set("content-type", "application/json");
         c.req.raw = new Request(c.req.raw, { headers });

@@ -48,20 +48,32 @@ Deno.test("tasks: a failing task emits task.failed; bad input is a 400 problem; 
   assert.equal(t.storage.list("task:").length, 1, "nothing stored for bad input");
 });
 
-Deno.test("tasks: malformed JSON is a 400, with or without a JSON content type; a form body is 415", async () => {
+Deno.test("tasks: the body is JSON whatever content type curl or fetch sends; malformed is 400; multipart is 415", async () => {
   await using t = await createTestHost({ plugin: PLUGIN });
   for (const headers of [{ "content-type": "application/json" }, {} as Record<string, string>]) {
     const res = await t.request("/", { method: "POST", headers, body: '{"title": "x"' });
     assert.equal(res.status, 400, JSON.stringify(headers));
     assert.match(await res.text(), /Malformed JSON/);
   }
+  const curl = await t.request("/", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" }, // what `curl -d '{...}'` sends
+    body: JSON.stringify({ title: "from curl" }),
+  });
+  assert.equal(curl.status, 201);
+  await curl.body?.cancel();
   const form = await t.request("/", { method: "POST", body: new URLSearchParams({ title: "x" }) });
-  assert.equal(form.status, 415);
+  assert.equal(form.status, 400);
+  assert.match(await form.text(), /Malformed JSON/);
+  const multipart = new FormData();
+  multipart.set("title", "x");
+  const upload = await t.request("/", { method: "POST", body: multipart });
+  assert.equal(upload.status, 415);
   assert.match(
-    (await form.json()).detail,
-    /Send the task as JSON \(Content-Type: application\/json\), not application\/x-www-form-urlencoded/,
+    (await upload.json()).detail,
+    /Send the task as JSON \(Content-Type: application\/json\), not multipart\/form-data/,
   );
-  assert.deepEqual(t.storage.list("task:"), []);
+  assert.deepEqual(t.storage.list("task:").map((e) => (e.value as Task).title), ["from curl"]);
 });
 
 Deno.test("tasks: ids never collide, and tasks are inserted without overwriting", async () => {
