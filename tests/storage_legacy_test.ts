@@ -27,6 +27,8 @@ function writeLegacy(file: string, today: string): void {
     CREATE TABLE notes__log (v TEXT);
     CREATE TRIGGER notes__count AFTER INSERT ON notes__log BEGIN UPDATE notes__counter SET n = n + 1; END;
     CREATE TABLE notes__counter (n INTEGER);
+    CREATE TABLE notes__big (id INTEGER, "2024" TEXT);
+    INSERT INTO notes__big VALUES (9007199254740993, 'year column');
   `);
   const kv = db.prepare("INSERT INTO plugboard_kv VALUES (?, ?, ?, '2026-11-01T00:00:00.000Z')");
   kv.run(
@@ -68,7 +70,7 @@ Deno.test("legacy: the shared plugboard.db moves into one database per plugin, o
   assert.ok(existsSync(`${legacy}.migrated`));
   assert.deepEqual(storage.legacyReport?.plugins.map((p) => [p.name, p.keys, p.tables, p.migrations]), [
     ["analytics", 1, [], 0],
-    ["notes", 1, ["log", "counter"], 1],
+    ["notes", 1, ["log", "counter", "big"], 1],
     ["task-tracker", 0, ["completions"], 1],
     ["tasks", 2, [], 0],
   ]);
@@ -89,6 +91,10 @@ Deno.test("legacy: the shared plugboard.db moves into one database per plugin, o
   const notes = storage.sql("notes");
   notes.run("INSERT INTO {{log}} VALUES ('y')");
   assert.deepEqual(notes.get("SELECT n FROM counter"), { n: 2 }, "the trigger came along, renamed");
+  assert.deepEqual(notes.get('SELECT CAST(id AS TEXT) AS id, "2024" AS y FROM big'), {
+    id: "9007199254740993",
+    y: "year column",
+  }, "big integers and odd column names survive");
   storage.close();
 
   // An interrupted or concurrent run finds the old file again: plugins already copied are skipped.

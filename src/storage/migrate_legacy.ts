@@ -8,7 +8,7 @@
  */
 
 import { existsSync, renameSync } from "node:fs";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { PLUGIN_NAME_RE } from "../manifest.ts";
 import { PluginDatabase } from "./_database.ts";
 import { DEFAULT_BUSY_TIMEOUT_MS, pluginDataDir, STORAGE_FILE } from "./open.ts";
@@ -81,7 +81,7 @@ export function migrateLegacyStorage(options: MigrateLegacyOptions): LegacyMigra
   try {
     legacy.exec("PRAGMA busy_timeout = 5000");
     for (const name of legacyPlugins(legacy, log)) {
-      const report = migratePlugin(name, legacyFile, dataDir, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+      const report = migratePlugin(name, legacy, dataDir, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
       plugins.push(report);
       const target = join(pluginDataDir(dataDir, name), STORAGE_FILE);
       log(
@@ -130,16 +130,35 @@ function legacyPlugins(legacy: DatabaseSync, log: (message: string) => void): st
   }).sort();
 }
 
-function migratePlugin(name: string, legacyFile: string, dataDir: string, busyTimeoutMs: number): LegacyPluginReport {
+function migratePlugin(
+  name: string,
+  legacy: DatabaseSync,
+  dataDir: string,
+  busyTimeoutMs: number,
+): LegacyPluginReport {
   const dir = pluginDataDir(dataDir, name);
   const database = new PluginDatabase(name, dir, join(dir, STORAGE_FILE), busyTimeoutMs);
   const db = database.db;
   const prefix = `${name.replaceAll("-", "_")}__`;
   const report: LegacyPluginReport = { name, keys: 0, tables: [], migrations: 0 };
+  const legacyHas = (table: string) =>
+    legacy.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(table) !== undefined;
+  const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
+  /** Streams rows from the old file into the new one (ATTACH is off unless Deno runs with --allow-all). */
+  const copy = (table: string, columns: string[], where: string, params: SQLInputValue[], into: string) => {
+    const list = columns.map(quote).join(", ");
+    const source = legacy.prepare(`SELECT ${list} FROM ${quote(table)} ${where}`);
+    source.setReadBigInts(true); // integers beyond 2^53 keep their value
+    const target = db.prepare(
+      `INSERT OR IGNORE INTO ${quote(into)} (${list}) VALUES (${columns.map(() => "?").join(", ")})`,
+    );
+    let n = 0;
+    for (const row of source.iterate(...params)) {
+      n += Number(target.run(...columns.map((c) => row[c] as SQLInputValue)).changes);
+    }
+    return n;
+  };
   try {
-    db.prepare("ATTACH DATABASE ? AS legacy").run(legacyFile);
-    const legacyHas = (table: string) =>
-      db.prepare("SELECT 1 FROM legacy.sqlite_master WHERE name = ?").get(table) !== undefined;
     database.transaction(`copy the legacy storage of "${name}"`, () => {
       const done = db.prepare("SELECT value FROM plugboard_meta WHERE key = 'legacy_migrated'").get() as
         | { value: string }
@@ -149,43 +168,35 @@ function migratePlugin(name: string, legacyFile: string, dataDir: string, busyTi
         return;
       }
       if (legacyHas("plugboard_kv")) {
-        report.keys = Number(
-          db.prepare(
-            `INSERT OR IGNORE INTO plugboard_kv (key, value, updated_at)
-             SELECT key, value, updated_at FROM legacy.plugboard_kv WHERE plugin = ?`,
-          ).run(name).changes,
-        );
+        report.keys = copy("plugboard_kv", ["key", "value", "updated_at"], "WHERE plugin = ?", [name], "plugboard_kv");
       }
       if (legacyHas("plugboard_migrations")) {
-        report.migrations = Number(
-          db.prepare(
-            `INSERT OR IGNORE INTO plugboard_migrations (version, applied_at)
-             SELECT version, applied_at FROM legacy.plugboard_migrations WHERE plugin = ?`,
-          ).run(name).changes,
+        report.migrations = copy(
+          "plugboard_migrations",
+          ["version", "applied_at"],
+          "WHERE plugin = ?",
+          [name],
+          "plugboard_migrations",
         );
       }
-      const objects = db.prepare(
-        `SELECT type, name, sql FROM legacy.sqlite_master
+      const objects = legacy.prepare(
+        `SELECT type, name, sql FROM sqlite_master
          WHERE sql IS NOT NULL AND substr(name, 1, ?) = ? ORDER BY type <> 'table', rowid`,
       ).all(prefix.length, prefix) as { type: string; name: string; sql: string }[];
-      const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
       for (const o of objects) {
         const local = o.name.slice(prefix.length);
-        if (db.prepare("SELECT 1 FROM main.sqlite_master WHERE name = ?").get(local)) continue;
+        if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(local)) continue;
         db.exec(o.sql.replaceAll(prefix, ""));
         if (o.type === "table") {
-          db.exec(`INSERT INTO main.${quote(local)} SELECT * FROM legacy.${quote(o.name)}`);
+          const columns = (legacy.prepare(`PRAGMA table_info(${quote(o.name)})`).all() as { name: string }[])
+            .map((c) => c.name);
+          copy(o.name, columns, "", [], local);
           report.tables.push(local);
         }
       }
       db.prepare("INSERT INTO plugboard_meta (key, value) VALUES ('legacy_migrated', ?)").run(new Date().toISOString());
     });
   } finally {
-    if (db.isOpen) {
-      try {
-        db.exec("DETACH DATABASE legacy");
-      } catch { /* not attached */ }
-    }
     database.close();
   }
   return report;
