@@ -8,7 +8,16 @@
 
 import { PluginError, type PluginErrorCode } from "../errors.ts";
 
-/** The code of {@linkcode StorageBusyError}. */
+/**
+ * The code of {@linkcode StorageBusyError}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { STORAGE_BUSY, StorageBusyError } from "./errors.ts";
+ * assert.equal(new StorageBusyError("p", "set", 100).code, STORAGE_BUSY);
+ * ```
+ */
 export const STORAGE_BUSY = "STORAGE_BUSY";
 
 /**

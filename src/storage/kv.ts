@@ -21,7 +21,19 @@ export interface StoredEntry<T = unknown> {
  * A plugin's key-value store. Values are JSON. Every method is synchronous
  * and atomic; a failed write throws and writes nothing. A write that finds
  * the database locked by another process for longer than the busy timeout
- * throws {@linkcode StorageBusyError} (see `retryBusy`).
+ * throws `StorageBusyError` (see `retryBusy`).
+ *
+ * @example Insert, read, list
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPluginStorage } from "./open.ts";
+ * using store = openPluginStorage({ name: "notes", dir: ":memory:" });
+ * const kv = store.kv;
+ * kv.add("note:1", { text: "hi" });
+ * kv.set("note:2", { text: "there" });
+ * assert.deepEqual(kv.list("note:").map((e) => e.key), ["note:1", "note:2"]);
+ * assert.equal(kv.delete("note:1"), true);
+ * ```
  */
 export interface PluginStorage {
   /**
@@ -73,7 +85,19 @@ export interface PluginStorage {
 }
 
 /**
- * Builds the key-value store over a plugin's database.
+ * Builds the key-value store over a plugin's database (what
+ * `openPluginStorage` returns as `kv`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PluginDatabase } from "./_database.ts";
+ * import { createKv } from "./kv.ts";
+ * const database = new PluginDatabase("p", ":memory:", ":memory:", 100);
+ * const kv = createKv(database);
+ * assert.equal(kv.update<number>("n", (n) => (n ?? 0) + 1), 1);
+ * database.close();
+ * ```
  *
  * @param database the plugin's open database
  * @returns its store

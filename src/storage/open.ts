@@ -12,10 +12,29 @@ import { PluginDatabase } from "./_database.ts";
 import { createKv, type PluginStorage } from "./kv.ts";
 import { createSql, type PluginSql } from "./sql.ts";
 
-/** The database file's name inside a plugin's data folder. */
+/**
+ * The database file's name inside a plugin's data folder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pluginDataDir, STORAGE_FILE } from "./open.ts";
+ * assert.equal(`${pluginDataDir("data", "tasks")}/${STORAGE_FILE}`, "data/plugins/tasks/storage.db");
+ * ```
+ */
 export const STORAGE_FILE = "storage.db";
 
-/** The busy wait of a plugin database, in ms. */
+/**
+ * The busy wait of a plugin database, in ms: how long a statement blocks on
+ * another connection's lock before `StorageBusyError`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_BUSY_TIMEOUT_MS } from "./open.ts";
+ * assert.ok(DEFAULT_BUSY_TIMEOUT_MS <= 100);
+ * ```
+ */
 export const DEFAULT_BUSY_TIMEOUT_MS = 100;
 
 /** Options for {@linkcode openPluginStorage}. */

@@ -30,6 +30,21 @@ export interface RunResult {
  * method is synchronous. `BEGIN`, `COMMIT`, `SAVEPOINT`, `ATTACH`, `PRAGMA`
  * writes, `load_extension()` and the tables named `plugboard_*` (storage's
  * own) are refused with `PERMISSION_DENIED`.
+ *
+ * @example Migrate, write in a transaction, query
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPluginStorage } from "./open.ts";
+ * using store = openPluginStorage({ name: "tracker", dir: ":memory:" });
+ * const sql = store.sql;
+ * sql.migrate([{ version: 1, up: "CREATE TABLE {{done}} (agent TEXT)" }]);
+ * sql.transaction(() => {
+ *   sql.run("INSERT INTO {{done}} VALUES (?)", "a1");
+ *   sql.run("INSERT INTO {{done}} VALUES (?)", "a1");
+ * });
+ * assert.deepEqual(sql.all("SELECT agent, COUNT(*) AS n FROM done GROUP BY agent"), [{ agent: "a1", n: 2 }]);
+ * assert.throws(() => sql.exec("BEGIN"), /Use ctx.sql.transaction/);
+ * ```
  */
 export interface PluginSql {
   /**
@@ -94,7 +109,18 @@ const PLACEHOLDER = /\{\{([^}]*)\}\}/g;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Builds the SQL access over a plugin's database.
+ * Builds the SQL access over a plugin's database (what
+ * `openPluginStorage` returns as `sql`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PluginDatabase } from "./_database.ts";
+ * import { createSql } from "./sql.ts";
+ * const database = new PluginDatabase("p", ":memory:", ":memory:", 100);
+ * assert.equal(createSql(database).get<{ v: number }>("SELECT 1 AS v")?.v, 1);
+ * database.close();
+ * ```
  *
  * @param database the plugin's open database
  * @returns its SQL access

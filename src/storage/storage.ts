@@ -99,7 +99,8 @@ export class Storage {
   }
 
   /**
-   * A plugin's open store (opened now if needed).
+   * A plugin's open store (opened now if needed). Closing it makes the next
+   * use open the database again.
    *
    * @param name the plugin
    * @returns its store
@@ -110,11 +111,17 @@ export class Storage {
     let store = this.#stores.get(name);
     if (!store) {
       this.#migrateLegacy();
-      store = openPluginStorage({
+      const opened = openPluginStorage({
         name,
         dir: this.#dir === ":memory:" ? ":memory:" : pluginDataDir(this.#dir, name),
         busyTimeoutMs: this.#busyTimeoutMs,
       });
+      // Closing it (here or by its owner) forgets it, so the next use reopens.
+      const close = () => {
+        opened.close();
+        if (this.#stores.get(name) === store) this.#stores.delete(name);
+      };
+      store = { ...opened, close, [Symbol.dispose]: close };
       this.#stores.set(name, store);
     }
     return store;
