@@ -88,6 +88,8 @@ Deno.test("Storage options: the old path option maps to its folder; :memory: kee
   assert.equal(old.dir, join(tmp.dir, "data"));
   old.kv("p").set("k", 1);
   assert.ok(existsSync(join(tmp.dir, "data", "plugins", "p", "storage.db")));
+  old.store("p").close();
+  assert.equal(old.kv("p").get("k"), 1, "a store closed by its owner reopens on next use");
   old.close();
   const memory = new Storage({ path: ":memory:" });
   memory.kv("a").set("k", "a");

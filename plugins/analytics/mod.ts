@@ -2,7 +2,7 @@
  * analytics: host-wide request tracking (route pattern, duration, status)
  * through middleware, and counts of every `task.*` event.
  *
- * Requests are counted by route pattern (`c.req.routePath`, such as
+ * Requests are counted by route pattern (`routePath(c)` of `hono/route`, such as
  * `GET /api/plugins/tasks/:id`), never by raw path; requests that matched no
  * route count under `(unmatched)` (the admin API under `(admin API)`), and once `maxSeries` patterns are known,
  * further ones count under `(other)`, so memory and the stored state stay
@@ -14,6 +14,7 @@
  * @module
  */
 
+import { routePath } from "hono/route";
 import { z } from "zod";
 import { definePlugin, PLUGIN_ROUTE_PREFIX } from "../../mod.ts";
 
@@ -181,7 +182,7 @@ export default definePlugin({
       try {
         await next();
       } finally {
-        const route = c.req.routePath;
+        const route = routePath(c);
         requests.record(
           c.req.method,
           // A request no route matched ends on the host's catch-all, which also serves the admin API.
