@@ -58,11 +58,18 @@ export { HookRegistry, type HookWrapper, type PlugboardHooks } from "./src/hooks
 export { type RunningServer, serve, type ServeOptions } from "./src/server.ts";
 export type { FolderWatch, WatchOptions } from "./src/watcher.ts";
 export {
+  KeyExistsError,
   type Migration,
+  openPluginStorage,
+  type OpenPluginStorageOptions,
   type PluginSql,
   type PluginStorage,
+  type PluginStore,
+  retryBusy,
+  type RetryBusyOptions,
   type RunResult,
   Storage,
+  StorageBusyError,
   type StorageOptions,
   type StoredEntry,
 } from "./src/storage.ts";

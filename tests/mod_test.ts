@@ -9,6 +9,7 @@ Deno.test("mod.ts exports exactly the public API (values)", () => {
     "EventBus",
     "HookRegistry",
     "Host",
+    "KeyExistsError",
     "Logger",
     "PLUGIN_ROUTE_PREFIX",
     "PermissionError",
@@ -20,8 +21,11 @@ Deno.test("mod.ts exports exactly the public API (values)", () => {
     "RouteTable",
     "ServiceNotFoundError",
     "Storage",
+    "StorageBusyError",
     "createHost",
     "definePlugin",
+    "openPluginStorage",
+    "retryBusy",
     "serve",
   ]);
   assert.deepEqual(Object.keys(testing).sort(), ["createTestHost"]);
