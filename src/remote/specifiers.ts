@@ -87,7 +87,7 @@ export async function findImports(text: string, url: string, context: FindImport
     if (found.type === "dynamic") {
       if (found.probablyTypeOnly) continue;
       if (found.specifier === undefined || found.glob) {
-        computed.push(`import(${text.slice(found.dynamicStart, found.end)})`);
+        computed.push(`import(${text.slice(found.start, found.end)})`);
         continue;
       }
       const target = resolveSpecifier(found.specifier, url, context);
