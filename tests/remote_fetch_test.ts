@@ -9,8 +9,14 @@ async function refusal(promise: Promise<unknown>): Promise<RemoteError> {
 }
 
 Deno.test("fetchModule() follows a redirect within the allowed hosts and reports the final URL", async () => {
-  await using server = remoteServer({ "/old.js": { location: "/v2/mod.js", status: 301 }, "/v2/mod.js": "export default 2;" });
-  const mod = await fetchModule(`${server.base}/old.js`, { allowImport: [server.host], source: `${server.base}/old.js` });
+  await using server = remoteServer({
+    "/old.js": { location: "/v2/mod.js", status: 301 },
+    "/v2/mod.js": "export default 2;",
+  });
+  const mod = await fetchModule(`${server.base}/old.js`, {
+    allowImport: [server.host],
+    source: `${server.base}/old.js`,
+  });
   assert.equal(mod.url, `${server.base}/v2/mod.js`);
   assert.deepEqual(mod.redirects, [[`${server.base}/old.js`, `${server.base}/v2/mod.js`]]);
   assert.equal(mod.mediaType, "js");
@@ -116,7 +122,9 @@ Deno.test("fetchModule() refuses a module over the size limit, by Content-Length
     const source = `${server.base}${path}`;
     const err = await refusal(fetchModule(source, { allowImport: [server.host], source, maxModuleBytes: 1000 }));
     assert.equal(err.code, "REMOTE_TOO_LARGE");
-    assert.ok(err.message.includes(`"${source}" is larger than the limit of 1000 bytes per module; raise maxModuleBytes`));
+    assert.ok(
+      err.message.includes(`"${source}" is larger than the limit of 1000 bytes per module; raise maxModuleBytes`),
+    );
   }
   const source = `${server.base}/big.js`;
   assert.ok(await fetchModule(source, { allowImport: [server.host], source, maxModuleBytes: 4000 }));

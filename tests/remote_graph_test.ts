@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { integrityOf, PluginLock, RemoteError, resolveRemotePlugin, type ResolveRemoteOptions } from "../src/remote/mod.ts";
+import {
+  integrityOf,
+  PluginLock,
+  RemoteError,
+  type ResolveRemoteOptions,
+  resolveRemotePlugin,
+} from "../src/remote/mod.ts";
 import { remoteServer, tempDir } from "./fixtures/remote/server.ts";
 
 async function resolveIn(dir: string, source: string, options: Partial<ResolveRemoteOptions>) {
@@ -23,7 +29,10 @@ Deno.test("resolveRemotePlugin() refuses a static import from a host not in allo
   await using plugin = remoteServer();
   await using other = remoteServer({ "/x.js": "export const x = 1;" });
   for (const target of [`http://localhost:${other.port}/x.js`, `${other.base}/x.js`]) {
-    plugin.set("/mod.js", `import { x } from "${target}"; export default { name: "p", version: "1.0.0", setup() {}, x };`);
+    plugin.set(
+      "/mod.js",
+      `import { x } from "${target}"; export default { name: "p", version: "1.0.0", setup() {}, x };`,
+    );
     const source = `${plugin.base}/mod.js`;
     const err = await refusal(resolveIn(tmp.dir, source, { allowImport: [plugin.host] }));
     assert.equal(err.code, "REMOTE_NOT_ALLOWED");
@@ -41,7 +50,10 @@ Deno.test("resolveRemotePlugin() refuses a string-literal dynamic import from a 
   await using tmp = await tempDir();
   await using plugin = remoteServer();
   await using other = remoteServer({ "/y.js": "export const y = 1;" });
-  plugin.set("/mod.js", `export default { name: "p", version: "1.0.0", async setup() { await import("${other.base}/y.js"); } };`);
+  plugin.set(
+    "/mod.js",
+    `export default { name: "p", version: "1.0.0", async setup() { await import("${other.base}/y.js"); } };`,
+  );
   const err = await refusal(resolveIn(tmp.dir, `${plugin.base}/mod.js`, { allowImport: [plugin.host] }));
   assert.equal(err.code, "REMOTE_NOT_ALLOWED");
   assert.equal(err.url, `${other.base}/y.js`);
@@ -51,7 +63,8 @@ Deno.test("resolveRemotePlugin() refuses a string-literal dynamic import from a 
 Deno.test("resolveRemotePlugin() reports dynamic imports it cannot see ahead", async () => {
   await using tmp = await tempDir();
   await using plugin = remoteServer({
-    "/mod.js": "const name = './x.js'; export default { name: 'p', version: '1.0.0', async setup() { await import(name); await import(`./l/${name}`); } };",
+    "/mod.js":
+      "const name = './x.js'; export default { name: 'p', version: '1.0.0', async setup() { await import(name); await import(`./l/${name}`); } };",
   });
   const resolved = await resolveIn(tmp.dir, `${plugin.base}/mod.js`, { allowImport: [plugin.host] });
   assert.deepEqual(resolved.dynamicImports, [
@@ -77,7 +90,10 @@ Deno.test("resolveRemotePlugin() refuses specifiers a URL plugin cannot use, and
     assert.match(err.message, message);
     assert.ok(err.message.includes(`"${source}" imports "${specifier}"`), err.message);
   }
-  plugin.set("/mod.js", `import { z } from "npm:zod@^4"; import { join } from "node:path"; export default { z, join };`);
+  plugin.set(
+    "/mod.js",
+    `import { z } from "npm:zod@^4"; import { join } from "node:path"; export default { z, join };`,
+  );
   const resolved = await resolveIn(tmp.dir, source, { allowImport: [plugin.host] });
   assert.equal(resolved.modules.length, 1);
   assert.equal(
@@ -114,18 +130,25 @@ Deno.test("resolveRemotePlugin() snapshots a graph across two origins, with redi
   const resolved = await resolveIn(tmp.dir, source, { allowImport: [a.host, b.host] });
 
   assert.equal(resolved.status, "new");
-  assert.deepEqual(resolved.modules.map((m) => m.url), [
-    `${a.base}/p/late.js`,
-    `${a.base}/p/lib/util.js`,
-    `${a.base}/p/mod.js`,
-    `${a.base}/p/new.js`,
-    `${a.base}/p/q.js?v=2`,
-    `${a.base}/root.js`,
-    `${b.base}/shared/x.js`,
-    `${b.base}/shared/y.js`,
-  ].sort());
+  assert.deepEqual(
+    resolved.modules.map((m) => m.url),
+    [
+      `${a.base}/p/late.js`,
+      `${a.base}/p/lib/util.js`,
+      `${a.base}/p/mod.js`,
+      `${a.base}/p/new.js`,
+      `${a.base}/p/q.js?v=2`,
+      `${a.base}/root.js`,
+      `${b.base}/shared/x.js`,
+      `${b.base}/shared/y.js`,
+    ].sort(),
+  );
   assert.deepEqual(resolved.pins.redirects, { [`${a.base}/p/old.js`]: `${a.base}/p/new.js` });
-  assert.equal(resolved.pins.modules[source], integrityOf(new TextEncoder().encode(entryText)), "pins hash the bytes as served");
+  assert.equal(
+    resolved.pins.modules[source],
+    integrityOf(new TextEncoder().encode(entryText)),
+    "pins hash the bytes as served",
+  );
   assert.equal(resolved.entryPath, join(resolved.dir, `http_127.0.0.1_${a.port}`, "p", "mod.js"));
 
   const written = await Deno.readTextFile(resolved.entryPath);
@@ -134,7 +157,10 @@ Deno.test("resolveRemotePlugin() snapshots a graph across two origins, with redi
   assert.ok(written.includes(`from "./new.js"`), "a redirected import points at its target");
   assert.ok(written.includes(`from "../root.js"`), "a root-relative import is made relative");
   assert.ok(written.includes(`import("./late.js")`));
-  assert.equal(await Deno.readTextFile(join(resolved.dir, "_original", `http_127.0.0.1_${a.port}`, "p", "mod.js")), entryText);
+  assert.equal(
+    await Deno.readTextFile(join(resolved.dir, "_original", `http_127.0.0.1_${a.port}`, "p", "mod.js")),
+    entryText,
+  );
   const untouched = resolved.modules.find((m) => m.url.endsWith("/shared/x.js"))!;
   assert.equal(untouched.rewritten, false);
 
@@ -158,7 +184,8 @@ Deno.test("resolveRemotePlugin() reads TypeScript: type-only imports are not fet
     },
     "/shape": {
       type: "text/typescript",
-      body: `export interface Shape { w: number; h: number }\nexport function area(s: Shape): number { return s.w * s.h; }`,
+      body:
+        `export interface Shape { w: number; h: number }\nexport function area(s: Shape): number { return s.w * s.h; }`,
     },
   });
   const resolved = await resolveIn(tmp.dir, `${server.base}/mod.ts`, { allowImport: [server.host] });
@@ -171,7 +198,8 @@ Deno.test("resolveRemotePlugin() reads TypeScript: type-only imports are not fet
 Deno.test("resolveRemotePlugin() walks an import cycle once", async () => {
   await using tmp = await tempDir();
   await using server = remoteServer({
-    "/mod.js": `import { b } from "./b.js"; export const a = "a"; export default { name: "c", version: "1.0.0", setup() {}, b };`,
+    "/mod.js":
+      `import { b } from "./b.js"; export const a = "a"; export default { name: "c", version: "1.0.0", setup() {}, b };`,
     "/b.js": `import { a } from "./mod.js"; export const b = () => a;`,
   });
   const resolved = await resolveIn(tmp.dir, `${server.base}/mod.js`, { allowImport: [server.host] });

@@ -112,7 +112,9 @@ export async function fetchModule(url: string, options: FetchModuleOptions): Pro
         if (seen.includes(next.href)) {
           throw new RemoteError(
             "REMOTE_FETCH_FAILED",
-            `${prefix}: redirect loop: ${[...seen, next.href].map((u) => `"${u}"`).join(" → ")}; fix the server's redirects`,
+            `${prefix}: redirect loop: ${
+              [...seen, next.href].map((u) => `"${u}"`).join(" → ")
+            }; fix the server's redirects`,
             { ...context, url: next.href },
           );
         }

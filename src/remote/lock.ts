@@ -82,7 +82,12 @@ export function diffPins(pinned: LockEntry, current: GraphPins): ModuleChange[] 
       const a = before[url] ?? null;
       const b = now[url] ?? null;
       if (a === b) continue;
-      changes.push({ url, kind: kind === "redirect" ? "redirect" : a === null ? "added" : b === null ? "removed" : "changed", pinned: a, current: b });
+      changes.push({
+        url,
+        kind: kind === "redirect" ? "redirect" : a === null ? "added" : b === null ? "removed" : "changed",
+        pinned: a,
+        current: b,
+      });
     }
   };
   compare("changed", pinned.modules, current.modules);
@@ -108,7 +113,9 @@ export function diffPins(pinned: LockEntry, current: GraphPins): ModuleChange[] 
  */
 export function formatChanges(changes: readonly ModuleChange[]): string {
   return changes
-    .map((c) => `${c.kind} ${c.url}: ${c.pinned === null ? "not pinned" : `pinned ${c.pinned}`}, now ${c.current ?? "gone"}`)
+    .map((c) =>
+      `${c.kind} ${c.url}: ${c.pinned === null ? "not pinned" : `pinned ${c.pinned}`}, now ${c.current ?? "gone"}`
+    )
     .join("\n");
 }
 
@@ -203,7 +210,9 @@ export class PluginLock {
       for (const [url, integrity] of Object.entries(entry.modules)) {
         if (typeof integrity !== "string" || !isIntegrity(integrity)) {
           throw invalid(
-            `plugins["${source}"].modules["${url}"] must be "sha256-<base64>": current value is ${JSON.stringify(integrity)}`,
+            `plugins["${source}"].modules["${url}"] must be "sha256-<base64>": current value is ${
+              JSON.stringify(integrity)
+            }`,
           );
         }
       }

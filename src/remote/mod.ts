@@ -20,10 +20,5 @@ export {
 export { integrityOf } from "./integrity.ts";
 export { diffPins, formatChanges, LOCK_FILE, type LockEntry, PluginLock } from "./lock.ts";
 export { DEFAULT_MAX_GRAPH_BYTES, DEFAULT_MAX_MODULES } from "./module_graph.ts";
-export {
-  type RemotePlugin,
-  resolveRemotePlugin,
-  type ResolvedModule,
-  type ResolveRemoteOptions,
-} from "./resolve.ts";
+export { type RemotePlugin, type ResolvedModule, type ResolveRemoteOptions, resolveRemotePlugin } from "./resolve.ts";
 export { copySnapshot, removeSnapshotCopy, removeStaleRemoteSnapshots } from "./snapshot_copies.ts";

@@ -86,7 +86,8 @@ export interface GraphLayout {
  * ```
  */
 export function graphHash(source: string, pins: Record<string, string>, redirects: Record<string, string>): string {
-  const sorted = (record: Record<string, string>) => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = (record: Record<string, string>) =>
+    Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return hexHash(JSON.stringify({ v: 1, source, modules: sorted(pins), redirects: sorted(redirects) }));
 }
 
@@ -214,7 +215,9 @@ export function layoutGraph(source: string, graph: ModuleGraph): GraphLayout {
     description: {
       source,
       entry: graph.entry,
-      modules: Object.fromEntries(modules.map((m) => [m.url, { integrity: m.integrity, path: m.path, mediaType: m.mediaType }])),
+      modules: Object.fromEntries(
+        modules.map((m) => [m.url, { integrity: m.integrity, path: m.path, mediaType: m.mediaType }]),
+      ),
       redirects,
     },
     modules,
@@ -254,7 +257,10 @@ export async function writeSnapshot(root: string, layout: GraphLayout): Promise<
       await writeFile(join(tmp, mod.path), mod.written);
       if (mod.rewritten) await writeFile(join(tmp, ORIGINALS_DIR, mod.path), mod.original);
     }
-    await writeFile(join(tmp, GRAPH_FILE), new TextEncoder().encode(JSON.stringify(layout.description, null, 2) + "\n"));
+    await writeFile(
+      join(tmp, GRAPH_FILE),
+      new TextEncoder().encode(JSON.stringify(layout.description, null, 2) + "\n"),
+    );
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     try {
       await Deno.rename(tmp, dir);

@@ -91,13 +91,19 @@ export async function findImports(text: string, url: string, context: FindImport
         continue;
       }
       const target = resolveSpecifier(found.specifier, url, context);
-      if (target) fetched.push({ specifier: found.specifier, url: target, start: found.start, end: found.end, dynamic: true });
+      if (target) {
+        fetched.push({ specifier: found.specifier, url: target, start: found.start, end: found.end, dynamic: true });
+      }
       continue;
     }
     if (found.typeOnly) continue;
     const where = `"${url}" imports "${found.specifier}"`;
     if (found.phase === "source") {
-      throw refuse(`${context.prefix}: ${where} as a source-phase import, which URL plugins do not support`, url, context);
+      throw refuse(
+        `${context.prefix}: ${where} as a source-phase import, which URL plugins do not support`,
+        url,
+        context,
+      );
     }
     const type = found.attributes?.find(([key]) => key === "type")?.[1];
     if (type) {
