@@ -138,6 +138,7 @@ export interface RemotePlugin {
  * ```
  */
 export async function resolveRemotePlugin(source: string, options: ResolveRemoteOptions): Promise<RemotePlugin> {
+  source = new URL(source).href;
   const prefix = cannotLoad(source, options.plugin);
   const context = { plugin: options.plugin, source };
   const mode = options.mode ?? "verify";

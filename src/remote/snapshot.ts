@@ -285,6 +285,9 @@ async function isIntact(dir: string, layout: GraphLayout): Promise<boolean> {
     if (described !== JSON.stringify(layout.description, null, 2) + "\n") return false;
     for (const mod of layout.modules) {
       if (!sameBytes(await Deno.readFile(join(dir, mod.path)), mod.written)) return false;
+      if (mod.rewritten && !sameBytes(await Deno.readFile(join(dir, ORIGINALS_DIR, mod.path)), mod.original)) {
+        return false;
+      }
     }
     return true;
   } catch (error) {
