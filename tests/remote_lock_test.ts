@@ -260,6 +260,22 @@ Deno.test("offline start still checks allowImport, and a redirect that moved is 
   }]);
 });
 
+Deno.test("offline start checks every redirect hop of the lock against allowImport", async () => {
+  await using t = await setup();
+  await using other = remoteServer({ "/helper.js": `export const helper = "elsewhere";\n` });
+  t.server.set("/audit/lib/helper.js", { location: `${other.base}/helper.js` });
+  const options = await t.options({ allowImport: [t.server.host, other.host] });
+  await pin(options.lock, await resolveRemotePlugin(t.source, options));
+  const err = await refusal(resolveRemotePlugin(t.source, await t.options({ network: "never" })));
+  assert.equal(err.code, "REMOTE_NOT_ALLOWED");
+  assert.equal(err.url, `${other.base}/helper.js`);
+  const ok = await resolveRemotePlugin(
+    t.source,
+    await t.options({ network: "never", allowImport: [t.server.host, other.host] }),
+  );
+  assert.equal(ok.offline, true);
+});
+
 Deno.test("offline start fails that plugin with the reason when the snapshot or the pin is missing", async () => {
   await using t = await setup();
   const options = await t.options();

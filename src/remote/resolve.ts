@@ -9,6 +9,7 @@
  */
 
 import { join } from "node:path";
+import { assertAllowed } from "./allow.ts";
 import { cannotLoad, type ModuleChange, RemoteError } from "./errors.ts";
 import { fetchModule } from "./fetch_module.ts";
 import { integrityOf, isIntegrity } from "./integrity.ts";
@@ -294,6 +295,7 @@ async function fromSnapshot(
     while (redirects[final] !== undefined && hops.length <= 20) {
       hops.push([final, redirects[final]]);
       final = redirects[final];
+      assertAllowed(new URL(final), options.allowImport, { prefix, plugin: options.plugin, source });
     }
     const described = description.modules[final];
     const bytes = described && await readOriginal(dir, described.path);
