@@ -22,3 +22,4 @@ export { diffPins, formatChanges, LOCK_FILE, type LockEntry, PluginLock } from "
 export { DEFAULT_MAX_GRAPH_BYTES, DEFAULT_MAX_MODULES } from "./module_graph.ts";
 export { type RemotePlugin, type ResolvedModule, type ResolveRemoteOptions, resolveRemotePlugin } from "./resolve.ts";
 export { copySnapshot, removeSnapshotCopy, removeStaleRemoteSnapshots } from "./snapshot_copies.ts";
+export { type RemoteImport, type RemoteLog, RemotePlugins, type RemotePluginsOptions } from "./remote_plugins.ts";
