@@ -28,16 +28,20 @@ export type RemoteErrorCode =
   /** plugboard.lock is not valid JSON or not a lock. */
   | "REMOTE_LOCK_INVALID";
 
+/** Each code once: the type makes the list exhaustive. */
+const CODES: Record<RemoteErrorCode, true> = {
+  REMOTE_FETCH_FAILED: true,
+  REMOTE_NOT_ALLOWED: true,
+  REMOTE_TOO_LARGE: true,
+  REMOTE_BAD_CONTENT_TYPE: true,
+  REMOTE_INTEGRITY_MISMATCH: true,
+  REMOTE_NOT_PINNED: true,
+  REMOTE_SNAPSHOT_MISSING: true,
+  REMOTE_LOCK_INVALID: true,
+};
+
 /** Every {@linkcode RemoteErrorCode}, for catalogues and tests. */
-export const REMOTE_ERROR_CODES: readonly RemoteErrorCode[] = [
-  "REMOTE_FETCH_FAILED",
-  "REMOTE_NOT_ALLOWED",
-  "REMOTE_TOO_LARGE",
-  "REMOTE_BAD_CONTENT_TYPE",
-  "REMOTE_INTEGRITY_MISMATCH",
-  "REMOTE_NOT_PINNED",
-  "REMOTE_SNAPSHOT_MISSING",
-];
+export const REMOTE_ERROR_CODES: readonly RemoteErrorCode[] = Object.keys(CODES) as RemoteErrorCode[];
 
 /** One module whose content (or redirect target) is not what was pinned. */
 export interface ModuleChange {

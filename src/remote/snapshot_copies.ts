@@ -27,12 +27,14 @@ export interface SnapshotCopy {
 
 async function copyTree(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
+  const copies: Promise<void>[] = [];
   for await (const entry of Deno.readDir(from)) {
     const src = join(from, entry.name);
     const dst = join(to, entry.name);
-    if (entry.isDirectory) await copyTree(src, dst);
-    else if (entry.isFile) await Deno.copyFile(src, dst);
+    if (entry.isDirectory) copies.push(copyTree(src, dst));
+    else if (entry.isFile) copies.push(Deno.copyFile(src, dst));
   }
+  await Promise.all(copies);
 }
 
 /**
