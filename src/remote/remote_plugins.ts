@@ -88,11 +88,15 @@ export class RemotePlugins {
   #root: string;
   #imported = new Set<string>();
   #generation = 0;
+  #integrity: Map<string, string>;
 
   private constructor(options: RemotePluginsOptions, lock: PluginLock) {
     this.#options = options;
     this.#lock = lock;
     this.#root = resolve(options.cwd, options.snapshotRoot ?? ".plugboard/remote");
+    this.#integrity = new Map(
+      Object.entries(options.integrity ?? {}).map(([source, sri]) => [new URL(source).href, sri]),
+    );
   }
 
   /**
@@ -134,7 +138,7 @@ export class RemotePlugins {
       lock: this.#lock,
       snapshotRoot: this.#root,
       frozen: this.#options.frozen,
-      integrity: this.#options.integrity?.[new URL(source).href],
+      integrity: this.#integrity.get(new URL(source).href),
       network: this.#options.offline ? "never" : "auto",
       mode: options.update ? "update" : "verify",
       plugin: options.plugin,
@@ -202,7 +206,7 @@ export class RemotePlugins {
       allowImport: this.#options.allowImport,
       lock: this.#lock,
       snapshotRoot: this.#root,
-      integrity: this.#options.integrity?.[new URL(source).href],
+      integrity: this.#integrity.get(new URL(source).href),
       mode: "update",
       plugin,
       ...this.#options.limits,
