@@ -178,6 +178,7 @@ Deno.test("resolveRemotePlugin() reads TypeScript: type-only imports are not fet
         `import type { Only } from "./types.ts";`,
         `import { type Shape, area } from "./shape";`,
         `export type { Only };`,
+        `let alias: typeof import("./types.ts") | undefined;`,
         `const s: Shape = { w: 2, h: 3 };`,
         `export default { name: "ts", version: "1.0.0", setup(): void {}, area: area(s) as number };`,
       ].join("\n"),
