@@ -15,7 +15,7 @@ import { RemoteError } from "./errors.ts";
  * @param allowImport `name` (any port) or `name:port` entries
  * @returns true when allowed
  *
- * @example
+ * @example A host name covers every port; name:port one
  * ```ts
  * import assert from "node:assert/strict";
  * import { isAllowedHost } from "./allow.ts";
@@ -38,7 +38,7 @@ export function isAllowedHost(url: URL, allowImport: readonly string[]): boolean
  * @param to the target
  * @returns true for https → http
  *
- * @example
+ * @example https to http is a downgrade
  * ```ts
  * import assert from "node:assert/strict";
  * import { isDowngrade } from "./allow.ts";
@@ -55,7 +55,7 @@ export function isDowngrade(from: URL, to: URL): boolean {
  * @param url the URL
  * @returns `hostname:port`
  *
- * @example
+ * @example Default ports are written out
  * ```ts
  * import assert from "node:assert/strict";
  * import { hostWithPort } from "./allow.ts";
@@ -74,7 +74,7 @@ export function hostWithPort(url: URL): string {
  * @param context message prefix, importer, plugin and source
  * @throws {RemoteError} `REMOTE_NOT_ALLOWED`, naming the host to add
  *
- * @example
+ * @example Refuse a port that is not allowed
  * ```ts
  * import assert from "node:assert/strict";
  * import { assertAllowed } from "./allow.ts";

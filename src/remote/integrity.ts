@@ -16,7 +16,7 @@ const SRI_RE = /^sha256-[A-Za-z0-9+/]{43}=$/;
  * @param bytes the content
  * @returns `sha256-<base64>`
  *
- * @example
+ * @example Hash of empty content
  * ```ts
  * import assert from "node:assert/strict";
  * import { integrityOf } from "./integrity.ts";
@@ -33,7 +33,7 @@ export function integrityOf(bytes: Uint8Array): string {
  * @param value the string
  * @returns true when well formed
  *
- * @example
+ * @example Tell SRI sha256 from anything else
  * ```ts
  * import assert from "node:assert/strict";
  * import { isIntegrity } from "./integrity.ts";
@@ -51,7 +51,7 @@ export function isIntegrity(value: string): boolean {
  * @param text the text
  * @returns 64 hex digits
  *
- * @example
+ * @example A folder name
  * ```ts
  * import assert from "node:assert/strict";
  * import { hexHash } from "./integrity.ts";

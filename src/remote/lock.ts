@@ -101,7 +101,7 @@ export function diffPins(pinned: LockEntry, current: GraphPins): ModuleChange[] 
  * @param changes from {@linkcode diffPins}
  * @returns lines such as `changed http://h/helper.js: pinned sha256-b, now sha256-c`
  *
- * @example
+ * @example One line per change
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatChanges } from "./lock.ts";
@@ -180,7 +180,7 @@ export class PluginLock {
    * @returns the lock
    * @throws {RemoteError} `REMOTE_LOCK_INVALID`, naming the field
    *
-   * @example
+   * @example Refuse a pin that is not sha256
    * ```ts
    * import assert from "node:assert/strict";
    * import { PluginLock } from "./lock.ts";

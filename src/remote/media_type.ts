@@ -32,7 +32,7 @@ const EXTENSIONS: Record<MediaType, readonly string[]> = { js: [".js", ".mjs"], 
  * @param contentType the header, possibly with parameters, or null
  * @returns the media type, or undefined for anything that is not JavaScript or TypeScript
  *
- * @example
+ * @example Content types Deno reads as JavaScript or TypeScript
  * ```ts
  * import assert from "node:assert/strict";
  * import { mediaTypeOf } from "./media_type.ts";
@@ -53,7 +53,7 @@ export function mediaTypeOf(contentType: string | null): MediaType | undefined {
  * @param mediaType what its Content-Type said
  * @returns the name, with `.js` or `.ts` appended when its extension does not fit
  *
- * @example
+ * @example Extensions that fit are kept
  * ```ts
  * import assert from "node:assert/strict";
  * import { fileNameFor } from "./media_type.ts";
@@ -74,7 +74,7 @@ export function fileNameFor(name: string, mediaType: MediaType): string {
  * @param text the start of the body
  * @returns true for `<!doctype html`, `<html` or `<head`/`<body` openings
  *
- * @example
+ * @example Spot an error page
  * ```ts
  * import assert from "node:assert/strict";
  * import { looksLikeHtml } from "./media_type.ts";

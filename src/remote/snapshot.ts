@@ -97,7 +97,7 @@ export function graphHash(source: string, pins: Record<string, string>, redirect
  * @param url a module URL
  * @returns the folder name
  *
- * @example
+ * @example One folder per origin
  * ```ts
  * import assert from "node:assert/strict";
  * import { originFolder } from "./snapshot.ts";
@@ -125,7 +125,7 @@ function modulePath(url: URL, mediaType: MediaType): string {
  * @param to the imported module's path
  * @returns a `./` or `../` specifier, percent-encoded as a URL
  *
- * @example
+ * @example Specifiers between snapshot files
  * ```ts
  * import assert from "node:assert/strict";
  * import { relativeSpecifier } from "./snapshot.ts";

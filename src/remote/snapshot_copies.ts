@@ -44,7 +44,7 @@ async function copyTree(from: string, to: string): Promise<void> {
  * @param generation a number unique to this copy within the process
  * @returns the copy's folder and entry
  *
- * @example
+ * @example Import a copy
  * ```ts
  * import assert from "node:assert/strict";
  * import { join } from "node:path";
@@ -72,6 +72,14 @@ export async function copySnapshot(
  * Removes a copy; a missing one is fine.
  *
  * @param dir the copy's folder
+ *
+ * @example Removing twice is fine
+ * ```ts
+ * import { removeSnapshotCopy } from "./snapshot_copies.ts";
+ * const dir = await Deno.makeTempDir();
+ * await removeSnapshotCopy(dir);
+ * await removeSnapshotCopy(dir);
+ * ```
  */
 export async function removeSnapshotCopy(dir: string): Promise<void> {
   try {
@@ -88,6 +96,20 @@ export async function removeSnapshotCopy(dir: string): Promise<void> {
  * @param root the snapshot root
  * @param lock when given, snapshots of graphs it does not pin are removed too
  * @returns the names removed
+ *
+ * @example Clean up after a crash
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { PluginLock } from "./lock.ts";
+ * import { removeStaleRemoteSnapshots } from "./snapshot_copies.ts";
+ * const root = await Deno.makeTempDir();
+ * const graph = "b".repeat(64);
+ * for (const name of [graph, `${graph}@3`, ".tmp-abc"]) await Deno.mkdir(join(root, name));
+ * assert.deepEqual(await removeStaleRemoteSnapshots(root), [".tmp-abc", `${graph}@3`]);
+ * assert.deepEqual(await removeStaleRemoteSnapshots(root, new PluginLock()), [graph]); // no lock entry pins it
+ * await Deno.remove(root, { recursive: true });
+ * ```
  */
 export async function removeStaleRemoteSnapshots(root: string, lock?: PluginLock): Promise<string[]> {
   const keep = new Set(

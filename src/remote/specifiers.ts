@@ -131,7 +131,7 @@ export async function findImports(text: string, url: string, context: FindImport
  * @returns the URL (no fragment), or undefined for `npm:` and `node:`
  * @throws {RemoteError} `REMOTE_NOT_ALLOWED` for other schemes, bare names, and https → http
  *
- * @example
+ * @example Resolve, keep, or refuse a specifier
  * ```ts
  * import assert from "node:assert/strict";
  * import { resolveSpecifier } from "./specifiers.ts";
