@@ -187,7 +187,7 @@ export function widening(current: PluginPermissions, next: PluginPermissions): P
 }
 
 /**
- * One line for listings: `env: A, B; net: x.com` (or `none`).
+ * One line for listings: `net: x.com; env: A, B` (or `none`), kinds in a fixed order.
  *
  * @param permissions declared permissions
  * @returns the line
@@ -196,7 +196,7 @@ export function widening(current: PluginPermissions, next: PluginPermissions): P
  * ```ts
  * import assert from "node:assert/strict";
  * import { describePermissions } from "./plugin_permissions.ts";
- * assert.equal(describePermissions({ env: ["A"], net: ["x.com"] }), "env: A; net: x.com");
+ * assert.equal(describePermissions({ env: ["A"], net: ["x.com"] }), "net: x.com; env: A");
  * assert.equal(describePermissions({}), "none");
  * ```
  */

@@ -33,7 +33,7 @@ const VERB: Record<string, string> = {
  * import { explainPermissionError } from "./permission_messages.ts";
  * const denied = new Deno.errors.NotCapable('Requires env access to "API_KEY", run again with the --allow-env flag');
  * assert.equal(
- *   explainPermissionError("hello", denied).message,
+ *   (explainPermissionError("hello", denied) as Error).message,
  *   'Plugin "hello" may not read env "API_KEY": declare it in permissions.env of its manifest',
  * );
  * ```
