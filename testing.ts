@@ -52,6 +52,13 @@ export interface TestHostOptions {
   storagePath?: string;
   /** Setup timeout in ms. @default 5000 */
   setupTimeout?: number;
+  /**
+   * `"worker"` runs the plugin isolated, as `deno task start` does (the test
+   * needs `--unstable-worker-options`); `"none"` in-process. @default "none"
+   */
+  isolation?: "worker" | "none";
+  /** The data folder (`<dataDir>/plugins/<name>/`). @default a new temporary folder */
+  dataDir?: string;
 }
 
 /** What {@linkcode createTestHost} returns. */
@@ -114,6 +121,8 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     config: options.config,
     storage: { path: options.storagePath ?? ":memory:" },
     setupTimeout: options.setupTimeout ?? 5000,
+    isolation: options.isolation ?? "none",
+    dataDir: options.dataDir ?? await Deno.makeTempDir({ prefix: "plugboard-test-" }).catch(() => undefined),
   });
   const events: { name: string; payload: unknown }[] = [];
   host.events.on("*", (payload, name) => void events.push({ name, payload }));

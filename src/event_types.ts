@@ -6,7 +6,16 @@
  */
 
 /** Where a `system.error` came from. */
-export type ErrorOrigin = "event" | "route" | "middleware" | "setup" | "dispose" | "timer" | "hook";
+export type ErrorOrigin =
+  | "event"
+  | "route"
+  | "middleware"
+  | "setup"
+  | "dispose"
+  | "timer"
+  | "hook"
+  | "worker"
+  | "unhandled";
 
 /** Payload of `task.created`. */
 export interface TaskCreatedEvent {

@@ -30,7 +30,9 @@ import type { PluginInfo } from "./plugin_info.ts";
 import { createErrorReporter, type ErrorReporter } from "./reporter.ts";
 import { RouteTable } from "./routes.ts";
 import { INLINE_SCHEME, InProcessRuntime } from "./runtime/in_process.ts";
+import { WorkerRuntime } from "./runtime/worker_runtime.ts";
 import { Container } from "./services.ts";
+import { describePermissions } from "./plugin_permissions.ts";
 import { canSnapshot, removeStaleSnapshots } from "./snapshots.ts";
 import { Storage } from "./storage.ts";
 import { type FolderWatch, type WatchOptions, watchPluginFolders } from "./watcher.ts";
@@ -103,7 +105,7 @@ export class Host {
       onUnhandled: (error, event, owner) =>
         this.log.error(`Handler of "${event}"${owner ? ` in plugin "${owner}"` : ""} failed`, error),
     });
-    this.storage = new Storage({ path: o.storagePath });
+    this.storage = new Storage({ ...o.storage, log: o.storage.log ?? ((m) => this.log.info(m)) });
     this.#registry = new PluginRegistry({
       events: this.events,
       services: this.services,
@@ -114,9 +116,18 @@ export class Host {
       const record = f.plugin ? this.#registry.get(f.plugin) : undefined;
       if (record) record.failures++;
     });
+    const worker = o.isolation === "worker"
+      ? new WorkerRuntime({
+        dataDir: o.dataDir,
+        heartbeatTimeout: o.heartbeatTimeout,
+        memoryLimitMb: o.memoryLimitMb,
+        grants: o.grants,
+      })
+      : undefined;
     this.#lifecycle = {
       registry: this.#registry,
-      loader: new PluginLoader(o, this.#runtime, this.log),
+      loader: new PluginLoader(o, { inProcess: this.#runtime, worker }, this.log),
+      enqueue: (fn) => this.#exclusive(fn),
       options: o,
       log: this.log,
       ports: {
@@ -317,10 +328,38 @@ export class Host {
     return record && this.#registry.info(record);
   }
 
+  /**
+   * Lets a new version of an isolated plugin in although it asks for more
+   * permissions than the active one: records the approval and reloads.
+   *
+   * @param name the plugin
+   * @returns the plugin's info after the reload
+   * @throws {PluginError} `NOT_FOUND`, `CONFLICT` when nothing waits for approval, or why the reload failed
+   */
+  approve(name: string): Promise<PluginInfo> {
+    return this.#exclusive(() => {
+      const record = this.#registry.require(name);
+      if (!record.pendingPermissions) {
+        throw new PluginError("CONFLICT", `Cannot approve plugin "${name}": no new version waits for approval`, {
+          plugin: name,
+        });
+      }
+      this.log.info(`Approved new permissions for plugin "${name}": ${describePermissions(record.pendingPermissions)}`);
+      record.approvedPermissions = record.pendingPermissions;
+      record.pendingPermissions = undefined;
+      return reload(this.#lifecycle, name);
+    });
+  }
+
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
+    const run = this.#queue.then(fn, fn).finally(() => this.#refreshDirectories());
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  /** Tells every isolated plugin which services and hooks exist now. */
+  #refreshDirectories(): void {
+    for (const record of this.#registry.records()) record.live?.version.refreshDirectory?.();
   }
 }
 

@@ -10,7 +10,7 @@
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { configIssuesError, readConfigFile, substituteEnv } from "./config.ts";
-import { PluginError } from "./errors.ts";
+import { PermissionError, PluginError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { ResolvedHostOptions } from "./options.ts";
 import { type CheckedSource, checkSource } from "./permissions.ts";
@@ -32,10 +32,17 @@ export interface PreparedPlugin {
   importMs: number;
 }
 
+/** Where plugin code runs: in-process (trusted and inline plugins) or in a worker (the rest). */
+export interface Runtimes {
+  inProcess: PluginRuntime;
+  /** Absent when the host runs every plugin in-process (`isolation: "none"`). */
+  worker?: PluginRuntime;
+}
+
 /** Loads plugin versions for a host. */
 export class PluginLoader {
   #options: ResolvedHostOptions;
-  #runtime: PluginRuntime;
+  #runtimes: Runtimes;
   #log: Logger;
   #generation = 0;
   /** Module URLs imported so far: importing one again needs a fresh URL. */
@@ -44,13 +51,23 @@ export class PluginLoader {
 
   /**
    * @param options the host's resolved options
-   * @param runtime where plugin code runs
+   * @param runtimes where plugin code runs
    * @param log for the one-time snapshot warning
    */
-  constructor(options: ResolvedHostOptions, runtime: PluginRuntime, log: Logger) {
+  constructor(options: ResolvedHostOptions, runtimes: Runtimes, log: Logger) {
     this.#options = options;
-    this.#runtime = runtime;
+    this.#runtimes = runtimes;
     this.#log = log;
+  }
+
+  /**
+   * The runtime for a source: in-process for plugins defined in code and for
+   * those the operator trusts (by folder name), a worker for the rest.
+   */
+  #runtimeFor(hint: string, inline: boolean): PluginRuntime {
+    const { worker, inProcess } = this.#runtimes;
+    if (inline || !worker || this.#options.trusted.includes(hint)) return inProcess;
+    return worker;
   }
 
   /**
@@ -67,12 +84,13 @@ export class PluginLoader {
     const started = performance.now();
     const timeoutMs = this.#options.importTimeout;
     if (source.startsWith(INLINE_SCHEME)) {
-      const version = await this.#runtime.import({ href: source, shown: source, hint, timeoutMs });
+      const runtime = this.#runtimes.inProcess;
+      const version = await runtime.import({ href: source, shown: source, hint, timeoutMs });
       const config = await this.#configure(version, { ...this.#options.config[version.manifest.name] }, "config");
       return {
         checked: { kind: "inline", url: new URL(source) },
         version,
-        isolation: this.#runtime.kind,
+        isolation: runtime.kind,
         config,
         enabled: true,
         importMs: performance.now() - started,
@@ -84,11 +102,15 @@ export class PluginLoader {
     }, { cwd: this.#options.cwd, plugin: hint });
     const base = checked.url.href;
     const shown = checked.kind === "local" ? checked.path : base;
-    const { href, snapshot } = await this.#freshHref(checked);
+    const runtime = this.#runtimeFor(hint, false);
+    // A fresh worker evaluates the whole module graph afresh; in-process, a re-import needs a fresh copy.
+    const { href, snapshot } = runtime.kind === "worker" && checked.kind === "local"
+      ? { href: base, snapshot: undefined }
+      : await this.#freshHref(checked);
     this.#imported.add(base);
     let version: PluginVersion | undefined;
     try {
-      version = await this.#runtime.import({
+      version = await runtime.import({
         href,
         shown,
         hint,
@@ -97,8 +119,18 @@ export class PluginLoader {
           snapshot && checked.kind === "local"
             ? text.replaceAll(toFileUrl(snapshot), toFileUrl(checked.dir)).replaceAll(snapshot, checked.dir)
             : text,
+        pluginDir: checked.kind === "local" ? checked.dir : undefined,
+        sourceHost: checked.kind === "remote" ? checked.url.host : undefined,
       });
       const name = version.manifest.name;
+      if (runtime.kind === "in-process" && this.#runtimes.worker && name !== hint) {
+        throw new PermissionError(
+          `"trusted" names "${hint}", but the plugin in that place calls itself "${name}". ` +
+            `A trusted plugin's name must match its folder; name "${name}" in "trusted" only if you trust it`,
+          `trusted: ["${name}"]`,
+          { plugin: hint, stage: "load", from: shown },
+        );
+      }
       let data: Record<string, unknown> = {};
       let enabled = true;
       let file: string | undefined;
@@ -111,7 +143,7 @@ export class PluginLoader {
         checked,
         snapshot,
         version,
-        isolation: this.#runtime.kind,
+        isolation: runtime.kind,
         config,
         enabled,
         importMs: performance.now() - started,

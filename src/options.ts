@@ -8,11 +8,12 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import type { EnvReader } from "./config.ts";
 import type { LoggerOptions } from "./logger.ts";
 import type { StorageOptions } from "./storage.ts";
+import { type PluginPermissions, pluginPermissionsSchema } from "./plugin_permissions.ts";
 
 /** What `plugboard.json` holds; every field is optional. */
 export interface HostSettings {
@@ -40,8 +41,8 @@ export interface HostSettings {
   watch?: boolean;
   /** Config per plugin name, merged over its `config.json`. @default {} */
   config?: Record<string, Record<string, unknown>>;
-  /** The plugins' database. @default { path: "data/plugboard.db" } */
-  storage?: { path?: string };
+  /** The plugins' databases: `dir` holds `plugins/<name>/storage.db`. @default { dir: dataDir } */
+  storage?: { dir?: string; path?: string };
   /** The folder holding each plugin's data folder (`<dataDir>/plugins/<name>/`). @default "./data" */
   dataDir?: string;
   /**
@@ -51,6 +52,11 @@ export interface HostSettings {
   isolation?: "worker" | "none";
   /** Plugins the operator trusts to run in-process (by name, which must match its folder's name). @default [] */
   trusted?: string[];
+  /**
+   * Permissions the operator grants isolated plugins on top of what their
+   * manifests declare, by plugin name: `{ notifier: { net: ["hooks.example.com"] } }`. @default {}
+   */
+  grants?: Record<string, PluginPermissions>;
   /** Isolated plugins: how long a worker may miss heartbeats before it is restarted, in ms. @default 1000 */
   heartbeatTimeout?: number;
   /** Isolated plugins: the heap a worker may use before it is restarted, in MB. @default 256 */
@@ -74,10 +80,11 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   shutdownTimeout: z.number().int().positive().optional(),
   watch: z.boolean().optional(),
   config: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
-  storage: z.object({ path: z.string().min(1).optional() }).strict().optional(),
+  storage: z.object({ dir: z.string().min(1).optional(), path: z.string().min(1).optional() }).strict().optional(),
   dataDir: z.string().min(1).optional(),
   isolation: z.enum(["worker", "none"]).optional(),
   trusted: z.array(z.string().min(1)).optional(),
+  grants: z.record(z.string(), pluginPermissionsSchema).optional(),
   heartbeatTimeout: z.number().int().positive().optional(),
   memoryLimitMb: z.number().int().positive().optional(),
 }).strict();
@@ -117,7 +124,7 @@ export interface HostOptions extends Omit<HostSettings, ServeSettingKeys | "stor
   env?: EnvReader;
   /** Log level and sink. @default level "info" ("debug" with PLUGBOARD_DEBUG=1), console */
   logger?: LoggerOptions;
-  /** The plugins' database (opened on first use). @default { path: "data/plugboard.db" } (relative to cwd) */
+  /** The plugins' databases (opened on first use). @default { dir: dataDir } */
   storage?: StorageOptions;
 }
 
@@ -137,18 +144,19 @@ export interface ResolvedHostOptions {
   apiKey: string | undefined;
   env: EnvReader | undefined;
   logger: LoggerOptions;
-  /** The database file: absolute, or `:memory:`. */
-  storagePath: string;
+  /** The plugins' databases, paths absolute (`dir: ":memory:"` keeps in-process plugins' data in memory). */
+  storage: StorageOptions;
   /** Absolute. */
   dataDir: string;
   isolation: "worker" | "none";
   trusted: readonly string[];
+  grants: Readonly<Record<string, PluginPermissions>>;
   heartbeatTimeout: number;
   memoryLimitMb: number;
 }
 
-/** Where the plugins' database lives unless `storage.path` says otherwise (relative to cwd). */
-export const DEFAULT_STORAGE_PATH = "data/plugboard.db";
+/** Where plugins' data lives unless `dataDir` says otherwise (relative to cwd). */
+export const DEFAULT_DATA_DIR = "./data";
 
 /**
  * Fills in every default and makes paths absolute.
@@ -163,13 +171,24 @@ export const DEFAULT_STORAGE_PATH = "data/plugboard.db";
  * const o = resolveHostOptions({ cwd: "/srv/app" });
  * assert.equal(o.pluginsDir, "/srv/app/plugins");
  * assert.equal(o.setupTimeout, 10_000);
- * assert.equal(o.storagePath, "/srv/app/data/plugboard.db");
+ * assert.equal(o.dataDir, "/srv/app/data");
+ * assert.deepEqual(o.storage, { dir: "/srv/app/data" });
  * ```
  */
 export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptions {
   const cwd = options.cwd ?? Deno.cwd();
   const pluginsDir = options.pluginsDir === null ? null : resolve(cwd, options.pluginsDir ?? "./plugins");
-  const storagePath = options.storage?.path ?? DEFAULT_STORAGE_PATH;
+  const abs = (p: string) => p === ":memory:" ? p : resolve(cwd, p);
+  const legacyPath = options.storage?.path;
+  const dataDir = resolve(
+    cwd,
+    options.dataDir ?? options.storage?.dir ??
+      (legacyPath && legacyPath !== ":memory:" ? dirname(abs(legacyPath)) : DEFAULT_DATA_DIR),
+  );
+  const storage: StorageOptions = {
+    ...options.storage,
+    ...(legacyPath !== undefined ? { path: abs(legacyPath) } : { dir: abs(options.storage?.dir ?? dataDir) }),
+  };
   return {
     cwd,
     pluginsDir,
@@ -183,10 +202,11 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
     apiKey: options.apiKey,
     env: options.env,
     logger: { ...options.logger },
-    storagePath: storagePath === ":memory:" ? storagePath : resolve(cwd, storagePath),
-    dataDir: resolve(cwd, options.dataDir ?? "./data"),
+    storage,
+    dataDir,
     isolation: options.isolation ?? "worker",
     trusted: [...(options.trusted ?? [])],
+    grants: { ...options.grants },
     heartbeatTimeout: options.heartbeatTimeout ?? 1000,
     memoryLimitMb: options.memoryLimitMb ?? 256,
   };

@@ -187,6 +187,29 @@ export function widening(current: PluginPermissions, next: PluginPermissions): P
 }
 
 /**
+ * Both permission sets together.
+ *
+ * @param a one set
+ * @param b the other
+ * @returns every entry of both, without repeats
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mergePermissions } from "./plugin_permissions.ts";
+ * assert.deepEqual(mergePermissions({ env: ["A"] }, { env: ["A", "B"], net: ["x.com"] }), { env: ["A", "B"], net: ["x.com"] });
+ * ```
+ */
+export function mergePermissions(a: PluginPermissions, b: PluginPermissions): PluginPermissions {
+  const merged: PluginPermissions = {};
+  for (const kind of PERMISSION_KINDS) {
+    const values = [...new Set([...(a[kind] ?? []), ...(b[kind] ?? [])])];
+    if (values.length) merged[kind] = values;
+  }
+  return merged;
+}
+
+/**
  * One line for listings: `net: x.com; env: A, B` (or `none`), kinds in a fixed order.
  *
  * @param permissions declared permissions

@@ -77,10 +77,19 @@ export function serveStatic(dir: string): StaticServer {
   return { base: `http://${host}`, host, requests, [Symbol.asyncDispose]: () => server.shutdown() };
 }
 
-/** A host that logs to an array instead of the console. */
+/**
+ * A host that logs to an array instead of the console, keeps plugin data in
+ * a temporary folder, and runs plugins in-process unless `isolation` says
+ * otherwise (the isolation tests ask for workers).
+ */
 export function quietHost(options: HostOptions = {}): Host & { logs: LogRecord[] } {
   const logs: LogRecord[] = [];
-  const host = createHost({ logger: { level: "debug", sink: (r) => logs.push(r) }, ...options });
+  const host = createHost({
+    logger: { level: "debug", sink: (r) => logs.push(r) },
+    isolation: "none",
+    dataDir: Deno.makeTempDirSync({ prefix: "plugboard-data-" }),
+    ...options,
+  });
   return Object.assign(host, { logs });
 }
 

@@ -260,6 +260,7 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   );
   const root = ROOT_DIR;
   const child = denoCommand("run", [
+    "--unstable-worker-options",
     "--allow-net=127.0.0.1",
     `--allow-read=${root},${tmp.dir}`,
     `--allow-write=${tmp.dir}`,

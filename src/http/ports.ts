@@ -24,6 +24,8 @@ export interface AdminPort {
   reload(name: string): Promise<PluginInfo>;
   /** Deletes a plugin's stored data. */
   purge(name: string): Promise<unknown>;
+  /** Lets in a new version that asks for more permissions. */
+  approve(name: string): Promise<PluginInfo>;
 }
 
 /** Everything the host's HTTP app is built from. */

@@ -14,6 +14,7 @@ import type { ResolvedHostOptions } from "../options.ts";
 import type { HostPorts } from "../runtime/runtime.ts";
 import { type DisposeFailure, Scope } from "../scope.ts";
 import { removeSnapshot } from "../snapshots.ts";
+import { superviseCrashes } from "./crashes.ts";
 import type { LiveVersion, PluginRecord, PluginRegistry } from "./registry.ts";
 
 /** What the lifecycle steps share. */
@@ -23,6 +24,8 @@ export interface Lifecycle {
   ports: HostPorts;
   options: ResolvedHostOptions;
   log: Logger;
+  /** Runs an operation in the host's queue, after the ones already queued. */
+  enqueue<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function activate(lc: Lifecycle, record: PluginRecord, prepared: Pr
   live.scope.commit();
   const setupMs = performance.now() - started;
   record.live = live;
+  superviseCrashes(lc, record, live);
   record.isolation = prepared.isolation;
   record.loadedAt = new Date();
   record.timings = {
@@ -107,6 +111,7 @@ export async function swap(lc: Lifecycle, record: PluginRecord, next: LiveVersio
   next.scope.commit();
   record.live = next;
   record.manifest = next.version.manifest;
+  superviseCrashes(lc, record, next);
   report(lc, record.name, [...deactivation, ...await stop(lc, old)]);
 }
 

@@ -17,6 +17,7 @@ import type { RouteTable } from "../routes.ts";
 import type { IsolationKind, PluginManifest, PluginVersion } from "../runtime/runtime.ts";
 import type { Scope } from "../scope.ts";
 import type { Container } from "../services.ts";
+import type { PluginPermissions } from "../plugin_permissions.ts";
 
 /** The version of a plugin that is live, and what it needs to stop. */
 export interface LiveVersion {
@@ -42,6 +43,14 @@ export interface PluginRecord {
   reloadErrorLocation?: SourceLocation;
   /** Contained failures of its code since it was first loaded. */
   failures: number;
+  /** Times its worker was restarted after a crash. */
+  restarts: number;
+  /** When its worker crashed (ms since the epoch), for the crash window. */
+  crashes: number[];
+  /** What a refused new version asks for beyond the active one, until approved. */
+  pendingPermissions?: PluginPermissions;
+  /** Permissions the operator approved for the next version. */
+  approvedPermissions?: PluginPermissions;
 }
 
 const EVENT_OF: Partial<Record<PluginState, keyof PlugboardEvents & `plugin.${string}`>> = {
@@ -142,6 +151,9 @@ export class PluginRegistry {
       timings: {},
       reloads: old?.reloads ?? 0,
       failures: old?.failures ?? 0,
+      restarts: old?.restarts ?? 0,
+      crashes: old?.crashes ?? [],
+      approvedPermissions: old?.approvedPermissions,
     };
     this.#records.set(name, record);
     this.#emit("plugin.discovered", record);
@@ -250,6 +262,11 @@ export class PluginRegistry {
       reloads: record.reloads,
       reloadError: record.reloadError?.message,
       reloadErrorLocation: record.reloadErrorLocation,
+      isolation: record.isolation,
+      permissions: meta ? { ...meta.permissions } : undefined,
+      restarts: record.restarts,
+      failures: record.failures,
+      pendingPermissions: record.pendingPermissions,
     };
   }
 

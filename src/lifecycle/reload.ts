@@ -11,7 +11,8 @@ import { resolve } from "node:path";
 import { satisfies } from "semver";
 import { planLoadOrder } from "../dependencies.ts";
 import { findLocation } from "../error_location.ts";
-import { asPluginError, PluginError } from "../errors.ts";
+import { asPluginError, PermissionError, PluginError } from "../errors.ts";
+import { describePermissions, widening } from "../plugin_permissions.ts";
 import type { PreparedPlugin } from "../loader.ts";
 import type { PluginInfo } from "../plugin_info.ts";
 import { isUrlSource } from "../permissions.ts";
@@ -53,6 +54,8 @@ export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
     throw refuse(lc, record, error, prepared?.snapshot);
   }
   record.reloads++;
+  record.pendingPermissions = undefined;
+  record.approvedPermissions = undefined;
   record.reloadError = undefined;
   record.reloadErrorLocation = undefined;
   record.loadedAt = new Date();
@@ -94,6 +97,19 @@ function checkCompatible(lc: Lifecycle, record: PluginRecord, prepared: Prepared
     );
   }
   if (!prepared.enabled) throw fail("CONFLICT", `its config.json now says "enabled": false. Unload it instead`);
+  if (prepared.isolation === "worker" && record.manifest) {
+    const added = widening(record.manifest.permissions, meta.permissions);
+    const approved = record.approvedPermissions && !widening(record.approvedPermissions, added ?? {});
+    if (added && !approved) {
+      record.pendingPermissions = added;
+      throw new PermissionError(
+        `the new version asks for more permissions (${describePermissions(added)}), so it was not swapped in. ` +
+          `Approve them with POST /api/plugins/${name}:approve (or host.approve("${name}"))`,
+        `POST /api/plugins/${name}:approve`,
+        { plugin: name, source: record.source, stage: "reload" },
+      );
+    }
+  }
 }
 
 /** Records why a reload was refused, with the location it points to, and returns the error to throw. */

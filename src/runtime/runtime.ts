@@ -40,7 +40,8 @@ export interface HostPorts {
   readonly services: Container;
   readonly routes: RouteTable;
   readonly hooks: HookRegistry;
-  readonly storage: () => Storage;
+  /** The plugins' storage, opened on first use. */
+  readonly storage: () => Pick<Storage, "kv" | "sql">;
   readonly log: Logger;
   readonly report: ErrorReporter;
   /** Asks the host to reload a plugin (its own `ctx.reload()`). */
@@ -118,6 +119,8 @@ export interface PluginVersion {
   onCrash?: (error: PluginError) => void;
   /** The permissions the version runs with, when isolated. */
   readonly granted?: Deno.PermissionOptionsObject;
+  /** Tells the version which services and hooks the host has now (isolated versions cache them). */
+  refreshDirectory?(): void;
 }
 
 /** Imports plugin versions. */

@@ -9,14 +9,13 @@
 
 /// <reference lib="deno.worker" />
 
-import { join } from "node:path";
 import { createContext } from "../context.ts";
 import { PluginError } from "../errors.ts";
 import { Logger } from "../logger.ts";
 import { type NormalizedPlugin, normalizePlugin } from "../manifest.ts";
 import { validateWith } from "../schema.ts";
 import { Scope } from "../scope.ts";
-import { Storage } from "../storage.ts";
+import { openPluginStorage, type PluginStore } from "../storage.ts";
 import { withTimeout } from "../timeout.ts";
 import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
 import { Rpc, toWireError, Transfer } from "./rpc.ts";
@@ -40,7 +39,7 @@ let name = "plugin";
 let scope: Scope | undefined;
 let ctx: ReturnType<typeof createContext> | undefined;
 let handover: (() => unknown) | undefined;
-let storage: Storage | undefined;
+let storage: PluginStore | undefined;
 const directory: HostDirectory = { services: {}, hooks: [] };
 
 const rpc: Rpc = new Rpc(self, {
@@ -73,7 +72,10 @@ const rpc: Rpc = new Rpc(self, {
       services: new WorkerContainer(rpc, directory),
       routes: new WorkerRouteTable(rpc),
       hooks: new WorkerHooks(rpc, directory),
-      storage: () => storage ??= new Storage({ path: join(p.dataDir, "storage.db") }),
+      storage: () => {
+        const store = storage ??= openPluginStorage({ name, dir: p.dataDir });
+        return { kv: () => store.kv, sql: () => store.sql };
+      },
       log: new Logger("plugboard", { level: "debug", sink: rpcLog }),
       report: (f) => rpc.notify("report", { origin: f.origin, event: f.event, error: wireError(f.error) }),
       reload: () => rpc.call("reload"),
@@ -128,9 +130,7 @@ const rpc: Rpc = new Rpc(self, {
   },
   async fetch(p: WireRequest): Promise<Transfer<WireResponse>> {
     const table = tables!.routes as WorkerRouteTable;
-    const router = table.get(name);
-    if (!router) return toWireResponse(new Response(null, { status: 404 }));
-    return await toWireResponse(await router.fetch(fromWireRequest(p)));
+    return await toWireResponse(await table.serve(fromWireRequest(p)));
   },
   async middleware(p: { id: number; callId: number; request: WireRequest }) {
     const table = tables!.routes as WorkerRouteTable;

@@ -14,7 +14,13 @@ import { fileURLToPath } from "node:url";
 import type { MiddlewareHandler } from "hono";
 import { PluginError, type PluginErrorCode } from "../errors.ts";
 import type { EmitResult } from "../events.ts";
-import { assertHostHolds, describePermissions, workerPermissions } from "../plugin_permissions.ts";
+import {
+  assertHostHolds,
+  describePermissions,
+  mergePermissions,
+  type PluginPermissions,
+  workerPermissions,
+} from "../plugin_permissions.ts";
 import type { DisposeFailure } from "../scope.ts";
 import { withTimeout } from "../timeout.ts";
 import { asyncProxy } from "./async_proxy.ts";
@@ -45,6 +51,8 @@ export interface WorkerRuntimeOptions {
   heartbeatTimeout: number;
   /** The heap (plus external memory) a worker may use, in MB. */
   memoryLimitMb: number;
+  /** Permissions the operator grants on top of each manifest, by plugin name. */
+  grants?: Readonly<Record<string, PluginPermissions>>;
 }
 
 /**
@@ -75,7 +83,8 @@ export class WorkerRuntime implements PluginRuntime {
    */
   async import(request: ImportRequest): Promise<PluginVersion> {
     const first = await this.#spawn(request, request.hint, {});
-    const { name, permissions } = first.manifest;
+    const { name } = first.manifest;
+    const permissions = mergePermissions(first.manifest.permissions, this.#options.grants?.[name] ?? {});
     if (name === request.hint && describePermissions(permissions) === "none") return first;
     first.terminate();
     if (request.pluginDir) await assertHostHolds(name, permissions, request.pluginDir);

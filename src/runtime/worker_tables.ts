@@ -303,6 +303,7 @@ export class WorkerRouteTable extends RouteTable {
   #rpc: Rpc;
   #next = 1;
   #middleware = new Map<number, Hono<{ Bindings: { callId: number } }>>();
+  #serving: Hono | undefined;
 
   /** @param rpc the channel to the host */
   constructor(rpc: Rpc) {
@@ -310,17 +311,49 @@ export class WorkerRouteTable extends RouteTable {
     this.#rpc = rpc;
   }
 
-  /** Mounts locally and announces the routes, so the host forwards matching requests here. */
+  /**
+   * Mounts locally and announces the routes, so the host forwards matching
+   * requests here. Requests are served by an app built from the router's
+   * routes as the host builds its own (the plugin's root with a trailing slash;
+   * errors other than `HTTPException` go back to the host, which reports them).
+   */
   override mount(name: string, router: PluginRouter): void {
     super.mount(name, router);
+    const base = `/api/plugins/${name}`;
+    const app = new Hono();
+    for (const r of router.routes) {
+      const path = r.path === base ? `${base}/` : r.path;
+      if (r.method === "ALL") app.all(path, r.handler);
+      else app.on(r.method, [path], r.handler);
+    }
+    app.onError((error) => {
+      const own = (error as { getResponse?: () => Response }).getResponse;
+      if (typeof own === "function") return own.call(error);
+      throw error;
+    });
+    this.#serving = app;
     const routes: RouteSpec[] = router.routes.map((r) => ({ method: r.method, path: r.path }));
     this.#rpc.notify("mount", { routes });
+  }
+
+  /**
+   * Serves a request the host forwarded.
+   *
+   * @param request the request
+   * @returns the plugin's response
+   */
+  serve(request: Request): Promise<Response> {
+    if (!this.#serving) return Promise.resolve(new Response(null, { status: 404 }));
+    return Promise.resolve(this.#serving.fetch(request));
   }
 
   /** Unmounts and tells the host. */
   override unmount(name: string, router: PluginRouter): boolean {
     const removed = super.unmount(name, router);
-    if (removed) this.#rpc.notify("unmount", {});
+    if (removed) {
+      this.#serving = undefined;
+      this.#rpc.notify("unmount", {});
+    }
     return removed;
   }
 
