@@ -30,17 +30,7 @@ export {
   type MatchingEvents,
   type WildcardPattern,
 } from "./src/events.ts";
-export type {
-  AgentChatEvent,
-  AgentTaskCompletedEvent,
-  ErrorOrigin,
-  PlugboardEvents,
-  PluginLifecycleEvent,
-  SystemErrorEvent,
-  TaskCreatedEvent,
-  TaskFailedEvent,
-  TaskUpdatedEvent,
-} from "./src/event_types.ts";
+export type { ErrorOrigin, PlugboardEvents, PluginLifecycleEvent, SystemErrorEvent } from "./src/event_types.ts";
 export { Container, type PlugboardServices, type ProvideOptions, type ResolveOptions } from "./src/services.ts";
 export {
   ConfigError,

@@ -84,7 +84,7 @@ export function definePlugin<C = Record<string, unknown>>(definition: PluginDefi
  *   info = { name: "counter", version: "1.0.0" };
  *   count = 0;
  *   load(ctx: PluginContext) {
- *     ctx.events.on("task.created", () => this.count++);
+ *     ctx.events.on("plugin.loaded", () => this.count++);
  *   }
  *   override getService() { return { count: () => this.count }; }
  * }

@@ -1,3 +1,4 @@
+import type {} from "../plugins/tasks/events.ts";
 import assert from "node:assert/strict";
 import type { PluginContext } from "../mod.ts";
 import { quietHost } from "./_helpers.ts";

@@ -1,3 +1,4 @@
+import type {} from "../plugins/tasks/events.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { PluginLifecycleEvent, SystemErrorEvent } from "../mod.ts";

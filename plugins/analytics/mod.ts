@@ -9,6 +9,7 @@
 
 import { z } from "zod";
 import { definePlugin } from "../../mod.ts";
+import type {} from "../tasks/events.ts";
 
 /** Figures for one endpoint (`METHOD /path`). */
 export interface EndpointStats {

@@ -10,6 +10,7 @@
 
 import { z } from "zod";
 import { definePlugin } from "../../mod.ts";
+import type {} from "./events.ts";
 import { type NewTask, newTaskSchema, type Task, type TasksService } from "./task_model.ts";
 
 export default definePlugin({
