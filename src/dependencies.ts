@@ -7,7 +7,8 @@
  */
 
 import { PluginError } from "./errors.ts";
-import { satisfies } from "./semver.ts";
+// @ts-types="@types/semver"
+import { satisfies } from "semver";
 
 /** A plugin as the planner sees it. */
 export interface DependencyNode {
