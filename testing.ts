@@ -5,12 +5,13 @@
  *
  * @example Test a plugin
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createTestHost } from "./testing.ts";
  * await using t = await createTestHost({
  *   plugin: { name: "echo", version: "1.0.0", setup(ctx) { ctx.routes.get("/say/:w", (c) => c.text(c.req.param("w"))); } },
  * });
  * const res = await t.request("/say/hi");
- * if (await res.text() !== "hi") throw new Error();
+ * assert.equal(await res.text(), "hi");
  * await t.assertUnloadsClean();
  * ```
  *

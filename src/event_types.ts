@@ -40,18 +40,22 @@ export interface PluginLifecycleEvent {
  * Every typed event. A plugin types its own events by augmenting this
  * interface from the module that declares them (the way
  * `plugins/tasks/events.ts` adds `task.*` and `agent.*`); whoever imports
- * that module gets them typed on the host's bus and on `ctx.events`.
+ * that module gets them typed on the host's bus and on `ctx.events`:
  *
- * @example Add a plugin event by module augmentation
- * ```ts
- * import assert from "node:assert/strict";
- * import { EventBus } from "../mod.ts";
- * declare module "./event_types.ts" {
+ * ```ts ignore
+ * declare module "../../mod.ts" {
  *   interface PlugboardEvents {
  *     "invoice.paid": { id: string };
  *   }
  * }
- * const bus = new EventBus();
+ * ```
+ *
+ * @example A bus typed with the core's events and one more
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EventBus, type PlugboardEvents } from "../mod.ts";
+ * type MyEvents = PlugboardEvents & { "invoice.paid": { id: string } };
+ * const bus = new EventBus<MyEvents>();
  * let paid = "";
  * bus.on("invoice.paid", (e) => paid = e.id);
  * bus.emit("invoice.paid", { id: "i1" });

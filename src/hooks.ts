@@ -15,18 +15,21 @@ type AnyFn = (...args: any[]) => any;
 /**
  * Hook signatures by name. The core defines none; a plugin types its
  * extension points by augmenting this interface (the way
- * `plugins/tasks/events.ts` adds `task.execute`).
+ * `plugins/tasks/events.ts` adds `task.execute`):
  *
- * @example Type an extension point by module augmentation
+ * ```ts ignore
+ * declare module "../../mod.ts" {
+ *   interface PlugboardHooks {
+ *     "report.render": (report: Report) => string;
+ *   }
+ * }
+ * ```
+ *
+ * @example A registry typed with its own hooks
  * ```ts
  * import assert from "node:assert/strict";
  * import { HookRegistry } from "../mod.ts";
- * declare module "./hooks.ts" {
- *   interface PlugboardHooks {
- *     double: (n: number) => number;
- *   }
- * }
- * const hooks = new HookRegistry();
+ * const hooks = new HookRegistry<{ double: (n: number) => number }>();
  * hooks.define("double", (n) => n * 2);
  * hooks.wrap("double", (next) => (n) => next(n) + 1, { owner: "plus-one" });
  * assert.equal(hooks.call("double", 2), 5);

@@ -78,9 +78,10 @@ function fromInstance(inst: AnyRecord): AnyRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizePlugin } from "./manifest.ts";
  * const p = normalizePlugin({ default: { name: "hello", version: "1.0.0", setup() {} } }, "mem:", "hello");
- * if (p.meta.name !== "hello") throw new Error();
+ * assert.equal(p.meta.name, "hello");
  * ```
  */
 export function normalizePlugin(mod: Record<string, unknown>, source: string, hint: string): NormalizedPlugin {

@@ -48,6 +48,7 @@ export interface PluginDefinition<C = Record<string, unknown>> extends PluginMet
  *
  * @example A plugin with config
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { definePlugin } from "../mod.ts";
  * export const plugin = definePlugin({
@@ -58,7 +59,7 @@ export interface PluginDefinition<C = Record<string, unknown>> extends PluginMet
  *     ctx.services.provide("greeter", { greet: (who: string) => `${ctx.config.greeting} ${who}` });
  *   },
  * });
- * if (plugin.name !== "greeter") throw new Error();
+ * assert.equal(plugin.name, "greeter");
  * ```
  */
 export function definePlugin<C = Record<string, unknown>>(definition: PluginDefinition<C>): PluginDefinition<C> {

@@ -9,13 +9,13 @@
  * @example Emit a typed task event
  * ```ts
  * import assert from "node:assert/strict";
- * import type {} from "./events.ts";
+ * import type { TaskCreatedEvent } from "./events.ts";
  * import { EventBus } from "../../mod.ts";
  * const bus = new EventBus();
- * let seen = "";
- * bus.on("task.created", (e) => seen = e.taskId);
+ * let seen: TaskCreatedEvent | undefined;
+ * bus.on("task.created", (e) => seen = e);
  * bus.emit("task.created", { taskId: "t1", title: "Write docs" });
- * assert.equal(seen, "t1");
+ * assert.equal(seen?.taskId, "t1");
  * ```
  *
  * @module
