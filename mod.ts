@@ -15,9 +15,10 @@
  * ```
  *
  * Classes users only meet as the type of something the host hands them
- * (`Host`, `RouteTable`, `PluginEvents`, `PluginServices`, `PluginHooks`) are
- * exported as types; those users build themselves (`EventBus`, `Container`,
- * `HookRegistry`, `Logger`, `Plugin`, the errors) as values.
+ * (`Host`, `PluginEvents`, `PluginServices`, `PluginHooks`) are exported as
+ * types; those users (or embedders and their tests) build themselves
+ * (`EventBus`, `Container`, `HookRegistry`, `RouteTable`, `Logger`, `Plugin`,
+ * the errors) as values.
  *
  * @module
  */
@@ -53,7 +54,7 @@ export {
 export { Logger, type LoggerOptions, type LogLevel, type LogRecord, type LogSink } from "./src/logger.ts";
 export type { PluginInfo, PluginState, PluginTimings } from "./src/plugin_info.ts";
 export type { ConfigSchema, StandardSchema } from "./src/schema.ts";
-export { PLUGIN_ROUTE_PREFIX, type PluginRouter, type RouteTable } from "./src/routes.ts";
+export { PLUGIN_ROUTE_PREFIX, type PluginRouter, RouteTable } from "./src/routes.ts";
 export { HookRegistry, type HookWrapper, type PlugboardHooks } from "./src/hooks.ts";
 export { type RunningServer, serve, type ServeOptions } from "./src/server.ts";
 export type { FolderWatch, WatchOptions } from "./src/watcher.ts";
