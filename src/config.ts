@@ -49,9 +49,11 @@ export const denoEnv: EnvReader = (name) => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readConfigFile } from "./config.ts";
  * const raw = await readConfigFile("/nonexistent/config.json", "p");
- * if (raw.file !== undefined || !raw.enabled) throw new Error();
+ * assert.equal(raw.file, undefined);
+ * assert.equal(raw.enabled, true);
  * ```
  */
 export async function readConfigFile(file: string, plugin: string): Promise<RawConfig> {
@@ -112,13 +114,14 @@ export interface ResolveConfigOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { resolveConfig } from "./config.ts";
  * const config = await resolveConfig(
  *   { url: "${HOOK:-http://localhost}", retries: 2 },
  *   { plugin: "notifier", schema: z.object({ url: z.string(), retries: z.number() }), env: () => undefined },
  * );
- * if ((config as { url: string }).url !== "http://localhost") throw new Error();
+ * assert.equal((config as { url: string }).url, "http://localhost");
  * ```
  */
 export async function resolveConfig(data: Record<string, unknown>, options: ResolveConfigOptions): Promise<unknown> {

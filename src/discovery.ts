@@ -51,9 +51,10 @@ export async function findEntry(folder: string): Promise<string | undefined> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { discoverPlugins } from "./discovery.ts";
  * const found = await discoverPlugins("/nonexistent");
- * if (found.length !== 0) throw new Error();
+ * assert.deepEqual(found, []);
  * ```
  */
 export async function discoverPlugins(dir: string): Promise<Discovered[]> {

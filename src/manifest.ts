@@ -11,7 +11,8 @@ import { pluginPermissionsSchema } from "./plugin_permissions.ts";
 import type { PluginContext } from "./context.ts";
 import type { PluginMeta } from "./plugin.ts";
 import { type ConfigSchema, formatIssues, isConfigSchema } from "./schema.ts";
-import { parseRange, parseVersion } from "./semver.ts";
+// @ts-types="@types/semver"
+import { valid, validRange } from "semver";
 
 /** A plugin in the one shape the host runs. */
 export interface NormalizedPlugin {
@@ -31,12 +32,12 @@ const fn = (what: string) =>
 
 const manifestSchema = z.object({
   name: z.string().max(64).regex(PLUGIN_NAME_RE, 'must be lowercase kebab-case, such as "task-tracker"'),
-  version: z.string().refine((v) => parseVersion(v) !== undefined, 'must be a semantic version, such as "1.0.0"'),
+  version: z.string().refine((v) => valid(v) !== null, 'must be a semantic version, such as "1.0.0"'),
   description: z.string().max(500).optional(),
   author: z.string().max(200).optional(),
   dependencies: z.record(
     z.string().regex(PLUGIN_NAME_RE, "dependency names must be lowercase kebab-case"),
-    z.string().refine((r) => parseRange(r) !== undefined, 'must be a semver range, such as "^1.0.0"'),
+    z.string().refine((r) => validRange(r) !== null, 'must be a semver range, such as "^1.0.0"'),
   ).default({}),
   config: z.custom<ConfigSchema>(
     (v) => v === undefined || isConfigSchema(v),
@@ -79,9 +80,10 @@ function fromInstance(inst: AnyRecord): AnyRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizePlugin } from "./manifest.ts";
  * const p = normalizePlugin({ default: { name: "hello", version: "1.0.0", setup() {} } }, "mem:", "hello");
- * if (p.meta.name !== "hello") throw new Error();
+ * assert.equal(p.meta.name, "hello");
  * ```
  */
 export function normalizePlugin(mod: Record<string, unknown>, source: string, hint: string): NormalizedPlugin {

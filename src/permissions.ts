@@ -55,8 +55,9 @@ export function isUrlSource(source: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toSourceUrl } from "./permissions.ts";
- * if (toSourceUrl("./plugins/a/mod.ts", "/srv").href !== "file:///srv/plugins/a/mod.ts") throw new Error();
+ * assert.equal(toSourceUrl("./plugins/a/mod.ts", "/srv").href, "file:///srv/plugins/a/mod.ts");
  * ```
  */
 export function toSourceUrl(source: string, cwd: string): URL {
@@ -81,10 +82,11 @@ function isInside(root: string, path: string): boolean {
  *
  * @example Refuse a host that is not allowed
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkSource } from "./permissions.ts";
  * const err = await checkSource("https://cdn.example.com/p.js", { roots: [], allowImport: [] }, { cwd: "/", plugin: "p" })
  *   .catch((e) => e);
- * if (err.fix !== 'allowImport: ["cdn.example.com"]') throw new Error(err.message);
+ * assert.equal(err.fix, 'allowImport: ["cdn.example.com"]');
  * ```
  */
 export async function checkSource(

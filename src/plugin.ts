@@ -56,6 +56,7 @@ export interface PluginDefinition<C = Record<string, unknown>> extends PluginMet
  *
  * @example A plugin with config
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { definePlugin } from "../mod.ts";
  * export const plugin = definePlugin({
@@ -66,7 +67,7 @@ export interface PluginDefinition<C = Record<string, unknown>> extends PluginMet
  *     ctx.services.provide("greeter", { greet: (who: string) => `${ctx.config.greeting} ${who}` });
  *   },
  * });
- * if (plugin.name !== "greeter") throw new Error();
+ * assert.equal(plugin.name, "greeter");
  * ```
  */
 export function definePlugin<C = Record<string, unknown>>(definition: PluginDefinition<C>): PluginDefinition<C> {
@@ -92,7 +93,7 @@ export function definePlugin<C = Record<string, unknown>>(definition: PluginDefi
  *   info = { name: "counter", version: "1.0.0" };
  *   count = 0;
  *   load(ctx: PluginContext) {
- *     ctx.events.on("task.created", () => this.count++);
+ *     ctx.events.on("plugin.loaded", () => this.count++);
  *   }
  *   override getService() { return { count: () => this.count }; }
  * }

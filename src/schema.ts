@@ -51,9 +51,11 @@ export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { isConfigSchema } from "./schema.ts";
- * if (!isConfigSchema(z.object({})) || isConfigSchema({})) throw new Error();
+ * assert.equal(isConfigSchema(z.object({})), true);
+ * assert.equal(isConfigSchema({}), false);
  * ```
  */
 export function isConfigSchema(value: unknown): value is ConfigSchema {
@@ -72,10 +74,12 @@ export function isConfigSchema(value: unknown): value is ConfigSchema {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { validateWith } from "./schema.ts";
  * const r = await validateWith(z.object({ n: z.number().default(7) }), {});
- * if (!r.ok || r.value.n !== 7) throw new Error();
+ * assert.ok(r.ok);
+ * assert.equal(r.value.n, 7);
  * ```
  */
 export async function validateWith<T>(schema: ConfigSchema<T>, value: unknown): Promise<ValidationResult<T>> {

@@ -33,6 +33,7 @@ export interface DisposeFailure {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Scope } from "./scope.ts";
  * const log: string[] = [];
  * const scope = new Scope("p");
@@ -40,7 +41,7 @@ export interface DisposeFailure {
  * scope.onDispose(() => log.push("disposed"));
  * scope.commit();
  * await scope.dispose();
- * if (log.join() !== "on,off,disposed") throw new Error(log.join());
+ * assert.deepEqual(log, ["on", "off", "disposed"]);
  * ```
  */
 export class Scope {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHost, serve } from "../mod.ts";
-import { tempPlugins } from "./_helpers.ts";
+import { tempPlugins, waitFor } from "./_helpers.ts";
 
 const PLUGINS = new URL("../plugins", import.meta.url).pathname;
 
@@ -47,7 +47,7 @@ async function endToEnd(isolation: "none" | "worker") {
     const tracker = await (await fetch(`${base}/task-tracker/stats`)).json();
     assert.deepEqual(tracker, { total: 1, byAgent: { "agent-7": { total: 1, byDay: { [today]: 1 } } } });
 
-    for (let i = 0; i < 200 && alerts.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => alerts.length > 0, { what: "the notifier's alert" });
     assert.deepEqual(alerts.map((a) => [a.taskId, a.error]), [[bad.id, bad.error]]);
 
     const analytics = await (await fetch(`${base}/analytics/stats`)).json();

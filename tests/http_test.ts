@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { serve, type SystemErrorEvent } from "../mod.ts";
 import {
@@ -10,6 +11,7 @@ import {
   ROOT_DIR,
   serveStatic,
   tempPlugins,
+  waitFor,
 } from "./_helpers.ts";
 
 const HELLO = `import { definePlugin } from ${JSON.stringify(MOD_URL)};
@@ -249,8 +251,9 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   await tmp.write(
     "plugins/slow/mod.ts",
     pluginSource("slow", {
-      setup:
-        `ctx.routes.get("/wait", async (c) => { await new Promise((r) => setTimeout(r, 300)); return c.text("done"); });
+      setup: `ctx.routes.get("/wait", async (c) => { await Deno.writeTextFile(${
+        JSON.stringify(join(tmp.dir, "started"))
+      }, "yes"); await new Promise((r) => setTimeout(r, 300)); return c.text("done"); });
         ctx.onDispose(() => Deno.writeTextFile(${marker("slow")}, "yes"));`,
     }),
   );
@@ -282,7 +285,7 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   }
   assert.ok(port, out);
   const inflight = fetch(`http://127.0.0.1:${port}/api/plugins/slow/wait`).then((r) => r.text());
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => existsSync(join(tmp.dir, "started")), { what: "the slow request to start" });
   child.kill("SIGTERM");
   assert.equal(await inflight, "done");
   const status = await child.status;

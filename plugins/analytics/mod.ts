@@ -17,6 +17,7 @@
 import { routePath } from "hono/route";
 import { z } from "zod";
 import { definePlugin, PLUGIN_ROUTE_PREFIX } from "../../mod.ts";
+import type {} from "../tasks/events.ts";
 
 /** Figures for one series (`METHOD /route/pattern`). */
 export interface EndpointStats {

@@ -9,6 +9,7 @@
 
 import { z } from "zod";
 import { definePlugin, retryBusy } from "../../mod.ts";
+import type {} from "../tasks/events.ts";
 
 /** Completions per agent per day. */
 export interface TrackerStatistics {

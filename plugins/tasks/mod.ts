@@ -18,6 +18,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { definePlugin, retryBusy } from "../../mod.ts";
+import type {} from "./events.ts";
 import { type NewTask, newTaskSchema, type Task, type TasksService, type TaskStatus } from "./task_model.ts";
 
 /** The error of a task whose process stopped before it finished. */

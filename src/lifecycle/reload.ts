@@ -8,6 +8,7 @@
  */
 
 import { resolve } from "node:path";
+// @ts-types="@types/semver"
 import { satisfies } from "semver";
 import { planLoadOrder } from "../dependencies.ts";
 import { findLocation } from "../error_location.ts";

@@ -18,7 +18,7 @@ import { Scope } from "../scope.ts";
 import { openPluginStorage, type PluginStore } from "../storage.ts";
 import { withTimeout } from "../timeout.ts";
 import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
-import { Rpc, toWireError, Transfer } from "./rpc.ts";
+import { Rpc, toWireError, type Transfer } from "./rpc.ts";
 import type { HostPorts } from "./runtime.ts";
 import { type HostDirectory, WorkerBus, WorkerContainer, WorkerHooks, WorkerRouteTable } from "./worker_tables.ts";
 import type { WireRequest, WireResponse } from "./wire_http.ts";

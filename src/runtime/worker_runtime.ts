@@ -491,7 +491,7 @@ class WorkerVersion implements PluginVersion {
 function directoryOf(ports: HostPorts) {
   const services: Record<string, string> = {};
   for (const name of ports.services.names()) services[name] = ports.services.owner(name) ?? "host";
-  return { services, hooks: ports.hooks.names() };
+  return { services, hooks: ports.hooks.names().filter((n) => ports.hooks.has(n)) };
 }
 
 /** Codes a worker's error keeps when it reaches the host; anything else becomes `code`. */
