@@ -88,6 +88,7 @@ export function definePlugin<C = Record<string, unknown>>(definition: PluginDefi
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Plugin, type PluginContext } from "../mod.ts";
  * class Counter extends Plugin {
  *   info = { name: "counter", version: "1.0.0" };
@@ -97,7 +98,8 @@ export function definePlugin<C = Record<string, unknown>>(definition: PluginDefi
  *   }
  *   override getService() { return { count: () => this.count }; }
  * }
- * export default Counter;
+ * // A plugin module would `export default Counter;`
+ * assert.equal((new Counter().getService() as { count(): number }).count(), 0);
  * ```
  */
 export abstract class Plugin<C = Record<string, unknown>> {

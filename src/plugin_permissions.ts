@@ -106,51 +106,59 @@ export function workerPermissions(declared: PluginPermissions, places: Permissio
 }
 
 /**
- * Checks that the host process holds every permission a plugin declared: a
- * worker can never get more than its host.
+ * Checks that the host process holds every permission of a worker's set: a
+ * worker can never get more than its host, and Deno's own refusal ("Can't
+ * escalate parent thread permissions") does not say which one is missing.
  *
  * @param plugin the plugin's name
- * @param declared what it asks for
- * @param pluginDir where relative paths start
- * @throws {PermissionError} naming the host flag to add
+ * @param granted the worker's permission set
+ * @throws {PermissionError} naming what is missing and the host flag to add
  */
-export async function assertHostHolds(
-  plugin: string,
-  declared: PluginPermissions,
-  pluginDir: string,
-): Promise<void> {
-  const checks: [Deno.PermissionDescriptor, string, string][] = [];
-  for (const p of declared.read ?? []) {
-    const path = resolve(pluginDir, p);
-    checks.push([{ name: "read", path }, `--allow-read=${path}`, `read "${path}"`]);
-  }
-  for (const p of declared.write ?? []) {
-    const path = resolve(pluginDir, p);
-    checks.push([{ name: "write", path }, `--allow-write=${path}`, `write "${path}"`]);
-  }
-  for (const host of declared.net ?? []) checks.push([{ name: "net", host }, `--allow-net=${host}`, `reach "${host}"`]);
-  for (const variable of declared.env ?? []) {
-    checks.push([{ name: "env", variable }, `--allow-env=${variable}`, `read env "${variable}"`]);
-  }
-  for (const host of declared.import ?? []) {
-    checks.push([{ name: "import", host }, `--allow-import=${host}`, `import from "${host}"`]);
-  }
-  for (const command of declared.run ?? []) {
-    checks.push([{ name: "run", command }, `--allow-run=${command}`, `run "${command}"`]);
-  }
-  for (const kind of declared.sys ?? []) {
-    checks.push([
+export async function assertHostGrants(plugin: string, granted: Deno.PermissionOptionsObject): Promise<void> {
+  const list = (v: unknown): string[] => Array.isArray(v) ? v.map(String) : [];
+  const checks: [Deno.PermissionDescriptor, string, string][] = [
+    ...list(granted.read).map((path): [Deno.PermissionDescriptor, string, string] => [
+      { name: "read", path },
+      `--allow-read=${path}`,
+      `read "${path}"`,
+    ]),
+    ...list(granted.write).map((path): [Deno.PermissionDescriptor, string, string] => [
+      { name: "write", path },
+      `--allow-write=${path}`,
+      `write "${path}"`,
+    ]),
+    ...list(granted.net).map((host): [Deno.PermissionDescriptor, string, string] => [
+      { name: "net", host },
+      `--allow-net=${host}`,
+      `reach "${host}"`,
+    ]),
+    ...list(granted.env).map((variable): [Deno.PermissionDescriptor, string, string] => [
+      { name: "env", variable },
+      `--allow-env=${variable}`,
+      `read env "${variable}"`,
+    ]),
+    ...list(granted.import).map((host): [Deno.PermissionDescriptor, string, string] => [
+      { name: "import", host },
+      `--allow-import=${host}`,
+      `import from "${host}"`,
+    ]),
+    ...list(granted.run).map((command): [Deno.PermissionDescriptor, string, string] => [
+      { name: "run", command },
+      `--allow-run=${command}`,
+      `run "${command}"`,
+    ]),
+    ...list(granted.sys).map((kind): [Deno.PermissionDescriptor, string, string] => [
       { name: "sys", kind: kind as Deno.SysPermissionDescriptor["kind"] },
       `--allow-sys=${kind}`,
       `read sys "${kind}"`,
-    ]);
-  }
+    ]),
+  ];
   for (const [descriptor, flag, what] of checks) {
     const { state } = await Deno.permissions.query(descriptor);
     if (state !== "granted") {
       throw new PermissionError(
-        `its manifest asks to ${what}, which the host process may not do. Run Deno with ${flag}, ` +
-          `or remove it from the plugin's permissions`,
+        `its worker needs to ${what}, which the host process may not. Run Deno with ${flag} ` +
+          `(its own folder and data folder are always needed; anything else comes from its manifest's permissions)`,
         flag,
         { plugin, stage: "load" },
       );

@@ -15,7 +15,7 @@ import type { MiddlewareHandler } from "hono";
 import { PluginError, type PluginErrorCode } from "../errors.ts";
 import type { EmitResult } from "../events.ts";
 import {
-  assertHostHolds,
+  assertHostGrants,
   describePermissions,
   mergePermissions,
   type PluginPermissions,
@@ -87,7 +87,6 @@ export class WorkerRuntime implements PluginRuntime {
     const permissions = mergePermissions(first.manifest.permissions, this.#options.grants?.[name] ?? {});
     if (name === request.hint && describePermissions(permissions) === "none") return first;
     first.terminate();
-    if (request.pluginDir) await assertHostHolds(name, permissions, request.pluginDir);
     const second = await this.#spawn(request, name, permissions);
     if (second.manifest.name !== name) {
       second.terminate();
@@ -110,6 +109,7 @@ export class WorkerRuntime implements PluginRuntime {
       sourceHost: request.sourceHost,
       codeRoots: CODE_ROOTS,
     });
+    await assertHostGrants(name, granted);
     let worker: Worker;
     try {
       worker = new Worker(WORKER_URL, { type: "module", name: `plugin:${name}`, deno: { permissions: granted } });

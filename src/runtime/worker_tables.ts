@@ -367,8 +367,14 @@ export class WorkerRouteTable extends RouteTable {
         "middlewareNext",
         { callId: c.env.callId },
       );
-      // Middleware reads the matched route after next(): the host's, not this stand-in's.
+      // Middleware reads the matched route after next(): make it the host's, not this stand-in's,
+      // for c.req.routePath and for hono/route's routePath(c) and matchedRoutes(c).
+      const route = { basePath: "/", path: meta.routePath, method: c.req.method, handler: () => {} };
+      const matchKey = Object.getOwnPropertySymbols(Object.getPrototypeOf(c.req))
+        .find((k) => typeof Object.getOwnPropertyDescriptor(Object.getPrototypeOf(c.req), k)?.get === "function");
+      if (matchKey) Object.defineProperty(c.req, matchKey, { value: [[[[route.handler, route], {}]]], configurable: true });
       Object.defineProperty(c.req, "routePath", { value: meta.routePath, configurable: true });
+      c.req.routeIndex = 0;
       return new Response(null, { status: meta.status, headers: meta.headers });
     });
     app.onError((error) => {
