@@ -30,6 +30,13 @@ export interface PluginMeta {
    * and writes its own data folder (`ctx.dataDir`), nothing more.
    */
   permissions?: PluginPermissions;
+  /**
+   * Events other than its own (`<name>.*`) that it emits when isolated:
+   * `["task.created", "agent.*"]`. An isolated plugin may not emit anything
+   * else, so it cannot forge another plugin's events; `system.*` and
+   * `plugin.*` belong to the host.
+   */
+  emits?: string[];
 }
 
 /**

@@ -47,6 +47,34 @@ export const pluginPermissionsSchema: z.ZodType<PluginPermissions> = z.object({
   ffi: z.never({ error: "ffi is never granted to a plugin: native code would bypass its isolation" }).optional(),
 }).strict() as z.ZodType<PluginPermissions>;
 
+/** An event name or a prefix pattern (`task.created`, `task.*`). */
+export const EVENT_PATTERN_RE = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?$/;
+
+/**
+ * Whether an isolated plugin may emit an event: its own (`<name>.*`), or one
+ * its manifest's `emits` names; never the host's (`system.*`, `plugin.*`).
+ *
+ * @param plugin the plugin's name
+ * @param emits the manifest's `emits`
+ * @param event the event
+ * @returns true when allowed
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mayEmit } from "./plugin_permissions.ts";
+ * assert.equal(mayEmit("tasks", ["agent.*"], "agent.task.completed"), true);
+ * assert.equal(mayEmit("tasks", [], "tasks.cleaned"), true);
+ * assert.equal(mayEmit("evil", [], "task.failed"), false);
+ * assert.equal(mayEmit("evil", ["system.*"], "system.error"), false);
+ * ```
+ */
+export function mayEmit(plugin: string, emits: readonly string[], event: string): boolean {
+  if (event.startsWith("system.") || event.startsWith("plugin.")) return false;
+  if (event.startsWith(`${plugin}.`)) return true;
+  return emits.some((p) => p === event || (p.endsWith(".*") && event.startsWith(p.slice(0, -1))));
+}
+
 /** The permission kinds, in the order they are shown. */
 export const PERMISSION_KINDS = ["read", "write", "net", "env", "import", "run", "sys"] as const;
 
@@ -181,18 +209,23 @@ export async function assertHostGrants(plugin: string, granted: Deno.PermissionO
  * assert.equal(widening({ env: ["A", "B"] }, { env: ["B"] }), undefined);
  * ```
  */
-export function widening(current: PluginPermissions, next: PluginPermissions): PluginPermissions | undefined {
-  const added: PluginPermissions = {};
+export function widening<T extends Capabilities>(current: T, next: T): Partial<T> | undefined {
+  const added: Record<string, string[]> = {};
   let any = false;
-  for (const kind of PERMISSION_KINDS) {
-    const extra = (next[kind] ?? []).filter((v) => !(current[kind] ?? []).includes(v));
+  const cur = current as unknown as Record<string, string[] | undefined>;
+  const nxt = next as unknown as Record<string, string[] | undefined>;
+  for (const kind of Object.keys(nxt)) {
+    const extra = (nxt[kind] ?? []).filter((v) => !(cur[kind] ?? []).includes(v));
     if (extra.length) {
       added[kind] = extra;
       any = true;
     }
   }
-  return any ? added : undefined;
+  return any ? added as Partial<T> : undefined;
 }
+
+/** What an isolated plugin may do: its Deno permissions and the events it may emit. */
+export type Capabilities = PluginPermissions & { emits?: string[] };
 
 /**
  * Both permission sets together.
@@ -231,10 +264,9 @@ export function mergePermissions(a: PluginPermissions, b: PluginPermissions): Pl
  * assert.equal(describePermissions({}), "none");
  * ```
  */
-export function describePermissions(permissions: PluginPermissions): string {
-  const parts = PERMISSION_KINDS.filter((k) => permissions[k]?.length).map((k) =>
-    `${k}: ${permissions[k]!.join(", ")}`
-  );
+export function describePermissions(permissions: Capabilities): string {
+  const parts = [...PERMISSION_KINDS, "emits" as const].filter((k) => permissions[k]?.length)
+    .map((k) => `${k}: ${permissions[k]!.join(", ")}`);
   return parts.length ? parts.join("; ") : "none";
 }
 

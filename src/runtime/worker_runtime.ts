@@ -17,6 +17,7 @@ import type { EmitResult } from "../events.ts";
 import {
   assertHostGrants,
   describePermissions,
+  mayEmit,
   mergePermissions,
   type PluginPermissions,
   workerPermissions,
@@ -351,10 +352,16 @@ class WorkerVersion implements PluginVersion {
           )),
       unlisten: (p: { id: number }) => this.#withdraw(`listen:${p.id}`),
       emit: (p: { event: string; payload: unknown }) => {
-        if (!this.#ended) ports().events.emit(p.event as "system.error", p.payload as never);
+        if (this.#ended) return;
+        const refused = this.#refuseEmit(p.event);
+        if (refused) ports().report({ origin: "event", plugin: owner(), event: p.event, error: refused });
+        else ports().events.emit(p.event as "system.error", p.payload as never);
       },
-      emitAsync: (p: { event: string; payload: unknown }): Promise<EmitResult> =>
-        ports().events.emitAsync(p.event as "system.error", p.payload as never),
+      emitAsync: (p: { event: string; payload: unknown }): Promise<EmitResult> => {
+        const refused = this.#refuseEmit(p.event);
+        if (refused) return Promise.reject(refused);
+        return ports().events.emitAsync(p.event as "system.error", p.payload as never);
+      },
       provide: (p: { name: string }) =>
         this.#register(`service:${p.name}`, () => {
           const proxy = asyncProxy((path, args) => this.#rpc.call("callService", { name: p.name, path, args }));
@@ -442,6 +449,17 @@ class WorkerVersion implements PluginVersion {
       reload: () => ports().reload(owner()),
       pong: (p: { n: number; heapBytes: number }) => this.#handlersPong(p.heapBytes),
     };
+  }
+
+  /** Why the plugin may not emit an event (the worker is not trusted to check), or undefined. */
+  #refuseEmit(event: unknown): PluginError | undefined {
+    if (typeof event === "string" && mayEmit(this.#name, this.manifest.emits, event)) return undefined;
+    return new PluginError(
+      "PERMISSION_DENIED",
+      `Plugin "${this.#name}" may not emit ${JSON.stringify(event)}: an isolated plugin emits its own events ` +
+        `("${this.#name}.*") and those named in "emits" of its manifest; system.* and plugin.* belong to the host`,
+      { plugin: this.#name },
+    );
   }
 
   /** A route handler that forwards the request to the worker. */
