@@ -303,7 +303,6 @@ class WorkerVersion implements PluginVersion {
       }
       this.#rpc.notify("ping", { n: ++this.#ping });
     }, Math.max(25, Math.floor(budget / 4)));
-    Deno.unrefTimer(this.#heartbeat as unknown as number);
   }
 
   #handlersPong: (heapBytes: number) => void = () => {};
