@@ -8,7 +8,10 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, resolve, sep } from "node:path";
+import { filesOf } from "./error_location.ts";
+import { catchStrayFailures } from "./lifecycle/stray_failures.ts";
+import { isUrlSource } from "./permissions.ts";
 import { dependentsOf } from "./dependencies.ts";
 import { discoverPlugins } from "./discovery.ts";
 import { PluginError } from "./errors.ts";
@@ -96,6 +99,7 @@ export class Host {
   #report: ErrorReporter;
   #queue: Promise<unknown> = Promise.resolve();
   #watch: FolderWatch | undefined;
+  #stopCatching: (() => void) | undefined;
 
   /** @param options see {@linkcode HostOptions} */
   constructor(options: HostOptions = {}) {
@@ -128,6 +132,7 @@ export class Host {
       registry: this.#registry,
       loader: new PluginLoader(o, { inProcess: this.#runtime, worker }, this.log),
       enqueue: (fn) => this.#exclusive(fn),
+      strays: new Map(),
       options: o,
       log: this.log,
       ports: {
@@ -165,6 +170,12 @@ export class Host {
    * @returns every plugin's info
    */
   start(): Promise<PluginInfo[]> {
+    if (this.#options.catchStrayFailures) {
+      this.#stopCatching ??= catchStrayFailures({
+        claim: (error) => this.#claimStray(error),
+        unattributed: (error) => this.#report({ origin: "unhandled", error }),
+      });
+    }
     return this.#exclusive(async () => {
       const dir = this.#options.pluginsDir;
       if (dir && await canSnapshot(join(dir, "x"))) await removeStaleSnapshots(dir);
@@ -275,6 +286,8 @@ export class Host {
         if (record?.state === "active") await unload(this.#lifecycle, record);
       }
       this.storage.close();
+      this.#stopCatching?.();
+      this.#stopCatching = undefined;
     });
   }
 
@@ -349,6 +362,31 @@ export class Host {
       record.pendingPermissions = undefined;
       return reload(this.#lifecycle, name);
     });
+  }
+
+  /**
+   * Reports a stray failure against the plugin whose code is on its stack:
+   * its folder, its live snapshot, or the snapshot of a version being set up.
+   */
+  #claimStray(error: unknown): boolean {
+    const files = filesOf(error);
+    if (files.length === 0) return false;
+    const within = (dir: string | undefined) => dir !== undefined && files.some((f) => f.startsWith(dir + sep));
+    for (const [snapshot, strays] of this.#lifecycle.strays) {
+      if (!within(snapshot)) continue;
+      strays.push(error);
+      const owner = this.#registry.records().find((r) => snapshot.includes(`${sep}.${r.name}@`));
+      this.#report({ origin: "unhandled", plugin: owner?.name, error });
+      return true;
+    }
+    for (const record of this.#registry.records()) {
+      const folder = isUrlSource(record.source) ? undefined : resolve(this.#options.cwd, record.source, "..");
+      if (within(folder) || within(record.live?.snapshot)) {
+        this.#report({ origin: "unhandled", plugin: record.name, error });
+        return true;
+      }
+    }
+    return false;
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

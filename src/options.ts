@@ -57,6 +57,12 @@ export interface HostSettings {
    * manifests declare, by plugin name: `{ notifier: { net: ["hooks.example.com"] } }`. @default {}
    */
   grants?: Record<string, PluginPermissions>;
+  /**
+   * Catch failures nobody awaited (a floating rejected promise, a throwing
+   * `setTimeout` callback), report them against the plugin on their stack
+   * and keep serving, instead of letting them end the process. @default true
+   */
+  catchStrayFailures?: boolean;
   /** Isolated plugins: how long a worker may miss heartbeats before it is restarted, in ms. @default 1000 */
   heartbeatTimeout?: number;
   /** Isolated plugins: the heap a worker may use before it is restarted, in MB. @default 256 */
@@ -87,6 +93,7 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   grants: z.record(z.string(), pluginPermissionsSchema).optional(),
   heartbeatTimeout: z.number().int().positive().optional(),
   memoryLimitMb: z.number().int().positive().optional(),
+  catchStrayFailures: z.boolean().optional(),
 }).strict();
 
 /** Settings that belong to the server around the host, not to the host. */
@@ -150,6 +157,7 @@ export interface ResolvedHostOptions {
   dataDir: string;
   isolation: "worker" | "none";
   trusted: readonly string[];
+  catchStrayFailures: boolean;
   grants: Readonly<Record<string, PluginPermissions>>;
   heartbeatTimeout: number;
   memoryLimitMb: number;
@@ -206,6 +214,7 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
     dataDir,
     isolation: options.isolation ?? "worker",
     trusted: [...(options.trusted ?? [])],
+    catchStrayFailures: options.catchStrayFailures ?? true,
     grants: { ...options.grants },
     heartbeatTimeout: options.heartbeatTimeout ?? 1000,
     memoryLimitMb: options.memoryLimitMb ?? 256,

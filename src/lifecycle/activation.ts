@@ -26,6 +26,8 @@ export interface Lifecycle {
   log: Logger;
   /** Runs an operation in the host's queue, after the ones already queued. */
   enqueue<T>(fn: () => Promise<T>): Promise<T>;
+  /** Stray failures of versions being set up, by their snapshot folder (see `stray_failures.ts`). */
+  strays: Map<string, unknown[]>;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function setUp(
   record: PluginRecord,
   prepared: PreparedPlugin,
   previous?: unknown,
+  options: { reload?: boolean } = {},
 ): Promise<LiveVersion> {
   const { version, snapshot } = prepared;
   const scope = new Scope(version.manifest.name);
@@ -58,6 +61,7 @@ export async function setUp(
     previous,
     setupTimeout: lc.options.setupTimeout,
     dataDir,
+    refuseStrayFailures: options.reload ?? false,
   });
   return { version, scope, snapshot };
 }

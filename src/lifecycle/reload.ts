@@ -48,9 +48,21 @@ export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
     } catch (error) {
       lc.ports.report({ origin: "dispose", plugin: name, error });
     }
-    const next = await setUp(lc, record, prepared, previous);
+    if (prepared.snapshot) lc.strays.set(prepared.snapshot, []);
+    const next = await setUp(lc, record, prepared, previous, { reload: true });
+    const stray = await strayOf(lc, prepared.snapshot);
+    if (stray !== undefined) {
+      await next.version.stop({ timeoutMs: lc.options.disposeTimeout });
+      throw new PluginError(
+        "SETUP_FAILED",
+        `its setup left a promise rejected with nobody handling it: ${(stray as Error)?.message ?? stray}. ` +
+          `Await it, or add a .catch()`,
+        { plugin: name, source: record.source, stage: "reload", cause: stray },
+      );
+    }
     await swap(lc, record, next);
   } catch (error) {
+    if (prepared?.snapshot) lc.strays.delete(prepared.snapshot);
     if (prepared) await discard(prepared);
     throw refuse(lc, record, error, prepared?.snapshot);
   }
@@ -72,6 +84,18 @@ export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
     await reload(lc, dependent).catch(() => {/* recorded; the old dependent keeps serving */});
   }
   return lc.registry.info(record);
+}
+
+/**
+ * Lets floating rejections of a new in-process version surface (they are
+ * reported after the current task), then returns the first, if any.
+ */
+async function strayOf(lc: Lifecycle, snapshot: string | undefined): Promise<unknown> {
+  if (!snapshot) return undefined;
+  await new Promise((r) => setTimeout(r, 0));
+  const strays = lc.strays.get(snapshot) ?? [];
+  lc.strays.delete(snapshot);
+  return strays[0];
 }
 
 /** Refuses a new version that would break the host: a new name, dependencies it lacks, dependents it breaks. */

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { MiddlewareHandler } from "hono";
 import { PluginError, type PluginErrorCode } from "../errors.ts";
+import type { ErrorOrigin } from "../event_types.ts";
 import type { EmitResult } from "../events.ts";
 import {
   assertHostGrants,
@@ -40,6 +41,8 @@ import type { WorkerStart } from "./worker_main.ts";
 import type { RouteSpec } from "./worker_tables.ts";
 
 const WORKER_URL = new URL("./worker_main.ts", import.meta.url);
+/** Origins a worker may report (it is not trusted to send anything else). */
+const ORIGINS = new Set<string>(["event", "route", "middleware", "setup", "dispose", "timer", "hook", "unhandled"]);
 const ROOT = new URL("../../", import.meta.url);
 /** What an isolated plugin may read of plugboard itself, to import it. */
 const CODE_ROOTS = [fileURLToPath(new URL("mod.ts", ROOT)), fileURLToPath(new URL("src/", ROOT))];
@@ -203,6 +206,7 @@ class WorkerVersion implements PluginVersion {
       previous: request.previous,
       setupTimeout: request.setupTimeout,
       dataDir: request.dataDir,
+      refuseStrayFailures: request.refuseStrayFailures ?? false,
       directory: directoryOf(ports),
     };
     try {
@@ -443,8 +447,13 @@ class WorkerVersion implements PluginVersion {
         const log = ports().log.child(p.name === "plugboard" ? owner() : p.name);
         log[p.level](p.message, ...p.args);
       },
-      report: (p: { origin: "timer"; event?: string; error: { name: string; message: string; code?: string } }) =>
-        ports().report({ origin: p.origin, plugin: owner(), event: p.event, error: new RemoteError(p.error) }),
+      report: (p: { origin: string; event?: string; error: { name: string; message: string; code?: string } }) =>
+        ports().report({
+          origin: ORIGINS.has(p.origin) ? p.origin as ErrorOrigin : "worker",
+          plugin: owner(),
+          event: p.event,
+          error: new RemoteError(p.error),
+        }),
       reload: () => ports().reload(owner()),
       pong: (p: { n: number; heapBytes: number }) => this.#handlersPong(p.heapBytes),
     };
