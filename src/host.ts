@@ -35,6 +35,7 @@ import { RouteTable } from "./routes.ts";
 import { INLINE_SCHEME, InProcessRuntime } from "./runtime/in_process.ts";
 import { WorkerRuntime } from "./runtime/worker_runtime.ts";
 import { Container } from "./services.ts";
+import { type ModuleChange, RemotePlugins } from "./remote/mod.ts";
 import { describePermissions } from "./plugin_permissions.ts";
 import { canSnapshot, removeStaleSnapshots } from "./snapshots.ts";
 import { Storage } from "./storage.ts";
@@ -46,6 +47,20 @@ export type { HostOptions } from "./options.ts";
 export interface UnloadOptions {
   /** Unload the plugins that depend on it first instead of refusing. @default false */
   cascade?: boolean;
+}
+
+/** What {@linkcode Host.update} returns. */
+export interface UpdateResult {
+  name: string;
+  source: string;
+  /** Whether the new version was taken. */
+  applied: boolean;
+  /** `pinned` (nothing changed), `changed`, or `new` (nothing was pinned). */
+  status: string;
+  /** Every module that differs from its pin. */
+  changes: ModuleChange[];
+  /** The version now active, when applied. */
+  version?: string;
 }
 
 /** What {@linkcode Host.unload} returns: the plugin's info and every plugin it unloaded. */
@@ -100,6 +115,7 @@ export class Host {
   #queue: Promise<unknown> = Promise.resolve();
   #watch: FolderWatch | undefined;
   #stopCatching: (() => void) | undefined;
+  #remote: Promise<RemotePlugins> | undefined;
 
   /** @param options see {@linkcode HostOptions} */
   constructor(options: HostOptions = {}) {
@@ -130,7 +146,10 @@ export class Host {
       : undefined;
     this.#lifecycle = {
       registry: this.#registry,
-      loader: new PluginLoader(o, { inProcess: this.#runtime, worker }, this.log),
+      loader: new PluginLoader(o, { inProcess: this.#runtime, worker }, this.log, () => this.#remotePlugins()),
+      pin: async (prepared) => {
+        if (prepared.remote) await (await this.#remotePlugins()).pin(prepared.remote, prepared.version.manifest);
+      },
       enqueue: (fn) => this.#exclusive(fn),
       strays: new Map(),
       options: o,
@@ -339,6 +358,58 @@ export class Host {
   get(name: string): PluginInfo | undefined {
     const record = this.#registry.get(name);
     return record && this.#registry.info(record);
+  }
+
+  /**
+   * Checks a URL plugin's module graph against `plugboard.lock`: every module
+   * is fetched again. Without `apply`, says what changed; with it, sets the
+   * new version up beside the old one, swaps it in when it works, and re-pins.
+   *
+   * @param name the plugin
+   * @param options `apply` to take the new version
+   * @returns what changed, and (applied) the plugin's version
+   * @throws {PluginError} `CONFLICT` for a plugin that is not a URL plugin; `REMOTE_NOT_PINNED` when the lock is frozen
+   */
+  update(name: string, options: { apply?: boolean } = {}): Promise<UpdateResult> {
+    return this.#exclusive(async () => {
+      const record = this.#registry.require(name);
+      if (!/^https?:/.test(record.source)) {
+        throw new PluginError("CONFLICT", "it is not a URL plugin; reload it instead", {
+          plugin: name,
+          stage: "update",
+        });
+      }
+      const remote = await this.#remotePlugins();
+      if (!options.apply) {
+        return { name, source: record.source, applied: false, ...await remote.changes(record.source, name) };
+      }
+      if (this.#options.frozen) {
+        throw new PluginError(
+          "REMOTE_NOT_PINNED",
+          "plugboard.lock is frozen here. Update where the lock is not frozen, then deploy the new lock",
+          { plugin: name, stage: "update" },
+        );
+      }
+      const before = await remote.changes(record.source, name);
+      const info = await reload(this.#lifecycle, name, { update: true });
+      return { name, source: record.source, applied: true, version: info.version, ...before };
+    });
+  }
+
+  #remotePlugins(): Promise<RemotePlugins> {
+    const o = this.#options;
+    const integrity = Object.fromEntries(Object.entries(o.integrity).map(([s, i]) => [new URL(s).href, i]));
+    return this.#remote ??= RemotePlugins.open({
+      cwd: o.cwd,
+      allowImport: o.allowImport,
+      lockFile: o.lockFile,
+      snapshotRoot: join(o.cwd, ".plugboard", "remote"),
+      frozen: o.frozen,
+      offline: o.offline,
+      integrity,
+      limits: o.remote,
+      log: this.log,
+    });
   }
 
   /**

@@ -28,6 +28,8 @@ export interface Lifecycle {
   enqueue<T>(fn: () => Promise<T>): Promise<T>;
   /** Stray failures of versions being set up, by their snapshot folder (see `stray_failures.ts`). */
   strays: Map<string, unknown[]>;
+  /** Records a URL plugin's pins in plugboard.lock once a version of it works. */
+  pin(prepared: PreparedPlugin): Promise<void>;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function activate(lc: Lifecycle, record: PluginRecord, prepared: Pr
   };
   lc.registry.transition(record, "active", { durationMs: record.timings.totalMs });
   lc.log.debug(`Plugin "${record.name}" active in ${record.timings.totalMs} ms`);
+  await lc.pin(prepared).catch((error) => lc.log.error(`Cannot pin plugin "${record.name}"`, error));
 }
 
 /**

@@ -14,7 +14,7 @@ import { planLoadOrder } from "../dependencies.ts";
 import { findLocation } from "../error_location.ts";
 import { asPluginError, PermissionError, PluginError } from "../errors.ts";
 import { type Capabilities, describePermissions, widening } from "../plugin_permissions.ts";
-import type { PreparedPlugin } from "../loader.ts";
+import type { PreparedPlugin, PrepareOptions } from "../loader.ts";
 import type { PluginInfo } from "../plugin_info.ts";
 import { isUrlSource } from "../permissions.ts";
 import { dependentsOf } from "../dependencies.ts";
@@ -30,7 +30,7 @@ import type { PluginRecord } from "./registry.ts";
  * @returns its info after the reload
  * @throws {PluginError} why the new version was refused (the old one keeps serving)
  */
-export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
+export async function reload(lc: Lifecycle, name: string, options: PrepareOptions = {}): Promise<PluginInfo> {
   const record = lc.registry.require(name);
   if (record.state !== "active") {
     const [outcome] = await loadBatch(lc, [{ hint: name, source: record.source }], { track: true });
@@ -40,7 +40,7 @@ export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
   const started = performance.now();
   let prepared: PreparedPlugin | undefined;
   try {
-    prepared = await lc.loader.prepare(record.source, name);
+    prepared = await lc.loader.prepare(record.source, name, options);
     checkCompatible(lc, record, prepared);
     let previous: unknown;
     try {
@@ -79,6 +79,7 @@ export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
     totalMs: round(totalMs),
   };
   lc.registry.transition(record, "active", { durationMs: record.timings.totalMs, reloaded: true });
+  await lc.pin(prepared).catch((error) => lc.log.error(`Cannot pin plugin "${name}"`, error));
   // Dependents hold what they resolved from the old version: reload them, nearest first.
   for (const dependent of dependentsOf(name, lc.registry.activeNodes()).reverse()) {
     await reload(lc, dependent).catch(() => {/* recorded; the old dependent keeps serving */});

@@ -144,7 +144,11 @@ const rpc: Rpc = new Rpc(self, {
   },
   async fetch(p: WireRequest): Promise<Transfer<WireResponse>> {
     const table = tables!.routes as WorkerRouteTable;
-    return await toWireResponse(await table.serve(fromWireRequest(p)));
+    try {
+      return await toWireResponse(await table.serve(fromWireRequest(p)));
+    } catch (error) {
+      throw explainPermissionError(name, error);
+    }
   },
   async middleware(p: { id: number; callId: number; request: WireRequest }) {
     const table = tables!.routes as WorkerRouteTable;
