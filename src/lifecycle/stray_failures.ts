@@ -48,7 +48,7 @@ function onError(e: ErrorEvent): void {
  * import assert from "node:assert/strict";
  * import { catchStrayFailures } from "./stray_failures.ts";
  * const seen: unknown[] = [];
- * const stop = catchStrayFailures({ claim: (e) => void seen.push(e) ?? true, unattributed: () => {} });
+ * const stop = catchStrayFailures({ claim: (e) => seen.push(e) > 0, unattributed: () => {} });
  * Promise.reject(new Error("floating"));
  * await new Promise((r) => setTimeout(r, 0));
  * stop();

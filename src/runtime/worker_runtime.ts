@@ -41,6 +41,8 @@ import type { WorkerStart } from "./worker_main.ts";
 import type { RouteSpec } from "./worker_tables.ts";
 
 const WORKER_URL = new URL("./worker_main.ts", import.meta.url);
+/** Log levels a worker may use (it is not trusted to name a method). */
+const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
 /** Origins a worker may report (it is not trusted to send anything else). */
 const ORIGINS = new Set<string>(["event", "route", "middleware", "setup", "dispose", "timer", "hook", "unhandled"]);
 const ROOT = new URL("../../", import.meta.url);
@@ -444,8 +446,9 @@ class WorkerVersion implements PluginVersion {
         return next();
       },
       log: (p: { level: "debug" | "info" | "warn" | "error"; name: string; message: string; args: unknown[] }) => {
-        const log = ports().log.child(p.name === "plugboard" ? owner() : p.name);
-        log[p.level](p.message, ...p.args);
+        if (!LOG_LEVELS.has(p.level)) return;
+        const name = typeof p.name === "string" && p.name !== "plugboard" ? p.name : owner();
+        ports().log.child(name)[p.level](String(p.message), ...(Array.isArray(p.args) ? p.args : []));
       },
       report: (p: { origin: string; event?: string; error: { name: string; message: string; code?: string } }) =>
         ports().report({
