@@ -8,35 +8,30 @@
  * @module
  */
 
-import { join, resolve, sep } from "node:path";
-import { filesOf } from "./error_location.ts";
-import { catchStrayFailures } from "./lifecycle/stray_failures.ts";
-import { isUrlSource } from "./permissions.ts";
-import { dependentsOf } from "./dependencies.ts";
+import { join } from "node:path";
 import { discoverPlugins } from "./discovery.ts";
 import { PluginError } from "./errors.ts";
 import type { PlugboardEvents } from "./event_types.ts";
 import { EventBus } from "./events.ts";
 import { HookRegistry } from "./hooks.ts";
 import { createHttpApp } from "./http/app.ts";
-import { type Lifecycle, unload } from "./lifecycle/activation.ts";
+import { type Lifecycle, unload, type UnloadResult, unloadWithDependents } from "./lifecycle/activation.ts";
 import { type BatchSource, loadBatch } from "./lifecycle/batch.ts";
 import { onFolderChange } from "./lifecycle/folder_changes.ts";
-import { reload } from "./lifecycle/reload.ts";
+import { approve, reload } from "./lifecycle/reload.ts";
+import { createLifecycle } from "./lifecycle/create.ts";
+import { update, type UpdateResult } from "./lifecycle/remote.ts";
 import { PluginRegistry } from "./lifecycle/registry.ts";
-import { PluginLoader } from "./loader.ts";
+import { catchStrayFailures, claimStrayFailure } from "./lifecycle/stray_failures.ts";
 import { Logger } from "./logger.ts";
-import { type HostOptions, type ResolvedHostOptions, resolveHostOptions } from "./options.ts";
 import { PLUGIN_NAME_RE } from "./manifest.ts";
+import { type HostOptions, type ResolvedHostOptions, resolveHostOptions } from "./options.ts";
 import type { PluginDefinition } from "./plugin.ts";
 import type { PluginInfo } from "./plugin_info.ts";
 import { createErrorReporter, type ErrorReporter } from "./reporter.ts";
 import { RouteTable } from "./routes.ts";
 import { INLINE_SCHEME, InProcessRuntime } from "./runtime/in_process.ts";
-import { WorkerRuntime } from "./runtime/worker_runtime.ts";
 import { Container } from "./services.ts";
-import { type ModuleChange, RemotePlugins } from "./remote/mod.ts";
-import { describePermissions } from "./plugin_permissions.ts";
 import { canSnapshot, removeStaleSnapshots } from "./snapshots.ts";
 import { Storage } from "./storage.ts";
 import { type FolderWatch, type WatchOptions, watchPluginFolders } from "./watcher.ts";
@@ -49,22 +44,8 @@ export interface UnloadOptions {
   cascade?: boolean;
 }
 
-/** What {@linkcode Host.update} returns. */
-export interface UpdateResult {
-  name: string;
-  source: string;
-  /** Whether the new version was taken. */
-  applied: boolean;
-  /** `pinned` (nothing changed), `changed`, or `new` (nothing was pinned). */
-  status: string;
-  /** Every module that differs from its pin. */
-  changes: ModuleChange[];
-  /** The version now active, when applied. */
-  version?: string;
-}
-
-/** What {@linkcode Host.unload} returns: the plugin's info and every plugin it unloaded. */
-export type UnloadResult = PluginInfo & { unloaded: string[] };
+export type { UnloadResult } from "./lifecycle/activation.ts";
+export type { UpdateResult } from "./lifecycle/remote.ts";
 
 /**
  * Creates a plugin host.
@@ -115,7 +96,6 @@ export class Host {
   #queue: Promise<unknown> = Promise.resolve();
   #watch: FolderWatch | undefined;
   #stopCatching: (() => void) | undefined;
-  #remote: Promise<RemotePlugins> | undefined;
 
   /** @param options see {@linkcode HostOptions} */
   constructor(options: HostOptions = {}) {
@@ -136,35 +116,20 @@ export class Host {
       const record = f.plugin ? this.#registry.get(f.plugin) : undefined;
       if (record) record.failures++;
     });
-    const worker = o.isolation === "worker"
-      ? new WorkerRuntime({
-        dataDir: o.dataDir,
-        heartbeatTimeout: o.heartbeatTimeout,
-        memoryLimitMb: o.memoryLimitMb,
-        grants: o.grants,
-      })
-      : undefined;
-    this.#lifecycle = {
-      registry: this.#registry,
-      loader: new PluginLoader(o, { inProcess: this.#runtime, worker }, this.log, () => this.#remotePlugins()),
-      pin: async (prepared) => {
-        if (prepared.remote) await (await this.#remotePlugins()).pin(prepared.remote, prepared.version.manifest);
-      },
-      enqueue: (fn) => this.#exclusive(fn),
-      strays: new Map(),
+    this.#lifecycle = createLifecycle({
       options: o,
       log: this.log,
-      ports: {
-        events: this.events,
-        services: this.services,
-        routes: this.routes,
-        hooks: this.hooks,
-        storage: () => this.storage,
-        log: this.log,
-        report: this.#report,
-        reload: async (name) => void await this.reload(name),
-      },
-    };
+      registry: this.#registry,
+      inProcess: this.#runtime,
+      events: this.events,
+      services: this.services,
+      routes: this.routes,
+      hooks: this.hooks,
+      storage: this.storage,
+      report: this.#report,
+      reload: (name) => this.reload(name),
+      enqueue: (fn) => this.#exclusive(fn),
+    });
     const app = createHttpApp({
       routes: this.routes,
       admin: this,
@@ -191,7 +156,7 @@ export class Host {
   start(): Promise<PluginInfo[]> {
     if (this.#options.catchStrayFailures) {
       this.#stopCatching ??= catchStrayFailures({
-        claim: (error) => this.#claimStray(error),
+        claim: (error) => claimStrayFailure(this.#lifecycle, error),
         unattributed: (error) => this.#report({ origin: "unhandled", error }),
       });
     }
@@ -248,26 +213,7 @@ export class Host {
    * @throws {PluginError} `NOT_FOUND`, or `CONFLICT` when others depend on it
    */
   unload(name: string, options: UnloadOptions = {}): Promise<UnloadResult> {
-    return this.#exclusive(async () => {
-      const record = this.#registry.require(name);
-      if (record.state !== "active") {
-        this.#registry.forget(name);
-        return { ...this.#registry.info(record), state: "unloaded" as const, unloaded: [] };
-      }
-      const dependents = dependentsOf(name, this.#registry.activeNodes());
-      if (dependents.length && !options.cascade) {
-        const them = dependents.length === 1 ? "it" : "them";
-        throw new PluginError(
-          "CONFLICT",
-          `${dependents.map((d) => `"${d}"`).join(", ")} depend${dependents.length === 1 ? "s" : ""} on it. ` +
-            `Unload ${them} first, or unload with cascade (?cascade=true over HTTP, { cascade: true } in code)`,
-          { plugin: name, stage: "unload" },
-        );
-      }
-      for (const d of dependents) await unload(this.#lifecycle, this.#registry.require(d));
-      await unload(this.#lifecycle, record);
-      return { ...this.#registry.info(record), unloaded: [...dependents, name] };
-    });
+    return this.#exclusive(() => unloadWithDependents(this.#lifecycle, name, options.cascade ?? false));
   }
 
   /**
@@ -371,45 +317,7 @@ export class Host {
    * @throws {PluginError} `CONFLICT` for a plugin that is not a URL plugin; `REMOTE_NOT_PINNED` when the lock is frozen
    */
   update(name: string, options: { apply?: boolean } = {}): Promise<UpdateResult> {
-    return this.#exclusive(async () => {
-      const record = this.#registry.require(name);
-      if (!/^https?:/.test(record.source)) {
-        throw new PluginError("CONFLICT", "it is not a URL plugin; reload it instead", {
-          plugin: name,
-          stage: "update",
-        });
-      }
-      const remote = await this.#remotePlugins();
-      if (!options.apply) {
-        return { name, source: record.source, applied: false, ...await remote.changes(record.source, name) };
-      }
-      if (this.#options.frozen) {
-        throw new PluginError(
-          "REMOTE_NOT_PINNED",
-          "plugboard.lock is frozen here. Update where the lock is not frozen, then deploy the new lock",
-          { plugin: name, stage: "update" },
-        );
-      }
-      const before = await remote.changes(record.source, name);
-      const info = await reload(this.#lifecycle, name, { update: true });
-      return { name, source: record.source, applied: true, version: info.version, ...before };
-    });
-  }
-
-  #remotePlugins(): Promise<RemotePlugins> {
-    const o = this.#options;
-    const integrity = Object.fromEntries(Object.entries(o.integrity).map(([s, i]) => [new URL(s).href, i]));
-    return this.#remote ??= RemotePlugins.open({
-      cwd: o.cwd,
-      allowImport: o.allowImport,
-      lockFile: o.lockFile,
-      snapshotRoot: join(o.cwd, ".plugboard", "remote"),
-      frozen: o.frozen,
-      offline: o.offline,
-      integrity,
-      limits: o.remote,
-      log: this.log,
-    });
+    return this.#exclusive(() => update(this.#lifecycle, name, options));
   }
 
   /**
@@ -421,43 +329,7 @@ export class Host {
    * @throws {PluginError} `NOT_FOUND`, `CONFLICT` when nothing waits for approval, or why the reload failed
    */
   approve(name: string): Promise<PluginInfo> {
-    return this.#exclusive(() => {
-      const record = this.#registry.require(name);
-      if (!record.pendingPermissions) {
-        throw new PluginError("CONFLICT", `Cannot approve plugin "${name}": no new version waits for approval`, {
-          plugin: name,
-        });
-      }
-      this.log.info(`Approved new permissions for plugin "${name}": ${describePermissions(record.pendingPermissions)}`);
-      record.approvedPermissions = record.pendingPermissions;
-      record.pendingPermissions = undefined;
-      return reload(this.#lifecycle, name);
-    });
-  }
-
-  /**
-   * Reports a stray failure against the plugin whose code is on its stack:
-   * its folder, its live snapshot, or the snapshot of a version being set up.
-   */
-  #claimStray(error: unknown): boolean {
-    const files = filesOf(error);
-    if (files.length === 0) return false;
-    const within = (dir: string | undefined) => dir !== undefined && files.some((f) => f.startsWith(dir + sep));
-    for (const [snapshot, strays] of this.#lifecycle.strays) {
-      if (!within(snapshot)) continue;
-      strays.push(error);
-      const owner = this.#registry.records().find((r) => snapshot.includes(`${sep}.${r.name}@`));
-      this.#report({ origin: "unhandled", plugin: owner?.name, error });
-      return true;
-    }
-    for (const record of this.#registry.records()) {
-      const folder = isUrlSource(record.source) ? undefined : resolve(this.#options.cwd, record.source, "..");
-      if (within(folder) || within(record.live?.snapshot)) {
-        this.#report({ origin: "unhandled", plugin: record.name, error });
-        return true;
-      }
-    }
-    return false;
+    return this.#exclusive(() => approve(this.#lifecycle, name));
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

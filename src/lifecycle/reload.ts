@@ -88,6 +88,28 @@ export async function reload(lc: Lifecycle, name: string, options: PrepareOption
 }
 
 /**
+ * Lets a new version of an isolated plugin in although it asks for more
+ * permissions than the active one: records the approval and reloads.
+ *
+ * @param lc the lifecycle
+ * @param name the plugin
+ * @returns the plugin's info after the reload
+ * @throws {PluginError} `NOT_FOUND`, `CONFLICT` when nothing waits for approval, or why the reload failed
+ */
+export function approve(lc: Lifecycle, name: string): Promise<PluginInfo> {
+  const record = lc.registry.require(name);
+  if (!record.pendingPermissions) {
+    throw new PluginError("CONFLICT", `Cannot approve plugin "${name}": no new version waits for approval`, {
+      plugin: name,
+    });
+  }
+  lc.log.info(`Approved new permissions for plugin "${name}": ${describePermissions(record.pendingPermissions)}`);
+  record.approvedPermissions = record.pendingPermissions;
+  record.pendingPermissions = undefined;
+  return reload(lc, name);
+}
+
+/**
  * Lets floating rejections of a new in-process version surface (they are
  * reported after the current task), then returns the first, if any.
  */

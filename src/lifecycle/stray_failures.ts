@@ -9,12 +9,47 @@
  * @module
  */
 
+import { resolve, sep } from "node:path";
+import { filesOf } from "../error_location.ts";
+import { isUrlSource } from "../permissions.ts";
+import type { Lifecycle } from "./activation.ts";
+
 /** What a host does with a stray failure. */
 export interface StrayFailureHandler {
   /** Reports the failure if it belongs to one of the host's plugins. */
   claim(error: unknown): boolean;
   /** Reports a failure no host could attribute. */
   unattributed(error: unknown): void;
+}
+
+/**
+ * Reports a stray failure against the plugin whose code is on its stack: its
+ * folder, its live snapshot, or the snapshot of a version being set up (which
+ * then refuses that version).
+ *
+ * @param lc the lifecycle
+ * @param error the failure
+ * @returns true when a plugin of this host owns it
+ */
+export function claimStrayFailure(lc: Lifecycle, error: unknown): boolean {
+  const files = filesOf(error);
+  if (files.length === 0) return false;
+  const within = (dir: string | undefined) => dir !== undefined && files.some((f) => f.startsWith(dir + sep));
+  for (const [snapshot, strays] of lc.strays) {
+    if (!within(snapshot)) continue;
+    strays.push(error);
+    const owner = lc.registry.records().find((r) => snapshot.includes(`${sep}.${r.name}@`));
+    lc.ports.report({ origin: "unhandled", plugin: owner?.name, error });
+    return true;
+  }
+  for (const record of lc.registry.records()) {
+    const folder = isUrlSource(record.source) ? undefined : resolve(lc.options.cwd, record.source, "..");
+    if (within(folder) || within(record.live?.snapshot)) {
+      lc.ports.report({ origin: "unhandled", plugin: record.name, error });
+      return true;
+    }
+  }
+  return false;
 }
 
 const handlers: StrayFailureHandler[] = [];
