@@ -19,8 +19,9 @@ async function isolatedHost(dir: string, options: Parameters<typeof quietHost>[0
     isolation: "worker",
     pluginsDir: join(dir, "plugins"),
     dataDir: join(dir, "data"),
-    heartbeatTimeout: 400,
-    // Generous: a shared CI machine can be slow to start workers.
+    // Generous: a shared CI machine can be slow to start workers and to answer heartbeats;
+    // the tests of a hanging plugin ask for a short budget themselves.
+    heartbeatTimeout: 3000,
     setupTimeout: 20_000,
     apiKey: KEY,
     ...options,
@@ -131,7 +132,7 @@ Deno.test("a hostile isolated plugin: every attack is refused or stays in its ow
 Deno.test("an isolated plugin that calls Deno.exit() is restarted; the host keeps serving", async () => {
   await using tmp = await tempPlugins();
   await tmp.write("plugins/hostile/mod.ts", HOSTILE(tmp.dir));
-  await using host = await isolatedHost(tmp.dir);
+  await using host = await isolatedHost(tmp.dir, { heartbeatTimeout: 500 });
   const exit = host.call("/api/plugins/hostile/exit");
   const res = await exit;
   assert.equal(res.status, 503, "its pending request is answered 503");
@@ -148,7 +149,7 @@ Deno.test("an isolated plugin that calls Deno.exit() is restarted; the host keep
 Deno.test("a plugin spinning in a route: /health answers throughout, the worker is restarted, then failed after 3 crashes", async () => {
   await using tmp = await tempPlugins();
   await tmp.write("plugins/hostile/mod.ts", HOSTILE(tmp.dir));
-  await using host = await isolatedHost(tmp.dir);
+  await using host = await isolatedHost(tmp.dir, { heartbeatTimeout: 500 });
   for (let crash = 1; crash <= 3; crash++) {
     const spinning = host.call("/api/plugins/hostile/spin");
     const health = host.call("/health");
@@ -175,7 +176,7 @@ Deno.test("a plugin spinning in an event handler is restarted; other plugins kee
       setup: `let n = 0; ctx.events.on("spin.now", () => { n++; }); ctx.routes.get("/n", (c) => c.json(n));`,
     }),
   });
-  await using host = await isolatedHost(tmp.dir);
+  await using host = await isolatedHost(tmp.dir, { heartbeatTimeout: 500 });
   host.events.emit("spin.now" as never, {} as never);
   await waitFor(() => host.get("spinner")!.restarts === 1, { what: "the spinner's restart" });
   assert.equal(await (await host.call("/api/plugins/counter/n")).json(), 1);
@@ -207,7 +208,7 @@ Deno.test("a plugin over its memory budget is restarted before the process runs 
     }),
   });
   // A generous heartbeat budget, so that the restart is for memory, not for a long allocation.
-  await using host = await isolatedHost(tmp.dir, { memoryLimitMb: 48, heartbeatTimeout: 3000 });
+  await using host = await isolatedHost(tmp.dir, { memoryLimitMb: 48, heartbeatTimeout: 5000 });
   const grown = await host.call("/api/plugins/hog/grow");
   await grown.body?.cancel();
   await waitFor(() => host.get("hog")!.restarts === 1, { what: "the restart over budget", timeoutMs: 5000 });

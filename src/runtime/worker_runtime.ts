@@ -1,31 +1,26 @@
 /**
  * The worker runtime: each plugin version runs in its own Worker with only
- * the Deno permissions its manifest declares. The host side of each version
- * registers stand-ins in the host's tables (listeners that deliver to the
- * worker, async service proxies, routers that forward requests, middleware
- * and hook wrappers that call across), watches the worker with heartbeats
- * and a memory budget, and terminates it on stop, on a hang or on a crash.
+ * the Deno permissions its manifest declares. A version's host side drives
+ * its worker (import, config, setup, handover, stop), watches it with
+ * heartbeats and a memory budget, and terminates it on stop, on a hang or on
+ * a crash; `worker_bridge.ts` turns what the worker registers into stand-ins
+ * in the host's tables.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { MiddlewareHandler } from "hono";
 import { PluginError, type PluginErrorCode } from "../errors.ts";
-import type { ErrorOrigin } from "../event_types.ts";
-import type { EmitResult } from "../events.ts";
 import {
   assertHostGrants,
   describePermissions,
-  mayEmit,
   mergePermissions,
   type PluginPermissions,
   workerPermissions,
 } from "../plugin_permissions.ts";
 import type { DisposeFailure } from "../scope.ts";
 import { withTimeout } from "../timeout.ts";
-import { asyncProxy } from "./async_proxy.ts";
 import { RemoteError, Rpc } from "./rpc.ts";
 import type {
   ConfigValidation,
@@ -36,15 +31,11 @@ import type {
   PluginVersion,
   StartRequest,
 } from "./runtime.ts";
-import { fromWireResponse, toWireRequest, type WireResponse } from "./wire_http.ts";
+import { directoryOf, WorkerBridge } from "./worker_bridge.ts";
 import type { WorkerStart } from "./worker_main.ts";
-import type { RouteSpec } from "./worker_tables.ts";
 
 const WORKER_URL = new URL("./worker_main.ts", import.meta.url);
-/** Log levels a worker may use (it is not trusted to name a method). */
-const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
-/** Origins a worker may report (it is not trusted to send anything else). */
-const ORIGINS = new Set<string>(["event", "route", "middleware", "setup", "dispose", "timer", "hook", "unhandled"]);
+
 const ROOT = new URL("../../", import.meta.url);
 /** What an isolated plugin may read of plugboard itself, to import it. */
 const CODE_ROOTS = [fileURLToPath(new URL("mod.ts", ROOT)), fileURLToPath(new URL("src/", ROOT))];
@@ -149,11 +140,6 @@ class WorkerVersion implements PluginVersion {
   #name = "plugin";
   #ports: HostPorts | undefined;
   #request: StartRequest | undefined;
-  /** Removers of what the worker registered, by kind and id. */
-  #removers = new Map<string, () => void>();
-  #nextCallId = 1;
-  /** Host-side `next` functions of hook calls and middleware in flight, by call id. */
-  #nexts = new Map<number, (...args: unknown[]) => unknown>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #lastPong = 0;
   #ping = 0;
@@ -163,7 +149,18 @@ class WorkerVersion implements PluginVersion {
     this.#worker = worker;
     this.granted = granted;
     this.#options = options;
-    this.#rpc = new Rpc(worker, this.#handlers());
+    const bridge = new WorkerBridge({
+      rpc: () => this.#rpc,
+      name: () => this.#name,
+      emits: () => this.manifest?.emits ?? [],
+      ports: () => this.#ports,
+      request: () => this.#request,
+      ended: () => this.#ended,
+    });
+    this.#rpc = new Rpc(worker, {
+      ...bridge.handlers(),
+      pong: (p: { heapBytes: number }) => this.#handlersPong(p?.heapBytes),
+    });
     worker.onmessage = (e) => this.#rpc.receive(e.data);
     worker.onerror = (e) => {
       e.preventDefault();
@@ -312,215 +309,6 @@ class WorkerVersion implements PluginVersion {
   }
 
   #handlersPong: (heapBytes: number) => void = () => {};
-
-  /** Registers a stand-in in the version's scope; `key` lets the worker withdraw it. */
-  #register(key: string, activate: () => (() => void) | void): void {
-    const scope = this.#request?.scope;
-    if (!scope || this.#ended) return;
-    let remove: (() => void) | void;
-    let gone = false;
-    scope.register({
-      activate: () => {
-        if (gone) return;
-        try {
-          remove = activate();
-        } catch (error) {
-          this.#ports?.report({ origin: "setup", plugin: this.#name, error });
-        }
-      },
-      deactivate: () => {
-        gone = true;
-        remove?.();
-      },
-    });
-    this.#removers.set(key, () => {
-      gone = true;
-      remove?.();
-      this.#removers.delete(key);
-    });
-  }
-
-  #withdraw(key: string): void {
-    this.#removers.get(key)?.();
-  }
-
-  #handlers() {
-    const ports = () => this.#ports!;
-    const owner = () => this.#name;
-    return {
-      listen: (p: { id: number; event: string; once: boolean }) =>
-        this.#register(`listen:${p.id}`, () =>
-          ports().events.on(
-            p.event as "system.error",
-            (payload: unknown, event: string) => this.#rpc.call("deliver", { id: p.id, event, payload }),
-            { owner: owner(), once: p.once },
-          )),
-      unlisten: (p: { id: number }) => this.#withdraw(`listen:${p.id}`),
-      emit: (p: { event: string; payload: unknown }) => {
-        if (this.#ended) return;
-        const refused = this.#refuseEmit(p.event);
-        if (refused) ports().report({ origin: "event", plugin: owner(), event: p.event, error: refused });
-        else ports().events.emit(p.event as "system.error", p.payload as never);
-      },
-      emitAsync: (p: { event: string; payload: unknown }): Promise<EmitResult> => {
-        const refused = this.#refuseEmit(p.event);
-        if (refused) return Promise.reject(refused);
-        return ports().events.emitAsync(p.event as "system.error", p.payload as never);
-      },
-      provide: (p: { name: string }) =>
-        this.#register(`service:${p.name}`, () => {
-          const proxy = asyncProxy((path, args) => this.#rpc.call("callService", { name: p.name, path, args }));
-          ports().services.provide(p.name as never, proxy as never, { owner: owner() });
-          return () => ports().services.remove(p.name, owner());
-        }),
-      unprovide: (p: { name: string }) => this.#withdraw(`service:${p.name}`),
-      callService: async (p: { name: string; path: string[]; args: unknown[] }) => {
-        let target: unknown = ports().services.resolve(p.name, { requester: owner() });
-        let self: unknown;
-        for (const key of p.path) {
-          self = target;
-          target = (target as Record<string, unknown>)?.[key];
-        }
-        if (typeof target !== "function") {
-          return p.args.length
-            ? Promise.reject(new TypeError(`Service "${p.name}" has no method ${p.path.join(".")}`))
-            : target;
-        }
-        return await (target as (...a: unknown[]) => unknown).apply(self, p.args);
-      },
-      define: (p: { name: string }) =>
-        this.#register(
-          `hook:${p.name}`,
-          () =>
-            ports().hooks.define(
-              p.name as never,
-              ((...args: unknown[]) => this.#rpc.call("hookImpl", { name: p.name, args })) as never,
-              { owner: owner() },
-            ),
-        ),
-      undefine: (p: { name: string }) => this.#withdraw(`hook:${p.name}`),
-      wrap: (p: { id: number; name: string }) =>
-        this.#register(
-          `wrap:${p.id}`,
-          () =>
-            ports().hooks.wrap(
-              p.name as never,
-              ((next: (...a: unknown[]) => unknown) => (...args: unknown[]) => {
-                const callId = this.#nextCallId++;
-                this.#nexts.set(callId, next);
-                return this.#rpc.call("hookWrapper", { id: p.id, callId, args }).finally(() =>
-                  this.#nexts.delete(callId)
-                );
-              }) as never,
-              { owner: owner() },
-            ),
-        ),
-      unwrap: (p: { id: number }) => this.#withdraw(`wrap:${p.id}`),
-      callNext: (p: { callId: number; args: unknown[] }) => {
-        const next = this.#nexts.get(p.callId);
-        if (!next) throw new PluginError("NOT_FOUND", "That hook call has already finished");
-        return next(...p.args);
-      },
-      callHook: (p: { name: string; args: unknown[] }) => ports().hooks.call(p.name as never, ...(p.args as never[])),
-      mount: (p: { routes: RouteSpec[] }) =>
-        this.#register("router", () => {
-          const router = ports().routes.createRouter(owner());
-          const forward = this.#forward();
-          for (const r of p.routes) {
-            // Routes are announced with their full path; the stand-in router has the same base path.
-            const base = `/api/plugins/${owner()}`;
-            const path = r.path.startsWith(base) ? r.path.slice(base.length) || "/" : r.path;
-            if (r.method === "ALL") router.all(path, forward);
-            else router.on(r.method, path, forward);
-          }
-          ports().routes.mount(owner(), router);
-          return () => ports().routes.unmount(owner(), router);
-        }),
-      unmount: () => this.#withdraw("router"),
-      middleware: (p: { id: number }) =>
-        this.#register(`middleware:${p.id}`, () => ports().routes.addMiddleware(owner(), this.#middleware(p.id))),
-      unmiddleware: (p: { id: number }) => this.#withdraw(`middleware:${p.id}`),
-      middlewareNext: (p: { callId: number }) => {
-        const next = this.#nexts.get(p.callId);
-        if (!next) throw new PluginError("NOT_FOUND", "That request has already finished");
-        return next();
-      },
-      log: (p: { level: "debug" | "info" | "warn" | "error"; name: string; message: string; args: unknown[] }) => {
-        if (!LOG_LEVELS.has(p.level)) return;
-        const name = typeof p.name === "string" && p.name !== "plugboard" ? p.name : owner();
-        ports().log.child(name)[p.level](String(p.message), ...(Array.isArray(p.args) ? p.args : []));
-      },
-      report: (p: { origin: string; event?: string; error: { name: string; message: string; code?: string } }) =>
-        ports().report({
-          origin: ORIGINS.has(p.origin) ? p.origin as ErrorOrigin : "worker",
-          plugin: owner(),
-          event: p.event,
-          error: new RemoteError(p.error),
-        }),
-      reload: () => ports().reload(owner()),
-      pong: (p: { n: number; heapBytes: number }) => this.#handlersPong(p.heapBytes),
-    };
-  }
-
-  /** Why the plugin may not emit an event (the worker is not trusted to check), or undefined. */
-  #refuseEmit(event: unknown): PluginError | undefined {
-    if (typeof event === "string" && mayEmit(this.#name, this.manifest.emits, event)) return undefined;
-    return new PluginError(
-      "PERMISSION_DENIED",
-      `Plugin "${this.#name}" may not emit ${JSON.stringify(event)}: an isolated plugin emits its own events ` +
-        `("${this.#name}.*") and those named in "emits" of its manifest; system.* and plugin.* belong to the host`,
-      { plugin: this.#name },
-    );
-  }
-
-  /** A route handler that forwards the request to the worker. */
-  #forward(): MiddlewareHandler {
-    return async (c) => {
-      try {
-        const wire = await this.#rpc.call<WireResponse>("fetch", toWireRequest(c.req.raw));
-        return fromWireResponse(wire);
-      } catch (error) {
-        if (error instanceof PluginError && error.code === "PLUGIN_UNAVAILABLE") {
-          return problemOf(error, { "retry-after": "1" });
-        }
-        throw error instanceof RemoteError ? error : error;
-      }
-    };
-  }
-
-  /** Host-wide middleware that runs in the worker; `next()` there continues here. */
-  #middleware(id: number): MiddlewareHandler {
-    return async (c, next) => {
-      const callId = this.#nextCallId++;
-      let nextCalled = false;
-      this.#nexts.set(callId, async () => {
-        nextCalled = true;
-        await next();
-        return { status: c.res.status, headers: [...c.res.headers], routePath: c.req.routePath };
-      });
-      let wire: WireResponse;
-      try {
-        wire = await this.#rpc.call<WireResponse>("middleware", {
-          id,
-          callId,
-          request: toWireRequest(c.req.raw, false).value,
-        });
-      } finally {
-        this.#nexts.delete(callId);
-      }
-      const res = fromWireResponse(wire);
-      if (!nextCalled) return res;
-      const changed = res.status !== c.res.status ||
-        [...res.headers].some(([k, v]) => c.res.headers.get(k) !== v);
-      if (changed) c.res = new Response(c.res.body, { status: res.status, headers: res.headers });
-    };
-  }
-}
-
-function directoryOf(ports: HostPorts) {
-  const services: Record<string, string> = {};
-  for (const name of ports.services.names()) services[name] = ports.services.owner(name) ?? "host";
-  return { services, hooks: ports.hooks.names().filter((n) => ports.hooks.has(n)) };
 }
 
 /** Codes a worker's error keeps when it reaches the host; anything else becomes `code`. */
@@ -548,17 +336,4 @@ function fromRemote(
   }
   const text = remote?.reason ?? (error as Error)?.message ?? String(error);
   return new PluginError(code, prefix ? `${prefix}: ${text}` : text, { plugin, stage: "load", cause: error });
-}
-
-function problemOf(error: PluginError, headers: Record<string, string>): Response {
-  return new Response(
-    JSON.stringify({
-      type: "about:blank",
-      status: error.status,
-      title: error.code,
-      detail: error.message,
-      plugin: error.plugin,
-    }),
-    { status: error.status, headers: { ...headers, "content-type": "application/problem+json" } },
-  );
 }
