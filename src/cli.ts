@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { createHost, type Host } from "./host.ts";
 import { type HostSettings, hostSettingsSchema } from "./options.ts";
 import { formatIssues } from "./schema.ts";
+import { describePermissions } from "./plugin_permissions.ts";
 import { SettingsError } from "./errors.ts";
 import type { PluginInfo } from "./plugin_info.ts";
 import { type RunningServer, serve } from "./server.ts";
@@ -149,11 +150,18 @@ export function formatPluginTable(plugins: PluginInfo[]): string {
     p.version ?? "-",
     p.state,
     p.timings.totalMs === undefined ? "" : `${p.timings.totalMs.toFixed(1)} ms`,
+    p.isolation === "in-process" ? "trusted" : p.isolation ?? "-",
+    p.isolation === "worker"
+      ? describePermissions({ ...p.permissions, emits: p.emits })
+      : p.isolation === "in-process"
+      ? "all (the host's)"
+      : "-",
     p.state === "failed" ? (p.error ?? "") : p.routes.join(", ") || "-",
   ]);
-  const head = ["PLUGIN", "VERSION", "STATE", "LOAD", "ROUTES / ERROR"];
-  const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => "  " + r.slice(0, 4).map((c, i) => c.padEnd(widths[i])).join("  ") + "  " + r[4];
+  const head = ["PLUGIN", "VERSION", "STATE", "LOAD", "RUNS", "PERMISSIONS", "ROUTES / ERROR"];
+  const last = head.length - 1;
+  const widths = head.slice(0, last).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => "  " + r.slice(0, last).map((c, i) => c.padEnd(widths[i])).join("  ") + "  " + r[last];
   return [line(head), ...rows.map(line)].join("\n");
 }
 

@@ -82,6 +82,8 @@ Deno.test("formatPluginTable(): one row per plugin with routes or the error", ()
       reloads: 0,
       restarts: 0,
       failures: 0,
+      isolation: "worker",
+      permissions: { env: ["GREETING"] },
     },
     {
       name: "bad",
@@ -99,7 +101,11 @@ Deno.test("formatPluginTable(): one row per plugin with routes or the error", ()
   ]);
   const lines = table.split("\n");
   assert.equal(lines.length, 3);
-  assert.match(lines[1], /^\s+hello\s+1\.0\.0\s+active\s+12\.3 ms\s+GET \/api\/plugins\/hello\/$/);
-  assert.match(lines[2], /^\s+bad\s+-\s+failed\s+Cannot load plugin "bad": boom$/);
+  assert.match(lines[0], /PLUGIN\s+VERSION\s+STATE\s+LOAD\s+RUNS\s+PERMISSIONS\s+ROUTES \/ ERROR/);
+  assert.match(
+    lines[1],
+    /^\s+hello\s+1\.0\.0\s+active\s+12\.3 ms\s+worker\s+env: GREETING\s+GET \/api\/plugins\/hello\/$/,
+  );
+  assert.match(lines[2], /^\s+bad\s+-\s+failed\s+-\s+-\s+Cannot load plugin "bad": boom$/);
   assert.equal(formatPluginTable([]), "  (no plugins)");
 });
