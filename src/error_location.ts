@@ -47,6 +47,16 @@ export function findLocation(
   mapPath: (path: string) => string = (p) => p,
 ): SourceLocation | undefined {
   let fallback: SourceLocation | undefined;
+  for (const found of locations(error)) {
+    const loc = { ...found, file: mapPath(found.file) };
+    if (!within || loc.file.startsWith(within)) return loc;
+    fallback ??= loc;
+  }
+  return within ? undefined : fallback;
+}
+
+/** Every location an error's message, stack and causes point to, in order; `file:` URLs as paths. */
+function* locations(error: unknown): Generator<SourceLocation> {
   for (const text of texts(error)) {
     for (const m of text.matchAll(LOCATION_RE)) {
       let file = m[1];
@@ -57,13 +67,9 @@ export function findLocation(
           continue;
         }
       }
-      file = mapPath(file);
-      const loc = { file, line: Number(m[2]), column: Number(m[3]) };
-      if (!within || file.startsWith(within)) return loc;
-      fallback ??= loc;
+      yield { file, line: Number(m[2]), column: Number(m[3]) };
     }
   }
-  return within ? undefined : fallback;
 }
 
 /**
@@ -83,19 +89,5 @@ export function findLocation(
  * ```
  */
 export function filesOf(error: unknown): string[] {
-  const files = new Set<string>();
-  for (const text of texts(error)) {
-    for (const m of text.matchAll(LOCATION_RE)) {
-      let file = m[1];
-      if (file.startsWith("file:")) {
-        try {
-          file = fileURLToPath(file);
-        } catch {
-          continue;
-        }
-      }
-      files.add(file);
-    }
-  }
-  return [...files];
+  return [...new Set([...locations(error)].map((l) => l.file))];
 }

@@ -144,38 +144,25 @@ export function workerPermissions(declared: PluginPermissions, places: Permissio
  */
 export async function assertHostGrants(plugin: string, granted: Deno.PermissionOptionsObject): Promise<void> {
   const list = (v: unknown): string[] => Array.isArray(v) ? v.map(String) : [];
-  const checks: [Deno.PermissionDescriptor, string, string][] = [
-    ...list(granted.read).map((path): [Deno.PermissionDescriptor, string, string] => [
-      { name: "read", path },
-      `--allow-read=${path}`,
-      `read "${path}"`,
-    ]),
-    ...list(granted.write).map((path): [Deno.PermissionDescriptor, string, string] => [
-      { name: "write", path },
-      `--allow-write=${path}`,
-      `write "${path}"`,
-    ]),
-    ...list(granted.net).map((host): [Deno.PermissionDescriptor, string, string] => [
-      { name: "net", host },
-      `--allow-net=${host}`,
-      `reach "${host}"`,
-    ]),
-    ...list(granted.env).map((variable): [Deno.PermissionDescriptor, string, string] => [
+  type Check = [Deno.PermissionDescriptor, string, string];
+  const checks: Check[] = [
+    ...list(granted.read).map((path): Check => [{ name: "read", path }, `--allow-read=${path}`, `read "${path}"`]),
+    ...list(granted.write).map((path): Check => [{ name: "write", path }, `--allow-write=${path}`, `write "${path}"`]),
+    ...list(granted.net).map((host): Check => [{ name: "net", host }, `--allow-net=${host}`, `reach "${host}"`]),
+    ...list(granted.env).map((variable): Check => [
       { name: "env", variable },
       `--allow-env=${variable}`,
       `read env "${variable}"`,
     ]),
-    ...list(granted.import).map((host): [Deno.PermissionDescriptor, string, string] => [
+    ...list(granted.import).map((host): Check => [
       { name: "import", host },
       `--allow-import=${host}`,
       `import from "${host}"`,
     ]),
-    ...list(granted.run).map((command): [Deno.PermissionDescriptor, string, string] => [
-      { name: "run", command },
-      `--allow-run=${command}`,
-      `run "${command}"`,
-    ]),
-    ...list(granted.sys).map((kind): [Deno.PermissionDescriptor, string, string] => [
+    ...list(granted.run).map((
+      command,
+    ): Check => [{ name: "run", command }, `--allow-run=${command}`, `run "${command}"`]),
+    ...list(granted.sys).map((kind): Check => [
       { name: "sys", kind: kind as Deno.SysPermissionDescriptor["kind"] },
       `--allow-sys=${kind}`,
       `read sys "${kind}"`,
