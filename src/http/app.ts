@@ -101,7 +101,7 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
 
 function createHostApp(ports: HttpPorts): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
-  app.get("/health", (c) => {
+  app.get("/health", () => {
     const counts: Record<string, number> = {};
     for (const p of ports.admin.list()) counts[p.state] = (counts[p.state] ?? 0) + 1;
     return jsonResponse({ status: "ok", plugins: counts });
