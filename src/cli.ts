@@ -262,6 +262,8 @@ export async function runCli(args: string[]): Promise<CliRun | undefined> {
 
   // Signals first: a plugin that hangs while loading must not make the process deaf to them.
   let phase: "loading" | "serving" | "stopping" = "loading";
+  // Assigned once listening; the signal handler reads it.
+  // deno-lint-ignore prefer-const
   let server: RunningServer | undefined;
   const onSignal = (signal: "SIGINT" | "SIGTERM") => {
     if (phase === "loading" || phase === "stopping" || !server) {
@@ -344,6 +346,8 @@ export async function startForServe(args: string[]): Promise<{ fetch: Deno.Serve
   const apiKey = checkApiKey(readEnv("PLUGBOARD_API_KEY"), "PLUGBOARD_API_KEY");
   checkStartup({ ...s, port: 0 });
   let stopping = false;
+  // Assigned once created; the signal handler reads it.
+  // deno-lint-ignore prefer-const
   let host: Host | undefined;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {
