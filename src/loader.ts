@@ -99,6 +99,7 @@ export class PluginLoader {
     const checked = await checkSource(source, {
       roots: [...this.#options.readRoots],
       allowImport: [...this.#options.allowImport],
+      pluginsDir: this.#options.pluginsDir,
     }, { cwd: this.#options.cwd, plugin: hint });
     const base = checked.url.href;
     const shown = checked.kind === "local" ? checked.path : base;
