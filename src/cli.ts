@@ -37,9 +37,12 @@ Options:
   --help                     show this help
 
 Environment:
-  PLUGBOARD_API_KEY          admin API key (X-API-Key); without it the admin API
-                             answers loopback clients only
+  PLUGBOARD_API_KEY          admin API key (X-API-Key), at least 16 characters;
+                             without it the admin API answers loopback clients only
   PLUGBOARD_DEBUG=1          debug logging
+
+Ctrl-C or SIGTERM shuts down gracefully (exit 0); a second one exits at once.
+A usage or startup error prints one line and exits with code 2.
 `;
 
 /** The outcome of {@linkcode parseCli}: settings, or help to print. */

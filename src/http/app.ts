@@ -17,6 +17,7 @@ import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import { adminGuard, type HostEnv } from "./auth.ts";
 import type { HttpPorts } from "./ports.ts";
 import { codeProblem, jsonResponse, problem } from "./problem.ts";
+import { guardJsonBody, httpExceptionResponse, MALFORMED_JSON } from "./plugin_errors.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_ROUTE_TIMEOUT } from "../options.ts";
 
 /** The host's HTTP side: a fetch handler. */
@@ -146,7 +147,7 @@ function buildPluginApp(ports: HttpPorts): Hono<HostEnv> {
   const limits = ports.limits ?? (() => ({ bodyLimit: DEFAULT_BODY_LIMIT, routeTimeout: DEFAULT_ROUTE_TIMEOUT }));
   app.use(deadline(ports, limits));
   app.use(pluginBodyLimit(limits));
-  app.use(jsonBodyErrors);
+  app.use(guardJsonBody);
   for (const m of ports.routes.middleware) app.use(owned(ports, m.owner, m.handler));
   for (const [name, router] of ports.routes.entries()) {
     const base = `${PREFIX_SLASH}${name}`;
@@ -168,36 +169,6 @@ function buildPluginApp(ports: HttpPorts): Hono<HostEnv> {
   app.onError((error, c) => answerError(ports, error, c));
   return app;
 }
-
-/**
- * The response for an `HTTPException` (from any copy of hono), if `error` is
- * one: the response it was given, or else a problem with its status and message.
- */
-function httpExceptionResponse(error: unknown, plugin: string | undefined): Response | undefined {
-  const e = error as { getResponse?: () => Response; res?: Response; status?: unknown; message?: string } | null;
-  if (typeof e?.getResponse !== "function") return undefined;
-  if (e.res) return e.getResponse();
-  const status = typeof e.status === "number" && e.status >= 400 && e.status <= 599 ? e.status : 500;
-  const title = STATUS_TITLES[status] ?? (status < 500 ? "Bad Request" : "Internal Server Error");
-  return problem(status, { title, detail: e.message || title, ...(plugin ? { plugin } : {}) });
-}
-
-const STATUS_TITLES: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  409: "Conflict",
-  413: "Payload Too Large",
-  415: "Unsupported Media Type",
-  422: "Unprocessable Content",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-};
 
 /** A body limit answering 413 problem+json; nothing beyond the limit is buffered. */
 function limitBody(maxSize: number, plugin?: string): MiddlewareHandler<HostEnv> {
@@ -257,30 +228,12 @@ function deadline(ports: HttpPorts, limits: NonNullable<HttpPorts["limits"]>): M
   };
 }
 
-/** Makes malformed JSON read through `c.req.json()` a 400, not a route failure. */
-const jsonBodyErrors: MiddlewareHandler<HostEnv> = async (c, next) => {
-  const req = c.req;
-  const json = req.json.bind(req);
-  req.json = (() =>
-    json().catch((error: unknown) => {
-      throw new MalformedJsonError(error);
-    })) as typeof req.json;
-  await next();
-};
-
-class MalformedJsonError extends Error {
-  constructor(cause: unknown) {
-    super(`The request body is not valid JSON: ${(cause as Error)?.message ?? cause}`, { cause });
-    this.name = "MalformedJsonError";
-  }
-}
-
 /** Answers an error thrown by a route: Hono's HTTPException as a problem, anything else as a 500 problem. */
 function answerError(ports: HttpPorts, error: Error, c: Context<HostEnv>): Response {
   const plugin = pluginOfPath(c.req.path);
   const own = httpExceptionResponse(error, plugin);
   if (own) return own;
-  if (error instanceof MalformedJsonError) {
+  if (error.name === MALFORMED_JSON) {
     return codeProblem("BAD_REQUEST", error.message, plugin ? { plugin } : {});
   }
   const id = randomUUID();
