@@ -148,15 +148,23 @@ Deno.test("a trusted plugin that patches globals cannot make wrong keys pass or 
         JSON.parse = () => ({ source: "/etc/evil/mod.ts" });
         const json = Response.json;
         Response.json = () => new Response("patched");
+        const hmac = Object.getPrototypeOf(globalThis.__createHmac("sha256", "x"));
+        const hmacDigest = hmac.digest;
+        hmac.digest = function () { return new Uint8Array(32); };
+        const charCodeAt = String.prototype.charCodeAt;
+        String.prototype.charCodeAt = function () { return 0; };
         const OriginalResponse = globalThis.Response;
         globalThis.Response = class extends OriginalResponse { constructor(_b, init) { super("patched", init); } };
         ctx.onDispose(() => {
           crypto.subtle.digest = digest; JSON.stringify = stringify; JSON.parse = parse;
           Response.json = json; globalThis.Response = OriginalResponse;
+          hmac.digest = hmacDigest; String.prototype.charCodeAt = charCodeAt;
         });`,
     }),
   });
+  (globalThis as Record<string, unknown>).__createHmac = (await import("node:crypto")).createHmac;
   await using s = await startServer({ pluginsDir: tmp.dir, apiKey: KEY, trusted: ["patcher"] });
+  assert.equal(s.host.get("patcher")?.state, "active", s.host.get("patcher")?.error);
   const restore = () => s.host.unload("patcher");
   try {
     const wrong = await s.host.fetch(new Request("http://x/api/plugins", { headers: { "x-api-key": "wrong" } }));
@@ -182,6 +190,42 @@ Deno.test("a trusted plugin that patches globals cannot make wrong keys pass or 
     await badBody.body?.cancel();
   } finally {
     await restore();
+  }
+});
+
+Deno.test("no-key mode: patched String, RegExp and Array prototypes cannot open the admin API or reroute it", async () => {
+  await using tmp = await tempPlugins({
+    "patcher/mod.ts": pluginSource("patcher", {
+      setup: `
+        const P = [[String.prototype, "startsWith"], [String.prototype, "endsWith"], [RegExp.prototype, "test"],
+          [Array.prototype, "includes"]];
+        const saved = P.map(([o, k]) => o[k]);
+        String.prototype.startsWith = () => true;
+        String.prototype.endsWith = () => true;
+        RegExp.prototype.test = () => true;
+        Array.prototype.includes = () => true;
+        ctx.middleware((c) => c.text("grabbed"));
+        ctx.onDispose(() => P.forEach(([o, k], i) => { o[k] = saved[i]; }));`,
+    }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir, trusted: ["patcher"] });
+  assert.equal(s.host.get("patcher")?.state, "active", s.host.get("patcher")?.error);
+  try {
+    const remote = await s.host.fetch(new Request("http://x/api/plugins"), {
+      ...LOOPBACK,
+      remoteAddr: { transport: "tcp", hostname: "203.0.113.9", port: 1 },
+    });
+    assert.equal(remote.status, 403, "a non-loopback client is still refused");
+    const rebind = await s.host.fetch(
+      new Request("http://x/api/plugins", { headers: { host: "rebind.attacker.example" } }),
+      LOOPBACK,
+    );
+    assert.equal(rebind.status, 403, "a foreign Host is still refused");
+    const own = await s.host.fetch(new Request("http://x/api/plugins"), LOOPBACK);
+    assert.equal(own.status, 200, "the admin API is still the host's, not the plugin middleware's");
+    assert.notEqual(await own.text(), "grabbed");
+  } finally {
+    await s.host.unload("patcher");
   }
 });
 

@@ -17,6 +17,7 @@ import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import { adminGuard, type HostEnv } from "./auth.ts";
 import type { HttpPorts } from "./ports.ts";
 import { codeProblem, jsonResponse, problem } from "./problem.ts";
+import { charCodeAt, indexOf, slice, startsWith } from "./_primordials.ts";
 import { guardJsonBody, httpExceptionResponse, MALFORMED_JSON } from "./plugin_errors.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_ROUTE_TIMEOUT } from "../options.ts";
 
@@ -40,17 +41,17 @@ export const MAX_URL_LENGTH = 8192;
  * @returns its path
  */
 function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("://") + 3);
+  const start = indexOf(url, "/", indexOf(url, "://") + 3);
   if (start < 0) return "/";
   let end = url.length;
   for (let i = start; i < url.length; i++) {
-    const ch = url.charCodeAt(i);
+    const ch = charCodeAt(url, i);
     if (ch === 63 /* ? */ || ch === 35 /* # */) {
       end = i;
       break;
     }
   }
-  return url.slice(start, end);
+  return slice(url, start, end);
 }
 
 /**
@@ -61,14 +62,14 @@ function pathOf(url: string): string {
  */
 export function isHostPath(path: string): boolean {
   if (path === "/health" || path === PLUGIN_ROUTE_PREFIX || path === PREFIX_SLASH) return true;
-  return path.startsWith(PREFIX_SLASH) && path.indexOf("/", PREFIX_SLASH.length) < 0;
+  return startsWith(path, PREFIX_SLASH) && indexOf(path, "/", PREFIX_SLASH.length) < 0;
 }
 
 /** The plugin a path belongs to, for `/api/plugins/<name>/...`. */
 function pluginOfPath(path: string): string | undefined {
-  if (!path.startsWith(PREFIX_SLASH)) return undefined;
-  const slash = path.indexOf("/", PREFIX_SLASH.length);
-  return slash > PREFIX_SLASH.length ? path.slice(PREFIX_SLASH.length, slash) : undefined;
+  if (!startsWith(path, PREFIX_SLASH)) return undefined;
+  const slash = indexOf(path, "/", PREFIX_SLASH.length);
+  return slash > PREFIX_SLASH.length ? slice(path, PREFIX_SLASH.length, slash) : undefined;
 }
 
 /**
@@ -154,7 +155,7 @@ function buildPluginApp(ports: HttpPorts): Hono<HostEnv> {
     for (const r of router.routes) {
       // A plugin's root route is served with the trailing slash: without it the path is the admin API's.
       const path = r.path === base ? `${base}/` : r.path;
-      if (!path.startsWith(`${base}/`)) {
+      if (!startsWith(path, `${base}/`)) {
         ports.log.warn(`Plugin "${name}" has a route outside its prefix ${base}/ (${r.method} ${r.path}): not served`);
         continue;
       }

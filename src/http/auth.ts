@@ -5,20 +5,33 @@
  * @module
  */
 
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { codeProblem } from "./problem.ts";
+import {
+  charCodeAt,
+  header,
+  HostURL,
+  includes,
+  indexOf,
+  lastIndexOf,
+  matches,
+  slice,
+  startsWith,
+  toLowerCase,
+  trim,
+} from "./_primordials.ts";
 
 // Captured when the host starts, before any plugin loads: a plugin that
-// patches globals (crypto.subtle, say) cannot change how keys compare.
-const KEY = randomBytes(32);
+// patches globals or prototypes (crypto.subtle, node:crypto's Hmac,
+// String.prototype, Headers.prototype) cannot change how keys compare.
 
 /**
- * Compares two strings in time that does not depend on where they differ
- * (both are HMAC-hashed first, so their lengths do not leak either).
+ * Compares a given string with a secret in time that depends only on the
+ * given string's length, never on where they differ or on the secret's
+ * length; it uses only functions captured before any plugin loaded.
  *
- * @param a one string
- * @param b the other
+ * @param given what the client sent
+ * @param secret the key
  * @returns whether they are equal
  *
  * @example
@@ -27,12 +40,18 @@ const KEY = randomBytes(32);
  * import { constantTimeEqual } from "./auth.ts";
  * assert.equal(constantTimeEqual("k", "k"), true);
  * assert.equal(constantTimeEqual("k", "j"), false);
+ * assert.equal(constantTimeEqual("kk", "k"), false);
  * ```
  */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = createHmac("sha256", KEY).update(a).digest();
-  const y = createHmac("sha256", KEY).update(b).digest();
-  return timingSafeEqual(x, y);
+export function constantTimeEqual(given: string, secret: string): boolean {
+  const n = given.length;
+  const m = secret.length;
+  if (m === 0) return false;
+  let diff = n ^ m;
+  for (let i = 0; i < n; i++) {
+    diff |= charCodeAt(given, i) ^ charCodeAt(secret, i % m);
+  }
+  return diff === 0;
 }
 
 /**
@@ -43,7 +62,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
  */
 export function isLoopback(hostname: string | undefined): boolean {
   if (!hostname) return false;
-  return hostname === "::1" || hostname.startsWith("127.") || hostname.startsWith("::ffff:127.");
+  return hostname === "::1" || startsWith(hostname, "127.") || startsWith(hostname, "::ffff:127.");
 }
 
 /** The Hono environment the host's app runs with. */
@@ -71,10 +90,10 @@ export const WWW_AUTHENTICATE = 'APIKey realm="plugboard admin API", header="X-A
  * @returns the name alone
  */
 function hostName(host: string): string {
-  const h = host.trim().toLowerCase();
-  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
-  const colon = h.lastIndexOf(":");
-  return colon < 0 ? h : h.slice(0, colon);
+  const h = toLowerCase(trim(host));
+  if (startsWith(h, "[")) return slice(h, 0, indexOf(h, "]") + 1);
+  const colon = lastIndexOf(h, ":");
+  return colon < 0 ? h : slice(h, 0, colon);
 }
 
 const IPV4_LOOPBACK = /^127\.(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){2}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
@@ -100,7 +119,7 @@ const IPV4_LOOPBACK = /^127\.(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){2}(?:25[0-5]|2[0
  */
 export function isLocalHost(host: string, allowed: readonly string[]): boolean {
   const name = hostName(host);
-  return name === "localhost" || name === "[::1]" || IPV4_LOOPBACK.test(name) || allowed.includes(name);
+  return name === "localhost" || name === "[::1]" || matches(IPV4_LOOPBACK, name) || includes(allowed, name);
 }
 
 /**
@@ -137,7 +156,7 @@ function refuse(
   client: string | undefined,
 ): Response | undefined {
   if (apiKey) {
-    const given = request.headers.get("x-api-key");
+    const given = header(request.headers, "x-api-key");
     if (!given) {
       return codeProblem("UNAUTHORIZED", "The admin API needs an X-API-Key header", {}, {
         "www-authenticate": WWW_AUTHENTICATE,
@@ -158,7 +177,7 @@ function refuse(
       }). Set PLUGBOARD_API_KEY (or the apiKey option) and send it as X-API-Key`,
     );
   }
-  const host = request.headers.get("host");
+  const host = header(request.headers, "host");
   if (host !== null && !isLocalHost(host, allowedHosts)) {
     return codeProblem(
       "FORBIDDEN",
@@ -167,7 +186,7 @@ function refuse(
         `or set PLUGBOARD_API_KEY`,
     );
   }
-  const origin = request.headers.get("origin");
+  const origin = header(request.headers, "origin");
   if (origin !== null && !sameOrigin(origin, host ?? hostOfUrl(request.url))) {
     return codeProblem(
       "FORBIDDEN",
@@ -180,7 +199,7 @@ function refuse(
 
 function hostOfUrl(url: string): string {
   try {
-    return new URL(url).host;
+    return new HostURL(url).host;
   } catch {
     return "";
   }
@@ -189,8 +208,8 @@ function hostOfUrl(url: string): string {
 /** Whether an `Origin` header names the same host and port the request was sent to. */
 function sameOrigin(origin: string, host: string): boolean {
   try {
-    const url = new URL(origin);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.host === host.trim().toLowerCase();
+    const url = new HostURL(origin);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.host === toLowerCase(trim(host));
   } catch {
     return false;
   }
