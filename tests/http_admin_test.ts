@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { serve } from "../mod.ts";
-import { pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
+import { pluginSource, quietHost, serveStatic, tempPlugins } from "./_helpers.ts";
 
 async function startServer(options: Parameters<typeof quietHost>[0] = {}) {
   const host = quietHost(options);
@@ -162,4 +162,29 @@ Deno.test("DELETE with cascade lists what it unloaded", async () => {
   assert.equal(r.status, 200);
   assert.deepEqual(r.body.unloaded, ["top", "base"]);
   assert.equal(r.body.state, "unloaded");
+});
+
+Deno.test("URL sources: userinfo, port, IPv6-mapped and decimal-IP tricks are normalised or refused", async () => {
+  await using tmp = await tempPlugins({
+    "remote/echo/mod.js": `export default { name: "echo", version: "1.0.0", setup() {} };`,
+  });
+  await using files = serveStatic(join(tmp.dir, "remote"));
+  const port = files.host.split(":")[1];
+  await using s = await startServer({ pluginsDir: null, allowImport: [files.host] });
+  const refused = [
+    `http://127.0.0.1:${Number(port) === 65535 ? 65534 : Number(port) + 1}/echo/mod.js`,
+    `http://[::ffff:127.0.0.1]:${port}/echo/mod.js`,
+    `http://localhost:${port}/echo/mod.js`,
+    `http://127.0.0.1.nip.io:${port}/echo/mod.js`,
+  ];
+  for (const source of refused) {
+    const r = await s.call("POST", "/api/plugins", { source });
+    assert.equal(r.status, 403, `${source}: ${JSON.stringify(r.body)}`);
+  }
+  // The URL parser normalises these to the allowed 127.0.0.1:<port>, so they are the same, allowed host.
+  const decimal = await s.call("POST", "/api/plugins", { source: `http://2130706433:${port}/echo/mod.js` });
+  assert.equal(decimal.status, 201, JSON.stringify(decimal.body));
+  const userinfo = await s.call("POST", "/api/plugins", { source: `http://evil@127.0.0.1:${port}/echo/mod.js` });
+  assert.equal(userinfo.status, 409, "the same plugin: already active");
+  assert.deepEqual(files.requests.filter((p) => !p.startsWith("/echo/")), []);
 });
