@@ -110,7 +110,7 @@ Deno.test("main.ts warns when no-key mode listens beyond loopback", async () => 
   const run = startMain(["--hostname", "0.0.0.0", "--port", "0", "--plugins-dir", join(tmp.dir, "plugins")], {
     flags: ["--unstable-worker-options", "--allow-net", "--allow-read", "--allow-write", "--allow-env"],
   });
-  await run.waitFor(/listening on/);
+  await run.waitFor(/plugboard listening on/);
   run.child.kill("SIGTERM");
   assert.equal((await run.status()).code, 0, JSON.stringify(run.out));
   assert.match(run.out.stderr, /Warning: listening on 0\.0\.0\.0 without PLUGBOARD_API_KEY/);
@@ -145,7 +145,7 @@ Deno.test("SIGTERM: a hung onDispose is cut at disposeTimeout, the others still 
   ];
 
   const run = startMain(args("fast.json"));
-  await run.waitFor(/listening on/);
+  await run.waitFor(/plugboard listening on/);
   const started = performance.now();
   run.child.kill("SIGTERM");
   const status = await run.status();
@@ -156,7 +156,7 @@ Deno.test("SIGTERM: a hung onDispose is cut at disposeTimeout, the others still 
   await Deno.remove(marker);
 
   const again = startMain(args("slow.json"));
-  await again.waitFor(/listening on/);
+  await again.waitFor(/plugboard listening on/);
   again.child.kill("SIGTERM");
   await again.waitFor(/Shutting down/);
   const second = performance.now();
