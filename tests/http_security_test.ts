@@ -86,6 +86,12 @@ Deno.test("admin actions are logged: what, which plugin, result, client; refusal
   await res.body?.cancel();
   const refused = await fetch(`${s.base}/api/plugins/hello`, { method: "DELETE", headers: { "x-api-key": "wrong" } });
   await refused.body?.cancel();
+  const load = await fetch(`${s.base}/api/plugins`, {
+    method: "POST",
+    headers: { "x-api-key": KEY, "content-type": "application/json" },
+    body: JSON.stringify({ source: "/etc/hello/mod.ts" }),
+  });
+  await load.body?.cancel();
   const lines = s.host.logs.map((r) => `${r.level} ${r.message}`);
   assert.ok(
     lines.includes("info Admin POST /api/plugins/hello:reload answered 200 (client 127.0.0.1)"),

@@ -59,8 +59,11 @@ export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv
         detail: `Field "source" must be a path or URL string: current value is ${JSON.stringify(source)}`,
       });
     }
+    c.set("audit", `(source ${JSON.stringify(source)})`);
     try {
-      return jsonResponse(await host.load(source), 201);
+      const info = await host.load(source);
+      c.set("audit", `(source ${JSON.stringify(source)}, plugin "${info.name}")`);
+      return jsonResponse(info, 201);
     } catch (error) {
       return errorProblem(error);
     }

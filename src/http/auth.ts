@@ -68,6 +68,8 @@ export function isLoopback(hostname: string | undefined): boolean {
 /** The Hono environment the host's app runs with. */
 export interface HostEnv {
   Bindings: { info?: Deno.ServeHandlerInfo };
+  /** `audit`: what an admin handler adds to the audit line (such as the source a load came from). */
+  Variables: { audit?: string };
 }
 
 /** Options for {@linkcode adminGuard}. */
@@ -144,7 +146,8 @@ export function adminGuard(options: AdminGuardOptions = {}): MiddlewareHandler<H
       return refusal;
     }
     await next();
-    audit?.(`Admin ${target} answered ${c.res.status} (client ${client ?? "unknown"})`, false);
+    const more = c.get("audit");
+    audit?.(`Admin ${target}${more ? ` ${more}` : ""} answered ${c.res.status} (client ${client ?? "unknown"})`, false);
   };
 }
 
