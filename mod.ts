@@ -24,6 +24,7 @@
  */
 
 export { createHost, type Host, type HostOptions, type UnloadOptions } from "./src/host.ts";
+export type { RouteLimits } from "./src/options.ts";
 export { definePlugin, Plugin, type PluginDefinition, type PluginMeta } from "./src/plugin.ts";
 export type { PluginContext, PluginEvents, PluginHooks, PluginServices } from "./src/context.ts";
 export {

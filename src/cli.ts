@@ -7,7 +7,8 @@
 
 import { parseArgs } from "node:util";
 import { createHost, type Host } from "./host.ts";
-import { type HostSettings, hostSettingsSchema } from "./options.ts";
+import { resolve } from "node:path";
+import { checkApiKey, type HostSettings, hostSettingsSchema } from "./options.ts";
 import { formatIssues } from "./schema.ts";
 import { describePermissions } from "./plugin_permissions.ts";
 import { SettingsError } from "./errors.ts";
@@ -39,9 +40,12 @@ Options:
   --help                     show this help
 
 Environment:
-  PLUGBOARD_API_KEY          admin API key (X-API-Key); without it the admin API
-                             answers loopback clients only
+  PLUGBOARD_API_KEY          admin API key (X-API-Key), at least 16 characters;
+                             without it the admin API answers loopback clients only
   PLUGBOARD_DEBUG=1          debug logging
+
+Ctrl-C or SIGTERM shuts down gracefully (exit 0); a second one exits at once.
+A usage or startup error prints one line and exits with code 2.
 `;
 
 /** The outcome of {@linkcode parseCli}: settings, or help to print. */
@@ -180,11 +184,80 @@ function readEnv(name: string): string | undefined {
 }
 
 /**
- * Runs the server: parse, start the host, serve, print the table, and shut
- * down gracefully on SIGINT or SIGTERM.
+ * The exit code of a process ended by `signal` (128 + its number, as shells report it).
+ *
+ * @param signal the signal
+ * @returns 130 for SIGINT, 143 for SIGTERM
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { signalExitCode } from "./cli.ts";
+ * assert.equal(signalExitCode("SIGTERM"), 143);
+ * ```
+ */
+export function signalExitCode(signal: "SIGINT" | "SIGTERM"): number {
+  return signal === "SIGINT" ? 130 : 143;
+}
+
+/**
+ * Checks, before any plugin loads, what would otherwise fail late or crash:
+ * the plugins folder must be readable under Deno's `--allow-read`, and the
+ * port must be free and allowed by `--allow-net`.
+ *
+ * @param settings the resolved settings
+ * @throws {SettingsError} saying what is wrong and how to fix it
+ */
+export function checkStartup(settings: Settings): void {
+  const pluginsDir = settings.pluginsDir === null ? null : resolve(settings.pluginsDir ?? "./plugins");
+  if (pluginsDir !== null && Deno.permissions.querySync({ name: "read", path: pluginsDir }).state !== "granted") {
+    throw new SettingsError(
+      `Cannot read the plugins folder "${pluginsDir}": it is outside Deno's --allow-read. ` +
+        `Add it (--allow-read=${pluginsDir}) or choose a --plugins-dir inside the allowed folders`,
+    );
+  }
+  const port = settings.port ?? 8000;
+  const hostname = settings.hostname ?? "127.0.0.1";
+  let listener: Deno.Listener | undefined;
+  try {
+    listener = Deno.listen({ hostname, port });
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new SettingsError(
+        `Cannot listen on ${hostname}:${port}: the port is in use. Stop the other server or choose another --port`,
+      );
+    }
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      throw new SettingsError(
+        `Cannot listen on ${hostname}:${port}: Deno's --allow-net does not include it. ` +
+          `Run deno with --allow-net=${hostname}:${port}, or choose another --hostname`,
+      );
+    }
+    if (err instanceof Deno.errors.AddrNotAvailable) {
+      throw new SettingsError(
+        `Cannot listen on ${hostname}:${port}: no interface of this machine has that address. Choose another --hostname`,
+      );
+    }
+    throw err;
+  } finally {
+    listener?.close();
+  }
+}
+
+/** Host names that only this machine can reach. */
+function isLoopbackName(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || hostname === "[::1]" || hostname.startsWith("127.");
+}
+
+/**
+ * Runs the server: parse, check the port and folders, install signal
+ * handling, start the host, serve, print the table. The first SIGINT or
+ * SIGTERM shuts down gracefully (exit 0); a second one, or one that arrives
+ * while plugins are still loading, exits at once (130 or 143).
  *
  * @param args command-line arguments
  * @returns the host and server, or undefined when help was printed
+ * @throws {SettingsError} for a bad flag, settings file, key, port or folder
  */
 export async function runCli(args: string[]): Promise<CliRun | undefined> {
   const request = await parseCli(args, async (path) => {
@@ -200,14 +273,53 @@ export async function runCli(args: string[]): Promise<CliRun | undefined> {
     return undefined;
   }
   const s = request.settings;
-  const apiKey = readEnv("PLUGBOARD_API_KEY");
-  const host = createHost({ ...s, apiKey });
+  const apiKey = checkApiKey(readEnv("PLUGBOARD_API_KEY"), "PLUGBOARD_API_KEY");
+  checkStartup(s);
+  const hostname = s.hostname ?? "127.0.0.1";
+
+  // Signals first: a plugin that hangs while loading must not make the process deaf to them.
+  let phase: "loading" | "serving" | "stopping" = "loading";
+  // Assigned once listening; the signal handler reads it.
+  // deno-lint-ignore prefer-const
+  let server: RunningServer | undefined;
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => {
+    if (phase === "loading" || phase === "stopping" || !server) {
+      console.error(
+        phase === "stopping"
+          ? `plugboard: second ${signal}: exiting now, without waiting for plugins to unload`
+          : `plugboard: ${signal} while plugins were loading: exiting now`,
+      );
+      Deno.exit(signalExitCode(signal));
+    }
+    phase = "stopping";
+    console.log(`Shutting down: finishing in-flight requests, then unloading plugins (${signal} again to exit now)`);
+    server.shutdown().then(() => Deno.exit(0), (err) => {
+      console.error(err);
+      Deno.exit(1);
+    });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, () => onSignal(signal));
+    } catch {
+      // SIGTERM cannot be listened to on Windows.
+    }
+  }
+
+  if (!apiKey && !isLoopbackName(hostname)) {
+    console.warn(
+      `Warning: listening on ${hostname} without PLUGBOARD_API_KEY. The admin API still answers loopback clients ` +
+        `only, but plugin routes are reachable from the network; set PLUGBOARD_API_KEY to manage plugins remotely`,
+    );
+  }
+  const host = createHost({ ...s, apiKey, allowedHosts: [...(s.allowedHosts ?? []), hostname] });
   await host.start();
   if (s.watch) host.watch();
-  const server = serve(host, { port: s.port, hostname: s.hostname, shutdownTimeout: s.shutdownTimeout });
-  const { hostname, port } = server.addr;
+  server = serve(host, { port: s.port, hostname, shutdownTimeout: s.shutdownTimeout });
+  phase = "serving";
+  const { port } = server.addr;
   console.log(
-    `plugboard listening on http://${hostname}:${port}${
+    `plugboard listening on http://${server.addr.hostname}:${port}${
       request.configFile ? ` (settings: ${request.configFile})` : ""
     }`,
   );
@@ -218,19 +330,61 @@ export async function runCli(args: string[]): Promise<CliRun | undefined> {
       : "Admin API: PLUGBOARD_API_KEY is not set, so it answers loopback clients only",
   );
   if (s.watch) console.log(`Watching ${host.pluginsDir ?? "(no plugins folder)"} for changes`);
-  const stop = () => {
-    console.log("Shutting down: finishing in-flight requests, then unloading plugins");
-    server.shutdown().then(() => Deno.exit(0), (err) => {
-      console.error(err);
-      Deno.exit(1);
-    });
-  };
+  return { host, server };
+}
+
+/**
+ * Starts the host for `deno serve serve.ts`: settings from `plugboard.json`
+ * and the flags after `--` (`--port` and `--hostname` belong to `deno serve`
+ * itself and are refused here), plugins loaded, signals handled (the first
+ * unloads plugins then exits 0, a second exits at once).
+ *
+ * @param args the flags after `--`
+ * @returns the fetch handler for `deno serve`
+ * @throws {SettingsError} for a bad flag, settings file, key or plugins folder
+ */
+export async function startForServe(args: string[]): Promise<{ fetch: Deno.ServeHandler }> {
+  const request = await parseCli(args, async (path) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    }
+  });
+  if (request.help) {
+    console.log(HELP);
+    Deno.exit(0);
+  }
+  const s = request.settings;
+  if (args.some((a) => a.startsWith("--port") || a.startsWith("--hostname"))) {
+    throw new SettingsError("With deno serve, pass --port and --host to deno serve itself, before serve.ts");
+  }
+  const apiKey = checkApiKey(readEnv("PLUGBOARD_API_KEY"), "PLUGBOARD_API_KEY");
+  checkStartup({ ...s, port: 0 });
+  let stopping = false;
+  // Assigned once created; the signal handler reads it.
+  // deno-lint-ignore prefer-const
+  let host: Host | undefined;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {
-      Deno.addSignalListener(signal, stop);
+      Deno.addSignalListener(signal, () => {
+        if (stopping || !host) Deno.exit(signalExitCode(signal));
+        stopping = true;
+        console.log(`Shutting down: unloading plugins (${signal} again to exit now)`);
+        host.stop().then(() => Deno.exit(0), (err) => {
+          console.error(err);
+          Deno.exit(1);
+        });
+      });
     } catch {
       // SIGTERM cannot be listened to on Windows.
     }
   }
-  return { host, server };
+  host = createHost({ ...s, apiKey });
+  await host.start();
+  if (s.watch) host.watch();
+  console.log(formatPluginTable(host.list()));
+  const started = host;
+  return { fetch: (request, info) => started.fetch(request, info) };
 }

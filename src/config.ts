@@ -197,7 +197,7 @@ export function substituteEnv(
  *
  * @param issues the schema's issues (at least one)
  * @param substituted the fields that were validated
- * @param options plugin and file
+ * @param options plugin, file, and `fileOf` naming where each field came from (default: `file` for all)
  * @returns the error to throw
  *
  * @example
@@ -216,17 +216,22 @@ export function substituteEnv(
 export function configIssuesError(
   issues: readonly { message: string; path: readonly PropertyKey[] }[],
   substituted: SubstitutedConfig,
-  options: { plugin: string; file?: string },
+  options: { plugin: string; file?: string; fileOf?: (field: string) => string },
 ): ConfigError {
   const { plugin } = options;
-  const file = options.file ?? "config";
+  const fileOf = options.fileOf ?? (() => options.file ?? "config");
   const field = (issues[0]?.path ?? []).map(String).join(".");
-  const details = issues.map((issue) => {
+  const file = fileOf(field);
+  let previous = file;
+  const details = issues.map((issue, i) => {
     const f = issue.path.map(String).join(".");
+    const from = fileOf(f);
+    const named = i > 0 && from !== previous ? `${from} ` : "";
+    previous = from;
     const hidden = substituted.fromEnv.has(f) || issue.path.some((k) => SECRET_KEY_RE.test(String(k)));
     const current = valueAt(substituted.value, issue.path);
     const shown = hidden ? "(hidden)" : current === undefined ? "missing" : JSON.stringify(current);
-    return `field "${f || "(root)"}" is invalid (${issue.message}): current value is ${shown}`;
+    return `${named}field "${f || "(root)"}" is invalid (${issue.message}): current value is ${shown}`;
   });
   return new ConfigError(`${file} ${details.join("; ")}`, { plugin, stage: "load", file, field });
 }

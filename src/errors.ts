@@ -156,6 +156,42 @@ export const ERROR_CATALOGUE = {
     title: "Bad request",
     hint: "Send the body or parameter the message describes",
   },
+  UNAUTHORIZED: {
+    status: 401,
+    title: "Unauthorized",
+    hint: "Send the admin key (PLUGBOARD_API_KEY) in the X-API-Key header",
+  },
+  FORBIDDEN: {
+    status: 403,
+    title: "Forbidden",
+    hint: "Call the admin API from loopback, or set PLUGBOARD_API_KEY and send it as X-API-Key",
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: "Method not allowed",
+    hint: "Use one of the methods in the Allow header",
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    title: "Payload too large",
+    hint: 'Send a smaller body, or raise "bodyLimit" (host-wide or under "limits.<plugin>")',
+  },
+  URI_TOO_LONG: {
+    status: 414,
+    title: "URI too long",
+    hint: "Send long data in the body, not the URL",
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    title: "Unsupported media type",
+    hint: "Send the body as JSON with Content-Type: application/json",
+  },
+  ROUTE_TIMEOUT: {
+    status: 504,
+    title: "Route timed out",
+    hint:
+      'Make the route answer sooner (stream long work), or raise "routeTimeout" (host-wide or under "limits.<plugin>")',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Stable machine-readable codes carried by every {@linkcode PluginError}. */

@@ -136,6 +136,11 @@ export class Host {
       report: this.#report,
       log: this.log,
       apiKey: o.apiKey,
+      allowedHosts: o.allowedHosts,
+      limits: (name) => ({
+        bodyLimit: o.limits[name]?.bodyLimit ?? o.bodyLimit,
+        routeTimeout: o.limits[name]?.routeTimeout ?? o.routeTimeout,
+      }),
     });
     const noInfo = { info: undefined };
     this.fetch = (request, info) => app.fetch(request, info === undefined ? noInfo : { info });

@@ -10,7 +10,7 @@
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { configIssuesError, readConfigFile, substituteEnv } from "./config.ts";
-import { PermissionError, PluginError } from "./errors.ts";
+import { ConfigError, PermissionError, PluginError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { ResolvedHostOptions } from "./options.ts";
 import { type CheckedSource, checkSource } from "./permissions.ts";
@@ -103,19 +103,21 @@ export class PluginLoader {
     if (source.startsWith(INLINE_SCHEME)) {
       const runtime = this.#runtimes.inProcess;
       const version = await runtime.import({ href: source, shown: source, hint, timeoutMs });
-      const config = await this.#configure(version, { ...this.#options.config[version.manifest.name] }, "config");
+      const { enabled, ...overrides } = this.#options.config[version.manifest.name] ?? {};
+      const config = await this.#configure(version, overrides, `host setting config.${version.manifest.name}`);
       return {
         checked: { kind: "inline", url: new URL(source) },
         version,
         isolation: runtime.kind,
         config,
-        enabled: true,
+        enabled: enabled !== false,
         importMs: performance.now() - started,
       };
     }
     const checked = await checkSource(source, {
       roots: [...this.#options.readRoots],
       allowImport: [...this.#options.allowImport],
+      pluginsDir: this.#options.pluginsDir,
     }, { cwd: this.#options.cwd, plugin: hint });
     const base = checked.url.href;
     const shown = checked.kind === "local" ? checked.path : base;
@@ -172,8 +174,20 @@ export class PluginLoader {
       if (checked.kind === "local") {
         ({ data, enabled, file } = await readConfigFile(join(checked.dir, "config.json"), name));
       }
-      data = { ...data, ...this.#options.config[name] };
-      const config = enabled ? await this.#configure(version, data, file ?? "config") : undefined;
+      const { enabled: override, ...overrides } = this.#options.config[name] ?? {};
+      if (override !== undefined && typeof override !== "boolean") {
+        throw new ConfigError(
+          `host setting config.${name} field "enabled" must be true or false: current value is ${
+            JSON.stringify(override)
+          }`,
+          { plugin: name, stage: "load", file: `config.${name}`, field: "enabled" },
+        );
+      }
+      if (override !== undefined) enabled = override;
+      data = { ...data, ...overrides };
+      const fileOf = (field: string) =>
+        Object.hasOwn(overrides, field.split(".")[0]) ? `host setting config.${name}` : file ?? "config";
+      const config = enabled ? await this.#configure(version, data, file ?? "config", fileOf) : undefined;
       return {
         checked,
         snapshot,
@@ -191,13 +205,29 @@ export class PluginLoader {
     }
   }
 
-  async #configure(version: PluginVersion, data: Record<string, unknown>, file: string): Promise<unknown> {
+  async #configure(
+    version: PluginVersion,
+    data: Record<string, unknown>,
+    file: string,
+    fileOf: (field: string) => string = () => file,
+  ): Promise<unknown> {
     const plugin = version.manifest.name;
     const substituted = substituteEnv(data, { plugin, file, env: this.#options.env });
     if (!version.hasConfigSchema) return substituted.value;
     const result = await version.validateConfig(substituted.value);
-    if (result.ok) return result.value;
-    throw configIssuesError(result.issues, substituted, { plugin, file });
+    if (!result.ok) throw configIssuesError(result.issues, substituted, { plugin, file, fileOf });
+    const kept = result.value;
+    if (kept !== null && typeof kept === "object" && !Array.isArray(kept)) {
+      const dropped = Object.keys(substituted.value).filter((k) => !Object.hasOwn(kept, k));
+      if (dropped.length) {
+        this.#log.warn(
+          `Plugin "${plugin}": ${dropped.map((k) => `${fileOf(k)} field "${k}"`).join(", ")} ` +
+            `${dropped.length === 1 ? "is" : "are"} not in its config schema and ignored. Check the spelling, ` +
+            `or remove ${dropped.length === 1 ? "it" : "them"}`,
+        );
+      }
+    }
+    return kept;
   }
 
   /** The URL to import: the source itself the first time, then a snapshot copy or a cache-busting query. */

@@ -14,6 +14,7 @@ import type { EnvReader } from "./config.ts";
 import type { LoggerOptions } from "./logger.ts";
 import type { StorageOptions } from "./storage.ts";
 import { type PluginPermissions, pluginPermissionsSchema } from "./plugin_permissions.ts";
+import { SettingsError } from "./errors.ts";
 
 /** What `plugboard.json` holds; every field is optional. */
 export interface HostSettings {
@@ -75,7 +76,41 @@ export interface HostSettings {
   heartbeatTimeout?: number;
   /** Isolated plugins: the heap a worker may use before it is restarted, in MB. @default 256 */
   memoryLimitMb?: number;
+  /** The largest request body a plugin route accepts, in bytes (413 beyond). @default 1048576 (1 MiB) */
+  bodyLimit?: number;
+  /** How long a plugin route may take to send its headers, in ms (504 beyond). @default 30000 */
+  routeTimeout?: number;
+  /**
+   * `bodyLimit` and `routeTimeout` for one plugin, by name, over the host-wide
+   * values: `{ "uploads": { "bodyLimit": 52428800 } }`. @default {}
+   */
+  limits?: Record<string, RouteLimits>;
+  /**
+   * Host names (besides loopback names) the admin API accepts in the `Host`
+   * header when no admin key is set; the CLI adds `--hostname`. @default []
+   */
+  allowedHosts?: string[];
 }
+
+/** Limits on one plugin's routes; see {@linkcode HostSettings.limits}. */
+export interface RouteLimits {
+  /** The largest request body, in bytes. @default the host's `bodyLimit` */
+  bodyLimit?: number;
+  /** How long a route may take to send its headers, in ms. @default the host's `routeTimeout` */
+  routeTimeout?: number;
+}
+
+/** The host-wide request body limit unless `bodyLimit` says otherwise: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** How long a plugin route may take to send its headers unless `routeTimeout` says otherwise: 30 s. */
+export const DEFAULT_ROUTE_TIMEOUT = 30_000;
+/** The shortest admin key the host accepts. */
+export const MIN_API_KEY_LENGTH = 16;
+
+const routeLimitsSchema = z.object({
+  bodyLimit: z.number().int().positive().optional(),
+  routeTimeout: z.number().int().positive().optional(),
+}).strict();
 
 /**
  * Checks `plugboard.json` with zod; an unknown key is an error. Typed as
@@ -121,6 +156,10 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   heartbeatTimeout: z.number().int().positive().optional(),
   memoryLimitMb: z.number().int().positive().optional(),
   catchStrayFailures: z.boolean().optional(),
+  bodyLimit: z.number().int().positive().optional(),
+  routeTimeout: z.number().int().positive().optional(),
+  limits: z.record(z.string(), routeLimitsSchema).optional(),
+  allowedHosts: z.array(z.string().min(1)).optional(),
 }).strict();
 
 /** A plugin source: a path or URL, or a URL with the SRI hash of its entry module. */
@@ -212,6 +251,11 @@ export interface ResolvedHostOptions {
   grants: Readonly<Record<string, PluginPermissions>>;
   heartbeatTimeout: number;
   memoryLimitMb: number;
+  bodyLimit: number;
+  routeTimeout: number;
+  limits: Readonly<Record<string, RouteLimits>>;
+  /** Lower-case host names the admin API accepts in no-key mode, besides loopback names. */
+  allowedHosts: readonly string[];
 }
 
 /** Where plugins' data lives unless `dataDir` says otherwise (relative to cwd). */
@@ -265,7 +309,7 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
     importTimeout: options.importTimeout ?? 30_000,
     disposeTimeout: options.disposeTimeout ?? 5_000,
     config: { ...options.config },
-    apiKey: options.apiKey,
+    apiKey: checkApiKey(options.apiKey),
     env: options.env,
     logger: { ...options.logger },
     storage,
@@ -276,5 +320,42 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
     grants: { ...options.grants },
     heartbeatTimeout: options.heartbeatTimeout ?? 1000,
     memoryLimitMb: options.memoryLimitMb ?? 256,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    routeTimeout: options.routeTimeout ?? DEFAULT_ROUTE_TIMEOUT,
+    limits: { ...options.limits },
+    allowedHosts: (options.allowedHosts ?? []).map((h) => h.toLowerCase()),
   };
+}
+
+/**
+ * Checks an admin key: it must not be empty, blank or shorter than
+ * {@linkcode MIN_API_KEY_LENGTH} characters, since such a key either means
+ * "no key" by accident, locks everyone out, or is guessed at once.
+ *
+ * @param apiKey the key, or undefined for none
+ * @param from where the key came from, for the message
+ * @returns the key
+ * @throws {SettingsError} for an empty, blank or short key, saying why and how to fix it
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkApiKey } from "./options.ts";
+ * assert.equal(checkApiKey(undefined), undefined);
+ * assert.equal(checkApiKey("0123456789abcdef"), "0123456789abcdef");
+ * assert.throws(() => checkApiKey("x"), /at least 16 characters/);
+ * assert.throws(() => checkApiKey(""), /is empty/);
+ * ```
+ */
+export function checkApiKey(apiKey: string | undefined, from = "The apiKey option"): string | undefined {
+  if (apiKey === undefined) return undefined;
+  const fix = "set a random key of at least 16 characters (openssl rand -hex 32), or unset it for loopback-only access";
+  if (apiKey === "") throw new SettingsError(`${from} is empty, which would silently mean no key: ${fix}`);
+  if (apiKey.trim() === "") throw new SettingsError(`${from} is only whitespace, which locks everyone out: ${fix}`);
+  if (apiKey.length < MIN_API_KEY_LENGTH) {
+    throw new SettingsError(
+      `${from} has ${apiKey.length} characters; an admin key needs at least ${MIN_API_KEY_LENGTH}: ${fix}`,
+    );
+  }
+  return apiKey;
 }

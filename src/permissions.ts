@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { PermissionError, PluginError } from "./errors.ts";
 
@@ -17,7 +17,12 @@ export interface SourcePolicy {
   roots: readonly string[];
   /** Hosts (`name` or `name:port`) that URL plugins may come from. */
   allowImport: readonly string[];
+  /** The plugins folder, where a plain name such as `"hello"` is looked up; null when discovery is off. @default null */
+  pluginsDir?: string | null;
 }
+
+/** A plugin name alone (no slash, no dot): looked up in the plugins folder. */
+const PLAIN_NAME_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
 /** A source that passed the checks. */
 export type CheckedSource =
@@ -95,6 +100,26 @@ export async function checkSource(
   options: { cwd: string; plugin: string },
 ): Promise<CheckedSource> {
   const { plugin } = options;
+  if (PLAIN_NAME_RE.test(source)) {
+    if (!policy.pluginsDir) {
+      throw new PluginError(
+        "NOT_FOUND",
+        `"${source}" is a plain name, which is looked up in the plugins folder, but discovery is off ` +
+          `(pluginsDir: null). Give a path such as ./plugins/${source}/mod.ts or a URL`,
+        { plugin, stage: "load", source },
+      );
+    }
+    const folder = join(policy.pluginsDir, source);
+    if (!(await isDirectory(folder))) {
+      throw new PluginError(
+        "NOT_FOUND",
+        `there is no plugin "${source}" in the plugins folder ${policy.pluginsDir} (looked for ${folder}/mod.ts). ` +
+          `Check the name (GET /api/plugins lists the loaded ones), or give a path or URL`,
+        { plugin, stage: "load", source },
+      );
+    }
+    source = folder;
+  }
   let url: URL;
   try {
     url = toSourceUrl(source, options.cwd);
@@ -136,7 +161,7 @@ export async function checkSource(
       { plugin, source, stage: "load", from: source },
     );
   }
-  const path = fileURLToPath(url);
+  let path = fileURLToPath(url);
   const root = policy.roots.find((r) => isInside(r, path));
   if (!root) {
     const fix = `allowRead: ["${resolve(path, "..")}"]`;
@@ -168,6 +193,21 @@ export async function checkSource(
       cause,
     });
   }
+  if (await isDirectory(real)) {
+    // A plugin folder: its entry point is mod.ts, as discovery expects.
+    const entry = join(path, "mod.ts");
+    try {
+      real = await Deno.realPath(entry);
+    } catch (cause) {
+      throw new PluginError(
+        "NOT_FOUND",
+        `${path} is a folder without a mod.ts. Give the plugin's entry file, or add mod.ts to the folder`,
+        { plugin, stage: "load", source: path, cause },
+      );
+    }
+    path = entry;
+    url = pathToFileURL(entry);
+  }
   if (!policy.roots.some((r) => isInside(r, real) || isInside(safeRealPath(r), real))) {
     throw new PermissionError(
       `it links to ${real}, outside the allowed plugin folders`,
@@ -176,6 +216,14 @@ export async function checkSource(
     );
   }
   return { kind: "local", url, path, dir: resolve(path, "..") };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 function safeRealPath(path: string): string {

@@ -108,12 +108,12 @@ export const ROOT_DIR = new URL("..", import.meta.url).pathname;
  * A `deno <subcommand>` child process with the project's config (for its
  * import map) and no lock file, so tests never touch deno.lock.
  *
- * @param subcommand `run` or `test`
+ * @param subcommand `run`, `serve` or `test`
  * @param args flags and files after the subcommand
  * @param options extra Deno.Command options
  */
 export function denoCommand(
-  subcommand: "run" | "test",
+  subcommand: "run" | "serve" | "test",
   args: string[],
   options: Deno.CommandOptions = {},
 ): Deno.Command {

@@ -53,6 +53,19 @@ Deno.test("parseCli(): plugboard.json is validated; flags win over it", async ()
   await assert.rejects(parseCli([], file('{"prot": 1}')), /Settings file "plugboard.json" is invalid: .*prot/);
   await assert.rejects(parseCli([], file('{"port": "80"}')), /is invalid: port: /);
   await assert.rejects(parseCli([], file("{")), /is not valid JSON/);
+  const limits = await parseCli(
+    [],
+    file('{"bodyLimit": 2048, "routeTimeout": 500, "limits": {"up": {"bodyLimit": 9}}, "allowedHosts": ["box"]}'),
+  );
+  assert.ok(!limits.help);
+  if (limits.help) return;
+  assert.deepEqual(limits.settings.limits, { up: { bodyLimit: 9 } });
+  assert.equal(limits.settings.bodyLimit, 2048);
+  await assert.rejects(
+    parseCli([], file('{"limits": {"up": {"bodyLimt": 9}}}')),
+    /is invalid: limits\.up: .*bodyLimt/,
+  );
+  await assert.rejects(parseCli([], file('{"routeTimeout": 0}')), /is invalid: routeTimeout: /);
   await assert.rejects(
     parseCli(["--config", "missing.json"], noFile),
     /Cannot read settings file "missing.json": it does not exist/,

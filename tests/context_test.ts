@@ -82,7 +82,7 @@ Deno.test("inline plugins: config from the host option, validated; reload re-run
   const { z } = await import("zod");
   await assert.rejects(
     host.load({ name: "inline", version: "1.0.0", config: z.object({ n: z.number() }), setup() {} }),
-    /config field "n" is invalid .*current value is "x"/,
+    /host setting config\.inline field "n" is invalid .*current value is "x"/,
   );
   let runs = 0;
   const ok = quietHost({ pluginsDir: null, config: { counted: { n: 2 } } });

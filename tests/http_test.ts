@@ -25,6 +25,8 @@ export default definePlugin({
   },
 });`;
 
+const KEY = "s3cret-admin-key-0123456789";
+
 async function startServer(options: Parameters<typeof quietHost>[0] = {}) {
   const host = quietHost(options);
   await host.start();
@@ -62,14 +64,16 @@ Deno.test("admin API: loopback clients without a key; a key when configured", as
   assert.equal(remote.status, 403);
   assert.match((await remote.json()).detail, /answers loopback clients only \(this one is 203.0.113.9\)/);
 
-  await using keyed = await startServer({ pluginsDir: tmp.dir, apiKey: "s3cret-key" });
+  await using keyed = await startServer({ pluginsDir: tmp.dir, apiKey: KEY });
   const none = await json(await fetch(`${keyed.base}/api/plugins`));
   assert.equal(none.status, 401);
   assert.equal(none.type, "application/problem+json");
+  assert.equal(none.body.code, "UNAUTHORIZED");
   const wrong = await fetch(`${keyed.base}/api/plugins`, { headers: { "X-API-Key": "nope" } });
-  assert.equal(wrong.status, 403);
+  assert.equal(wrong.status, 401, "a wrong key is missing credentials too (RFC 9110)");
+  assert.equal(wrong.headers.get("www-authenticate"), 'APIKey realm="plugboard admin API", header="X-API-Key"');
   await wrong.body?.cancel();
-  const right = await fetch(`${keyed.base}/api/plugins/hello`, { headers: { "X-API-Key": "s3cret-key" } });
+  const right = await fetch(`${keyed.base}/api/plugins/hello`, { headers: { "X-API-Key": KEY } });
   assert.equal(right.status, 200);
   const info = await right.json();
   assert.equal(info.state, "active");
@@ -127,7 +131,11 @@ Deno.test("load from a URL, route appears; unload, route is 404; reload; errors 
   assert.equal(after.type, "application/problem+json");
 
   assert.equal((await json(await post({ nope: 1 }))).status, 400);
-  const badJson = await fetch(`${s.base}/api/plugins`, { method: "POST", body: "{" });
+  const badJson = await fetch(`${s.base}/api/plugins`, {
+    method: "POST",
+    body: "{",
+    headers: { "content-type": "application/json" },
+  });
   assert.equal(badJson.status, 400);
   await badJson.body?.cancel();
   const denied = await json(await post({ source: "https://cdn.example.com/x/mod.js" }));

@@ -33,6 +33,7 @@ Deno.test("mod.ts exports exactly the public API (values)", () => {
 type _TypeExports = [
   mod.Host,
   mod.HostOptions,
+  mod.RouteLimits,
   mod.UnloadOptions,
   mod.PluginContext,
   mod.PluginEvents,

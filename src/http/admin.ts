@@ -10,7 +10,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { AdminPort } from "./ports.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import type { HostEnv } from "./auth.ts";
-import { errorProblem, problemResponse } from "./problem.ts";
+import { codeProblem, errorProblem, jsonResponse, parseJson, problemResponse } from "./problem.ts";
 
 /** `<name>:<action>`: one plugin name, one action. */
 const ACTION_RE = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*):([a-z]+)$/;
@@ -32,12 +32,21 @@ const ACTIONS = {
  */
 export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv>): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
-  app.get(PLUGIN_ROUTE_PREFIX, admin, (c) => c.json({ plugins: host.list() }));
+  app.get(PLUGIN_ROUTE_PREFIX, admin, () => jsonResponse({ plugins: host.list() }));
 
   app.post(PLUGIN_ROUTE_PREFIX, admin, async (c) => {
+    const type = mediaType(c.req.header("content-type"));
+    if (type !== "application/json") {
+      return codeProblem(
+        "UNSUPPORTED_MEDIA_TYPE",
+        `The body must be sent as application/json: current Content-Type is ${
+          type ? `"${c.req.header("content-type")}"` : "missing"
+        }`,
+      );
+    }
     let body: unknown;
     try {
-      body = await c.req.json();
+      body = parseJson(await c.req.text());
     } catch {
       return problemResponse(c, 400, {
         title: "Bad Request",
@@ -51,8 +60,11 @@ export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv
         detail: `Field "source" must be a path or URL string: current value is ${JSON.stringify(source)}`,
       });
     }
+    c.set("audit", `(source ${JSON.stringify(source)})`);
     try {
-      return c.json(await host.load(source), 201);
+      const info = await host.load(source);
+      c.set("audit", `(source ${JSON.stringify(source)}, plugin "${info.name}")`);
+      return jsonResponse(info, 201);
     } catch (error) {
       return errorProblem(error);
     }
@@ -66,13 +78,13 @@ export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv
         detail: `No plugin "${c.req.param("name")}". GET ${PLUGIN_ROUTE_PREFIX} lists them`,
       });
     }
-    return c.json(info);
+    return jsonResponse(info);
   });
 
   app.delete(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, async (c) => {
     const cascade = c.req.query("cascade") === "true";
     try {
-      return c.json(await host.unload(c.req.param("name"), { cascade }));
+      return jsonResponse(await host.unload(c.req.param("name"), { cascade }));
     } catch (error) {
       return errorProblem(error);
     }
@@ -80,6 +92,13 @@ export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv
 
   app.post(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, async (c) => {
     const target = c.req.param("name");
+    const type = mediaType(c.req.header("content-type"));
+    if (type !== undefined && type !== "application/json") {
+      return codeProblem(
+        "UNSUPPORTED_MEDIA_TYPE",
+        `Admin actions take no body, or a JSON one: current Content-Type is "${c.req.header("content-type")}"`,
+      );
+    }
     const match = ACTION_RE.exec(target);
     const action = match?.[2] as keyof typeof ACTIONS | undefined;
     if (!match || !action || !(action in ACTIONS)) {
@@ -92,11 +111,28 @@ export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv
     }
     const name = match[1];
     try {
-      return c.json(await ACTIONS[action](host, name, c));
+      return jsonResponse(await ACTIONS[action](host, name, c));
     } catch (error) {
       return errorProblem(error);
     }
   });
 
+  // Any other method: 405 with Allow, before the guard (it says nothing about plugins).
+  app.all(PLUGIN_ROUTE_PREFIX, (c) => notAllowed(c.req.method, c.req.path, "GET, POST"));
+  app.all(`${PLUGIN_ROUTE_PREFIX}/:name`, (c) => {
+    const action = c.req.param("name").includes(":");
+    return notAllowed(c.req.method, c.req.path, action ? "POST" : "GET, DELETE");
+  });
+
   return app;
+}
+
+function notAllowed(method: string, path: string, allow: string): Response {
+  return codeProblem("METHOD_NOT_ALLOWED", `${path} does not answer ${method}: use ${allow}`, {}, { allow });
+}
+
+/** The media type of a Content-Type header, lower-case, without parameters. */
+function mediaType(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return header.split(";", 1)[0].trim().toLowerCase();
 }

@@ -11,11 +11,15 @@
  */
 
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { createAdminApp } from "./admin.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import { adminGuard, type HostEnv } from "./auth.ts";
 import type { HttpPorts } from "./ports.ts";
-import { problem } from "./problem.ts";
+import { codeProblem, jsonResponse, problem } from "./problem.ts";
+import { charCodeAt, indexOf, slice, startsWith } from "./_primordials.ts";
+import { guardJsonBody, httpExceptionResponse, MALFORMED_JSON } from "./plugin_errors.ts";
+import { DEFAULT_BODY_LIMIT, DEFAULT_ROUTE_TIMEOUT } from "../options.ts";
 
 /** The host's HTTP side: a fetch handler. */
 export interface HttpApp {
@@ -24,6 +28,11 @@ export interface HttpApp {
 
 const PREFIX_SLASH = `${PLUGIN_ROUTE_PREFIX}/`;
 const randomUUID = crypto.randomUUID.bind(crypto);
+const hostSetTimeout = setTimeout;
+const hostClearTimeout = clearTimeout;
+
+/** The longest request URL answered, in characters; longer ones get 414. */
+export const MAX_URL_LENGTH = 8192;
 
 /**
  * The path of a request URL, without building a URL object.
@@ -32,17 +41,17 @@ const randomUUID = crypto.randomUUID.bind(crypto);
  * @returns its path
  */
 function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("://") + 3);
+  const start = indexOf(url, "/", indexOf(url, "://") + 3);
   if (start < 0) return "/";
   let end = url.length;
   for (let i = start; i < url.length; i++) {
-    const ch = url.charCodeAt(i);
+    const ch = charCodeAt(url, i);
     if (ch === 63 /* ? */ || ch === 35 /* # */) {
       end = i;
       break;
     }
   }
-  return url.slice(start, end);
+  return slice(url, start, end);
 }
 
 /**
@@ -53,14 +62,14 @@ function pathOf(url: string): string {
  */
 export function isHostPath(path: string): boolean {
   if (path === "/health" || path === PLUGIN_ROUTE_PREFIX || path === PREFIX_SLASH) return true;
-  return path.startsWith(PREFIX_SLASH) && path.indexOf("/", PREFIX_SLASH.length) < 0;
+  return startsWith(path, PREFIX_SLASH) && indexOf(path, "/", PREFIX_SLASH.length) < 0;
 }
 
 /** The plugin a path belongs to, for `/api/plugins/<name>/...`. */
 function pluginOfPath(path: string): string | undefined {
-  if (!path.startsWith(PREFIX_SLASH)) return undefined;
-  const slash = path.indexOf("/", PREFIX_SLASH.length);
-  return slash > PREFIX_SLASH.length ? path.slice(PREFIX_SLASH.length, slash) : undefined;
+  if (!startsWith(path, PREFIX_SLASH)) return undefined;
+  const slash = indexOf(path, "/", PREFIX_SLASH.length);
+  return slash > PREFIX_SLASH.length ? slice(path, PREFIX_SLASH.length, slash) : undefined;
 }
 
 /**
@@ -75,6 +84,12 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
   let builtFor = -1;
   return {
     fetch(request, env) {
+      if (request.url.length > MAX_URL_LENGTH) {
+        return codeProblem(
+          "URI_TOO_LONG",
+          `The request URL has ${request.url.length} characters; at most ${MAX_URL_LENGTH} are answered`,
+        );
+      }
       if (isHostPath(pathOf(request.url))) return hostApp.fetch(request, env);
       const version = ports.routes.version;
       if (app === undefined || builtFor !== version) {
@@ -88,12 +103,17 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
 
 function createHostApp(ports: HttpPorts): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
-  app.get("/health", (c) => {
+  app.get("/health", () => {
     const counts: Record<string, number> = {};
     for (const p of ports.admin.list()) counts[p.state] = (counts[p.state] ?? 0) + 1;
-    return c.json({ status: "ok", plugins: counts });
+    return jsonResponse({ status: "ok", plugins: counts });
   });
-  app.route("/", createAdminApp(ports.admin, adminGuard(ports.apiKey)));
+  const audit = (line: string, refused: boolean) => refused ? ports.log.warn(line) : ports.log.info(line);
+  const guard = adminGuard({ apiKey: ports.apiKey, allowedHosts: ports.allowedHosts ?? [], audit });
+  // Admin bodies are small ({"source": ...}): 64 KiB is plenty, and nothing larger is buffered.
+  app.use(`${PLUGIN_ROUTE_PREFIX}/*`, limitBody(64 * 1024));
+  app.use(PLUGIN_ROUTE_PREFIX, limitBody(64 * 1024));
+  app.route("/", createAdminApp(ports.admin, guard));
   app.notFound((c) => problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` }));
   app.onError((error, c) => answerError(ports, error, c));
   return app;
@@ -109,7 +129,7 @@ function owned(ports: HttpPorts, owner: string, handler: MiddlewareHandler): Mid
     try {
       return await handler(c, next);
     } catch (error) {
-      const own = httpExceptionResponse(error);
+      const own = httpExceptionResponse(error, owner);
       if (own) return own;
       ports.report({ origin: "middleware", plugin: owner, error });
       const id = randomUUID();
@@ -125,13 +145,17 @@ function owned(ports: HttpPorts, owner: string, handler: MiddlewareHandler): Mid
 /** One Hono router for every plugin's routes, rebuilt when plugins change. */
 function buildPluginApp(ports: HttpPorts): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
+  const limits = ports.limits ?? (() => ({ bodyLimit: DEFAULT_BODY_LIMIT, routeTimeout: DEFAULT_ROUTE_TIMEOUT }));
+  app.use(deadline(ports, limits));
+  app.use(pluginBodyLimit(limits));
+  app.use(guardJsonBody);
   for (const m of ports.routes.middleware) app.use(owned(ports, m.owner, m.handler));
   for (const [name, router] of ports.routes.entries()) {
     const base = `${PREFIX_SLASH}${name}`;
     for (const r of router.routes) {
       // A plugin's root route is served with the trailing slash: without it the path is the admin API's.
       const path = r.path === base ? `${base}/` : r.path;
-      if (!path.startsWith(`${base}/`)) {
+      if (!startsWith(path, `${base}/`)) {
         ports.log.warn(`Plugin "${name}" has a route outside its prefix ${base}/ (${r.method} ${r.path}): not served`);
         continue;
       }
@@ -140,31 +164,79 @@ function buildPluginApp(ports: HttpPorts): Hono<HostEnv> {
       else app.on(r.method, [path], handler);
     }
   }
-  app.notFound((c) => {
-    const path = c.req.path;
-    const plugin = pluginOfPath(path);
-    const detail = plugin === undefined
-      ? `No route ${c.req.method} ${path}`
-      : ports.routes.get(plugin)
-      ? `Plugin "${plugin}" has no route ${c.req.method} ${path}`
-      : `No active plugin "${plugin}" serves routes`;
-    return problem(404, { title: "Not Found", detail, ...(plugin ? { plugin } : {}) });
-  });
+  // The same answer whether the plugin is not loaded or lacks the route, so
+  // an unauthenticated client cannot enumerate plugins.
+  app.notFound((c) => problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` }));
   app.onError((error, c) => answerError(ports, error, c));
   return app;
 }
 
-/** The response an `HTTPException` (from any copy of hono) carries, if `error` is one. */
-function httpExceptionResponse(error: unknown): Response | undefined {
-  const own = (error as { getResponse?: () => Response } | null)?.getResponse;
-  return typeof own === "function" ? own.call(error) : undefined;
+/** A body limit answering 413 problem+json; nothing beyond the limit is buffered. */
+function limitBody(maxSize: number, plugin?: string): MiddlewareHandler<HostEnv> {
+  return bodyLimit({
+    maxSize,
+    onError: () =>
+      codeProblem(
+        "PAYLOAD_TOO_LARGE",
+        `The request body is larger than ${maxSize} bytes${
+          plugin ? ` (the limit of plugin "${plugin}"'s routes)` : ""
+        }`,
+        plugin ? { plugin } : {},
+      ),
+  });
 }
 
-/** Answers an error thrown by a route: Hono's HTTPException as it says, anything else as a 500 problem. */
+/** The body limit of the plugin a request is for. */
+function pluginBodyLimit(limits: NonNullable<HttpPorts["limits"]>): MiddlewareHandler<HostEnv> {
+  const cache = new Map<string, MiddlewareHandler<HostEnv>>();
+  return (c, next) => {
+    const plugin = pluginOfPath(c.req.path) ?? "";
+    const max = plugin ? limits(plugin).bodyLimit : DEFAULT_BODY_LIMIT;
+    const key = `${plugin}\0${max}`;
+    let mw = cache.get(key);
+    if (!mw) cache.set(key, mw = limitBody(max, plugin || undefined));
+    return mw(c, next);
+  };
+}
+
+/**
+ * The route deadline: a request whose headers are not ready within the
+ * plugin's `routeTimeout` is answered 504 and reported against the plugin.
+ * Once the response exists (a stream may keep flowing) no deadline applies.
+ */
+function deadline(ports: HttpPorts, limits: NonNullable<HttpPorts["limits"]>): MiddlewareHandler<HostEnv> {
+  return async (c, next) => {
+    const plugin = pluginOfPath(c.req.path);
+    if (plugin === undefined) return next();
+    const ms = limits(plugin).routeTimeout;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) => timer = hostSetTimeout(() => resolve("late"), ms));
+    try {
+      const outcome = await Promise.race([next().then(() => "done" as const), late]);
+      if (outcome === "done") return;
+    } finally {
+      hostClearTimeout(timer);
+    }
+    const error = new Error(`Route ${c.req.method} ${c.req.path} did not answer within ${ms} ms`);
+    ports.report({ origin: "route", plugin, error });
+    const res = codeProblem(
+      "ROUTE_TIMEOUT",
+      `A route of plugin "${plugin}" did not answer within ${ms} ms. The plugin is reported; raise "routeTimeout" ` +
+        `under "limits.${plugin}" if it needs longer`,
+      { plugin },
+    );
+    return res;
+  };
+}
+
+/** Answers an error thrown by a route: Hono's HTTPException as a problem, anything else as a 500 problem. */
 function answerError(ports: HttpPorts, error: Error, c: Context<HostEnv>): Response {
-  const own = httpExceptionResponse(error);
-  if (own) return own;
   const plugin = pluginOfPath(c.req.path);
+  const own = httpExceptionResponse(error, plugin);
+  if (own) return own;
+  if (error.name === MALFORMED_JSON) {
+    return codeProblem("BAD_REQUEST", error.message, plugin ? { plugin } : {});
+  }
   const id = randomUUID();
   ports.report({ origin: "route", plugin, error });
   return problem(500, {

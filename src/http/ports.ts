@@ -42,4 +42,8 @@ export interface HttpPorts {
   log: Logger;
   /** The admin API key; without one the admin API answers loopback clients only. */
   apiKey: string | undefined;
+  /** Host names the admin API accepts in no-key mode besides loopback names. @default [] */
+  allowedHosts?: readonly string[];
+  /** The body limit (bytes) and route deadline (ms) of one plugin's routes. @default 1 MiB and 30 s */
+  limits?: (plugin: string) => { bodyLimit: number; routeTimeout: number };
 }

@@ -7,7 +7,7 @@
 
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { PluginError } from "../errors.ts";
+import { ERROR_CATALOGUE, PluginError, type PluginErrorCode } from "../errors.ts";
 
 /** The body of a problem response. */
 export interface Problem {
@@ -17,8 +17,11 @@ export interface Problem {
   [member: string]: unknown;
 }
 
-// Captured before any plugin loads, so a plugin that patches JSON cannot change error bodies.
+// Captured before any plugin loads, so a plugin that patches JSON or Response
+// cannot change what the host answers.
 const stringify = JSON.stringify;
+const parse = JSON.parse;
+const HostResponse = Response;
 
 /**
  * Builds a problem+json response.
@@ -38,10 +41,77 @@ const stringify = JSON.stringify;
  * ```
  */
 export function problem(status: number, problem: Problem, headers: Record<string, string> = {}): Response {
-  return new Response(stringify({ type: "about:blank", status, ...problem }), {
+  return new HostResponse(stringify({ type: "about:blank", status, ...problem }), {
     status,
     headers: { ...headers, "content-type": "application/problem+json" },
   });
+}
+
+/**
+ * Builds a problem+json response for a code of the error catalogue: its
+ * status, title and hint, with `detail` saying what happened.
+ *
+ * @param code the catalogue code
+ * @param detail what happened and how to fix it
+ * @param extra extra members (such as `plugin`)
+ * @param headers extra headers
+ * @returns the response
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { codeProblem } from "./problem.ts";
+ * const res = codeProblem("PAYLOAD_TOO_LARGE", "The body is larger than 1048576 bytes");
+ * assert.equal(res.status, 413);
+ * assert.equal((await res.json()).code, "PAYLOAD_TOO_LARGE");
+ * ```
+ */
+export function codeProblem(
+  code: PluginErrorCode,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Response {
+  const spec = ERROR_CATALOGUE[code];
+  return problem(spec.status, { title: spec.title, detail, code, hint: spec.hint, ...extra }, headers);
+}
+
+/**
+ * A JSON response built with functions captured before any plugin loaded.
+ *
+ * @param body the value to send
+ * @param status the HTTP status
+ * @returns the response
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonResponse } from "./problem.ts";
+ * const res = jsonResponse({ ok: true }, 201);
+ * assert.equal(res.status, 201);
+ * assert.deepEqual(await res.json(), { ok: true });
+ * ```
+ */
+export function jsonResponse(body: unknown, status = 200): Response {
+  return new HostResponse(stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+/**
+ * Parses JSON text with the `JSON.parse` captured before any plugin loaded.
+ *
+ * @param text the text
+ * @returns the value
+ * @throws {SyntaxError} when the text is not JSON
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseJson } from "./problem.ts";
+ * assert.deepEqual(parseJson('{"a":1}'), { a: 1 });
+ * ```
+ */
+export function parseJson(text: string): unknown {
+  return parse(text);
 }
 
 /**
@@ -72,7 +142,7 @@ export function problemResponse(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { PluginError } from "../errors.ts";
+ * import { ERROR_CATALOGUE, PluginError, type PluginErrorCode } from "../errors.ts";
  * import { errorProblem } from "./problem.ts";
  * const res = errorProblem(new PluginError("NOT_FOUND", 'Cannot find plugin "x"', { plugin: "x" }));
  * assert.equal(res.status, 404);

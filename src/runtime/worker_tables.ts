@@ -15,6 +15,7 @@ import { type EmitResult, EventBus, type ListenOptions } from "../events.ts";
 import { HookRegistry, type HookWrapper } from "../hooks.ts";
 import { type PluginRouter, RouteTable } from "../routes.ts";
 import { Container, type ProvideOptions, type ResolveOptions } from "../services.ts";
+import { guardJsonBody, httpExceptionResponse } from "../http/plugin_errors.ts";
 import { mayEmit } from "../plugin_permissions.ts";
 import { asyncProxy } from "./async_proxy.ts";
 import type { Rpc } from "./rpc.ts";
@@ -342,14 +343,16 @@ export class WorkerRouteTable extends RouteTable {
     super.mount(name, router);
     const base = `/api/plugins/${name}`;
     const app = new Hono();
+    // As on the host: malformed JSON read by a route is the client's error (400), not the plugin's.
+    app.use(guardJsonBody);
     for (const r of router.routes) {
       const path = r.path === base ? `${base}/` : r.path;
       if (r.method === "ALL") app.all(path, r.handler);
       else app.on(r.method, [path], r.handler);
     }
     app.onError((error) => {
-      const own = (error as { getResponse?: () => Response }).getResponse;
-      if (typeof own === "function") return own.call(error);
+      const own = httpExceptionResponse(error, name);
+      if (own) return own;
       throw error;
     });
     this.#serving = app;

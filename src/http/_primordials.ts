@@ -1,0 +1,46 @@
+/**
+ * Built-in functions captured when the host starts, before any plugin loads,
+ * for the admin guard and the request sorting: a trusted in-process plugin
+ * that patches `String.prototype`, `RegExp.prototype`, `Array.prototype` or
+ * `URL` cannot change who may call the admin API or which app answers a path.
+ * Private to src/http (the leading `_`).
+ *
+ * @module
+ */
+
+const apply = Reflect.apply;
+const S = String.prototype;
+const stringStartsWith = S.startsWith;
+const stringIndexOf = S.indexOf;
+const stringLastIndexOf = S.lastIndexOf;
+const stringSlice = S.slice;
+const stringCharCodeAt = S.charCodeAt;
+const stringToLowerCase = S.toLowerCase;
+const stringTrim = S.trim;
+const regExpExec = RegExp.prototype.exec;
+const arrayIncludes = Array.prototype.includes;
+const headersGet = Headers.prototype.get;
+
+/** `URL` as it was at startup. */
+export const HostURL: typeof URL = URL;
+
+/** `s.startsWith(prefix)`. */
+export const startsWith = (s: string, prefix: string): boolean => apply(stringStartsWith, s, [prefix]);
+/** `s.indexOf(search, from)`. */
+export const indexOf = (s: string, search: string, from = 0): number => apply(stringIndexOf, s, [search, from]);
+/** `s.lastIndexOf(search)`. */
+export const lastIndexOf = (s: string, search: string): number => apply(stringLastIndexOf, s, [search]);
+/** `s.slice(start, end)`. */
+export const slice = (s: string, start: number, end?: number): string => apply(stringSlice, s, [start, end]);
+/** `s.charCodeAt(i)`. */
+export const charCodeAt = (s: string, i: number): number => apply(stringCharCodeAt, s, [i]);
+/** `s.toLowerCase()`. */
+export const toLowerCase = (s: string): string => apply(stringToLowerCase, s, []);
+/** `s.trim()`. */
+export const trim = (s: string): string => apply(stringTrim, s, []);
+/** `re.test(s)`, through `RegExp.prototype.exec` as it was at startup (for non-global expressions). */
+export const matches = (re: RegExp, s: string): boolean => apply(regExpExec, re, [s]) !== null;
+/** `list.includes(value)`. */
+export const includes = <T>(list: readonly T[], value: T): boolean => apply(arrayIncludes, list, [value]);
+/** `headers.get(name)`. */
+export const header = (headers: Headers, name: string): string | null => apply(headersGet, headers, [name]);
