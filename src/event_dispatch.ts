@@ -64,6 +64,21 @@ let codegen = true;
  * @param list the listeners, in call order; never mutated afterwards
  * @param options failure and removal callbacks, and the unroll limit
  * @returns the dispatcher
+ *
+ * @example Isolate a failing listener
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Listener, makeDispatcher } from "./event_dispatch.ts";
+ * const listener = (fn: () => void): Listener =>
+ *   ({ fn, owner: undefined, once: false, seq: 0, key: "e", prefix: null, removed: false });
+ * const failed: unknown[] = [];
+ * let ran = false;
+ * const list = [listener(() => { throw new Error("x"); }), listener(() => { ran = true; })];
+ * const dispatch = makeDispatcher(list, { fail: (_l, _e, err) => failed.push(err), remove: () => {}, unrollLimit: 128 });
+ * assert.equal(dispatch(undefined, "e"), 2);
+ * assert.equal(ran, true);
+ * assert.equal(failed.length, 1);
+ * ```
  */
 export function makeDispatcher(list: readonly Listener[], options: DispatchOptions): Dispatch {
   if (list.length === 0) return dispatchNone;
@@ -112,8 +127,9 @@ function loopDispatcher(list: readonly Listener[], { fail, remove }: DispatchOpt
       const l = list[i];
       if (l.removed) continue;
       if (l.once) remove(l);
+      const fn = l.fn; // called unbound, as the generated code calls it
       try {
-        const r = l.fn(payload, event);
+        const r = fn(payload, event);
         if (r != null && typeof (r as PromiseLike<unknown>).then === "function") {
           watch(r as PromiseLike<unknown>, l, event, fail);
         }
