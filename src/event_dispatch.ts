@@ -10,9 +10,10 @@
  * to `fail` without stopping the others.
  *
  * Dispatchers are built when a list changes (`on`, `off`, a `once` firing),
- * never on the emit path: building one costs tens of microseconds of
- * parsing and compiling, which on a first emit is a latency spike that also
- * makes benchmark harnesses time the wrong mode (see BENCHMARKS.md).
+ * never on the emit path (see `EventBus` for when each kind is used). A
+ * dispatcher made on a first emit used to cost 0.3-4.5 ms in a cold process,
+ * and mitata, seeing a first call over 0.5 ms, then times every call alone
+ * with its timer instead of in batches: the "slow mode" of issue 15.
  *
  * @module
  */
@@ -49,7 +50,9 @@ export interface DispatchOptions {
 }
 
 /** The dispatcher of an empty list. */
-export const dispatchNone: Dispatch = () => 0;
+export const dispatchNone: Dispatch = function dispatchNone() {
+  return 0;
+};
 
 /** Reports a rejection of the promise a listener returned. */
 function watch(result: PromiseLike<unknown>, listener: Listener, event: string, fail: Fail): void {
@@ -63,6 +66,7 @@ let codegen = true;
  *
  * @param list the listeners, in call order; never mutated afterwards
  * @param options failure and removal callbacks, and the unroll limit
+ * @param eager compile the generated code now rather than on its first call
  * @returns the dispatcher
  *
  * @example Isolate a failing listener
@@ -80,11 +84,11 @@ let codegen = true;
  * assert.equal(failed.length, 1);
  * ```
  */
-export function makeDispatcher(list: readonly Listener[], options: DispatchOptions): Dispatch {
+export function makeDispatcher(list: readonly Listener[], options: DispatchOptions, eager = false): Dispatch {
   if (list.length === 0) return dispatchNone;
   if (list.length > options.unrollLimit || !codegen) return loopDispatcher(list, options);
   try {
-    return generatedDispatcher(list, options);
+    return generatedDispatcher(list, options, eager);
   } catch (error) {
     // `new Function` refused (e.g. --disallow-code-generation-from-strings): the loop has the same semantics.
     if (!(error instanceof EvalError)) throw error;
@@ -93,14 +97,20 @@ export function makeDispatcher(list: readonly Listener[], options: DispatchOptio
   }
 }
 
+let generated = 0;
+
 /**
- * Straight-line code, one guarded call per listener. Each `new Function`
- * compiles a new function with its own feedback, so every call site in it
- * stays monomorphic however many buses and events exist. The returned
- * function is wrapped in parentheses so V8 compiles it now rather than on
- * the first emit. Only indices enter the source, never user input.
+ * Straight-line code, one guarded call per listener, so that every call
+ * site sees one function. Each source is made unique by a serial number:
+ * V8 caches what `new Function` compiles by source text, and two dispatchers
+ * built from the same text (any two lists of the same length) would share
+ * one feedback vector, so their call sites would see the handlers of both
+ * lists and turn polymorphic, then megamorphic (measured: 2 listeners on 8
+ * events, 17-23 ns per emit shared against 7-9 ns unique). With `eager`,
+ * the returned function is wrapped in parentheses so V8 compiles it at once.
+ * Only indices enter the source, never user input.
  */
-function generatedDispatcher(list: readonly Listener[], { fail, remove }: DispatchOptions): Dispatch {
+function generatedDispatcher(list: readonly Listener[], { fail, remove }: DispatchOptions, eager: boolean): Dispatch {
   const n = list.length;
   let head = "";
   let body = "";
@@ -109,12 +119,13 @@ function generatedDispatcher(list: readonly Listener[], { fail, remove }: Dispat
     body += `if (!l${i}.removed) {${list[i].once ? ` remove(l${i});` : ""} try { r = f${i}(p, e); ` +
       `if (r != null && typeof r.then === "function") watch(r, l${i}, e, fail); } catch (x) { fail(l${i}, e, x); } }\n`;
   }
+  const fn = `function dispatch(p, e) {\nlet r;\n${body}return ${n};\n}`;
   const factory = new Function(
     "list",
     "fail",
     "remove",
     "watch",
-    `"use strict";\nconst ${head};\nreturn (function dispatch(p, e) {\nlet r;\n${body}return ${n};\n});`,
+    `"use strict"; // plugboard event dispatcher #${++generated}\nconst ${head};\nreturn ${eager ? `(${fn})` : fn};`,
   );
   return factory(list, fail, remove, watch) as Dispatch;
 }
@@ -122,7 +133,7 @@ function generatedDispatcher(list: readonly Listener[], { fail, remove }: Dispat
 /** One loop over the list: for long lists, and where code generation is refused. */
 function loopDispatcher(list: readonly Listener[], { fail, remove }: DispatchOptions): Dispatch {
   const n = list.length;
-  return (payload, event) => {
+  return function loopDispatch(payload, event) {
     for (let i = 0; i < n; i++) {
       const l = list[i];
       if (l.removed) continue;

@@ -101,10 +101,27 @@ export interface EmitResult {
 const EMPTY: readonly Listener[] = Object.freeze([]);
 /** Lists up to this size get a generated dispatcher by default. */
 const UNROLL_LIMIT = 128;
+/** Lists up to this size get their generated dispatcher when they change; longer ones from a microtask. */
+const BUILD_NOW_LIMIT = 16;
 /** How many names without listeners of their own (resolved on a first emit) are kept. */
 const LAZY_CACHE_LIMIT = 2048;
 const NO_PROTO = Object.freeze(Object.create(null));
 const SYSTEM_ERROR = "system.error";
+
+let inspect: (bus: EventBus<EventMap>) => Map<string, string>;
+
+/**
+ * For tests, not exported by mod.ts: how each name with a dispatcher is
+ * dispatched right now, by the dispatcher's function name (`dispatch` for
+ * generated code, `loopDispatch` for the loop, `dispatchNone` for none).
+ *
+ * @param bus the bus to look into
+ * @returns dispatcher kind by event name
+ */
+// deno-lint-ignore no-explicit-any
+export function dispatchersOf(bus: EventBus<any>): Map<string, string> {
+  return inspect(bus);
+}
 
 /**
  * A typed publish/subscribe bus.
@@ -145,7 +162,13 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
    */
   #dispatchers: Record<string, Dispatch | undefined> = Object.create(NO_PROTO);
   #dispatch: DispatchOptions;
-  #lazyDispatch: DispatchOptions;
+  /** The same callbacks, for the loop. */
+  #loop: DispatchOptions;
+  /** Names whose generated dispatcher a queued microtask will build. */
+  #pending = new Set<string>();
+  static {
+    inspect = (bus) => new Map([...bus.#lists.keys()].map((name) => [name, bus.#dispatchers[name]?.name ?? "missing"]));
+  }
   #seq = 0;
   #onUnhandled: NonNullable<EventBusOptions["onUnhandled"]>;
   #onHandlerError: EventBusOptions["onHandlerError"];
@@ -185,7 +208,7 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
       remove: (listener) => void this.#remove([listener]),
       unrollLimit,
     };
-    this.#lazyDispatch = { ...this.#dispatch, unrollLimit: 0 };
+    this.#loop = { ...this.#dispatch, unrollLimit: 0 };
   }
 
   /**
@@ -483,18 +506,37 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
   }
 
   /**
-   * Resolves `event`'s list and sets its dispatcher. Names with listeners of
-   * their own get a generated one; lazy names (matched only by wildcards,
-   * or by nothing) get the loop, so that no emit ever waits for code to be
-   * generated and compiled.
+   * Resolves `event`'s list and sets its dispatcher, so that no emit ever
+   * waits for code to be generated:
+   * - lazy names (matched only by wildcards, or by nothing) get the loop;
+   * - lists of up to BUILD_NOW_LIMIT listeners get generated code at once
+   *   (parsed now, compiled on the first emit: microseconds);
+   * - longer lists, up to `unrollLimit`, get the loop now and generated code
+   *   from a microtask, so a burst of `on` calls builds it once rather than
+   *   once per listener (each build parses every listener's guarded call).
    */
   #install(event: string): Dispatch {
     const list = this.#listFor(event);
-    const lazy = this.#lazy.has(event);
-    const dispatch = makeDispatcher(list, lazy ? this.#lazyDispatch : this.#dispatch);
     this.#lists.set(event, list);
+    const generate = !this.#lazy.has(event) && list.length <= this.#dispatch.unrollLimit;
+    const later = generate && list.length > BUILD_NOW_LIMIT;
+    const dispatch = makeDispatcher(list, generate && !later ? this.#dispatch : this.#loop);
     this.#dispatchers[event] = dispatch;
+    if (later) this.#buildLater(event);
+    else this.#pending.delete(event);
     return dispatch;
+  }
+
+  #buildLater(event: string): void {
+    this.#pending.add(event);
+    if (this.#pending.size > 1) return;
+    queueMicrotask(() => {
+      for (const name of this.#pending) {
+        const list = this.#lists.get(name);
+        if (list && !this.#lazy.has(name)) this.#dispatchers[name] = makeDispatcher(list, this.#dispatch, true);
+      }
+      this.#pending.clear();
+    });
   }
 
   /** A name without listeners of its own gets a dispatcher too; when too many have, they are all dropped. */

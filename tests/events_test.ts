@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { EventBus, type EventBusOptions, type PlugboardEvents, type SystemErrorEvent } from "../mod.ts";
+import { dispatchersOf } from "../src/events.ts";
 
 /**
  * Every behaviour below runs once per dispatch path the bus keeps, so a
@@ -345,6 +346,61 @@ Deno.test("more than 128 listeners (the loop) keep order, once, removal during e
   assert.equal(calls.includes(10), false);
 });
 
+Deno.test("each name has a ready dispatcher: generated for its own listeners, the loop otherwise, none when empty", async () => {
+  const bus = new EventBus();
+  const kinds = () => Object.fromEntries(dispatchersOf(bus));
+  const offs = [bus.on("task.created", () => {}), bus.on("task.created", () => {})];
+  bus.on("agent.*", () => {});
+  bus.emit("agent.chat.started", { chatId: "c", agentId: "a" });
+  bus.emit("task.updated", { taskId: "t" });
+  assert.deepEqual(kinds(), {
+    "task.created": "dispatch",
+    "agent.chat.started": "loopDispatch",
+    "task.updated": "dispatchNone",
+  });
+  for (const off of offs) off();
+  assert.equal(kinds()["task.created"], "dispatchNone");
+  for (let i = 0; i < 40; i++) bus.on("task.failed", () => {});
+  assert.equal(kinds()["task.failed"], "loopDispatch");
+  await Promise.resolve();
+  assert.equal(kinds()["task.failed"], "dispatch");
+  for (let i = 0; i < 100; i++) bus.on("task.failed", () => {});
+  await Promise.resolve();
+  assert.equal(kinds()["task.failed"], "loopDispatch");
+  const loopBus = new EventBus({ unrollLimit: 0 });
+  loopBus.on("task.created", () => {});
+  assert.equal(dispatchersOf(loopBus).get("task.created"), "loopDispatch");
+});
+
+Deno.test("a list of 17 to 128 listeners dispatches alike before and after its generated code is built", async () => {
+  const errors: SystemErrorEvent[] = [];
+  const bus = new EventBus();
+  bus.on("system.error", (e) => errors.push(e));
+  const calls: string[] = [];
+  let offLast = () => {};
+  for (let i = 0; i < 40; i++) {
+    if (i === 5) {
+      bus.on("task.created", () => {
+        throw new Error("five");
+      }, { owner: "p5" });
+    } else if (i === 6) bus.once("task.created", (p) => calls.push(`once:${p.taskId}`));
+    else if (i === 7) bus.on("task.created", () => offLast());
+    else if (i === 39) offLast = bus.on("task.created", (p) => calls.push(`last:${p.taskId}`));
+    else bus.on("task.created", () => {});
+  }
+  // Emitted at once (the loop), then after a microtask (the generated code), then once more after a change.
+  assert.equal(bus.emit("task.created", { taskId: "a" }), 40);
+  offLast = bus.on("task.created", (p) => calls.push(`new:${p.taskId}`));
+  await Promise.resolve();
+  assert.equal(bus.emit("task.created", { taskId: "b" }), 39);
+  bus.on("task.created", (p) => calls.push(`more:${p.taskId}`));
+  assert.equal(bus.emit("task.created", { taskId: "c" }), 39);
+  await Promise.resolve();
+  assert.equal(bus.emit("task.created", { taskId: "d" }), 39);
+  assert.deepEqual(calls, ["once:a", "more:c", "more:d"]);
+  assert.deepEqual(errors.map((e) => e.message.slice(-4)), ["five", "five", "five", "five"]);
+});
+
 Deno.test("past 2,048 names resolved by a first emit, the cache is emptied and every name still dispatches right", () => {
   const bus = new EventBus<Record<string, number>>();
   const seen = new Map<string, number>();
@@ -353,6 +409,11 @@ Deno.test("past 2,048 names resolved by a first emit, the cache is emptied and e
   bus.on("n.exact", () => exact++);
   for (let i = 0; i < 5000; i++) assert.equal(bus.emit(`n.${i}`, i), 1);
   assert.equal(seen.size, 5000);
+  // At most 2,048 lazy names are kept; the name with a listener of its own keeps its generated code.
+  const kinds = dispatchersOf(bus);
+  assert.ok(kinds.size <= 2049, `${kinds.size} names kept`);
+  assert.equal(kinds.get("n.exact"), "dispatch");
+  assert.equal(kinds.get("n.4999"), "loopDispatch");
   // Names from before and after the evictions; the exact name kept its listener throughout.
   for (const name of ["n.0", "n.2047", "n.2048", "n.4999"]) assert.equal(bus.emit(name, 0), 1);
   assert.equal(bus.emit("n.exact", 0), 2);
