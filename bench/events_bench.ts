@@ -11,7 +11,7 @@
  *   in. These are also measured across fresh processes with no warm-up
  *   (`runStandalone`, `bench/_fresh.ts`), min / median / max.
  *
- * Run alone: `deno run -A bench/events_bench.ts [--fresh-only] [--runs 20] [--peers tseep] [--filter distinct]`.
+ * Run alone: `deno run -A bench/events_bench.ts [--fresh-only | --warm-only] [--runs 20] [--peers tseep] [--filter distinct]`.
  *
  * @module
  */
@@ -189,6 +189,8 @@ export interface FreshOptions {
   peers?: string[];
   /** Skip the warmed measurement. @default false */
   freshOnly?: boolean;
+  /** Skip the fresh-process measurement. @default false */
+  warmOnly?: boolean;
 }
 
 /**
@@ -205,7 +207,7 @@ export async function runStandalone(filter?: RegExp, options: FreshOptions = {})
   const runs = Math.max(1, options.runs ?? Number(Deno.env.get("BENCH_FRESH_RUNS") ?? 10));
   const peerList = options.peers ?? Deno.env.get("BENCH_FRESH_PEERS")?.split(",").map((s) => s.trim());
   const results: GroupWithFresh[] = options.freshOnly ? [] : await runModule(import.meta.url, filter);
-  for (const title of FRESH_GROUPS) {
+  for (const title of options.warmOnly ? [] : FRESH_GROUPS) {
     if (filter && !filter.test(title)) continue;
     const names = Object.keys(groups[title].cases).filter((n) => n === OURS || !peerList || peerList.includes(n));
     console.log(`\n• ${title}: ${runs} fresh processes per contender, no warm-up`);
@@ -240,6 +242,7 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       "fresh-only": { type: "boolean" },
+      "warm-only": { type: "boolean" },
       runs: { type: "string" },
       peers: { type: "string" },
       filter: { type: "string" },
@@ -248,6 +251,7 @@ if (import.meta.main) {
   });
   const results = await runStandalone(values.filter ? new RegExp(values.filter) : undefined, {
     freshOnly: values["fresh-only"],
+    warmOnly: values["warm-only"],
     runs: values.runs ? Number(values.runs) : undefined,
     peers: values.peers?.split(","),
   });
