@@ -237,7 +237,7 @@ export async function runStandalone(filter?: RegExp, options: FreshOptions = {})
   return results;
 }
 
-if (import.meta.main) {
+async function cli(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
@@ -257,3 +257,6 @@ if (import.meta.main) {
   });
   if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(results, null, 2));
 }
+
+// Not a top-level await: runModule imports this module, which must have finished evaluating.
+if (import.meta.main) cli();
