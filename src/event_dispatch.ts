@@ -38,8 +38,15 @@ export interface Listener {
 export type Fail = (listener: Listener, event: string, error: unknown) => void;
 /** Removes a listener (used for `once`). */
 export type Remove = (listener: Listener) => void;
-/** Calls a listener list; returns the list's length. */
-export type Dispatch = (payload: unknown, event: string) => number;
+/**
+ * Calls a listener list; returns the list's length. A generated dispatcher
+ * has `retire`, to be called when it is replaced: until then it trusts that
+ * none of its listeners was removed (one flag, which V8 can keep in a
+ * register across inlined handlers, rather than one load per listener);
+ * once retired it checks each listener's `removed`, for the emits that are
+ * still running it.
+ */
+export type Dispatch = ((payload: unknown, event: string) => number) & { retire?: () => void };
 
 /** How dispatchers are built. */
 export interface DispatchOptions {
@@ -116,7 +123,7 @@ function generatedDispatcher(list: readonly Listener[], { fail, remove }: Dispat
   let body = "";
   for (let i = 0; i < n; i++) {
     head += `${i ? ", " : ""}l${i} = list[${i}], f${i} = l${i}.fn`;
-    body += `if (!l${i}.removed) {${list[i].once ? ` remove(l${i});` : ""} try { r = f${i}(p, e); ` +
+    body += `if (live || !l${i}.removed) {${list[i].once ? ` remove(l${i});` : ""} try { r = f${i}(p, e); ` +
       `if (r != null && typeof r.then === "function") watch(r, l${i}, e, fail); } catch (x) { fail(l${i}, e, x); } }\n`;
   }
   const fn = `function dispatch(p, e) {\nlet r;\n${body}return ${n};\n}`;
@@ -125,7 +132,8 @@ function generatedDispatcher(list: readonly Listener[], { fail, remove }: Dispat
     "fail",
     "remove",
     "watch",
-    `"use strict"; // plugboard event dispatcher #${++generated}\nconst ${head};\nreturn ${eager ? `(${fn})` : fn};`,
+    `"use strict"; // plugboard event dispatcher #${++generated}\nconst ${head};\nlet live = true;\n` +
+      `const dispatch = ${eager ? `(${fn})` : fn};\ndispatch.retire = () => { live = false; };\nreturn dispatch;`,
   );
   return factory(list, fail, remove, watch) as Dispatch;
 }

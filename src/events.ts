@@ -521,10 +521,16 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
     const generate = !this.#lazy.has(event) && list.length <= this.#dispatch.unrollLimit;
     const later = generate && list.length > BUILD_NOW_LIMIT;
     const dispatch = makeDispatcher(list, generate && !later ? this.#dispatch : this.#loop);
-    this.#dispatchers[event] = dispatch;
+    this.#replace(event, dispatch);
     if (later) this.#buildLater(event);
     else this.#pending.delete(event);
     return dispatch;
+  }
+
+  /** Sets a name's dispatcher; the one it replaces may still be running (a handler changed its list), so it is retired. */
+  #replace(event: string, dispatch: Dispatch): void {
+    this.#dispatchers[event]?.retire?.();
+    this.#dispatchers[event] = dispatch;
   }
 
   #buildLater(event: string): void {
@@ -533,7 +539,7 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
     queueMicrotask(() => {
       for (const name of this.#pending) {
         const list = this.#lists.get(name);
-        if (list && !this.#lazy.has(name)) this.#dispatchers[name] = makeDispatcher(list, this.#dispatch, true);
+        if (list && !this.#lazy.has(name)) this.#replace(name, makeDispatcher(list, this.#dispatch, true));
       }
       this.#pending.clear();
     });

@@ -117,6 +117,21 @@ for (const [path, base] of Object.entries(PATHS)) {
     assert.deepEqual(calls, ["first", "third"]);
   });
 
+  test("a listener removed after another handler changed the list is still skipped in that emit", () => {
+    const b = bus();
+    const calls: string[] = [];
+    let offC = () => {};
+    b.once("task.created", () => {
+      calls.push("a");
+      b.on("task.created", () => calls.push("added"));
+    });
+    b.on("task.created", () => (calls.push("b"), offC()));
+    offC = b.on("task.created", () => calls.push("c"));
+    b.emit("task.created", { taskId: "t" });
+    b.emit("task.created", { taskId: "t" });
+    assert.deepEqual(calls, ["a", "b", "b", "added"]);
+  });
+
   test("a listener added during emit runs from the next emit on", () => {
     const b = bus();
     const calls: string[] = [];
