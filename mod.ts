@@ -34,6 +34,7 @@ export {
   type EventHandler,
   type EventMap,
   type EventName,
+  type HandlerFailure,
   type ListenOptions,
   type MatchingEvents,
   type WildcardPattern,

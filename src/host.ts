@@ -102,6 +102,8 @@ export class Host {
     const o = this.#options = resolveHostOptions(options);
     this.log = new Logger("plugboard", o.logger);
     this.events = new EventBus<PlugboardEvents>({
+      // One reporter for every system.error: a failing handler is reported like any other contained failure.
+      onHandlerError: ({ event, owner, error }) => this.#report({ origin: "event", plugin: owner, event, error }),
       onUnhandled: (error, event, owner) =>
         this.log.error(`Handler of "${event}"${owner ? ` in plugin "${owner}"` : ""} failed`, error),
     });

@@ -40,6 +40,22 @@ export class RouteTable {
   #routers = new Map<string, PluginRouter>();
   #middleware: readonly MiddlewareEntry[] = [];
   #version = 0;
+  #listeners: (() => void)[] = [];
+
+  /**
+   * Calls `fn` after every mount, unmount and middleware change (the HTTP app
+   * rebuilds its router then, instead of on the next request).
+   *
+   * @param fn the listener
+   */
+  onChange(fn: () => void): void {
+    this.#listeners.push(fn);
+  }
+
+  #changed(): void {
+    this.#version++;
+    for (const fn of this.#listeners) fn();
+  }
 
   /** Grows on every mount, unmount and middleware change, so the app can tell when to rebuild. */
   get version(): number {
@@ -69,7 +85,7 @@ export class RouteTable {
    */
   mount(name: string, router: PluginRouter): void {
     this.#routers.set(name, router);
-    this.#version++;
+    this.#changed();
   }
 
   /**
@@ -82,7 +98,7 @@ export class RouteTable {
    */
   unmount(name: string, router: PluginRouter): boolean {
     if (this.#routers.get(name) !== router) return false;
-    this.#version++;
+    this.#changed();
     return this.#routers.delete(name);
   }
 
@@ -134,10 +150,10 @@ export class RouteTable {
   addMiddleware(owner: string, handler: MiddlewareHandler): () => void {
     const entry = { owner, handler };
     this.#middleware = [...this.#middleware, entry];
-    this.#version++;
+    this.#changed();
     return () => {
       this.#middleware = this.#middleware.filter((e) => e !== entry);
-      this.#version++;
+      this.#changed();
     };
   }
 }

@@ -82,6 +82,22 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
   const hostApp = createHostApp(ports);
   let app: Hono<HostEnv> | undefined;
   let builtFor = -1;
+  // Rebuild when plugins change (once per burst of changes), not on the next request: building the
+  // router and compiling Hono's matcher takes milliseconds that no request should wait for.
+  let scheduled = false;
+  const rebuild = () => {
+    scheduled = false;
+    const version = ports.routes.version;
+    if (builtFor === version) return;
+    app = buildPluginApp(ports);
+    app.router.match("GET", "/");
+    builtFor = version;
+  };
+  ports.routes.onChange(() => {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(rebuild);
+  });
   return {
     fetch(request, env) {
       if (request.url.length > MAX_URL_LENGTH) {
@@ -91,12 +107,8 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
         );
       }
       if (isHostPath(pathOf(request.url))) return hostApp.fetch(request, env);
-      const version = ports.routes.version;
-      if (app === undefined || builtFor !== version) {
-        app = buildPluginApp(ports);
-        builtFor = version;
-      }
-      return app.fetch(request, env);
+      if (app === undefined || builtFor !== ports.routes.version) rebuild();
+      return app!.fetch(request, env);
     },
   };
 }
