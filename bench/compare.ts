@@ -36,6 +36,7 @@ export const NOISE_FLOORS = {
 export interface Metric {
   /** Unique across a file: `group / case / what`. */
   id: string;
+  /** The figure. */
   value: number;
   /** Which way is better. */
   better: "lower" | "higher";
@@ -49,18 +50,24 @@ export interface Metric {
 
 /** One row of a comparison. */
 export interface ComparedRow {
+  /** The figure's id, as in {@linkcode Metric}. */
   id: string;
+  /** How to print the values. */
   unit: Metric["unit"];
+  /** The baseline's value; missing for a new figure. */
   old?: number;
+  /** The new run's value; missing for a figure that is gone. */
   new?: number;
   /** new / old - 1. */
   change?: number;
   /** The band applied, for flagged kinds. */
   band?: number;
+  /** Worse or better beyond the band, within it, shown for information, or on one side only. */
   verdict: "worse" | "better" | "within noise" | "info" | "new" | "gone";
 }
 
-type Json = Record<string, unknown>;
+/** A parsed JSON object. */
+export type Json = Record<string, unknown>;
 
 interface GroupLike {
   group: string;

@@ -29,12 +29,15 @@ export const WRK = { threads: 2, connections: 50, warmupSeconds: 1 };
 
 /** What one wrk run measured. */
 export interface WrkResult {
+  /** Requests per second over the run. */
   requestsPerSecond: number;
-  /** Latency percentiles under load, in ms. */
+  /** Median (50th percentile) latency under load, in ms. */
   p50Ms: number;
+  /** 99th percentile latency under load, in ms. */
   p99Ms: number;
+  /** Requests completed. */
   requests: number;
-  /** Responses with a status of 400 or more. */
+  /** Responses with a status of 400 or more (wrk counts them as non-2xx or 3xx). */
   non2xx: number;
   /** connect + read + write + timeout errors. */
   socketErrors: number;
@@ -42,18 +45,27 @@ export interface WrkResult {
 
 /** One side of a case: the median of the rounds, and each round. */
 export interface HttpSide {
+  /** Which server. */
   server: string;
+  /** Median requests per second. */
   requestsPerSecond: number;
+  /** Median p50 latency under load, in ms. */
   p50Ms: number;
+  /** Median p99 latency under load, in ms. */
   p99Ms: number;
+  /** Each round's figures. */
   rounds: WrkResult[];
 }
 
 /** One case: plugboard against bare Hono. */
 export interface HttpCase {
+  /** The case's name. */
   case: string;
+  /** The path requested. */
   path: string;
+  /** plugboard. */
   ours: HttpSide;
+  /** Bare Hono. */
   peer: HttpSide;
   /** Median plugboard req/s over median bare Hono req/s: below 1 means plugboard trails. */
   ratio: number;

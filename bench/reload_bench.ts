@@ -11,20 +11,29 @@
 
 /** One save pattern's figures. */
 export interface SavePattern {
+  /** How the editor saves. */
   pattern: string;
+  /** Saves measured (after 3 warm-up saves). */
   saves: number;
+  /** Median save → new version served, in ms. */
   medianMs: number;
+  /** 99th percentile save → served, in ms. */
   p99Ms: number;
   /** Reloads (successful or failed) per save: 1 is the goal. */
   reloadsPerSave: number;
+  /** Reloads that failed (a half-written file would cause one). */
   failedReloads: number;
+  /** Saves whose version was not served within 5 s (left out of the times). */
   notServedWithin5s: number;
 }
 
 /** The reload group's figures. */
 export interface ReloadResults {
+  /** Save → served: the watcher's settle window, the wait after each save, each pattern. */
   saveToServed: { settleMs: number; afterSaveMs: number; patterns: SavePattern[] };
+  /** `host.reload()` of hello called directly, in ms. */
   reloadMs: { median: number; p99: number; samples: number };
+  /** Memory retained per admin reload, and how it was measured. */
   memory: {
     method: string;
     reloads: number;

@@ -18,9 +18,13 @@ import type { ReloadResults } from "./reload_bench.ts";
 
 /** A results file, as written by `deno task bench --json`. */
 export interface BenchData {
+  /** Deno's version. */
   deno: string;
+  /** When the run ended (ISO 8601). */
   date: string;
+  /** CPU, cores, memory, OS, load averages, reduced effort, minutes taken. */
   machine?: Record<string, unknown>;
+  /** Per module (events, routes, startup, reload, http): its results. */
   results: Record<string, unknown>;
 }
 
