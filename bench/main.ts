@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { runModule } from "./_runner.ts";
 import { compare, printComparison } from "./compare.ts";
-import { writeDocs } from "./report.ts";
+import { BUSY_LOAD, writeDocs } from "./report.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -72,7 +72,7 @@ if (values.against) {
 const baseline = values.compare ? JSON.parse(await Deno.readTextFile(values.compare)) : undefined;
 const info = await machine();
 const load = (info.loadAverageAtStart as number[] | undefined)?.[0];
-if (load !== undefined && load > 0.5) {
+if (load !== undefined && load > BUSY_LOAD) {
   console.log(`warning: the 1-minute load average is ${load.toFixed(2)}: other work is running, figures will be noisy`);
 }
 const filter = values.filter ? new RegExp(values.filter) : undefined;

@@ -28,6 +28,9 @@ export interface BenchData {
   results: Record<string, unknown>;
 }
 
+/** A 1-minute load average above this, before the run started, marks the run's figures provisional. */
+export const BUSY_LOAD = 1;
+
 const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 const ms = (x: number, digits = 2) => `${x.toFixed(digits)} ms`;
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
@@ -81,7 +84,7 @@ export function renderRun(data: BenchData): string {
     );
   }
   const start = (m.loadAverageAtStart as number[] | undefined)?.[0];
-  const busy = start !== undefined && start > 0.5;
+  const busy = start !== undefined && start > BUSY_LOAD;
   if (m.reducedEffort || busy) {
     const why = [
       m.reducedEffort &&
@@ -121,7 +124,7 @@ export function renderRunShort(data: BenchData): string {
   const wrk = http && "tool" in http
     ? `; HTTP with wrk \`-t${http.settings.threads} -c${http.settings.connections}\` in its own process, median of ${http.settings.rounds} rounds`
     : "";
-  const provisional = m.reducedEffort || ((m.loadAverageAtStart as number[] | undefined)?.[0] ?? 0) > 0.5
+  const provisional = m.reducedEffort || ((m.loadAverageAtStart as number[] | undefined)?.[0] ?? 0) > BUSY_LOAD
     ? " **Provisional figures** (a short run or a busy machine: see BENCHMARKS.md)."
     : "";
   return `From the run of ${data.date.slice(0, 10)} in [BENCHMARKS.md](BENCHMARKS.md) (${
