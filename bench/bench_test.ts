@@ -124,6 +124,13 @@ Deno.test("compare() lists figures found on one side only as new or gone", () =>
   assert.equal(verdicts(compare(after, before))["http / 404 / plugboard ÷ bare Hono (req/s)"], "new");
 });
 
+Deno.test("compare() leaves out the modules the new run did not include", () => {
+  const before = run({ http: 0.9, time: 1 });
+  const rows = compare(before, { results: { http: before.results.http } });
+  assert.ok(rows.length > 0);
+  assert.deepEqual(rows.filter((r) => !r.id.startsWith("http / ")), []);
+});
+
 Deno.test("metricsOf() reads the committed bench/results.json", async () => {
   const data = JSON.parse(await Deno.readTextFile(new URL("./results.json", import.meta.url)));
   const ids = metricsOf(data).map((m) => m.id);

@@ -197,7 +197,8 @@ export function metricsOf(data: { results?: Json }): Metric[] {
  *
  * @param before the baseline (e.g. the committed bench/results.json)
  * @param after the new run
- * @returns one row per figure of either file
+ * @returns one row per figure of the new run, and one per figure of the
+ * baseline that a module of the new run no longer has
  *
  * @example A ratio that fell beyond its band
  * ```ts
@@ -237,7 +238,11 @@ export function compare(before: { results?: Json }, after: { results?: Json }): 
       verdict: worse ? "worse" : better ? "better" : "within noise",
     });
   }
-  for (const o of old.values()) rows.push({ id: o.id, unit: o.unit, old: o.value, verdict: "gone" });
+  // A module the new run did not include (`--only`, `--filter`) is not gone.
+  const ran = new Set(Object.entries(after.results ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k));
+  for (const o of old.values()) {
+    if (ran.has(o.id.split(" / ")[0])) rows.push({ id: o.id, unit: o.unit, old: o.value, verdict: "gone" });
+  }
   return rows;
 }
 
