@@ -82,11 +82,13 @@ async function stateOf(paths: Iterable<string>): Promise<{ signature: string; ne
  * burst of events. Dot-folders (such as reload snapshots), `_`-folders and
  * editor temp files are ignored.
  *
- * A burst ends when no event arrived for `settleMs` and the touched files'
- * size and mtime are the same at two checks `settleMs` apart; the first check
- * is the one at the end of the quiet time, so a settled save costs about
- * `settleMs` plus one `Deno.stat` per touched file. A burst that never settles
- * is reported `maxWaitMs` after its first event. Events that arrive after the
+ * A burst ends when no event arrived for `settleMs` and the touched files
+ * have stopped changing: at the end of the quiet time each touched file is
+ * stat'ed once, and if none was modified during the quiet time the folder is
+ * reported (a save costs about `settleMs` plus those `Deno.stat` calls);
+ * otherwise the check is repeated `settleMs` later until two checks in a row
+ * see the same size and mtime for every file. A burst that never settles is
+ * reported `maxWaitMs` after its first event. Events that arrive after the
  * report start a new burst (a new save, a new report).
  *
  * @param pluginsDir the folder holding one folder per plugin
