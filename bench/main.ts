@@ -69,6 +69,10 @@ if (values.against) {
   Deno.exit(printComparison(rows, { before: values.compare, after: values.against }) ? 1 : 0);
 }
 
+if (values.docs && (values.only || values.filter)) {
+  throw new TypeError("--docs regenerates the docs from one full run: drop --only and --filter");
+}
+
 const baseline = values.compare ? JSON.parse(await Deno.readTextFile(values.compare)) : undefined;
 const info = await machine();
 const load = (info.loadAverageAtStart as number[] | undefined)?.[0];
