@@ -183,7 +183,8 @@ export function renderResults(data: BenchData): string {
       "\n### Hot reload\n",
       `Save → new version served over HTTP, through the watcher (settle window ${reload.saveToServed.settleMs} ms), ` +
         `${reload.saveToServed.patterns[0]?.saves} saves per pattern; reloads per save counts successful and ` +
-        `failed reloads within ${reload.saveToServed.afterSaveMs} ms of the new version being served.\n`,
+        `failed reloads within ${reload.saveToServed.afterSaveMs} ms of the new version being served. With ` +
+        `${reload.saveToServed.patterns[0]?.saves} saves the p99 is close to the slowest save.\n`,
       "| save pattern | median | p99 | reloads per save |",
       "| --- | ---: | ---: | ---: |",
     );
