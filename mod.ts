@@ -5,20 +5,27 @@
  *
  * @example Start a host
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHost } from "./mod.ts";
  * const host = createHost({ pluginsDir: null, logger: { level: "silent" } });
  * await host.start();
  * const res = await host.fetch(new Request("http://localhost/health"));
- * if (res.status !== 200) throw new Error();
+ * assert.equal(res.status, 200);
  * await host.stop();
  * ```
+ *
+ * Classes users only meet as the type of something the host hands them
+ * (`Host`, `PluginEvents`, `PluginServices`, `PluginHooks`) are exported as
+ * types; those users (or embedders and their tests) build themselves
+ * (`EventBus`, `Container`, `HookRegistry`, `RouteTable`, `Logger`, `Plugin`,
+ * the errors) as values.
  *
  * @module
  */
 
-export { createHost, Host, type HostOptions, type UnloadOptions } from "./src/host.ts";
+export { createHost, type Host, type HostOptions, type UnloadOptions } from "./src/host.ts";
 export { definePlugin, Plugin, type PluginDefinition, type PluginMeta } from "./src/plugin.ts";
-export { type PluginContext, PluginEvents, PluginHooks, PluginServices } from "./src/context.ts";
+export type { PluginContext, PluginEvents, PluginHooks, PluginServices } from "./src/context.ts";
 export {
   type EmitResult,
   EventBus,
@@ -30,25 +37,19 @@ export {
   type MatchingEvents,
   type WildcardPattern,
 } from "./src/events.ts";
-export type {
-  AgentChatEvent,
-  AgentTaskCompletedEvent,
-  ErrorOrigin,
-  PlugboardEvents,
-  PluginLifecycleEvent,
-  SystemErrorEvent,
-  TaskCreatedEvent,
-  TaskFailedEvent,
-  TaskUpdatedEvent,
-} from "./src/event_types.ts";
+export type { ErrorOrigin, PlugboardEvents, PluginLifecycleEvent, SystemErrorEvent } from "./src/event_types.ts";
 export { Container, type PlugboardServices, type ProvideOptions, type ResolveOptions } from "./src/services.ts";
 export {
   ConfigError,
+  ERROR_CATALOGUE,
+  type ErrorSpec,
   PermissionError,
   PluginError,
   type PluginErrorCode,
   type PluginErrorOptions,
+  type PluginStage,
   ServiceNotFoundError,
+  SettingsError,
 } from "./src/errors.ts";
 export { Logger, type LoggerOptions, type LogLevel, type LogRecord, type LogSink } from "./src/logger.ts";
 export type { PluginInfo, PluginState, PluginTimings } from "./src/plugin_info.ts";
@@ -56,14 +57,20 @@ export type { ConfigSchema, StandardSchema } from "./src/schema.ts";
 export { PLUGIN_ROUTE_PREFIX, type PluginRouter, RouteTable } from "./src/routes.ts";
 export { HookRegistry, type HookWrapper, type PlugboardHooks } from "./src/hooks.ts";
 export { type RunningServer, serve, type ServeOptions } from "./src/server.ts";
-export type { HttpOptions } from "./src/http/app.ts";
 export type { FolderWatch, WatchOptions } from "./src/watcher.ts";
 export {
+  KeyExistsError,
   type Migration,
+  openPluginStorage,
+  type OpenPluginStorageOptions,
   type PluginSql,
   type PluginStorage,
+  type PluginStore,
+  retryBusy,
+  type RetryBusyOptions,
   type RunResult,
   Storage,
+  StorageBusyError,
   type StorageOptions,
   type StoredEntry,
 } from "./src/storage.ts";

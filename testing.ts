@@ -5,12 +5,13 @@
  *
  * @example Test a plugin
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createTestHost } from "./testing.ts";
  * await using t = await createTestHost({
  *   plugin: { name: "echo", version: "1.0.0", setup(ctx) { ctx.routes.get("/say/:w", (c) => c.text(c.req.param("w"))); } },
  * });
  * const res = await t.request("/say/hi");
- * if (await res.text() !== "hi") throw new Error();
+ * assert.equal(await res.text(), "hi");
  * await t.assertUnloadsClean();
  * ```
  *
@@ -52,6 +53,13 @@ export interface TestHostOptions {
   storagePath?: string;
   /** Setup timeout in ms. @default 5000 */
   setupTimeout?: number;
+  /**
+   * `"worker"` runs the plugin isolated, as `deno task start` does (the test
+   * needs `--unstable-worker-options`); `"none"` in-process. @default "none"
+   */
+  isolation?: "worker" | "none";
+  /** The data folder (`<dataDir>/plugins/<name>/`). @default a new temporary folder */
+  dataDir?: string;
 }
 
 /** What {@linkcode createTestHost} returns. */
@@ -81,8 +89,10 @@ export interface TestHost {
   /** Reloads the plugin. */
   reload(): Promise<PluginInfo>;
   /**
-   * Unloads the plugin and throws unless every listener, service, route,
-   * middleware and hook wrapper it added is gone.
+   * Unloads the plugin and throws unless the host is back to what it had
+   * before the plugin loaded: listeners (by event and owner), services (and
+   * who provides them), mounted routers and their routes, middleware, and
+   * every hook's definition and wrappers. The error names what leaked.
    */
   assertUnloadsClean(): Promise<void>;
   /** Stops the host. */
@@ -114,8 +124,11 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     config: options.config,
     storage: { path: options.storagePath ?? ":memory:" },
     setupTimeout: options.setupTimeout ?? 5000,
+    isolation: options.isolation ?? "none",
+    dataDir: options.dataDir ?? await Deno.makeTempDir({ prefix: "plugboard-test-" }).catch(() => undefined),
   });
   const events: { name: string; payload: unknown }[] = [];
+  const listeners = trackListeners(host);
   host.events.on("*", (payload, name) => void events.push({ name, payload }));
   await host.start();
   for (const [name, stub] of Object.entries(options.stubs ?? {})) {
@@ -130,7 +143,8 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     });
   }
   for (const path of options.with ?? []) await host.load(path);
-  const baseline = snapshot(host);
+  const baseline = listeners.baseline();
+  const before = snapshot(host);
   const info = await host.load(options.plugin);
   const name = info.name;
   const call = (path: string, init?: RequestInit) =>
@@ -154,15 +168,12 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     reload: () => host.reload(name),
     async assertUnloadsClean() {
       await host.unload(name);
-      const after = snapshot(host);
-      const leftovers = Object.entries(after)
-        .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(baseline[k as keyof typeof baseline]))
-        .map(([k, v]) =>
-          `${k}: ${JSON.stringify(baseline[k as keyof typeof baseline])} before, ${JSON.stringify(v)} after`
-        );
-      if (leftovers.length) {
-        throw new Error(`Plugin "${name}" did not unload clean: ${leftovers.join("; ")}`);
+      const leaks = diff(before, snapshot(host));
+      for (const [key, count] of listeners.counts()) {
+        const was = baseline.get(key) ?? 0;
+        if (count !== was) leaks.push(`listeners of ${key}: ${was} before, ${count} after`);
       }
+      if (leaks.length) throw new Error(`Plugin "${name}" did not unload clean: ${leaks.join("; ")}`);
     },
     close: () => host.stop(),
     [Symbol.asyncDispose]: () => host.stop(),
@@ -170,12 +181,60 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   return t;
 }
 
-function snapshot(host: Host) {
+/** What a host has registered, as comparable text per kind. */
+function snapshot(host: Host): Record<string, string> {
+  const hooks = host.hooks.names().map((hook) => ({
+    hook,
+    definedBy: host.hooks.definer(hook) ?? null,
+    wrappedBy: host.hooks.wrappers(hook),
+  }));
   return {
-    listeners: host.events.listenerCount(),
-    services: host.services.names(),
-    routes: host.routes.size,
-    middleware: host.routes.middleware.length,
-    hookWrappers: host.hooks.wrappers("task.execute"),
+    "listeners (total)": JSON.stringify(host.events.listenerCount()),
+    services: JSON.stringify(host.services.names().map((s) => `${s} (${host.services.owner(s) ?? "host"})`)),
+    routes: JSON.stringify([...host.routes.entries()].map(([p]) => ({ plugin: p, routes: host.routes.describe(p) }))),
+    middleware: JSON.stringify(host.routes.middleware.map((m) => m.owner)),
+    hooks: JSON.stringify(hooks.filter((h) => h.definedBy !== null || h.wrappedBy.length)),
+  };
+}
+
+function diff(before: Record<string, string>, after: Record<string, string>): string[] {
+  return Object.keys(after).filter((k) => after[k] !== before[k]).map((k) =>
+    `${k}: ${before[k]} before, ${after[k]} after`
+  );
+}
+
+/**
+ * Counts the host's listeners by event and owner. The bus cannot list its
+ * event names, so every name and owner a listener is added with is noted as
+ * it is added; the counts themselves always come from the bus.
+ */
+function trackListeners(host: Host) {
+  const keys = new Map<string, { event: string; owner: string | undefined }>();
+  let baseline: Map<string, number> | undefined;
+  const keyOf = (event: string, owner: string | undefined) =>
+    `"${event}" (${owner ? `owner "${owner}"` : "any owner"})`;
+  const count = (event: string, owner: string | undefined) => host.events.listenerCount(event, owner);
+  const note = (event: string, owner: string | undefined) => {
+    for (const o of new Set([owner, undefined])) {
+      const key = keyOf(event, o);
+      if (keys.has(key)) continue;
+      keys.set(key, { event, owner: o });
+      // First seen after the baseline: count before this listener is added.
+      if (baseline && !baseline.has(key)) baseline.set(key, count(event, o));
+    }
+  };
+  const bus = host.events;
+  const on = bus.on.bind(bus) as (event: string, fn: unknown, options?: { owner?: string }) => () => void;
+  Object.defineProperty(bus, "on", {
+    configurable: true,
+    value: (event: string, fn: unknown, options?: { owner?: string }) => {
+      note(event, options?.owner);
+      return on(event, fn, options);
+    },
+  });
+  const counts = () => new Map([...keys].map(([key, { event, owner }]) => [key, count(event, owner)]));
+  return {
+    baseline: () => baseline = counts(),
+    counts,
   };
 }

@@ -48,6 +48,7 @@ export async function scaffoldPlugin(
 
 import { z } from "zod";
 import { definePlugin } from "${base}mod.ts";
+import type {} from "${base}plugins/tasks/events.ts"; // types the task.* events
 
 export default definePlugin({
   name: "${name}",
@@ -90,6 +91,7 @@ deno test --allow-read --allow-env plugins/${name}/
 `,
     "mod_test.ts": `import assert from "node:assert/strict";
 import { createTestHost } from "${base}testing.ts";
+import type {} from "${base}plugins/tasks/events.ts";
 
 const PLUGIN = new URL("./mod.ts", import.meta.url).pathname;
 

@@ -6,28 +6,15 @@
  */
 
 import { parseArgs } from "node:util";
-import { z } from "zod";
 import { createHost, type Host } from "./host.ts";
+import { type HostSettings, hostSettingsSchema } from "./options.ts";
+import { formatIssues } from "./schema.ts";
+import { SettingsError } from "./errors.ts";
 import type { PluginInfo } from "./plugin_info.ts";
 import { type RunningServer, serve } from "./server.ts";
 
-/** Settings read from `plugboard.json`, all optional. */
-export const settingsSchema = z.object({
-  port: z.number().int().min(0).max(65535).optional(),
-  hostname: z.string().min(1).optional(),
-  pluginsDir: z.string().min(1).optional(),
-  plugins: z.array(z.string().min(1)).optional(),
-  allowImport: z.array(z.string().min(1)).optional(),
-  allowRead: z.array(z.string().min(1)).optional(),
-  setupTimeout: z.number().int().positive().optional(),
-  importTimeout: z.number().int().positive().optional(),
-  shutdownTimeout: z.number().int().positive().optional(),
-  watch: z.boolean().optional(),
-  config: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
-}).strict();
-
-/** What the command runs with. */
-export type Settings = z.infer<typeof settingsSchema>;
+/** What the command runs with: the settings of `plugboard.json`, flags applied. */
+export type Settings = HostSettings;
 
 /** The command's help text. */
 export const HELP = `plugboard: a plugin host for Deno
@@ -64,9 +51,12 @@ export type CliRequest = { help: true } | { help: false; settings: Settings; con
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCli } from "./cli.ts";
  * const r = await parseCli(["--port", "9000", "--plugin", "./a/mod.ts"], () => Promise.resolve(undefined));
- * if (r.help || r.settings.port !== 9000 || r.settings.plugins?.[0] !== "./a/mod.ts") throw new Error();
+ * assert.ok(!r.help);
+ * assert.equal(r.settings.port, 9000);
+ * assert.deepEqual(r.settings.plugins, ["./a/mod.ts"]);
  * ```
  */
 export async function parseCli(
@@ -91,25 +81,26 @@ export async function parseCli(
       },
     });
   } catch (err) {
-    throw new Error(`${(err as Error).message}. Run with --help to see the options`);
+    throw new SettingsError(`${(err as Error).message}. Run with --help to see the options`);
   }
   const v = parsed.values;
   if (v.help) return { help: true };
   const configFile = v.config ?? "plugboard.json";
   const text = await readFile(configFile);
-  if (text === undefined && v.config) throw new Error(`Cannot read settings file "${v.config}": it does not exist`);
+  if (text === undefined && v.config) {
+    throw new SettingsError(`Cannot read settings file "${v.config}": it does not exist`);
+  }
   let fromFile: Settings = {};
   if (text !== undefined) {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new Error(`Settings file "${configFile}" is not valid JSON: ${(err as Error).message}`);
+      throw new SettingsError(`Settings file "${configFile}" is not valid JSON: ${(err as Error).message}`);
     }
-    const r = settingsSchema.safeParse(json);
+    const r = hostSettingsSchema.safeParse(json);
     if (!r.success) {
-      const issues = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-      throw new Error(`Settings file "${configFile}" is invalid: ${issues}`);
+      throw new SettingsError(`Settings file "${configFile}" is invalid: ${formatIssues(r.error.issues)}`);
     }
     fromFile = r.data;
   }
@@ -117,7 +108,7 @@ export async function parseCli(
   if (v.port !== undefined) {
     port = Number(v.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new Error(`--port must be a whole number from 0 to 65535: current value is "${v.port}"`);
+      throw new SettingsError(`--port must be a whole number from 0 to 65535: current value is "${v.port}"`);
     }
   }
   const settings: Settings = {

@@ -49,9 +49,11 @@ export const denoEnv: EnvReader = (name) => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readConfigFile } from "./config.ts";
  * const raw = await readConfigFile("/nonexistent/config.json", "p");
- * if (raw.file !== undefined || !raw.enabled) throw new Error();
+ * assert.equal(raw.file, undefined);
+ * assert.equal(raw.enabled, true);
  * ```
  */
 export async function readConfigFile(file: string, plugin: string): Promise<RawConfig> {
@@ -60,8 +62,9 @@ export async function readConfigFile(file: string, plugin: string): Promise<RawC
     text = await Deno.readTextFile(file);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return { file: undefined, enabled: true, data: {} };
-    throw new ConfigError(`Cannot load plugin "${plugin}": cannot read ${file}: ${(err as Error).message}`, {
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`, {
       plugin,
+      stage: "load",
       file,
       cause: err,
     });
@@ -71,20 +74,18 @@ export async function readConfigFile(file: string, plugin: string): Promise<RawC
     parsed = JSON.parse(text);
   } catch (err) {
     throw new ConfigError(
-      `Cannot load plugin "${plugin}": ${file} is not valid JSON: ${(err as Error).message}`,
-      { plugin, file, cause: err },
+      `${file} is not valid JSON: ${(err as Error).message}`,
+      { plugin, stage: "load", file, cause: err },
     );
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new ConfigError(`Cannot load plugin "${plugin}": ${file} must hold a JSON object`, { plugin, file });
+    throw new ConfigError(`${file} must hold a JSON object`, { plugin, stage: "load", file });
   }
   const { enabled, ...data } = parsed as Record<string, unknown>;
   if (enabled !== undefined && typeof enabled !== "boolean") {
     throw new ConfigError(
-      `Cannot load plugin "${plugin}": ${file} field "enabled" must be true or false: current value is ${
-        JSON.stringify(enabled)
-      }`,
-      { plugin, file, field: "enabled" },
+      `${file} field "enabled" must be true or false: current value is ${JSON.stringify(enabled)}`,
+      { plugin, stage: "load", file, field: "enabled" },
     );
   }
   return { file, enabled: enabled !== false, data };
@@ -113,17 +114,53 @@ export interface ResolveConfigOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { resolveConfig } from "./config.ts";
  * const config = await resolveConfig(
  *   { url: "${HOOK:-http://localhost}", retries: 2 },
  *   { plugin: "notifier", schema: z.object({ url: z.string(), retries: z.number() }), env: () => undefined },
  * );
- * if ((config as { url: string }).url !== "http://localhost") throw new Error();
+ * assert.equal((config as { url: string }).url, "http://localhost");
  * ```
  */
 export async function resolveConfig(data: Record<string, unknown>, options: ResolveConfigOptions): Promise<unknown> {
-  const { plugin, schema } = options;
+  const substituted = substituteEnv(data, options);
+  if (!options.schema) return substituted.value;
+  const result = await validateWith(options.schema, substituted.value);
+  if (result.ok) return result.value;
+  throw configIssuesError(result.issues, substituted, options);
+}
+
+/** Config fields after `${VAR}` substitution, and which fields came from the environment. */
+export interface SubstitutedConfig {
+  value: Record<string, unknown>;
+  /** Dotted paths of fields filled from the environment (never shown in errors). */
+  fromEnv: ReadonlySet<string>;
+}
+
+/**
+ * Substitutes `${VAR}` and `${VAR:-default}` in every string of `data`.
+ *
+ * @param data the raw config fields
+ * @param options plugin, file and environment
+ * @returns the substituted fields
+ * @throws {ConfigError} for a variable that is not set and has no default
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { substituteEnv } from "./config.ts";
+ * const r = substituteEnv({ url: "${HOOK}/x" }, { plugin: "p", env: () => "http://h" });
+ * assert.equal(r.value.url, "http://h/x");
+ * assert.ok(r.fromEnv.has("url"));
+ * ```
+ */
+export function substituteEnv(
+  data: Record<string, unknown>,
+  options: Omit<ResolveConfigOptions, "schema">,
+): SubstitutedConfig {
+  const { plugin } = options;
   const file = options.file ?? "config";
   const env = options.env ?? denoEnv;
   const fromEnv = new Set<string>();
@@ -139,9 +176,9 @@ export async function resolveConfig(data: Record<string, unknown>, options: Reso
         if (fallback !== undefined) return fallback;
         const field = path.join(".");
         throw new ConfigError(
-          `Cannot load plugin "${plugin}": ${file} field "${field}" uses \${${name}}, which is not set. ` +
+          `${file} field "${field}" uses \${${name}}, which is not set. ` +
             `Set ${name} in the environment, or give a default: \${${name}:-value}`,
-          { plugin, file, field },
+          { plugin, stage: "load", file, field },
         );
       });
     }
@@ -151,24 +188,47 @@ export async function resolveConfig(data: Record<string, unknown>, options: Reso
     }
     return value;
   };
-  const substituted = substitute(data, []) as Record<string, unknown>;
-  if (!schema) return substituted;
-  const result = await validateWith(schema, substituted);
-  if (result.ok) return result.value;
-  const [first] = result.issues;
-  const field = first.path.map(String).join(".");
-  const details = result.issues.map((issue) => {
+  return { value: substitute(data, []) as Record<string, unknown>, fromEnv };
+}
+
+/**
+ * Builds the error for a config that its schema refused: every issue, with
+ * the current value unless it is secret or came from the environment.
+ *
+ * @param issues the schema's issues (at least one)
+ * @param substituted the fields that were validated
+ * @param options plugin and file
+ * @returns the error to throw
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configIssuesError } from "./config.ts";
+ * const err = configIssuesError(
+ *   [{ message: "Expected number", path: ["timeout"] }],
+ *   { value: { timeout: "30s" }, fromEnv: new Set() },
+ *   { plugin: "notifier", file: "config.json" },
+ * );
+ * assert.equal(err.field, "timeout");
+ * assert.match(err.message, /field "timeout" is invalid \(Expected number\): current value is "30s"/);
+ * ```
+ */
+export function configIssuesError(
+  issues: readonly { message: string; path: readonly PropertyKey[] }[],
+  substituted: SubstitutedConfig,
+  options: { plugin: string; file?: string },
+): ConfigError {
+  const { plugin } = options;
+  const file = options.file ?? "config";
+  const field = (issues[0]?.path ?? []).map(String).join(".");
+  const details = issues.map((issue) => {
     const f = issue.path.map(String).join(".");
-    const hidden = fromEnv.has(f) || issue.path.some((k) => SECRET_KEY_RE.test(String(k)));
-    const current = valueAt(substituted, issue.path);
+    const hidden = substituted.fromEnv.has(f) || issue.path.some((k) => SECRET_KEY_RE.test(String(k)));
+    const current = valueAt(substituted.value, issue.path);
     const shown = hidden ? "(hidden)" : current === undefined ? "missing" : JSON.stringify(current);
     return `field "${f || "(root)"}" is invalid (${issue.message}): current value is ${shown}`;
   });
-  throw new ConfigError(`Cannot load plugin "${plugin}": ${file} ${details.join("; ")}`, {
-    plugin,
-    file,
-    field,
-  });
+  return new ConfigError(`${file} ${details.join("; ")}`, { plugin, stage: "load", file, field });
 }
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {

@@ -9,14 +9,13 @@ import type { PlugboardEvents } from "./event_types.ts";
 import type { EmitResult, EventBus, EventHandler, EventName, MatchingEvents, WildcardPattern } from "./events.ts";
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "./logger.ts";
-import type { PluginRouter, RouteTable } from "./routes.ts";
+import type { PluginRouter } from "./routes.ts";
 import type { HookRegistry, HookWrapper, PlugboardHooks } from "./hooks.ts";
-import type { PluginSql, PluginStorage, Storage } from "./storage.ts";
+import type { HostPorts } from "./runtime/runtime.ts";
+import type { PluginSql, PluginStorage } from "./storage.ts";
 import type { Scope } from "./scope.ts";
+import { PluginError } from "./errors.ts";
 import { type Container, type PlugboardServices, serviceConflict } from "./services.ts";
-
-/** Reports a contained failure as `system.error`. */
-export type ErrorReporter = (origin: "timer", plugin: string, error: unknown) => void;
 
 /**
  * The event bus as a plugin sees it: listeners are owned by the plugin and
@@ -318,6 +317,11 @@ export interface PluginContext<C = Record<string, unknown>> {
   readonly storage: PluginStorage;
   /** The plugin's own SQL tables (`{{name}}` in SQL), with migrations. */
   readonly sql: PluginSql;
+  /**
+   * The plugin's own data folder (`data/plugins/<name>/`), which it may read
+   * and write whether isolated or not; its database lives there.
+   */
+  readonly dataDir: string;
   /** Aborted when the plugin unloads: pass it to `fetch`, streams and timers. */
   readonly signal: AbortSignal;
   /**
@@ -343,25 +347,21 @@ export interface PluginContext<C = Record<string, unknown>> {
   reload(): Promise<void>;
 }
 
-/** What {@linkcode createContext} needs from the host. */
+/** What {@linkcode createContext} needs: the host's ports and this version's own parts. */
 export interface ContextParts<C> {
   name: string;
   version: string;
   source: string;
   config: C;
-  log: Logger;
-  scope: Scope;
-  events: EventBus;
-  services: Container;
-  reportError: ErrorReporter;
-  reload: () => Promise<void>;
-  routeTable: RouteTable;
-  hooks: HookRegistry;
   previous: unknown;
+  /** The plugin's own data folder. */
+  dataDir: string;
+  /** The version's scope: every registration is staged here. */
+  scope: Scope;
+  /** The host's shared tables. */
+  ports: HostPorts;
   /** Stores the handover callback of this version. */
   setHandover: (fn: () => unknown) => void;
-  /** The host's storage. */
-  storage: () => Storage;
 }
 
 /**
@@ -371,7 +371,8 @@ export interface ContextParts<C> {
  * @returns the context
  */
 export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
-  const { scope, reportError, name } = parts;
+  const { scope, name, ports } = parts;
+  const reportError = (origin: "timer", plugin: string, error: unknown) => ports.report({ origin, plugin, error });
   const timers = new Set<number>();
   scope.onDispose(() => {
     for (const id of timers) clearTimeout(id);
@@ -390,7 +391,11 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
     if (typeof fn !== "function") {
       throw new TypeError(`Cannot set a timer in plugin "${name}": callback must be a function, got ${typeof fn}`);
     }
-    if (scope.signal.aborted) throw new Error(`Cannot set a timer in plugin "${name}": it has been unloaded`);
+    if (scope.signal.aborted) {
+      throw new PluginError("UNLOADED", `Cannot set a timer in plugin "${name}": it has been unloaded`, {
+        plugin: name,
+      });
+    }
     let id = 0;
     const cb = guard(fn, () => id, repeat);
     id = (repeat ? setInterval(cb, ms) : setTimeout(cb, ms)) as unknown as number;
@@ -402,10 +407,10 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
     name,
     get routes() {
       if (!router) {
-        const r = router = parts.routeTable.createRouter(name);
+        const r = router = ports.routes.createRouter(name);
         scope.register({
-          activate: () => parts.routeTable.mount(name, r),
-          deactivate: () => parts.routeTable.unmount(name, r),
+          activate: () => ports.routes.mount(name, r),
+          deactivate: () => ports.routes.unmount(name, r),
         });
       }
       return router;
@@ -416,24 +421,25 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
       }
       let remove: (() => void) | undefined;
       scope.register({
-        activate: () => remove = parts.routeTable.addMiddleware(name, handler),
+        activate: () => remove = ports.routes.addMiddleware(name, handler),
         deactivate: () => remove?.(),
       });
     },
     version: parts.version,
     source: parts.source,
     config: parts.config,
-    log: parts.log,
-    events: new PluginEvents(parts.events, scope),
-    services: new PluginServices(parts.services, scope),
-    hooks: new PluginHooks(parts.hooks, scope),
+    log: ports.log.child(name),
+    events: new PluginEvents(ports.events, scope),
+    services: new PluginServices(ports.services, scope),
+    hooks: new PluginHooks(ports.hooks, scope),
     get storage() {
-      return parts.storage().kv(name);
+      return ports.storage().kv(name);
     },
     get sql() {
-      return parts.storage().sql(name);
+      return ports.storage().sql(name);
     },
     signal: scope.signal,
+    dataDir: parts.dataDir,
     previous: parts.previous,
     onHandover: (fn) => {
       if (typeof fn !== "function") {
@@ -448,6 +454,6 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
       clearTimeout(id);
       timers.delete(id);
     },
-    reload: parts.reload,
+    reload: () => ports.reload(name),
   };
 }

@@ -7,7 +7,8 @@
  */
 
 import { PluginError } from "./errors.ts";
-import { satisfies } from "./semver.ts";
+// @ts-types="@types/semver"
+import { satisfies } from "semver";
 
 /** A plugin as the planner sees it. */
 export interface DependencyNode {
@@ -33,12 +34,13 @@ export interface LoadPlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planLoadOrder } from "./dependencies.ts";
  * const plan = planLoadOrder([
  *   { name: "tracker", version: "1.0.0", dependencies: { tasks: "^1.0.0" } },
  *   { name: "tasks", version: "1.2.0", dependencies: {} },
  * ], new Map());
- * if (plan.order.join() !== "tasks,tracker") throw new Error(plan.order.join());
+ * assert.deepEqual(plan.order, ["tasks", "tracker"]);
  * ```
  */
 export function planLoadOrder(batch: readonly DependencyNode[], loaded: ReadonlyMap<string, string>): LoadPlan {
@@ -48,7 +50,7 @@ export function planLoadOrder(batch: readonly DependencyNode[], loaded: Readonly
   const state = new Map<string, "visiting" | "done">();
   const fail = (name: string, message: string) => {
     if (!failures.has(name)) {
-      failures.set(name, new PluginError("DEPENDENCY", `Cannot load plugin "${name}": ${message}`, { plugin: name }));
+      failures.set(name, new PluginError("DEPENDENCY", message, { plugin: name, stage: "load" }));
     }
   };
 
@@ -69,8 +71,7 @@ export function planLoadOrder(batch: readonly DependencyNode[], loaded: Readonly
         visit(dep, path);
         const depFailure = failures.get(dep);
         if (depFailure && !failures.has(name)) {
-          const reason = depFailure.message.replace(/^Cannot load plugin "[^"]+": /, "");
-          fail(name, `its dependency "${dep}" cannot load (${[...path, dep].join(" → ")}): ${reason}`);
+          fail(name, `its dependency "${dep}" cannot load (${[...path, dep].join(" → ")}): ${depFailure.reason}`);
         }
       }
       const version = inBatch?.version ?? loaded.get(dep);
@@ -102,13 +103,14 @@ export function planLoadOrder(batch: readonly DependencyNode[], loaded: Readonly
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type DependencyNode, dependentsOf } from "./dependencies.ts";
  * const active: DependencyNode[] = [
  *   { name: "tasks", version: "1.0.0", dependencies: {} },
  *   { name: "tracker", version: "1.0.0", dependencies: { tasks: "*" } },
  *   { name: "report", version: "1.0.0", dependencies: { tracker: "*" } },
  * ];
- * if (dependentsOf("tasks", active).join() !== "report,tracker") throw new Error();
+ * assert.deepEqual(dependentsOf("tasks", active), ["report", "tracker"]);
  * ```
  */
 export function dependentsOf(name: string, active: readonly DependencyNode[]): string[] {

@@ -15,7 +15,33 @@ export interface Discovered {
   source: string;
 }
 
-const ENTRY_NAMES = ["mod.ts", "mod.js"];
+/** The file names a plugin folder's entry module may have, in order of preference. */
+export const ENTRY_NAMES: readonly string[] = ["mod.ts", "mod.js"];
+
+/**
+ * The entry module of a plugin folder.
+ *
+ * @param folder a plugin's folder
+ * @returns the path of its `mod.ts` (or `mod.js`), or undefined when it has none
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { findEntry } from "./discovery.ts";
+ * assert.equal(await findEntry("/nonexistent"), undefined);
+ * ```
+ */
+export async function findEntry(folder: string): Promise<string | undefined> {
+  for (const file of ENTRY_NAMES) {
+    const path = join(folder, file);
+    try {
+      if ((await Deno.stat(path)).isFile) return path;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return undefined;
+}
 
 /**
  * Lists the plugins in a folder, sorted by folder name.
@@ -25,9 +51,10 @@ const ENTRY_NAMES = ["mod.ts", "mod.js"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { discoverPlugins } from "./discovery.ts";
  * const found = await discoverPlugins("/nonexistent");
- * if (found.length !== 0) throw new Error();
+ * assert.deepEqual(found, []);
  * ```
  */
 export async function discoverPlugins(dir: string): Promise<Discovered[]> {
@@ -41,17 +68,8 @@ export async function discoverPlugins(dir: string): Promise<Discovered[]> {
   }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!(entry.isDirectory || entry.isSymlink) || entry.name.startsWith(".") || entry.name.startsWith("_")) continue;
-    for (const file of ENTRY_NAMES) {
-      const source = join(dir, entry.name, file);
-      try {
-        if ((await Deno.stat(source)).isFile) {
-          found.push({ hint: entry.name, source });
-          break;
-        }
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      }
-    }
+    const source = await findEntry(join(dir, entry.name));
+    if (source) found.push({ hint: entry.name, source });
   }
   return found;
 }

@@ -33,9 +33,12 @@ function texts(error: unknown, depth = 0): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findLocation } from "./error_location.ts";
  * const loc = findLocation(new Error("Expected ',' at file:///srv/plugins/a/mod.ts:6:3"), "/srv/plugins/a");
- * if (loc?.file !== "/srv/plugins/a/mod.ts" || loc.line !== 6 || loc.column !== 3) throw new Error();
+ * assert.equal(loc?.file, "/srv/plugins/a/mod.ts");
+ * assert.equal(loc?.line, 6);
+ * assert.equal(loc?.column, 3);
  * ```
  */
 export function findLocation(

@@ -1,23 +1,128 @@
 /**
- * The few error classes plugboard throws. Each carries a stable `code`, the
- * name of the plugin it concerns (when there is one) and the original `cause`.
+ * The error catalogue: every code plugboard throws, with its HTTP status, a
+ * title and a fix hint, and the few error classes that carry them. A
+ * {@linkcode PluginError} keeps its parts apart (code, stage, plugin, source,
+ * reason), so its message is built once, in one shape:
+ * `Cannot load plugin "auth": setup timed out after 5000 ms`.
  *
  * @module
  */
 
+import type { PluginMeta } from "./plugin.ts";
+
+/** One entry of the catalogue. */
+export interface ErrorSpec {
+  /** The HTTP status the admin API answers with. */
+  readonly status: number;
+  /** A short title, for problem+json. */
+  readonly title: string;
+  /** What usually fixes it. */
+  readonly hint: string;
+}
+
+/**
+ * Every error code, with its HTTP status, title and fix hint.
+ *
+ * @example Look up the status of a code
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ERROR_CATALOGUE } from "./errors.ts";
+ * assert.equal(ERROR_CATALOGUE.SERVICE_NOT_FOUND.status, 503);
+ * ```
+ */
+export const ERROR_CATALOGUE = {
+  PERMISSION_DENIED: {
+    status: 403,
+    title: "Permission denied",
+    hint: "Grant the Deno flag or host option the message names",
+  },
+  IMPORT_FAILED: {
+    status: 422,
+    title: "Import failed",
+    hint: "Fix the module at the location shown, then reload",
+  },
+  INVALID_PLUGIN: {
+    status: 422,
+    title: "Invalid plugin",
+    hint: "Export default definePlugin({ name, version, setup }) with a valid manifest",
+  },
+  INVALID_CONFIG: {
+    status: 422,
+    title: "Invalid config",
+    hint: "Fix the config field named, in the file named",
+  },
+  DEPENDENCY: {
+    status: 409,
+    title: "Dependency problem",
+    hint: "Load the dependency named, in a version that satisfies the range",
+  },
+  TIMEOUT: {
+    status: 422,
+    title: "Timed out",
+    hint: "Make sure setup() settles, or raise the timeout named",
+  },
+  SETUP_FAILED: {
+    status: 422,
+    title: "Setup failed",
+    hint: "Fix the error thrown by the plugin's setup()",
+  },
+  CONFLICT: {
+    status: 409,
+    title: "Conflict",
+    hint: "Rename one of the two, or act on the existing one",
+  },
+  NOT_FOUND: {
+    status: 404,
+    title: "Not found",
+    hint: "Check the name; GET /api/plugins lists the known plugins",
+  },
+  SERVICE_NOT_FOUND: {
+    status: 503,
+    title: "Service unavailable",
+    hint: 'Load the plugin that provides it, or declare it in "dependencies"',
+  },
+  DISPOSE_FAILED: {
+    status: 500,
+    title: "Unload step failed",
+    hint: "Fix the plugin's unload/onDispose callback; the other steps still ran",
+  },
+  PLUGIN_FAILED: {
+    status: 500,
+    title: "Plugin code failed",
+    hint: "Fix the plugin's code at the location shown; the host keeps serving",
+  },
+  PLUGIN_UNAVAILABLE: {
+    status: 503,
+    title: "Plugin unavailable",
+    hint: "The plugin's worker stopped (crashed, hung or over its memory budget) and is being restarted; retry shortly",
+  },
+  STORAGE_BUSY: {
+    status: 503,
+    title: "Storage busy",
+    hint: "Another writer holds the plugin's database; retry after the time given",
+  },
+  UNLOADED: {
+    status: 409,
+    title: "Plugin unloaded",
+    hint: "Stop using the context of an unloaded plugin: clear timers and listeners in onDispose",
+  },
+  INVALID_SETTINGS: {
+    status: 400,
+    title: "Invalid settings",
+    hint: "Fix the flag or plugboard.json field named; run with --help to see the options",
+  },
+  BAD_REQUEST: {
+    status: 400,
+    title: "Bad request",
+    hint: "Send the body or parameter the message describes",
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
 /** Stable machine-readable codes carried by every {@linkcode PluginError}. */
-export type PluginErrorCode =
-  | "PERMISSION_DENIED"
-  | "IMPORT_FAILED"
-  | "INVALID_PLUGIN"
-  | "INVALID_CONFIG"
-  | "DEPENDENCY"
-  | "TIMEOUT"
-  | "SETUP_FAILED"
-  | "CONFLICT"
-  | "NOT_FOUND"
-  | "SERVICE_NOT_FOUND"
-  | "DISPOSE_FAILED";
+export type PluginErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** What the host was doing with the plugin when the error happened. */
+export type PluginStage = "load" | "reload" | "unload" | "run";
 
 /** Options shared by the plugboard error classes. */
 export interface PluginErrorOptions {
@@ -25,6 +130,15 @@ export interface PluginErrorOptions {
   plugin?: string;
   /** Where the plugin came from (path or URL), when known. */
   source?: string;
+  /**
+   * What the host was doing. With a plugin, the message reads
+   * `Cannot <stage> plugin "<plugin>"[ from <from>]: <reason>`; without, it is the reason alone.
+   */
+  stage?: Exclude<PluginStage, "run">;
+  /** Named in the message after the plugin: the path or URL being loaded. @default undefined */
+  from?: string;
+  /** The plugin's manifest, when it was read before the failure. */
+  manifest?: PluginMeta;
   /** The underlying error. */
   cause?: unknown;
 }
@@ -32,11 +146,14 @@ export interface PluginErrorOptions {
 /**
  * The base class of every error plugboard throws on purpose.
  *
- * @example Inspect a failure
+ * @example A load failure, and the same failure on reload
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PluginError } from "./errors.ts";
- * const err = new PluginError("TIMEOUT", 'Cannot load plugin "auth": timed out after 5000 ms', { plugin: "auth" });
- * if (err.code !== "TIMEOUT" || err.plugin !== "auth") throw new Error("unexpected");
+ * const err = new PluginError("TIMEOUT", "setup timed out after 5000 ms", { plugin: "auth", stage: "load" });
+ * assert.equal(err.message, 'Cannot load plugin "auth": setup timed out after 5000 ms');
+ * assert.equal(err.with({ stage: "reload" }).message, 'Cannot reload plugin "auth": setup timed out after 5000 ms');
+ * assert.equal(err.status, 422);
  * ```
  */
 export class PluginError extends Error {
@@ -46,19 +163,91 @@ export class PluginError extends Error {
   readonly plugin: string | undefined;
   /** The plugin's source (path or URL), if known. */
   readonly source: string | undefined;
+  /** What the host was doing, if it concerns a plugin's lifecycle. */
+  readonly stage: Exclude<PluginStage, "run"> | undefined;
+  /** The failure alone, without the "Cannot load plugin" part. */
+  readonly reason: string;
+  /** The manifest of the plugin, when it was read before the failure. */
+  readonly manifest: PluginMeta | undefined;
+  /** The path or URL named in the message after the plugin, if any. */
+  readonly from: string | undefined;
 
   /**
    * @param code stable error code
-   * @param message human-readable message saying what, where and how to fix
-   * @param options plugin, source and cause
+   * @param reason what went wrong and how to fix it (the whole message when no `stage` is given)
+   * @param options plugin, source, stage, manifest and cause
    */
-  constructor(code: PluginErrorCode, message: string, options: PluginErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: PluginErrorCode, reason: string, options: PluginErrorOptions = {}) {
+    super(formatMessage(reason, options), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    this.reason = reason;
     this.plugin = options.plugin;
     this.source = options.source;
+    this.stage = options.stage;
+    this.manifest = options.manifest;
+    this.from = options.from;
   }
+
+  /** The HTTP status of this error's code. */
+  get status(): number {
+    return ERROR_CATALOGUE[this.code].status;
+  }
+
+  /** What usually fixes an error of this code. */
+  get hint(): string {
+    return ERROR_CATALOGUE[this.code].hint;
+  }
+
+  /**
+   * A copy with another stage or manifest; the same class, code, reason and cause.
+   *
+   * @param patch the fields to change
+   * @returns the copy
+   */
+  with(patch: { stage?: Exclude<PluginStage, "run">; manifest?: PluginMeta; plugin?: string }): this {
+    const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    Object.assign(copy, this);
+    const fields = copy as unknown as Record<string, unknown>;
+    if (patch.stage) fields.stage = patch.stage;
+    if (patch.manifest) fields.manifest = patch.manifest;
+    if (patch.plugin) fields.plugin = patch.plugin;
+    copy.message = formatMessage(this.reason, { plugin: copy.plugin, stage: copy.stage, from: this.from });
+    copy.stack = `${this.name}: ${copy.message}${this.stack?.slice(this.stack.indexOf("\n")) ?? ""}`;
+    if (this.cause !== undefined) copy.cause = this.cause;
+    return copy;
+  }
+}
+
+function formatMessage(reason: string, options: PluginErrorOptions): string {
+  if (!options.stage || !options.plugin) return reason;
+  return `Cannot ${options.stage} plugin "${options.plugin}"${options.from ? ` from ${options.from}` : ""}: ${reason}`;
+}
+
+/**
+ * Wraps anything a plugin threw as a {@linkcode PluginError} (kept as it is when it already is one).
+ *
+ * @param error the thrown value
+ * @param code the code to use for a foreign error
+ * @param options plugin, stage, source
+ * @returns a PluginError
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { asPluginError } from "./errors.ts";
+ * const err = asPluginError(new TypeError("x is undefined"), "SETUP_FAILED", { plugin: "p", stage: "load" });
+ * assert.equal(err.message, 'Cannot load plugin "p": x is undefined');
+ * ```
+ */
+export function asPluginError(
+  error: unknown,
+  code: PluginErrorCode,
+  options: PluginErrorOptions & { prefix?: string } = {},
+): PluginError {
+  if (error instanceof PluginError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  return new PluginError(code, options.prefix ? `${options.prefix}: ${text}` : text, { ...options, cause: error });
 }
 
 /**
@@ -67,9 +256,11 @@ export class PluginError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PermissionError } from "./errors.ts";
  * const err = new PermissionError("x", "--allow-import=cdn.example.com", { plugin: "p" });
- * if (err.code !== "PERMISSION_DENIED" || err.fix !== "--allow-import=cdn.example.com") throw new Error();
+ * assert.equal(err.code, "PERMISSION_DENIED");
+ * assert.equal(err.fix, "--allow-import=cdn.example.com");
  * ```
  */
 export class PermissionError extends PluginError {
@@ -77,12 +268,12 @@ export class PermissionError extends PluginError {
   readonly fix: string;
 
   /**
-   * @param message what was refused and how to allow it
+   * @param reason what was refused and how to allow it
    * @param fix the flag or option alone
-   * @param options plugin, source and cause
+   * @param options plugin, source, stage and cause
    */
-  constructor(message: string, fix: string, options: PluginErrorOptions = {}) {
-    super("PERMISSION_DENIED", message, options);
+  constructor(reason: string, fix: string, options: PluginErrorOptions = {}) {
+    super("PERMISSION_DENIED", reason, options);
     this.fix = fix;
   }
 }
@@ -92,9 +283,11 @@ export class PermissionError extends PluginError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConfigError } from "./errors.ts";
  * const err = new ConfigError("bad", { plugin: "p", file: "/x/config.json", field: "timeout" });
- * if (err.field !== "timeout" || err.code !== "INVALID_CONFIG") throw new Error();
+ * assert.equal(err.field, "timeout");
+ * assert.equal(err.code, "INVALID_CONFIG");
  * ```
  */
 export class ConfigError extends PluginError {
@@ -104,14 +297,14 @@ export class ConfigError extends PluginError {
   readonly field: string | undefined;
 
   /**
-   * @param message what is wrong and where
-   * @param options plugin, file, field and cause
+   * @param reason what is wrong and where
+   * @param options plugin, file, field, stage and cause
    */
   constructor(
-    message: string,
+    reason: string,
     options: PluginErrorOptions & { file?: string; field?: string } = {},
   ) {
-    super("INVALID_CONFIG", message, options);
+    super("INVALID_CONFIG", reason, options);
     this.file = options.file;
     this.field = options.field;
   }
@@ -122,12 +315,12 @@ export class ConfigError extends PluginError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Container, ServiceNotFoundError } from "../mod.ts";
- * try {
- *   new Container().resolve("mail", { requester: "notifier" });
- * } catch (err) {
- *   if (!(err instanceof ServiceNotFoundError) || err.plugin !== "notifier") throw err;
- * }
+ * assert.throws(
+ *   () => new Container().resolve("mail", { requester: "notifier" }),
+ *   (err) => err instanceof ServiceNotFoundError && err.plugin === "notifier",
+ * );
  * ```
  */
 export class ServiceNotFoundError extends PluginError {
@@ -149,5 +342,24 @@ export class ServiceNotFoundError extends PluginError {
       { plugin: requester },
     );
     this.service = service;
+  }
+}
+
+/**
+ * A command-line flag or `plugboard.json` field that cannot be used. The CLI
+ * prints its message alone and exits with code 2.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SettingsError } from "./errors.ts";
+ * const err = new SettingsError('--port must be a whole number from 0 to 65535: current value is "abc"');
+ * assert.equal(err.code, "INVALID_SETTINGS");
+ * ```
+ */
+export class SettingsError extends PluginError {
+  /** @param message what is wrong and how to fix it */
+  constructor(message: string) {
+    super("INVALID_SETTINGS", message);
   }
 }

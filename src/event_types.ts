@@ -1,49 +1,22 @@
 /**
- * The events plugboard knows by name, with their payload types. Plugins add
- * their own by augmenting {@linkcode PlugboardEvents}.
+ * The events the core knows by name, with their payload types: `system.error`
+ * and the `plugin.*` lifecycle events. Plugins add their own by augmenting
+ * {@linkcode PlugboardEvents} (see `plugins/tasks/events.ts`).
  *
  * @module
  */
 
 /** Where a `system.error` came from. */
-export type ErrorOrigin = "event" | "route" | "middleware" | "setup" | "dispose" | "timer" | "hook";
-
-/** Payload of `task.created`. */
-export interface TaskCreatedEvent {
-  taskId: string;
-  title?: string;
-  agentId?: string;
-  data?: Record<string, unknown>;
-}
-
-/** Payload of `task.updated`. */
-export interface TaskUpdatedEvent {
-  taskId: string;
-  status?: string;
-  changes?: Record<string, unknown>;
-}
-
-/** Payload of `task.failed`. */
-export interface TaskFailedEvent {
-  taskId: string;
-  error: string;
-  agentId?: string;
-}
-
-/** Payload of `agent.task.completed`. */
-export interface AgentTaskCompletedEvent {
-  taskId: string;
-  agentId: string;
-  result?: unknown;
-  durationMs?: number;
-}
-
-/** Payload of `agent.chat.started` and `agent.chat.completed`. */
-export interface AgentChatEvent {
-  chatId: string;
-  agentId: string;
-  messages?: number;
-}
+export type ErrorOrigin =
+  | "event"
+  | "route"
+  | "middleware"
+  | "setup"
+  | "dispose"
+  | "timer"
+  | "hook"
+  | "worker"
+  | "unhandled";
 
 /** Payload of `system.error`: a failure that was contained. */
 export interface SystemErrorEvent {
@@ -73,23 +46,32 @@ export interface PluginLifecycleEvent {
 }
 
 /**
- * Every typed event. Augment it to type your plugin's own events:
+ * Every typed event. A plugin types its own events by augmenting this
+ * interface from the module that declares them (the way
+ * `plugins/tasks/events.ts` adds `task.*` and `agent.*`); whoever imports
+ * that module gets them typed on the host's bus and on `ctx.events`:
  *
- * @example Add a plugin event
+ * ```ts ignore
+ * declare module "../../mod.ts" {
+ *   interface PlugboardEvents {
+ *     "invoice.paid": { id: string };
+ *   }
+ * }
+ * ```
+ *
+ * @example A bus typed with the core's events and one more
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EventBus, type PlugboardEvents } from "../mod.ts";
  * type MyEvents = PlugboardEvents & { "invoice.paid": { id: string } };
  * const bus = new EventBus<MyEvents>();
+ * let paid = "";
+ * bus.on("invoice.paid", (e) => paid = e.id);
  * bus.emit("invoice.paid", { id: "i1" });
+ * assert.equal(paid, "i1");
  * ```
  */
 export interface PlugboardEvents {
-  "task.created": TaskCreatedEvent;
-  "task.updated": TaskUpdatedEvent;
-  "task.failed": TaskFailedEvent;
-  "agent.task.completed": AgentTaskCompletedEvent;
-  "agent.chat.started": AgentChatEvent;
-  "agent.chat.completed": AgentChatEvent;
   "system.error": SystemErrorEvent;
   "plugin.discovered": PluginLifecycleEvent;
   "plugin.loading": PluginLifecycleEvent;

@@ -1,6 +1,6 @@
 /**
- * Extension points: named functions (such as `task.execute`) that plugins
- * wrap instead of monkey-patching. The chain is recomposed from the current
+ * Extension points: named functions (such as the tasks plugin's
+ * `task.execute`) that plugins wrap instead of monkey-patching. The chain is recomposed from the current
  * wrappers on every change, so removing wrappers in any order restores
  * exactly the behaviour of the ones left.
  *
@@ -13,21 +13,30 @@ import { PluginError } from "./errors.ts";
 type AnyFn = (...args: any[]) => any;
 
 /**
- * Hook signatures by name. Augment it to type your extension points:
+ * Hook signatures by name. The core defines none; a plugin types its
+ * extension points by augmenting this interface (the way
+ * `plugins/tasks/events.ts` adds `task.execute`):
  *
- * @example
+ * ```ts ignore
+ * declare module "../../mod.ts" {
+ *   interface PlugboardHooks {
+ *     "report.render": (report: Report) => string;
+ *   }
+ * }
+ * ```
+ *
+ * @example A registry typed with its own hooks
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HookRegistry } from "../mod.ts";
  * const hooks = new HookRegistry<{ double: (n: number) => number }>();
- * hooks.define("double", (n: number) => n * 2);
- * hooks.wrap("double", (next) => (n: number) => next(n) + 1, { owner: "plus-one" });
- * if (hooks.call("double", 2) !== 5) throw new Error();
+ * hooks.define("double", (n) => n * 2);
+ * hooks.wrap("double", (next) => (n) => next(n) + 1, { owner: "plus-one" });
+ * assert.equal(hooks.call("double", 2), 5);
  * ```
  */
-export interface PlugboardHooks {
-  /** Runs a task; the tasks plugin defines it, enhancers wrap it. */
-  "task.execute": (task: { id: string; [key: string]: unknown }) => Promise<unknown>;
-}
+// deno-lint-ignore no-empty-interface
+export interface PlugboardHooks {}
 
 /** A wrapper: receives the next function in the chain, returns a replacement. */
 export type HookWrapper<F extends AnyFn> = (next: F) => F;
@@ -161,6 +170,47 @@ export class HookRegistry<H extends HookMap = PlugboardHooks & HookMap> {
    */
   wrappers(name: string): string[] {
     return (this.#slots.get(name)?.wrappers ?? []).map((w) => w.owner ?? "host");
+  }
+
+  /**
+   * The hooks that are defined or wrapped, in the order first named.
+   *
+   * @returns hook names
+   *
+   * @example List the extension points
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HookRegistry } from "../mod.ts";
+   * const hooks = new HookRegistry<{ a: () => number; b: () => number }>();
+   * hooks.define("a", () => 1);
+   * hooks.wrap("b", (next) => () => next() + 1);
+   * assert.deepEqual(hooks.names(), ["a", "b"]);
+   * ```
+   */
+  names(): string[] {
+    const out: string[] = [];
+    for (const [name, slot] of this.#slots) if (slot.base || slot.wrappers.length) out.push(name);
+    return out;
+  }
+
+  /**
+   * Who defined a hook.
+   *
+   * @param name the hook
+   * @returns the owning plugin, "host" for one defined without owner, undefined when not defined
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HookRegistry } from "../mod.ts";
+   * const hooks = new HookRegistry<{ a: () => number }>();
+   * hooks.define("a", () => 1, { owner: "p" });
+   * assert.equal(hooks.definer("a"), "p");
+   * ```
+   */
+  definer(name: string): string | undefined {
+    const slot = this.#slots.get(name);
+    return slot?.base ? slot.owner ?? "host" : undefined;
   }
 
   #slot(name: string): HookSlot {

@@ -1,60 +1,43 @@
 /**
- * The plugin host: discovers, loads, sets up, reloads and unloads plugins,
- * and owns the event bus, the service container and the plugin routes.
+ * The plugin host: the public facade over the lifecycle. It owns the shared
+ * tables (event bus, services, routes, hooks, storage), serialises every
+ * lifecycle operation, and delegates each to the module that owns it:
+ * `lifecycle/batch.ts` (load), `lifecycle/reload.ts`, `lifecycle/activation.ts`
+ * (set-up, swap, unload), `lifecycle/registry.ts` (records and state).
  *
  * @module
  */
 
-import { join, resolve } from "node:path";
-import type { EnvReader } from "./config.ts";
-import { createContext, type PluginContext } from "./context.ts";
-import { dependentsOf, planLoadOrder } from "./dependencies.ts";
+import { join } from "node:path";
+import { dependentsOf } from "./dependencies.ts";
 import { discoverPlugins } from "./discovery.ts";
-import { findLocation, type SourceLocation } from "./error_location.ts";
 import { PluginError } from "./errors.ts";
-import type { ErrorOrigin, PlugboardEvents } from "./event_types.ts";
+import type { PlugboardEvents } from "./event_types.ts";
 import { EventBus } from "./events.ts";
 import { HookRegistry } from "./hooks.ts";
-import { createHttpApp, type HttpOptions } from "./http/app.ts";
-import { INLINE_SCHEME, manifestOfFailure, PluginLoader, type PreparedPlugin } from "./loader.ts";
-import { Logger, type LoggerOptions } from "./logger.ts";
-import { type NormalizedPlugin, PLUGIN_NAME_RE } from "./manifest.ts";
+import { createHttpApp } from "./http/app.ts";
+import { type Lifecycle, unload } from "./lifecycle/activation.ts";
+import { type BatchSource, loadBatch } from "./lifecycle/batch.ts";
+import { onFolderChange } from "./lifecycle/folder_changes.ts";
+import { reload } from "./lifecycle/reload.ts";
+import { PluginRegistry } from "./lifecycle/registry.ts";
+import { PluginLoader } from "./loader.ts";
+import { Logger } from "./logger.ts";
+import { type HostOptions, type ResolvedHostOptions, resolveHostOptions } from "./options.ts";
+import { PLUGIN_NAME_RE } from "./manifest.ts";
 import type { PluginDefinition } from "./plugin.ts";
-import type { PluginInfo, PluginState, PluginTimings } from "./plugin_info.ts";
+import type { PluginInfo } from "./plugin_info.ts";
+import { createErrorReporter, type ErrorReporter } from "./reporter.ts";
 import { RouteTable } from "./routes.ts";
-import { Scope } from "./scope.ts";
-import { satisfies } from "./semver.ts";
+import { INLINE_SCHEME, InProcessRuntime } from "./runtime/in_process.ts";
+import { WorkerRuntime } from "./runtime/worker_runtime.ts";
 import { Container } from "./services.ts";
-import { canSnapshot, removeSnapshot, removeStaleSnapshots } from "./snapshots.ts";
-import { Storage, type StorageOptions } from "./storage.ts";
-import { withTimeout } from "./timeout.ts";
-import { type FolderChange, type FolderWatch, type WatchOptions, watchPluginFolders } from "./watcher.ts";
+import { describePermissions } from "./plugin_permissions.ts";
+import { canSnapshot, removeStaleSnapshots } from "./snapshots.ts";
+import { Storage } from "./storage.ts";
+import { type FolderWatch, type WatchOptions, watchPluginFolders } from "./watcher.ts";
 
-/** Options for {@linkcode createHost}. */
-export interface HostOptions extends HttpOptions {
-  /** The folder searched for plugins by `start()`; `null` for none. @default "./plugins" */
-  pluginsDir?: string | null;
-  /** Extra plugin sources (paths or URLs) loaded by `start()`. @default [] */
-  plugins?: string[];
-  /** Hosts (`name` or `name:port`) URL plugins may come from. @default [] */
-  allowImport?: string[];
-  /** Extra folders local plugins may be loaded from, besides `pluginsDir`. @default [] */
-  allowRead?: string[];
-  /** The folder relative paths start from. @default Deno.cwd() */
-  cwd?: string;
-  /** How long a plugin's `setup` may take, in ms. @default 10000 */
-  setupTimeout?: number;
-  /** How long importing a plugin module may take, in ms. @default 30000 */
-  importTimeout?: number;
-  /** Config per plugin name, merged over its `config.json` (the only config of URL plugins). @default {} */
-  config?: Record<string, Record<string, unknown>>;
-  /** Reads environment variables for `${VAR}` substitution. @default Deno.env.get */
-  env?: EnvReader;
-  /** Log level and sink. @default level "info" ("debug" with PLUGBOARD_DEBUG=1), console */
-  logger?: LoggerOptions;
-  /** The plugins' database (opened on first use). @default { path: "data/plugboard.db" } (relative to cwd) */
-  storage?: StorageOptions;
-}
+export type { HostOptions } from "./options.ts";
 
 /** Options for {@linkcode Host.unload}. */
 export interface UnloadOptions {
@@ -62,32 +45,8 @@ export interface UnloadOptions {
   cascade?: boolean;
 }
 
-type Prepared = PreparedPlugin;
-
-interface SetUpResult {
-  scope: Scope;
-  ctx: PluginContext<unknown>;
-  handover?: () => unknown;
-}
-
-interface Entry {
-  name: string;
-  source: string;
-  state: PluginState;
-  error?: PluginError;
-  plugin?: NormalizedPlugin;
-  scope?: Scope;
-  ctx?: PluginContext<unknown>;
-  timings: PluginTimings;
-  loadedAt?: Date;
-  reloads: number;
-  reloadError?: PluginError;
-  reloadErrorLocation?: SourceLocation;
-  /** The active version's handover callback. */
-  handover?: () => unknown;
-}
-
-const DEFAULT_SETUP_TIMEOUT = 10_000;
+/** What {@linkcode Host.unload} returns: the plugin's info and every plugin it unloaded. */
+export type UnloadResult = PluginInfo & { unloaded: string[] };
 
 /**
  * Creates a plugin host.
@@ -95,12 +54,13 @@ const DEFAULT_SETUP_TIMEOUT = 10_000;
  * @param options see {@linkcode HostOptions}
  * @returns the host, not started
  *
- * @example Load a plugin from a folder
+ * @example Start and stop an empty host
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHost } from "../mod.ts";
  * const host = createHost({ pluginsDir: null, logger: { level: "silent" } });
  * await host.start();
- * if (host.list().length !== 0) throw new Error();
+ * assert.deepEqual(host.list(), []);
  * await host.stop();
  * ```
  */
@@ -108,14 +68,12 @@ export function createHost(options: HostOptions = {}): Host {
   return new Host(options);
 }
 
-/**
- * A plugin host. Build it with {@linkcode createHost}.
- */
+/** A plugin host. Build it with {@linkcode createHost}. */
 export class Host {
   /** The typed event bus shared by the host and every plugin. */
   readonly events: EventBus<PlugboardEvents>;
   /** The service container shared by the host and every plugin. */
-  readonly services: Container;
+  readonly services: Container = new Container();
   /** The host's logger. */
   readonly log: Logger;
   /** Mounted plugin routers and host-wide middleware. */
@@ -131,38 +89,72 @@ export class Host {
    */
   readonly fetch: (request: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response>;
 
-  #options: HostOptions;
-  #cwd: string;
-  #pluginsDir: string | null;
-  #entries = new Map<string, Entry>();
-  /** Active plugins in activation order; stop() unloads in reverse. */
-  #activeOrder: string[] = [];
+  #options: ResolvedHostOptions;
+  #registry: PluginRegistry;
+  #runtime = new InProcessRuntime();
+  #lifecycle: Lifecycle;
+  #report: ErrorReporter;
   #queue: Promise<unknown> = Promise.resolve();
   #watch: FolderWatch | undefined;
-  #loader: PluginLoader;
 
   /** @param options see {@linkcode HostOptions} */
   constructor(options: HostOptions = {}) {
-    this.#options = options;
-    this.#cwd = options.cwd ?? Deno.cwd();
-    this.#pluginsDir = options.pluginsDir === null ? null : resolve(this.#cwd, options.pluginsDir ?? "./plugins");
-    this.log = new Logger("plugboard", options.logger);
-    this.#loader = new PluginLoader({ ...options, cwd: this.#cwd, pluginsDir: this.#pluginsDir, log: this.log });
+    const o = this.#options = resolveHostOptions(options);
+    this.log = new Logger("plugboard", o.logger);
     this.events = new EventBus<PlugboardEvents>({
       onUnhandled: (error, event, owner) =>
         this.log.error(`Handler of "${event}"${owner ? ` in plugin "${owner}"` : ""} failed`, error),
     });
-    this.services = new Container();
-    const dbPath = options.storage?.path ?? "data/plugboard.db";
-    this.storage = new Storage({ path: dbPath === ":memory:" ? dbPath : resolve(this.#cwd, dbPath) });
-    const app = createHttpApp(this, options);
+    this.storage = new Storage({ ...o.storage, log: o.storage.log ?? ((m) => this.log.info(m)) });
+    this.#registry = new PluginRegistry({
+      events: this.events,
+      services: this.services,
+      routes: this.routes,
+      log: this.log,
+    });
+    this.#report = createErrorReporter(this.log, this.events, (f) => {
+      const record = f.plugin ? this.#registry.get(f.plugin) : undefined;
+      if (record) record.failures++;
+    });
+    const worker = o.isolation === "worker"
+      ? new WorkerRuntime({
+        dataDir: o.dataDir,
+        heartbeatTimeout: o.heartbeatTimeout,
+        memoryLimitMb: o.memoryLimitMb,
+        grants: o.grants,
+      })
+      : undefined;
+    this.#lifecycle = {
+      registry: this.#registry,
+      loader: new PluginLoader(o, { inProcess: this.#runtime, worker }, this.log),
+      enqueue: (fn) => this.#exclusive(fn),
+      options: o,
+      log: this.log,
+      ports: {
+        events: this.events,
+        services: this.services,
+        routes: this.routes,
+        hooks: this.hooks,
+        storage: () => this.storage,
+        log: this.log,
+        report: this.#report,
+        reload: async (name) => void await this.reload(name),
+      },
+    };
+    const app = createHttpApp({
+      routes: this.routes,
+      admin: this,
+      report: this.#report,
+      log: this.log,
+      apiKey: o.apiKey,
+    });
     const noInfo = { info: undefined };
     this.fetch = (request, info) => app.fetch(request, info === undefined ? noInfo : { info });
   }
 
   /** The absolute plugins folder, or null when discovery is off. */
   get pluginsDir(): string | null {
-    return this.#pluginsDir;
+    return this.#options.pluginsDir;
   }
 
   /**
@@ -174,36 +166,32 @@ export class Host {
    */
   start(): Promise<PluginInfo[]> {
     return this.#exclusive(async () => {
-      if (this.#pluginsDir && await canSnapshot(join(this.#pluginsDir, "x"))) {
-        await removeStaleSnapshots(this.#pluginsDir);
-      }
-      const found = this.#pluginsDir ? await discoverPlugins(this.#pluginsDir) : [];
-      const sources = [...found, ...(this.#options.plugins ?? []).map((s) => ({ hint: hintFor(s), source: s }))];
-      await this.#loadBatch(sources);
+      const dir = this.#options.pluginsDir;
+      if (dir && await canSnapshot(join(dir, "x"))) await removeStaleSnapshots(dir);
+      const found = dir ? await discoverPlugins(dir) : [];
+      const sources: BatchSource[] = [...found, ...this.#options.plugins.map((s) => ({ hint: hintFor(s), source: s }))];
+      await loadBatch(this.#lifecycle, sources, { track: true });
       return this.list();
     });
   }
 
   /**
-   * Loads one plugin from a local path or an http(s) URL.
+   * Loads one plugin from a local path or an http(s) URL. A refused or failed
+   * load is thrown to the caller and changes no other plugin's record.
    *
    * @param source path (inside an allowed folder), URL (from an allowed host),
    *   or a plugin object defined in code (for tests and embedders)
    * @returns the plugin's info, active
-   * @throws {PluginError} why it could not load (also shown by `list()`)
+   * @throws {PluginError} why it could not load
    */
   // deno-lint-ignore no-explicit-any
   load(source: string | PluginDefinition<any> | Record<string, unknown>): Promise<PluginInfo> {
-    if (typeof source !== "string") {
-      // A plugin defined in code (tests, embedders): no file, no import, no permission check.
-      source = this.#loader.addInline(source);
-    }
-    const from = source;
+    // A plugin defined in code (tests, embedders): no file, no import, no permission check.
+    const from = typeof source === "string" ? source.trim() : this.#runtime.addInline(source);
     return this.#exclusive(async () => {
-      const entry = await this.#loadBatch([{ hint: hintFor(from), source: from }]);
-      const e = entry[0];
-      if (e.state !== "active") throw e.error ?? new PluginError("INVALID_PLUGIN", `Plugin "${e.name}" is ${e.state}`);
-      return this.#info(e);
+      const [outcome] = await loadBatch(this.#lifecycle, [{ hint: hintFor(from), source: from }], { track: false });
+      if (outcome.error) throw outcome.error;
+      return this.#registry.info(this.#registry.require(outcome.name));
     });
   }
 
@@ -217,7 +205,7 @@ export class Host {
    * @throws {PluginError} why the new version was refused
    */
   reload(name: string): Promise<PluginInfo> {
-    return this.#exclusive(() => this.#reload(name));
+    return this.#exclusive(() => reload(this.#lifecycle, name));
   }
 
   /**
@@ -226,29 +214,29 @@ export class Host {
    *
    * @param name the plugin
    * @param options `cascade` to unload its dependents first
-   * @returns the plugin's info, unloaded
+   * @returns the plugin's info, unloaded, and every plugin unloaded with it
    * @throws {PluginError} `NOT_FOUND`, or `CONFLICT` when others depend on it
    */
-  unload(name: string, options: UnloadOptions = {}): Promise<PluginInfo> {
+  unload(name: string, options: UnloadOptions = {}): Promise<UnloadResult> {
     return this.#exclusive(async () => {
-      const entry = this.#require(name);
-      if (entry.state !== "active") {
-        this.#entries.delete(name);
-        return { ...this.#info(entry), state: "unloaded" as const };
+      const record = this.#registry.require(name);
+      if (record.state !== "active") {
+        this.#registry.forget(name);
+        return { ...this.#registry.info(record), state: "unloaded" as const, unloaded: [] };
       }
-      const dependents = dependentsOf(name, this.#activeNodes());
+      const dependents = dependentsOf(name, this.#registry.activeNodes());
       if (dependents.length && !options.cascade) {
+        const them = dependents.length === 1 ? "it" : "them";
         throw new PluginError(
           "CONFLICT",
-          `Cannot unload plugin "${name}": ${dependents.map((d) => `"${d}"`).join(", ")} depend${
-            dependents.length === 1 ? "s" : ""
-          } on it. Unload ${dependents.length === 1 ? "it" : "them"} first, or pass { cascade: true }`,
-          { plugin: name },
+          `${dependents.map((d) => `"${d}"`).join(", ")} depend${dependents.length === 1 ? "s" : ""} on it. ` +
+            `Unload ${them} first, or unload with cascade (?cascade=true over HTTP, { cascade: true } in code)`,
+          { plugin: name, stage: "unload" },
         );
       }
-      for (const d of dependents) await this.#unload(this.#entries.get(d)!);
-      await this.#unload(entry);
-      return this.#info(entry);
+      for (const d of dependents) await unload(this.#lifecycle, this.#registry.require(d));
+      await unload(this.#lifecycle, record);
+      return { ...this.#registry.info(record), unloaded: [...dependents, name] };
     });
   }
 
@@ -262,19 +250,19 @@ export class Host {
    */
   purge(name: string): Promise<{ keys: number; tables: number }> {
     return this.#exclusive(() => {
-      if (this.#entries.get(name)?.state === "active") {
-        throw new PluginError(
-          "CONFLICT",
-          `Cannot purge the data of plugin "${name}": it is active. Unload it first`,
-          { plugin: name },
-        );
+      if (this.#registry.get(name)?.state === "active") {
+        throw new PluginError("CONFLICT", `Cannot purge the data of plugin "${name}": it is active. Unload it first`, {
+          plugin: name,
+        });
       }
       return Promise.resolve(this.storage.purge(name));
     });
   }
 
   /**
-   * Unloads every plugin, in reverse dependency order.
+   * Unloads every plugin, in reverse dependency order. Each unload is bounded
+   * by the host's `disposeTimeout`, and every plugin's teardown runs even when
+   * another's fails or runs over.
    *
    * @returns when every plugin is unloaded
    */
@@ -282,9 +270,9 @@ export class Host {
     this.#watch?.close();
     this.#watch = undefined;
     return this.#exclusive(async () => {
-      for (const name of [...this.#activeOrder].reverse()) {
-        const entry = this.#entries.get(name);
-        if (entry?.state === "active") await this.#unload(entry);
+      for (const name of [...this.#registry.activeOrder()].reverse()) {
+        const record = this.#registry.get(name);
+        if (record?.state === "active") await unload(this.#lifecycle, record);
       }
       this.storage.close();
     });
@@ -302,11 +290,19 @@ export class Host {
    * @throws {Error} when the host has no plugins folder
    */
   watch(options: WatchOptions = {}): FolderWatch {
-    const dir = this.#pluginsDir;
-    if (!dir) throw new Error("Cannot watch: the host has no pluginsDir");
+    const dir = this.#options.pluginsDir;
+    if (!dir) throw new TypeError("Cannot watch: the host has no pluginsDir");
     this.#watch?.close();
+    const target = {
+      cwd: this.#options.cwd,
+      log: this.log,
+      list: () => this.list(),
+      load: (s: string) => this.load(s),
+      reload: (n: string) => this.reload(n),
+      unload: (n: string, o: UnloadOptions) => this.unload(n, o),
+    };
     const watch = watchPluginFolders(dir, (folder, change) => {
-      this.#onFolderChange(folder, change).catch((err) => this.log.debug(`Watch: ${err?.message ?? err}`));
+      onFolderChange(target, folder, change).catch((err) => this.log.debug(`Watch: ${err?.message ?? err}`));
     }, options);
     this.#watch = watch;
     return watch;
@@ -318,7 +314,7 @@ export class Host {
    * @returns snapshots, in the order they were first seen
    */
   list(): PluginInfo[] {
-    return [...this.#entries.values()].map((e) => this.#info(e));
+    return this.#registry.records().map((r) => this.#registry.info(r));
   }
 
   /**
@@ -328,440 +324,43 @@ export class Host {
    * @returns its snapshot, or undefined
    */
   get(name: string): PluginInfo | undefined {
-    const e = this.#entries.get(name);
-    return e && this.#info(e);
+    const record = this.#registry.get(name);
+    return record && this.#registry.info(record);
   }
 
   /**
-   * Reports a contained failure: logs it and emits `system.error`.
+   * Lets a new version of an isolated plugin in although it asks for more
+   * permissions than the active one: records the approval and reloads.
    *
-   * @param origin what failed
-   * @param plugin whose code failed
-   * @param error the thrown value
+   * @param name the plugin
+   * @returns the plugin's info after the reload
+   * @throws {PluginError} `NOT_FOUND`, `CONFLICT` when nothing waits for approval, or why the reload failed
    */
-  reportError(origin: ErrorOrigin, plugin: string | undefined, error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    const message = `${origin} error${plugin ? ` in plugin "${plugin}"` : ""}: ${reason}`;
-    this.log.error(message, error);
-    if (this.events.listenerCount("system.error") > 0) {
-      this.events.emit("system.error", { origin, plugin, message, error });
-    }
-  }
-
-  // -- internals -------------------------------------------------------------
-
-  #onFolderChange(folder: string, change: FolderChange): Promise<unknown> {
-    const inFolder = [...this.#entries.values()].find((e) =>
-      !/^[a-z]+:/.test(e.source) && resolve(this.#cwd, e.source).startsWith(folder + "/")
-    );
-    if (change === "removed") {
-      if (!inFolder) return Promise.resolve();
-      this.log.info(`Plugin folder ${folder} was removed: unloading "${inFolder.name}"`);
-      return this.unload(inFolder.name, { cascade: true });
-    }
-    if (inFolder && inFolder.state !== "unloaded") {
-      this.log.info(`Plugin folder ${folder} changed: reloading "${inFolder.name}"`);
-      return this.reload(inFolder.name);
-    }
-    const found = ["mod.ts", "mod.js"].map((f) => join(folder, f));
-    this.log.info(`New plugin folder ${folder}: loading it`);
-    return Promise.any(found.map((f) => Deno.stat(f).then(() => f))).then((f) => this.load(f));
+  approve(name: string): Promise<PluginInfo> {
+    return this.#exclusive(() => {
+      const record = this.#registry.require(name);
+      if (!record.pendingPermissions) {
+        throw new PluginError("CONFLICT", `Cannot approve plugin "${name}": no new version waits for approval`, {
+          plugin: name,
+        });
+      }
+      this.log.info(`Approved new permissions for plugin "${name}": ${describePermissions(record.pendingPermissions)}`);
+      record.approvedPermissions = record.pendingPermissions;
+      record.pendingPermissions = undefined;
+      return reload(this.#lifecycle, name);
+    });
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
+    const run = this.#queue.then(fn, fn).finally(() => this.#refreshDirectories());
     this.#queue = run.catch(() => {});
     return run;
   }
 
-  #require(name: string): Entry {
-    const entry = this.#entries.get(name);
-    if (!entry) {
-      const known = [...this.#entries.keys()].map((n) => `"${n}"`).join(", ") || "none";
-      throw new PluginError("NOT_FOUND", `Cannot find plugin "${name}": no such plugin (known: ${known})`, {
-        plugin: name,
-      });
-    }
-    return entry;
+  /** Tells every isolated plugin which services and hooks exist now. */
+  #refreshDirectories(): void {
+    for (const record of this.#registry.records()) record.live?.version.refreshDirectory?.();
   }
-
-  #activeNodes() {
-    return [...this.#entries.values()].filter((e) => e.state === "active" && e.plugin).map((e) => ({
-      name: e.name,
-      version: e.plugin!.meta.version,
-      dependencies: e.plugin!.meta.dependencies,
-    }));
-  }
-
-  #info(e: Entry): PluginInfo {
-    const meta = e.plugin?.meta;
-    return {
-      name: e.name,
-      version: meta?.version,
-      description: meta?.description,
-      author: meta?.author,
-      state: e.state,
-      source: e.source,
-      dependencies: { ...meta?.dependencies },
-      error: e.error?.message,
-      errorCode: e.error?.code,
-      services: e.state === "active" ? this.services.names(e.name) : [],
-      routes: e.state === "active" ? this.routes.describe(e.name) : [],
-      timings: { ...e.timings },
-      loadedAt: e.loadedAt?.toISOString(),
-      reloads: e.reloads,
-      reloadError: e.reloadError?.message,
-      reloadErrorLocation: e.reloadErrorLocation,
-    };
-  }
-
-  #emit(event: keyof PlugboardEvents & `plugin.${string}`, e: Entry, extra: { durationMs?: number } = {}): void {
-    this.events.emit(event, {
-      name: e.name,
-      version: e.plugin?.meta.version,
-      source: e.source,
-      error: e.error?.message,
-      ...extra,
-    });
-  }
-
-  #fail(e: Entry, error: unknown): void {
-    e.state = "failed";
-    e.error = error instanceof PluginError
-      ? error
-      : new PluginError("SETUP_FAILED", `Cannot load plugin "${e.name}": ${(error as Error)?.message ?? error}`, {
-        plugin: e.name,
-        source: e.source,
-        cause: error,
-      });
-    this.log.error(e.error.message);
-    this.#emit("plugin.failed", e);
-  }
-
-  /** Takes over the entry slot for a name, keeping the insertion position of a known one. */
-  #track(name: string, source: string): Entry {
-    const old = this.#entries.get(name);
-    const entry: Entry = { name, source, state: "discovered", timings: {}, reloads: old?.reloads ?? 0 };
-    this.#entries.set(name, entry);
-    return entry;
-  }
-
-  async #loadBatch(sources: { hint: string; source: string }[]): Promise<Entry[]> {
-    const pending = sources.map((s) => {
-      const provisional = this.#entries.get(s.hint)?.state === "active" ? undefined : this.#track(s.hint, s.source);
-      if (provisional) this.#emit("plugin.discovered", provisional);
-      return { ...s, provisional };
-    });
-    const results = await Promise.all(pending.map(async (p) => {
-      try {
-        return { ...p, prepared: await this.#loader.prepare(p.source, p.hint) };
-      } catch (error) {
-        return { ...p, error };
-      }
-    }));
-    const entries: Entry[] = [];
-    const ready = new Map<string, { entry: Entry; prepared: Prepared }>();
-    for (const r of results) {
-      if (!("prepared" in r)) {
-        const entry = r.provisional ?? this.#track(`${r.hint}`, r.source);
-        entry.plugin = manifestOfFailure.get(r.error as object);
-        this.#fail(entry, r.error);
-        entries.push(entry);
-        continue;
-      }
-      const { prepared } = r;
-      const name = prepared.plugin.meta.name;
-      if (r.provisional && r.provisional.name !== name) this.#entries.delete(r.provisional.name);
-      const existing = this.#entries.get(name);
-      if (existing?.state === "active" || ready.has(name)) {
-        const other = ready.get(name)?.entry.source ?? existing!.source;
-        const error = new PluginError(
-          "CONFLICT",
-          `Cannot load plugin "${name}" from ${prepared.checked.url.href}: a plugin with that name is already ${
-            existing?.state === "active" ? "active" : "being loaded"
-          } from ${other}. Rename one, or reload the active one instead`,
-          { plugin: name, source: r.source },
-        );
-        const key = r.hint !== name && !this.#entries.has(r.hint) ? r.hint : `${name}-duplicate`;
-        const failed = this.#track(key, r.source);
-        this.#fail(failed, error);
-        entries.push(failed);
-        continue;
-      }
-      const entry = this.#track(name, r.source);
-      entry.plugin = prepared.plugin;
-      entry.timings = { importMs: round(prepared.importMs) };
-      entries.push(entry);
-      if (!prepared.enabled) {
-        entry.state = "disabled";
-        this.log.info(`Plugin "${name}" is disabled by its config.json`);
-        continue;
-      }
-      ready.set(name, { entry, prepared });
-    }
-    const active = new Map(this.#activeNodes().map((n) => [n.name, n.version]));
-    const plan = planLoadOrder(
-      [...ready.values()].map(({ prepared: p }) => ({
-        name: p.plugin.meta.name,
-        version: p.plugin.meta.version,
-        dependencies: p.plugin.meta.dependencies,
-      })),
-      active,
-    );
-    for (const [name, error] of plan.failures) this.#fail(ready.get(name)!.entry, error);
-    const kept = new Set<Prepared>();
-    for (const name of plan.order) {
-      const { entry, prepared } = ready.get(name)!;
-      const broken = Object.keys(prepared.plugin.meta.dependencies).find((d) =>
-        ready.has(d) && this.#entries.get(d)?.state !== "active"
-      );
-      if (broken) {
-        this.#fail(
-          entry,
-          new PluginError(
-            "DEPENDENCY",
-            `Cannot load plugin "${name}": its dependency "${broken}" failed to set up (${name} → ${broken})`,
-            { plugin: name, source: entry.source },
-          ),
-        );
-        continue;
-      }
-      await this.#activate(entry, prepared);
-      if (entry.state === "active") kept.add(prepared);
-    }
-    // A version that did not become active does not need its snapshot.
-    for (const r of results) {
-      if ("prepared" in r && r.prepared.snapshot && !kept.has(r.prepared)) await removeSnapshot(r.prepared.snapshot);
-    }
-    return entries;
-  }
-
-  /** Runs setup in a staged scope; returns the scope and context, or throws (scope disposed). */
-  async #setUp(
-    entry: Entry,
-    prepared: Prepared,
-    previous?: unknown,
-  ): Promise<SetUpResult> {
-    const { plugin, snapshot } = prepared;
-    const name = plugin.meta.name;
-    const scope = new Scope(name);
-    if (snapshot) scope.onDispose(() => removeSnapshot(snapshot), "snapshot removal");
-    let handover: (() => unknown) | undefined;
-    const ctx = createContext({
-      name,
-      version: plugin.meta.version,
-      source: entry.source,
-      config: prepared.config,
-      log: this.log.child(name),
-      scope,
-      events: this.events,
-      services: this.services,
-      reportError: (origin, p, error) => this.reportError(origin, p, error),
-      reload: async () => {
-        await this.reload(name);
-      },
-      routeTable: this.routes,
-      hooks: this.hooks,
-      storage: () => this.storage,
-      previous,
-      setHandover: (fn) => handover = fn,
-    });
-    const timeout = this.#options.setupTimeout ?? DEFAULT_SETUP_TIMEOUT;
-    try {
-      await withTimeout(
-        Promise.resolve().then(() => plugin.setup(ctx)),
-        timeout,
-        () =>
-          new PluginError(
-            "TIMEOUT",
-            `Cannot load plugin "${name}": setup timed out after ${timeout} ms. ` +
-              `Make sure setup() returns (or its promise settles), or raise the host's setupTimeout`,
-            { plugin: name, source: entry.source },
-          ),
-      );
-      const service = plugin.service?.();
-      if (service !== undefined && !ctx.services.has(name)) ctx.services.provide(name, service);
-    } catch (error) {
-      const failures = await scope.dispose();
-      for (const f of failures) this.reportError("dispose", name, f.error);
-      if (error instanceof PluginError) throw error;
-      throw new PluginError(
-        "SETUP_FAILED",
-        `Cannot load plugin "${name}": setup threw: ${(error as Error)?.message ?? error}`,
-        { plugin: name, source: entry.source, cause: error },
-      );
-    }
-    return { scope, ctx, handover };
-  }
-
-  async #activate(entry: Entry, prepared: Prepared): Promise<void> {
-    const started = performance.now();
-    entry.state = "loading";
-    this.#emit("plugin.loading", entry);
-    try {
-      const { scope, ctx, handover } = await this.#setUp(entry, prepared);
-      scope.commit();
-      entry.scope = scope;
-      entry.ctx = ctx;
-      entry.handover = handover;
-    } catch (error) {
-      this.#fail(entry, error);
-      return;
-    }
-    const setupMs = performance.now() - started;
-    entry.state = "active";
-    entry.error = undefined;
-    entry.loadedAt = new Date();
-    entry.timings = {
-      importMs: entry.timings.importMs,
-      setupMs: round(setupMs),
-      totalMs: round(prepared.importMs + setupMs),
-    };
-    this.#activeOrder = [...this.#activeOrder.filter((n) => n !== entry.name), entry.name];
-    this.log.debug(
-      `Plugin "${entry.name}" active in ${entry.timings.totalMs} ms`,
-    );
-    this.#emit("plugin.loaded", entry, { durationMs: entry.timings.totalMs });
-  }
-
-  async #unload(entry: Entry): Promise<void> {
-    entry.state = "unloading";
-    this.#emit("plugin.unloading", entry);
-    const { scope, ctx, plugin } = entry;
-    const failures = scope
-      ? await scope.dispose(plugin?.teardown && ctx ? () => plugin.teardown!(ctx) : undefined)
-      : [];
-    for (const f of failures) this.reportError("dispose", entry.name, f.error);
-    entry.scope = undefined;
-    entry.ctx = undefined;
-    entry.state = "unloaded";
-    this.#activeOrder = this.#activeOrder.filter((n) => n !== entry.name);
-    this.#emit("plugin.unloaded", entry);
-  }
-
-  async #reload(name: string): Promise<PluginInfo> {
-    const entry = this.#require(name);
-    if (entry.state !== "active") {
-      const [fresh] = await this.#loadBatch([{ hint: name, source: entry.source }]);
-      if (fresh.state !== "active") throw fresh.error!;
-      return this.#info(fresh);
-    }
-    const started = performance.now();
-    const fail = async (error: unknown): Promise<never> => {
-      if (snapshot) await removeSnapshot(snapshot);
-      // The load pipeline says "Cannot load plugin"; here it is a reload, and the old version stays.
-      const reason = String((error as Error)?.message ?? error).replace(/^Cannot load plugin "[^"]+": /, "");
-      const err = new PluginError(
-        error instanceof PluginError ? error.code : "SETUP_FAILED",
-        `Cannot reload plugin "${name}": ${reason}`,
-        { plugin: name, source: entry.source, cause: error },
-      );
-      const local = !/^[a-z]+:/.test(entry.source);
-      const within = local ? resolve(this.#cwd, entry.source, "..") : entry.source.replace(/[^/]*$/, "");
-      const location = findLocation(err, within, (p) => snapshot ? p.replace(snapshot, within) : p);
-      entry.reloadError = err;
-      entry.reloadErrorLocation = location;
-      this.log.error(`Reload of "${name}" refused; the previous version keeps serving: ${err.message}`);
-      this.events.emit("plugin.reload_failed", {
-        name,
-        version: entry.plugin?.meta.version,
-        source: entry.source,
-        error: err.message,
-        location,
-      });
-      throw err;
-    };
-    let snapshot: string | undefined;
-    let prepared: Prepared;
-    try {
-      prepared = await this.#loader.prepare(entry.source, name);
-      snapshot = prepared.snapshot;
-    } catch (error) {
-      return fail(error);
-    }
-    const meta = prepared.plugin.meta;
-    if (meta.name !== name) {
-      return fail(
-        new PluginError(
-          "CONFLICT",
-          `Cannot reload plugin "${name}": the new version is named "${meta.name}". A reload must keep the name`,
-          { plugin: name, source: entry.source },
-        ),
-      );
-    }
-    const others = this.#activeNodes().filter((n) => n.name !== name);
-    const plan = planLoadOrder(
-      [{ name, version: meta.version, dependencies: meta.dependencies }],
-      new Map(others.map((n) => [n.name, n.version])),
-    );
-    const planError = plan.failures.get(name);
-    if (planError) return fail(planError);
-    const broken = others.find((n) => n.dependencies[name] && !satisfies(meta.version, n.dependencies[name]));
-    if (broken) {
-      return fail(
-        new PluginError(
-          "DEPENDENCY",
-          `Cannot reload plugin "${name}": "${broken.name}" needs ${name} ${broken.dependencies[name]}, ` +
-            `but the new version is ${meta.version}`,
-          { plugin: name, source: entry.source },
-        ),
-      );
-    }
-    if (!prepared.enabled) {
-      return fail(
-        new PluginError(
-          "CONFLICT",
-          `Cannot reload plugin "${name}": its config.json now says "enabled": false. Unload it instead`,
-          { plugin: name },
-        ),
-      );
-    }
-    let previous: unknown;
-    try {
-      previous = entry.handover?.();
-    } catch (error) {
-      this.reportError("dispose", name, error);
-    }
-    let next: SetUpResult;
-    try {
-      next = await this.#setUp(entry, prepared, previous);
-    } catch (error) {
-      return fail(error);
-    }
-    // The swap: synchronous, so every event and request sees one version or the other.
-    const old = { scope: entry.scope!, ctx: entry.ctx!, plugin: entry.plugin! };
-    const deactivation = old.scope.deactivate();
-    next.scope.commit();
-    entry.scope = next.scope;
-    entry.ctx = next.ctx;
-    entry.handover = next.handover;
-    entry.plugin = prepared.plugin;
-    entry.reloads++;
-    entry.reloadError = undefined;
-    entry.reloadErrorLocation = undefined;
-    entry.loadedAt = new Date();
-    const setupMs = performance.now() - started - prepared.importMs;
-    entry.timings = {
-      importMs: round(prepared.importMs),
-      setupMs: round(setupMs),
-      totalMs: round(performance.now() - started),
-    };
-    const failures = [
-      ...deactivation,
-      ...await old.scope.dispose(old.plugin.teardown ? () => old.plugin.teardown!(old.ctx) : undefined),
-    ];
-    for (const f of failures) this.reportError("dispose", name, f.error);
-    this.#emit("plugin.reloaded", entry, { durationMs: entry.timings.totalMs });
-    // Dependents hold what they resolved from the old version: reload them, nearest first.
-    for (const dependent of dependentsOf(name, this.#activeNodes()).reverse()) {
-      await this.#reload(dependent).catch(() => {/* reported by #reload; the old dependent keeps serving */});
-    }
-    return this.#info(entry);
-  }
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
 
 /** A name to report for a source before its manifest is read. */

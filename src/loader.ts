@@ -1,82 +1,73 @@
 /**
- * Turns a plugin source into a plugin ready for setup: permission checks,
- * import (with a fresh snapshot of the folder for a re-import), manifest and
- * config validation.
+ * Turns a plugin source into a version ready for set-up: permission checks,
+ * a fresh snapshot of the folder for a re-import, the import itself (through
+ * a {@linkcode PluginRuntime}), and config: `config.json`, the host's
+ * overrides, `${VAR}` substitution, and the plugin's schema.
  *
  * @module
  */
 
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type EnvReader, readConfigFile, resolveConfig } from "./config.ts";
-import { PluginError } from "./errors.ts";
+import { configIssuesError, readConfigFile, substituteEnv } from "./config.ts";
+import { PermissionError, PluginError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { type NormalizedPlugin, normalizePlugin } from "./manifest.ts";
+import type { ResolvedHostOptions } from "./options.ts";
 import { type CheckedSource, checkSource } from "./permissions.ts";
+import { INLINE_SCHEME } from "./runtime/in_process.ts";
+import type { IsolationKind, PluginRuntime, PluginVersion } from "./runtime/runtime.ts";
 import { canSnapshot, removeSnapshot, snapshotPlugin } from "./snapshots.ts";
-import { withTimeout } from "./timeout.ts";
-
-/** The source scheme of plugins defined in code. */
-export const INLINE_SCHEME = "inline:";
-
-const DEFAULT_IMPORT_TIMEOUT = 30_000;
-
-/** What the loader needs from the host. */
-export interface LoaderOptions {
-  cwd: string;
-  pluginsDir: string | null;
-  allowRead?: string[];
-  allowImport?: string[];
-  importTimeout?: number;
-  config?: Record<string, Record<string, unknown>>;
-  env?: EnvReader;
-  log: Logger;
-}
-
-/**
- * The manifest of a plugin whose preparation failed after its manifest was
- * read (bad config, say), by the error thrown, so listings can show its version.
- */
-export const manifestOfFailure: WeakMap<object, NormalizedPlugin> = new WeakMap();
 
 /** A plugin imported and validated, not set up yet. */
 export interface PreparedPlugin {
-  checked: CheckedSource;
+  checked: CheckedSource | { kind: "inline"; url: URL };
   /** The snapshot folder this version was imported from, if any. */
   snapshot?: string;
-  plugin: NormalizedPlugin;
+  version: PluginVersion;
+  /** How its code runs. */
+  isolation: IsolationKind;
   config: unknown;
+  /** False when its config says `"enabled": false`. */
   enabled: boolean;
   importMs: number;
 }
 
-/** Loads plugin modules for a host. */
+/** Where plugin code runs: in-process (trusted and inline plugins) or in a worker (the rest). */
+export interface Runtimes {
+  inProcess: PluginRuntime;
+  /** Absent when the host runs every plugin in-process (`isolation: "none"`). */
+  worker?: PluginRuntime;
+}
+
+/** Loads plugin versions for a host. */
 export class PluginLoader {
-  #options: LoaderOptions;
+  #options: ResolvedHostOptions;
+  #runtimes: Runtimes;
+  #log: Logger;
   #generation = 0;
   /** Module URLs imported so far: importing one again needs a fresh URL. */
   #imported = new Set<string>();
-  /** Plugins loaded as objects, by their `inline:<name>` source. */
-  #inline = new Map<string, unknown>();
   #warned = false;
 
-  /** @param options the host's settings */
-  constructor(options: LoaderOptions) {
+  /**
+   * @param options the host's resolved options
+   * @param runtimes where plugin code runs
+   * @param log for the one-time snapshot warning
+   */
+  constructor(options: ResolvedHostOptions, runtimes: Runtimes, log: Logger) {
     this.#options = options;
+    this.#runtimes = runtimes;
+    this.#log = log;
   }
 
   /**
-   * Registers a plugin defined in code.
-   *
-   * @param definition the plugin object
-   * @returns its source, `inline:<name>`
-   * @throws {PluginError} `INVALID_PLUGIN` for an invalid manifest
+   * The runtime for a source: in-process for plugins defined in code and for
+   * those the operator trusts (by folder name), a worker for the rest.
    */
-  addInline(definition: unknown): string {
-    const plugin = normalizePlugin({ default: definition }, "inline plugin", "inline");
-    const source = `${INLINE_SCHEME}${plugin.meta.name}`;
-    this.#inline.set(source, definition);
-    return source;
+  #runtimeFor(hint: string, inline: boolean): PluginRuntime {
+    const { worker, inProcess } = this.#runtimes;
+    if (inline || !worker || this.#options.trusted.includes(hint)) return inProcess;
+    return worker;
   }
 
   /**
@@ -87,107 +78,110 @@ export class PluginLoader {
    * @param source path, URL or `inline:<name>`
    * @param hint the name to report before the manifest is read
    * @returns the plugin, ready for setup
-   * @throws {PluginError} why it cannot load
+   * @throws {PluginError} why it cannot load (with the manifest, when it was read)
    */
   async prepare(source: string, hint: string): Promise<PreparedPlugin> {
     const started = performance.now();
-    if (this.#inline.has(source)) {
-      const plugin = normalizePlugin({ default: this.#inline.get(source) }, source, hint);
-      const config = await resolveConfig({ ...this.#options.config?.[plugin.meta.name] }, {
-        plugin: plugin.meta.name,
-        schema: plugin.config,
-        env: this.#options.env,
-      });
-      const checked = { kind: "inline" as const, url: new URL(source) };
-      return { checked, plugin, config, enabled: true, importMs: performance.now() - started };
+    const timeoutMs = this.#options.importTimeout;
+    if (source.startsWith(INLINE_SCHEME)) {
+      const runtime = this.#runtimes.inProcess;
+      const version = await runtime.import({ href: source, shown: source, hint, timeoutMs });
+      const config = await this.#configure(version, { ...this.#options.config[version.manifest.name] }, "config");
+      return {
+        checked: { kind: "inline", url: new URL(source) },
+        version,
+        isolation: runtime.kind,
+        config,
+        enabled: true,
+        importMs: performance.now() - started,
+      };
     }
     const checked = await checkSource(source, {
-      roots: [
-        ...(this.#options.pluginsDir ? [this.#options.pluginsDir] : []),
-        ...(this.#options.allowRead ?? []).map((r) => resolve(this.#options.cwd, r)),
-      ],
-      allowImport: this.#options.allowImport ?? [],
+      roots: [...this.#options.readRoots],
+      allowImport: [...this.#options.allowImport],
     }, { cwd: this.#options.cwd, plugin: hint });
     const base = checked.url.href;
     const shown = checked.kind === "local" ? checked.path : base;
-    let href = base;
-    let snapshot: string | undefined;
-    if (this.#imported.has(base)) {
-      const generation = ++this.#generation;
-      if (checked.kind === "local" && await canSnapshot(checked.dir)) {
-        snapshot = await snapshotPlugin(checked.dir, generation);
-        href = toFileUrl(join(snapshot, relative(checked.dir, checked.path)));
-      } else {
-        if (checked.kind === "local" && !this.#warned) {
-          this.#warned = true;
-          this.#options.log.warn(
-            `Reloads re-import only each plugin's entry module: grant --allow-write=${
-              resolve(checked.dir, "..")
-            } so that a reload picks up changes in every file of a plugin`,
-          );
-        }
-        href = `${base}${checked.url.search ? "&" : "?"}plugboard=${generation}`;
-      }
-    }
+    const runtime = this.#runtimeFor(hint, false);
+    // A fresh worker evaluates the whole module graph afresh; in-process, a re-import needs a fresh copy.
+    const { href, snapshot } = runtime.kind === "worker" && checked.kind === "local"
+      ? { href: base, snapshot: undefined }
+      : await this.#freshHref(checked);
     this.#imported.add(base);
-    let read: NormalizedPlugin | undefined;
+    let version: PluginVersion | undefined;
     try {
-      const mod = await this.#import(
+      version = await runtime.import({
         href,
         shown,
         hint,
-        (text) =>
+        timeoutMs,
+        mapPaths: (text) =>
           snapshot && checked.kind === "local"
             ? text.replaceAll(toFileUrl(snapshot), toFileUrl(checked.dir)).replaceAll(snapshot, checked.dir)
             : text,
-      );
-      const plugin = read = normalizePlugin(mod, shown, hint);
-      const name = plugin.meta.name;
+        pluginDir: checked.kind === "local" ? checked.dir : undefined,
+        sourceHost: checked.kind === "remote" ? checked.url.host : undefined,
+      });
+      const name = version.manifest.name;
+      if (runtime.kind === "in-process" && this.#runtimes.worker && name !== hint) {
+        throw new PermissionError(
+          `"trusted" names "${hint}", but the plugin in that place calls itself "${name}". ` +
+            `A trusted plugin's name must match its folder; name "${name}" in "trusted" only if you trust it`,
+          `trusted: ["${name}"]`,
+          { plugin: hint, stage: "load", from: shown },
+        );
+      }
       let data: Record<string, unknown> = {};
       let enabled = true;
       let file: string | undefined;
       if (checked.kind === "local") {
         ({ data, enabled, file } = await readConfigFile(join(checked.dir, "config.json"), name));
       }
-      data = { ...data, ...this.#options.config?.[name] };
-      const config = enabled
-        ? await resolveConfig(data, {
-          plugin: name,
-          file: file ?? "config",
-          schema: plugin.config,
-          env: this.#options.env,
-        })
-        : undefined;
-      return { checked, snapshot, plugin, config, enabled, importMs: performance.now() - started };
+      data = { ...data, ...this.#options.config[name] };
+      const config = enabled ? await this.#configure(version, data, file ?? "config") : undefined;
+      return {
+        checked,
+        snapshot,
+        version,
+        isolation: runtime.kind,
+        config,
+        enabled,
+        importMs: performance.now() - started,
+      };
     } catch (error) {
       if (snapshot) await removeSnapshot(snapshot);
-      if (read && typeof error === "object" && error !== null) manifestOfFailure.set(error, read);
+      if (version && error instanceof PluginError) throw error.with({ manifest: version.manifest });
       throw error;
     }
   }
 
-  async #import(href: string, shown: string, hint: string, mapPaths: (text: string) => string) {
-    const timeout = this.#options.importTimeout ?? DEFAULT_IMPORT_TIMEOUT;
-    try {
-      return await withTimeout(
-        import(href) as Promise<Record<string, unknown>>,
-        timeout,
-        () =>
-          new PluginError("TIMEOUT", `Cannot load plugin "${hint}": importing ${shown} timed out after ${timeout} ms`, {
-            plugin: hint,
-            source: shown,
-          }),
-      );
-    } catch (cause) {
-      if (cause instanceof PluginError) throw cause;
-      throw new PluginError(
-        "IMPORT_FAILED",
-        `Cannot load plugin "${hint}": importing ${shown} failed: ${
-          mapPaths(String((cause as Error)?.message ?? cause))
-        }`,
-        { plugin: hint, source: shown, cause },
+  async #configure(version: PluginVersion, data: Record<string, unknown>, file: string): Promise<unknown> {
+    const plugin = version.manifest.name;
+    const substituted = substituteEnv(data, { plugin, file, env: this.#options.env });
+    if (!version.hasConfigSchema) return substituted.value;
+    const result = await version.validateConfig(substituted.value);
+    if (result.ok) return result.value;
+    throw configIssuesError(result.issues, substituted, { plugin, file });
+  }
+
+  /** The URL to import: the source itself the first time, then a snapshot copy or a cache-busting query. */
+  async #freshHref(checked: CheckedSource): Promise<{ href: string; snapshot?: string }> {
+    const base = checked.url.href;
+    if (!this.#imported.has(base)) return { href: base };
+    const generation = ++this.#generation;
+    if (checked.kind === "local" && await canSnapshot(checked.dir)) {
+      const snapshot = await snapshotPlugin(checked.dir, generation);
+      return { href: toFileUrl(join(snapshot, relative(checked.dir, checked.path))), snapshot };
+    }
+    if (checked.kind === "local" && !this.#warned) {
+      this.#warned = true;
+      this.#log.warn(
+        `Reloads re-import only each plugin's entry module: grant --allow-write=${
+          resolve(checked.dir, "..")
+        } so that a reload picks up changes in every file of a plugin`,
       );
     }
+    return { href: `${base}${checked.url.search ? "&" : "?"}plugboard=${generation}` };
   }
 }
 

@@ -57,12 +57,14 @@ export function defaultLogLevel(): LogLevel {
  *
  * @example Collect records
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Logger, type LogRecord } from "../mod.ts";
  * const seen: LogRecord[] = [];
  * const log = new Logger("hello", { level: "info", sink: (r) => seen.push(r) });
  * log.debug("hidden");
  * log.info("ready", { port: 8000 });
- * if (seen.length !== 1 || seen[0].message !== "ready") throw new Error();
+ * assert.equal(seen.length, 1);
+ * assert.equal(seen[0].message, "ready");
  * ```
  */
 export class Logger {

@@ -7,14 +7,16 @@
 
 import { z } from "zod";
 import { PluginError } from "./errors.ts";
+import { pluginPermissionsSchema } from "./plugin_permissions.ts";
 import type { PluginContext } from "./context.ts";
 import type { PluginMeta } from "./plugin.ts";
-import { type ConfigSchema, isConfigSchema } from "./schema.ts";
-import { parseRange, parseVersion } from "./semver.ts";
+import { type ConfigSchema, formatIssues, isConfigSchema } from "./schema.ts";
+// @ts-types="@types/semver"
+import { valid, validRange } from "semver";
 
 /** A plugin in the one shape the host runs. */
 export interface NormalizedPlugin {
-  meta: Required<Pick<PluginMeta, "name" | "version" | "dependencies">> & PluginMeta;
+  meta: Required<Pick<PluginMeta, "name" | "version" | "dependencies" | "permissions">> & PluginMeta;
   config: ConfigSchema | undefined;
   setup(ctx: PluginContext<unknown>): unknown;
   teardown: ((ctx: PluginContext<unknown>) => unknown) | undefined;
@@ -30,18 +32,19 @@ const fn = (what: string) =>
 
 const manifestSchema = z.object({
   name: z.string().max(64).regex(PLUGIN_NAME_RE, 'must be lowercase kebab-case, such as "task-tracker"'),
-  version: z.string().refine((v) => parseVersion(v) !== undefined, 'must be a semantic version, such as "1.0.0"'),
+  version: z.string().refine((v) => valid(v) !== null, 'must be a semantic version, such as "1.0.0"'),
   description: z.string().max(500).optional(),
   author: z.string().max(200).optional(),
   dependencies: z.record(
     z.string().regex(PLUGIN_NAME_RE, "dependency names must be lowercase kebab-case"),
-    z.string().refine((r) => parseRange(r) !== undefined, 'must be a semver range, such as "^1.0.0"'),
+    z.string().refine((r) => validRange(r) !== null, 'must be a semver range, such as "^1.0.0"'),
   ).default({}),
   config: z.custom<ConfigSchema>(
     (v) => v === undefined || isConfigSchema(v),
     "must be a zod (or Standard Schema) schema",
   )
     .optional(),
+  permissions: pluginPermissionsSchema.optional(),
   setup: fn("setup"),
   teardown: fn("teardown").optional(),
 });
@@ -77,9 +80,10 @@ function fromInstance(inst: AnyRecord): AnyRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizePlugin } from "./manifest.ts";
  * const p = normalizePlugin({ default: { name: "hello", version: "1.0.0", setup() {} } }, "mem:", "hello");
- * if (p.meta.name !== "hello") throw new Error();
+ * assert.equal(p.meta.name, "hello");
  * ```
  */
 export function normalizePlugin(mod: Record<string, unknown>, source: string, hint: string): NormalizedPlugin {
@@ -88,9 +92,9 @@ export function normalizePlugin(mod: Record<string, unknown>, source: string, hi
   if (exported === undefined) {
     throw new PluginError(
       "INVALID_PLUGIN",
-      `Cannot load plugin "${hint}" from ${source}: the module has no default export. ` +
+      `the module has no default export. ` +
         `Add "export default definePlugin({ name, version, setup })" (or a Plugin subclass)`,
-      { plugin: hint, source },
+      { plugin: hint, source, stage: "load", from: source },
     );
   }
   try {
@@ -106,30 +110,26 @@ export function normalizePlugin(mod: Record<string, unknown>, source: string, hi
   } catch (cause) {
     throw new PluginError(
       "INVALID_PLUGIN",
-      `Cannot load plugin "${hint}" from ${source}: its constructor threw: ${(cause as Error)?.message ?? cause}`,
-      { plugin: hint, source, cause },
+      `its constructor threw: ${(cause as Error)?.message ?? cause}`,
+      { plugin: hint, source, stage: "load", from: source, cause },
     );
   }
   if (exported === null || typeof exported !== "object") {
     throw new PluginError(
       "INVALID_PLUGIN",
-      `Cannot load plugin "${hint}" from ${source}: the default export must be a plugin object or a Plugin subclass, ` +
+      `the default export must be a plugin object or a Plugin subclass, ` +
         `got ${exported === null ? "null" : typeof exported}`,
-      { plugin: hint, source },
+      { plugin: hint, source, stage: "load", from: source },
     );
   }
   const parsed = manifestSchema.safeParse(exported);
   const name = typeof (exported as AnyRecord).name === "string" ? (exported as AnyRecord).name as string : hint;
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    const issues = formatIssues(parsed.error.issues);
     throw new PluginError(
       "INVALID_PLUGIN",
-      `Cannot load plugin "${name}" from ${source}: invalid manifest: ${issues}`,
-      {
-        plugin: name,
-        source,
-        cause: parsed.error,
-      },
+      `invalid manifest: ${issues}`,
+      { plugin: name, source, stage: "load", from: source, cause: parsed.error },
     );
   }
   const m = parsed.data;
@@ -140,6 +140,7 @@ export function normalizePlugin(mod: Record<string, unknown>, source: string, hi
       description: m.description,
       author: m.author,
       dependencies: m.dependencies,
+      permissions: m.permissions ?? {},
     },
     config: m.config,
     setup: m.setup as NormalizedPlugin["setup"],

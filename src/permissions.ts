@@ -28,6 +28,25 @@ export type CheckedSource =
 const SCHEME_RE = /^[a-z][a-z0-9+.-]+:/i;
 
 /**
+ * Tells a URL source (`https:`, `file:`, `inline:`, ...) from a path. A
+ * Windows drive letter (`C:\\`) is a path.
+ *
+ * @param source a path or URL
+ * @returns true for a URL
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isUrlSource } from "./permissions.ts";
+ * assert.equal(isUrlSource("https://cdn.example.com/p.js"), true);
+ * assert.equal(isUrlSource("./plugins/p/mod.ts"), false);
+ * ```
+ */
+export function isUrlSource(source: string): boolean {
+  return SCHEME_RE.test(source) && !/^[a-z]:[\\/]/i.test(source);
+}
+
+/**
  * Parses a path or URL into a URL; relative paths resolve against `cwd`.
  *
  * @param source a path, a `file:` URL or an `http(s):` URL
@@ -36,12 +55,13 @@ const SCHEME_RE = /^[a-z][a-z0-9+.-]+:/i;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toSourceUrl } from "./permissions.ts";
- * if (toSourceUrl("./plugins/a/mod.ts", "/srv").href !== "file:///srv/plugins/a/mod.ts") throw new Error();
+ * assert.equal(toSourceUrl("./plugins/a/mod.ts", "/srv").href, "file:///srv/plugins/a/mod.ts");
  * ```
  */
 export function toSourceUrl(source: string, cwd: string): URL {
-  if (SCHEME_RE.test(source) && !/^[a-z]:[\\/]/i.test(source)) return new URL(source);
+  if (isUrlSource(source)) return new URL(source);
   return pathToFileURL(resolve(cwd, source));
 }
 
@@ -62,10 +82,11 @@ function isInside(root: string, path: string): boolean {
  *
  * @example Refuse a host that is not allowed
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkSource } from "./permissions.ts";
  * const err = await checkSource("https://cdn.example.com/p.js", { roots: [], allowImport: [] }, { cwd: "/", plugin: "p" })
  *   .catch((e) => e);
- * if (err.fix !== 'allowImport: ["cdn.example.com"]') throw new Error(err.message);
+ * assert.equal(err.fix, 'allowImport: ["cdn.example.com"]');
  * ```
  */
 export async function checkSource(
@@ -78,8 +99,9 @@ export async function checkSource(
   try {
     url = toSourceUrl(source, options.cwd);
   } catch (cause) {
-    throw new PluginError("NOT_FOUND", `Cannot load plugin "${plugin}": "${source}" is not a valid path or URL`, {
+    throw new PluginError("NOT_FOUND", `"${source}" is not a valid path or URL`, {
       plugin,
+      stage: "load",
       source,
       cause,
     });
@@ -89,29 +111,28 @@ export async function checkSource(
     if (!allowed) {
       const fix = `allowImport: ["${url.host}"]`;
       throw new PermissionError(
-        `Cannot load plugin "${plugin}" from ${url.href}: host "${url.host}" is not in the host's allowImport list. ` +
+        `host "${url.host}" is not in the host's allowImport list. ` +
           `Add it with the option ${fix} (or --allow-import-host=${url.host} on the command line)`,
         fix,
-        { plugin, source: url.href },
+        { plugin, source: url.href, stage: "load", from: url.href },
       );
     }
     const status = await Deno.permissions.query({ name: "import", host: url.host });
     if (status.state !== "granted") {
       const fix = `--allow-import=${url.host}`;
       throw new PermissionError(
-        `Cannot load plugin "${plugin}" from ${url.href}: Deno may not import from "${url.host}". Run Deno with ${fix}`,
+        `Deno may not import from "${url.host}". Run Deno with ${fix}`,
         fix,
-        { plugin, source: url.href },
+        { plugin, source: url.href, stage: "load", from: url.href },
       );
     }
     return { kind: "remote", url };
   }
   if (url.protocol !== "file:") {
     throw new PermissionError(
-      `Cannot load plugin "${plugin}" from ${source}: the "${url.protocol}" scheme is not supported. ` +
-        `Use a local path or an http(s) URL`,
+      `the "${url.protocol}" scheme is not supported. Use a local path or an http(s) URL`,
       "a local path or an http(s) URL",
-      { plugin, source },
+      { plugin, source, stage: "load", from: source },
     );
   }
   const path = fileURLToPath(url);
@@ -119,37 +140,38 @@ export async function checkSource(
   if (!root) {
     const fix = `allowRead: ["${resolve(path, "..")}"]`;
     throw new PermissionError(
-      `Cannot load plugin "${plugin}" from ${path}: it is outside the allowed plugin folders (${
+      `it is outside the allowed plugin folders (${
         policy.roots.join(", ") || "none"
       }). Move it into one, or add its folder with the option ${fix}`,
       fix,
-      { plugin, source: path },
+      { plugin, source: path, stage: "load", from: path },
     );
   }
   const status = await Deno.permissions.query({ name: "read", path });
   if (status.state !== "granted") {
     const fix = `--allow-read=${root}`;
     throw new PermissionError(
-      `Cannot load plugin "${plugin}" from ${path}: Deno may not read it. Run Deno with ${fix}`,
+      `Deno may not read it. Run Deno with ${fix}`,
       fix,
-      { plugin, source: path },
+      { plugin, source: path, stage: "load", from: path },
     );
   }
   let real: string;
   try {
     real = await Deno.realPath(path);
   } catch (cause) {
-    throw new PluginError("NOT_FOUND", `Cannot load plugin "${plugin}": ${path} does not exist`, {
+    throw new PluginError("NOT_FOUND", `${path} does not exist`, {
       plugin,
+      stage: "load",
       source: path,
       cause,
     });
   }
   if (!policy.roots.some((r) => isInside(r, real) || isInside(safeRealPath(r), real))) {
     throw new PermissionError(
-      `Cannot load plugin "${plugin}" from ${path}: it links to ${real}, outside the allowed plugin folders`,
+      `it links to ${real}, outside the allowed plugin folders`,
       `allowRead: ["${resolve(real, "..")}"]`,
-      { plugin, source: path },
+      { plugin, source: path, stage: "load", from: path },
     );
   }
   return { kind: "local", url, path, dir: resolve(path, "..") };

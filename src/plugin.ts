@@ -8,6 +8,8 @@
 
 import type { PluginContext } from "./context.ts";
 import type { ConfigSchema } from "./schema.ts";
+import type { PluginPermissions } from "./plugin_permissions.ts";
+import { PluginError } from "./errors.ts";
 
 /** What a plugin says about itself. */
 export interface PluginMeta {
@@ -21,6 +23,13 @@ export interface PluginMeta {
   author?: string;
   /** Other plugins this one needs, by name, with a semver range: `{ tasks: "^1.0.0" }`. */
   dependencies?: Record<string, string>;
+  /**
+   * The Deno permissions it needs when isolated, as lists in Deno's vocabulary:
+   * `{ env: ["WEBHOOK_URL"], net: ["hooks.example.com"] }`. Relative paths
+   * start at its folder. Nothing declared: it reads its own code and reads
+   * and writes its own data folder (`ctx.dataDir`), nothing more.
+   */
+  permissions?: PluginPermissions;
 }
 
 /**
@@ -47,6 +56,7 @@ export interface PluginDefinition<C = Record<string, unknown>> extends PluginMet
  *
  * @example A plugin with config
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { definePlugin } from "../mod.ts";
  * export const plugin = definePlugin({
@@ -57,7 +67,7 @@ export interface PluginDefinition<C = Record<string, unknown>> extends PluginMet
  *     ctx.services.provide("greeter", { greet: (who: string) => `${ctx.config.greeting} ${who}` });
  *   },
  * });
- * if (plugin.name !== "greeter") throw new Error();
+ * assert.equal(plugin.name, "greeter");
  * ```
  */
 export function definePlugin<C = Record<string, unknown>>(definition: PluginDefinition<C>): PluginDefinition<C> {
@@ -83,7 +93,7 @@ export function definePlugin<C = Record<string, unknown>>(definition: PluginDefi
  *   info = { name: "counter", version: "1.0.0" };
  *   count = 0;
  *   load(ctx: PluginContext) {
- *     ctx.events.on("task.created", () => this.count++);
+ *     ctx.events.on("plugin.loaded", () => this.count++);
  *   }
  *   override getService() { return { count: () => this.count }; }
  * }
@@ -99,7 +109,9 @@ export abstract class Plugin<C = Record<string, unknown>> {
 
   /** The context of the current load; throws before `load`. */
   get context(): PluginContext<C> {
-    if (!this.#context) throw new Error(`Plugin "${this.info.name}" is not loaded`);
+    if (!this.#context) {
+      throw new PluginError("UNLOADED", `Plugin "${this.info.name}" is not loaded`, { plugin: this.info.name });
+    }
     return this.#context;
   }
 

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { PluginPermissions } from "./plugin_permissions.ts";
+
 /**
  * Where a plugin is in its lifecycle:
  * `discovered → loading → active → unloading → unloaded`, or `failed`, or
@@ -49,4 +51,14 @@ export interface PluginInfo {
   reloadError?: string;
   /** Where the last reload's failure points (file, line, column), when known. */
   reloadErrorLocation?: { file: string; line: number; column: number };
+  /** How its code runs: `worker` (isolated) or `in-process` (trusted). */
+  isolation?: "worker" | "in-process";
+  /** The permissions its manifest declares (an isolated plugin gets exactly these, plus its own folders). */
+  permissions?: PluginPermissions;
+  /** Times its worker was restarted after a crash. */
+  restarts: number;
+  /** Contained failures of its code (reported as `system.error`). */
+  failures: number;
+  /** What a refused new version asks for beyond the active one: `POST /api/plugins/<name>:approve` lets it in. */
+  pendingPermissions?: PluginPermissions;
 }

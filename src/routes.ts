@@ -26,13 +26,14 @@ interface MiddlewareEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RouteTable } from "./routes.ts";
  * const table = new RouteTable();
  * const app = table.createRouter("hello");
  * app.get("/hi", (c) => c.text("hi"));
  * table.mount("hello", app);
  * const res = await table.get("hello")!.fetch(new Request("http://x/api/plugins/hello/hi"));
- * if (await res.text() !== "hi") throw new Error();
+ * assert.equal(await res.text(), "hi");
  * ```
  */
 export class RouteTable {

@@ -51,9 +51,11 @@ export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { isConfigSchema } from "./schema.ts";
- * if (!isConfigSchema(z.object({})) || isConfigSchema({})) throw new Error();
+ * assert.equal(isConfigSchema(z.object({})), true);
+ * assert.equal(isConfigSchema({}), false);
  * ```
  */
 export function isConfigSchema(value: unknown): value is ConfigSchema {
@@ -72,10 +74,12 @@ export function isConfigSchema(value: unknown): value is ConfigSchema {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { validateWith } from "./schema.ts";
  * const r = await validateWith(z.object({ n: z.number().default(7) }), {});
- * if (!r.ok || r.value.n !== 7) throw new Error();
+ * assert.ok(r.ok);
+ * assert.equal(r.value.n, 7);
  * ```
  */
 export async function validateWith<T>(schema: ConfigSchema<T>, value: unknown): Promise<ValidationResult<T>> {
@@ -93,4 +97,22 @@ export async function validateWith<T>(schema: ConfigSchema<T>, value: unknown): 
   }
   const r = (schema as SafeParseSchema<T>).safeParse(value);
   return r.success ? { ok: true, value: r.data } : { ok: false, issues: [...r.error.issues] };
+}
+
+/**
+ * Formats validation issues on one line: `path: message; path: message`.
+ *
+ * @param issues what a schema reported
+ * @returns one line
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatIssues } from "./schema.ts";
+ * assert.equal(formatIssues([{ path: ["port"], message: "Expected number" }, { path: [], message: "bad" }]),
+ *   "port: Expected number; (root): bad");
+ * ```
+ */
+export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ");
 }

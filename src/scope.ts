@@ -7,6 +7,8 @@
  * @module
  */
 
+import { PluginError } from "./errors.ts";
+
 /** Something a plugin registered: how to make it live and how to undo it. */
 export interface Registration {
   /** Makes it live. */
@@ -31,6 +33,7 @@ export interface DisposeFailure {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Scope } from "./scope.ts";
  * const log: string[] = [];
  * const scope = new Scope("p");
@@ -38,7 +41,7 @@ export interface DisposeFailure {
  * scope.onDispose(() => log.push("disposed"));
  * scope.commit();
  * await scope.dispose();
- * if (log.join() !== "on,off,disposed") throw new Error(log.join());
+ * assert.deepEqual(log, ["on", "off", "disposed"]);
  * ```
  */
 export class Scope {
@@ -54,11 +57,6 @@ export class Scope {
   /** @param owner the plugin name */
   constructor(owner: string) {
     this.owner = owner;
-  }
-
-  /** Current state. */
-  get state(): ScopeState {
-    return this.#state;
   }
 
   /** Aborted when the scope is disposed. */
@@ -126,39 +124,61 @@ export class Scope {
   /**
    * Closes the scope: runs `teardown` (the plugin's own unload), undoes every
    * registration, aborts {@linkcode Scope.signal} and runs the disposers in
-   * reverse order. Every step runs even when an earlier one throws.
+   * reverse order. Every step runs even when an earlier one throws or runs
+   * over time: with `timeoutMs`, the whole disposal is bounded, and a step
+   * still pending when the budget runs out is reported and left behind.
    *
    * @param teardown the plugin's own unload hook
-   * @returns what failed, empty when everything went well
+   * @param options `timeoutMs`: the time budget for every step together (default: none)
+   * @returns what failed or ran over time, empty when everything went well
    */
-  async dispose(teardown?: () => unknown): Promise<DisposeFailure[]> {
+  async dispose(teardown?: () => unknown, options: { timeoutMs?: number } = {}): Promise<DisposeFailure[]> {
     if (this.#state === "closed") return [];
     const failures: DisposeFailure[] = [];
-    if (teardown) {
+    const budget = options.timeoutMs ?? Infinity;
+    const deadline = performance.now() + budget;
+    const run = async (step: string, fn: () => unknown) => {
       try {
-        await teardown();
+        const result = fn();
+        if (!(result instanceof Promise)) return;
+        const left = Math.max(0, deadline - performance.now());
+        if (!Number.isFinite(left)) return void await result;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), left));
+        const outcome = await Promise.race([result.then(() => "done" as const), late]).finally(() =>
+          clearTimeout(timer)
+        );
+        if (outcome === "late") {
+          result.catch(() => {/* reported as late already */});
+          failures.push({
+            step,
+            error: new PluginError(
+              "DISPOSE_FAILED",
+              `its ${step} did not finish within the ${budget} ms unload budget; ` +
+                `the remaining steps ran anyway. Make it settle sooner, or raise the host's disposeTimeout`,
+              { plugin: this.owner, stage: "unload" },
+            ),
+          });
+        }
       } catch (error) {
-        failures.push({ step: "unload", error });
+        failures.push({ step, error });
       }
-    }
+    };
+    if (teardown) await run("unload", teardown);
     this.#state = "closed";
     failures.push(...this.deactivate());
     this.#controller.abort(new DOMException(`Plugin "${this.owner}" was unloaded`, "AbortError"));
     const disposers = this.#disposers;
     this.#disposers = [];
-    for (let i = disposers.length - 1; i >= 0; i--) {
-      try {
-        await disposers[i].fn();
-      } catch (error) {
-        failures.push({ step: disposers[i].step, error });
-      }
-    }
+    for (let i = disposers.length - 1; i >= 0; i--) await run(disposers[i].step, disposers[i].fn);
     return failures;
   }
 
   #assertOpen(): void {
     if (this.#state === "closed") {
-      throw new Error(`Cannot register anything for plugin "${this.owner}": it has been unloaded`);
+      throw new PluginError("UNLOADED", `Cannot register anything for plugin "${this.owner}": it has been unloaded`, {
+        plugin: this.owner,
+      });
     }
   }
 }

@@ -42,12 +42,13 @@ export interface RunningServer {
  *
  * @example Serve on a free port, then shut down
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHost, serve } from "../mod.ts";
  * const host = createHost({ pluginsDir: null, logger: { level: "silent" } });
  * await host.start();
  * const server = serve(host, { port: 0 });
  * const res = await fetch(`http://127.0.0.1:${server.addr.port}/health`);
- * if (res.status !== 200) throw new Error();
+ * assert.equal(res.status, 200);
  * await res.body?.cancel();
  * await server.shutdown();
  * ```

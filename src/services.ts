@@ -12,11 +12,12 @@ import { PluginError, ServiceNotFoundError } from "./errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Container } from "../mod.ts";
  * type Services = { clock: { now(): number } };
  * const c = new Container<Services>();
  * c.provide("clock", { now: () => 1 });
- * if (c.resolve("clock").now() !== 1) throw new Error();
+ * assert.equal(c.resolve("clock").now(), 1);
  * ```
  */
 // deno-lint-ignore no-empty-interface
@@ -51,12 +52,13 @@ type AnyServices = Record<string, any>;
  *
  * @example A lazy factory runs once, on first resolve
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Container } from "../mod.ts";
  * const c = new Container();
  * let built = 0;
  * c.factory("db", () => ({ id: ++built }));
  * c.resolve("db"); c.resolve("db");
- * if (built !== 1) throw new Error();
+ * assert.equal(built, 1);
  * ```
  */
 export class Container<S extends AnyServices = PlugboardServices & AnyServices> {
@@ -72,10 +74,11 @@ export class Container<S extends AnyServices = PlugboardServices & AnyServices> 
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Container } from "../mod.ts";
    * const c = new Container();
    * c.provide("greeter", { hi: () => "hi" }, { owner: "hello" });
-   * if (c.owner("greeter") !== "hello") throw new Error();
+   * assert.equal(c.owner("greeter"), "hello");
    * ```
    */
   provide<K extends keyof S & string>(name: K, value: S[K], options: ProvideOptions = {}): void {
@@ -93,10 +96,11 @@ export class Container<S extends AnyServices = PlugboardServices & AnyServices> 
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Container } from "../mod.ts";
    * const c = new Container();
    * c.factory("now", () => Date.now());
-   * if (typeof c.resolve("now") !== "number") throw new Error();
+   * assert.equal(typeof c.resolve("now"), "number");
    * ```
    */
   factory<K extends keyof S & string>(name: K, factory: () => S[K], options: ProvideOptions = {}): void {
@@ -116,10 +120,11 @@ export class Container<S extends AnyServices = PlugboardServices & AnyServices> 
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Container } from "../mod.ts";
    * const c = new Container();
    * c.provide("n", 42);
-   * if (c.resolve<number>("n") !== 42) throw new Error();
+   * assert.equal(c.resolve<number>("n"), 42);
    * ```
    */
   resolve<K extends keyof S & string>(name: K, options?: ResolveOptions): S[K];
@@ -143,8 +148,9 @@ export class Container<S extends AnyServices = PlugboardServices & AnyServices> 
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Container } from "../mod.ts";
-   * if (new Container().tryResolve("nope") !== undefined) throw new Error();
+   * assert.equal(new Container().tryResolve("nope"), undefined);
    * ```
    */
   tryResolve<T = unknown>(name: string): T | undefined {
@@ -159,10 +165,11 @@ export class Container<S extends AnyServices = PlugboardServices & AnyServices> 
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Container } from "../mod.ts";
    * const c = new Container();
    * c.provide("x", 1);
-   * if (!c.has("x")) throw new Error();
+   * assert.ok(c.has("x"));
    * ```
    */
   has(name: string): boolean {
@@ -177,10 +184,11 @@ export class Container<S extends AnyServices = PlugboardServices & AnyServices> 
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Container } from "../mod.ts";
    * const c = new Container();
    * c.provide("x", 1, { owner: "p" });
-   * if (c.owner("x") !== "p") throw new Error();
+   * assert.equal(c.owner("x"), "p");
    * ```
    */
   owner(name: string): string | undefined {
@@ -196,10 +204,12 @@ export class Container<S extends AnyServices = PlugboardServices & AnyServices> 
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Container } from "../mod.ts";
    * const c = new Container();
    * c.provide("x", 1, { owner: "p" });
-   * if (c.remove("x", "q") || !c.remove("x", "p")) throw new Error();
+   * assert.equal(c.remove("x", "q"), false);
+   * assert.equal(c.remove("x", "p"), true);
    * ```
    */
   remove(name: string, owner?: string): boolean {
@@ -216,10 +226,11 @@ export class Container<S extends AnyServices = PlugboardServices & AnyServices> 
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Container } from "../mod.ts";
    * const c = new Container();
    * c.provide("a", 1); c.provide("b", 2, { owner: "p" });
-   * if (c.names("p").join() !== "b") throw new Error();
+   * assert.deepEqual(c.names("p"), ["b"]);
    * ```
    */
   names(owner?: string): string[] {

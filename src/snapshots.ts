@@ -49,13 +49,14 @@ export async function canSnapshot(dir: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { join } from "node:path";
  * import { removeSnapshot, snapshotPlugin } from "./snapshots.ts";
  * const root = await Deno.makeTempDir();
  * await Deno.mkdir(join(root, "p"));
  * await Deno.writeTextFile(join(root, "p", "mod.ts"), "export default 1;");
  * const copy = await snapshotPlugin(join(root, "p"), 3);
- * if (!copy.endsWith(".p@3")) throw new Error(copy);
+ * assert.ok(copy.endsWith(".p@3"), copy);
  * await removeSnapshot(copy);
  * await Deno.remove(root, { recursive: true });
  * ```

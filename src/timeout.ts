@@ -15,9 +15,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { withTimeout } from "./timeout.ts";
  * const err = await withTimeout(new Promise(() => {}), 5, () => new Error("late")).catch((e: Error) => e);
- * if (!(err instanceof Error) || err.message !== "late") throw new Error();
+ * assert.ok(err instanceof Error);
+ * assert.equal(err.message, "late");
  * ```
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

@@ -77,10 +77,19 @@ export function serveStatic(dir: string): StaticServer {
   return { base: `http://${host}`, host, requests, [Symbol.asyncDispose]: () => server.shutdown() };
 }
 
-/** A host that logs to an array instead of the console. */
+/**
+ * A host that logs to an array instead of the console, keeps plugin data in
+ * a temporary folder, and runs plugins in-process unless `isolation` says
+ * otherwise (the isolation tests ask for workers).
+ */
 export function quietHost(options: HostOptions = {}): Host & { logs: LogRecord[] } {
   const logs: LogRecord[] = [];
-  const host = createHost({ logger: { level: "debug", sink: (r) => logs.push(r) }, ...options });
+  const host = createHost({
+    logger: { level: "debug", sink: (r) => logs.push(r) },
+    isolation: "none",
+    dataDir: Deno.makeTempDirSync({ prefix: "plugboard-data-" }),
+    ...options,
+  });
   return Object.assign(host, { logs });
 }
 
@@ -113,4 +122,35 @@ export function denoCommand(
     env: { NO_COLOR: "1" },
     ...options,
   });
+}
+
+/**
+ * Waits until `predicate` holds, checking after every timer turn; rejects
+ * naming `what` when it still does not hold after `timeoutMs`.
+ *
+ * @param predicate the condition
+ * @param options `timeoutMs` (default 5000) and `what` (for the message)
+ */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  options: { timeoutMs?: number; what?: string } = {},
+): Promise<void> {
+  const { timeoutMs = 5000, what = "the condition" } = options;
+  const end = performance.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (performance.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/**
+ * Waits for `n` turns of a 1 ms timer started now. Any 1 ms timer or interval
+ * that was already scheduled fires before each of these turns (timers of the
+ * same delay fire in the order they were set), so after it resolves, a
+ * cleared interval that still ran would have been seen.
+ *
+ * @param n how many turns
+ */
+export async function timerTurns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 1));
 }

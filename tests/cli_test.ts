@@ -74,6 +74,8 @@ Deno.test("formatPluginTable(): one row per plugin with routes or the error", ()
       routes: ["GET /api/plugins/hello/"],
       timings: { totalMs: 12.34 },
       reloads: 0,
+      restarts: 0,
+      failures: 0,
     },
     {
       name: "bad",
@@ -84,6 +86,8 @@ Deno.test("formatPluginTable(): one row per plugin with routes or the error", ()
       routes: [],
       timings: {},
       reloads: 0,
+      restarts: 0,
+      failures: 0,
       error: 'Cannot load plugin "bad": boom',
     },
   ]);

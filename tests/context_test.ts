@@ -1,6 +1,7 @@
+import type {} from "../plugins/tasks/events.ts";
 import assert from "node:assert/strict";
 import type { PluginContext } from "../mod.ts";
-import { quietHost } from "./_helpers.ts";
+import { quietHost, timerTurns, waitFor } from "./_helpers.ts";
 
 /** Loads an inline plugin and returns its context. */
 async function withContext(options: Parameters<typeof quietHost>[0] = {}) {
@@ -53,13 +54,13 @@ Deno.test("ctx timers: clearTimer stops one; unload clears the rest; bad callbac
   const a = ctx.setInterval(() => void ticks.push("a"), 1);
   ctx.setInterval(() => void ticks.push("b"), 1);
   ctx.clearTimer(a);
-  for (let i = 0; i < 200 && ticks.filter((t) => t === "b").length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+  await waitFor(() => ticks.filter((t) => t === "b").length >= 3, { what: "three ticks of the other interval" });
   assert.ok(!ticks.includes("a"), "the cleared interval never ran");
   assert.ok(ticks.filter((t) => t === "b").length >= 3, "the other kept running");
   assert.throws(() => ctx.setTimeout("x" as never, 1), /callback must be a function, got string/);
   await host.unload("probe");
   const count = ticks.length;
-  await new Promise((r) => setTimeout(r, 15));
+  await timerTurns(5);
   assert.equal(ticks.length, count);
 });
 

@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { createHost, serve } from "../mod.ts";
-import { tempPlugins } from "./_helpers.ts";
+import { tempPlugins, waitFor } from "./_helpers.ts";
 
 const PLUGINS = new URL("../plugins", import.meta.url).pathname;
 
-Deno.test("end to end: the shipped plugins work together over HTTP", async () => {
+for (const isolation of ["none", "worker"] as const) {
+  Deno.test(`end to end (isolation: ${isolation}): the shipped plugins work together over HTTP`, () =>
+    endToEnd(isolation));
+}
+
+async function endToEnd(isolation: "none" | "worker") {
   await using tmp = await tempPlugins();
   const alerts: { taskId: string; error: string }[] = [];
   const webhook = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
@@ -15,8 +19,11 @@ Deno.test("end to end: the shipped plugins work together over HTTP", async () =>
   const host = createHost({
     pluginsDir: PLUGINS,
     env: (name) => name === "NOTIFIER_WEBHOOK_URL" ? `http://127.0.0.1:${webhook.addr.port}/alerts` : undefined,
-    storage: { path: join(tmp.dir, "plugboard.db") },
+    dataDir: tmp.dir,
     logger: { level: "silent" },
+    isolation,
+    // The webhook's address is the operator's choice, so the operator grants it.
+    grants: { notifier: { net: [`127.0.0.1:${webhook.addr.port}`] } },
   });
   const list = await host.start();
   assert.deepEqual(
@@ -40,7 +47,7 @@ Deno.test("end to end: the shipped plugins work together over HTTP", async () =>
     const tracker = await (await fetch(`${base}/task-tracker/stats`)).json();
     assert.deepEqual(tracker, { total: 1, byAgent: { "agent-7": { total: 1, byDay: { [today]: 1 } } } });
 
-    for (let i = 0; i < 200 && alerts.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => alerts.length > 0, { what: "the notifier's alert" });
     assert.deepEqual(alerts.map((a) => [a.taskId, a.error]), [[bad.id, bad.error]]);
 
     const analytics = await (await fetch(`${base}/analytics/stats`)).json();
@@ -53,4 +60,4 @@ Deno.test("end to end: the shipped plugins work together over HTTP", async () =>
     await server.shutdown();
     await webhook.shutdown();
   }
-});
+}

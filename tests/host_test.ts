@@ -1,7 +1,8 @@
+import type {} from "../plugins/tasks/events.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { PluginLifecycleEvent, SystemErrorEvent } from "../mod.ts";
-import { MOD_URL, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
+import { MOD_URL, pluginSource, quietHost, tempPlugins, timerTurns, waitFor } from "./_helpers.ts";
 
 Deno.test("start() discovers plugins/*/mod.ts and loads them in dependency order", async () => {
   await using tmp = await tempPlugins({
@@ -140,7 +141,8 @@ Deno.test("unloading a plugin others depend on is refused unless cascading", asy
   await host.start();
   await assert.rejects(host.unload("tasks"), {
     code: "CONFLICT",
-    message: 'Cannot unload plugin "tasks": "tracker" depends on it. Unload it first, or pass { cascade: true }',
+    message:
+      'Cannot unload plugin "tasks": "tracker" depends on it. Unload it first, or unload with cascade (?cascade=true over HTTP, { cascade: true } in code)',
   });
   assert.equal(host.get("tasks")!.state, "active");
   await host.unload("tasks", { cascade: true });
@@ -193,12 +195,12 @@ Deno.test("unload undoes everything in reverse order, even when the plugin's own
   assert.deepEqual(info.routes, ["GET /api/plugins/messy/x"]);
   assert.equal(host.routes.middleware.length, 1);
   assert.equal(host.events.listenerCount(undefined, "messy"), 2);
-  await new Promise((r) => setTimeout(r, 10));
-  await host.unload("messy");
   const log = (globalThis as Record<string, unknown>).__log as string[];
+  await waitFor(() => log.includes("tick"), { what: "the interval to tick" });
+  await host.unload("messy");
   const ticks = log.filter((l) => l === "tick").length;
   assert.deepEqual(log.filter((l) => l !== "tick"), ["teardown", "aborted", "dispose-2", "dispose-1"]);
-  await new Promise((r) => setTimeout(r, 10));
+  await timerTurns(5);
   assert.equal(log.filter((l) => l === "tick").length, ticks, "the interval was cleared");
   assert.equal(host.events.listenerCount(), baseListeners + 1, "only the test's own system.error listener is left");
   assert.deepEqual(host.services.names(), baseServices);
@@ -220,7 +222,7 @@ Deno.test("a timer callback that throws becomes system.error and the timer keeps
   const errors: SystemErrorEvent[] = [];
   host.events.on("system.error", (e) => errors.push(e));
   await host.start();
-  await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => errors.length > 0, { what: "the timer's system.error" });
   assert.deepEqual(errors.map((e) => [e.origin, e.plugin]), [["timer", "ticker"]]);
   assert.equal(host.get("ticker")!.state, "active");
   await host.stop();

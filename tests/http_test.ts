@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { serve, type SystemErrorEvent } from "../mod.ts";
 import {
@@ -10,6 +11,7 @@ import {
   ROOT_DIR,
   serveStatic,
   tempPlugins,
+  waitFor,
 } from "./_helpers.ts";
 
 const HELLO = `import { definePlugin } from ${JSON.stringify(MOD_URL)};
@@ -190,9 +192,13 @@ Deno.test("host-wide middleware runs in order around every request and is remove
   const r = await fetch(`${s.base}/api/plugins/hello/`);
   await r.body?.cancel();
   assert.equal(r.headers.get("x-trace"), "second:200, first");
-  const admin = await fetch(`${s.base}/api/plugins`);
-  await admin.body?.cancel();
-  assert.equal(admin.headers.get("x-trace"), "second:200, first");
+  // The host's own endpoints run no plugin code: no middleware around them.
+  for (const path of ["/api/plugins", "/api/plugins/hello", "/health"]) {
+    const own = await fetch(`${s.base}${path}`);
+    await own.body?.cancel();
+    assert.equal(own.status, 200);
+    assert.equal(own.headers.get("x-trace"), null, path);
+  }
   const errors: SystemErrorEvent[] = [];
   s.host.events.on("system.error", (e) => errors.push(e));
   const boom = await json(await fetch(`${s.base}/api/plugins/hello/explode`));
@@ -204,14 +210,50 @@ Deno.test("host-wide middleware runs in order around every request and is remove
   assert.equal(r2.headers.get("x-trace"), "first");
 });
 
+Deno.test("a plugin middleware that throws or never settles cannot reach the admin API or /health", async () => {
+  await using tmp = await tempPlugins({
+    "hello/mod.ts": HELLO,
+    "thrower/mod.ts": pluginSource("thrower", { setup: "ctx.middleware(() => { throw new Error('mw'); });" }),
+    "hanger/mod.ts": pluginSource("hanger", { setup: "ctx.middleware(() => new Promise(() => {}));" }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  const list = await fetch(`${s.base}/api/plugins`);
+  assert.equal(list.status, 200);
+  assert.equal((await list.json()).plugins.length, 3);
+  const health = await fetch(`${s.base}/health`);
+  assert.equal((await health.json()).plugins.active, 3);
+});
+
+Deno.test("a route a plugin pushes outside its prefix is not served; the admin API stays the host's", async () => {
+  await using tmp = await tempPlugins({
+    "shadow/mod.ts": pluginSource("shadow", {
+      setup: `ctx.routes.get("/ok", (c) => c.text("ok"));
+        ctx.routes.routes.push({ basePath: "/", path: "/api/plugins/:name", method: "ALL", handler: (c) => c.text("stolen") });
+        ctx.routes.routes.push({ basePath: "/", path: "/api/plugins", method: "ALL", handler: (c) => c.text("stolen") });
+        ctx.routes.routes.push({ basePath: "/", path: "/api/plugins/other/x", method: "GET", handler: (c) => c.text("stolen") });`,
+    }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  assert.equal(await (await fetch(`${s.base}/api/plugins/shadow/ok`)).text(), "ok");
+  const list = await fetch(`${s.base}/api/plugins`);
+  assert.equal(list.status, 200);
+  assert.equal((await list.json()).plugins[0].name, "shadow");
+  const info = await fetch(`${s.base}/api/plugins/shadow`);
+  assert.equal((await info.json()).name, "shadow");
+  const other = await fetch(`${s.base}/api/plugins/other/x`);
+  assert.equal(other.status, 404);
+  await other.body?.cancel();
+});
+
 Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every disposer runs, exit 0", async () => {
   await using tmp = await tempPlugins();
   const marker = (name: string) => JSON.stringify(join(tmp.dir, `disposed-${name}`));
   await tmp.write(
     "plugins/slow/mod.ts",
     pluginSource("slow", {
-      setup:
-        `ctx.routes.get("/wait", async (c) => { await new Promise((r) => setTimeout(r, 300)); return c.text("done"); });
+      setup: `ctx.routes.get("/wait", async (c) => { await Deno.writeTextFile(${
+        JSON.stringify(join(tmp.dir, "started"))
+      }, "yes"); await new Promise((r) => setTimeout(r, 300)); return c.text("done"); });
         ctx.onDispose(() => Deno.writeTextFile(${marker("slow")}, "yes"));`,
     }),
   );
@@ -221,6 +263,7 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   );
   const root = ROOT_DIR;
   const child = denoCommand("run", [
+    "--unstable-worker-options",
     "--allow-net=127.0.0.1",
     `--allow-read=${root},${tmp.dir}`,
     `--allow-write=${tmp.dir}`,
@@ -242,7 +285,7 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   }
   assert.ok(port, out);
   const inflight = fetch(`http://127.0.0.1:${port}/api/plugins/slow/wait`).then((r) => r.text());
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => existsSync(join(tmp.dir, "started")), { what: "the slow request to start" });
   child.kill("SIGTERM");
   assert.equal(await inflight, "done");
   const status = await child.status;

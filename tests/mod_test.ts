@@ -6,23 +6,63 @@ Deno.test("mod.ts exports exactly the public API (values)", () => {
   assert.deepEqual(Object.keys(mod).sort(), [
     "ConfigError",
     "Container",
+    "ERROR_CATALOGUE",
     "EventBus",
     "HookRegistry",
-    "Host",
+    "KeyExistsError",
     "Logger",
     "PLUGIN_ROUTE_PREFIX",
     "PermissionError",
     "Plugin",
     "PluginError",
-    "PluginEvents",
-    "PluginHooks",
-    "PluginServices",
     "RouteTable",
     "ServiceNotFoundError",
+    "SettingsError",
     "Storage",
+    "StorageBusyError",
     "createHost",
     "definePlugin",
+    "openPluginStorage",
+    "retryBusy",
     "serve",
   ]);
   assert.deepEqual(Object.keys(testing).sort(), ["createTestHost"]);
+});
+
+// Type-only exports: this list fails `deno check` when one disappears.
+type _TypeExports = [
+  mod.Host,
+  mod.HostOptions,
+  mod.UnloadOptions,
+  mod.PluginContext,
+  mod.PluginEvents,
+  mod.PluginServices,
+  mod.PluginHooks,
+  mod.PluginRouter,
+  mod.PlugboardEvents,
+  mod.PlugboardHooks,
+  mod.PlugboardServices,
+  mod.SystemErrorEvent,
+  mod.PluginLifecycleEvent,
+  mod.ErrorOrigin,
+  mod.PluginErrorCode,
+  mod.PluginStage,
+  mod.ErrorSpec,
+  mod.PluginInfo,
+  mod.PluginState,
+];
+
+Deno.test("the task domain is not part of the core's exports", async () => {
+  const source = await Deno.readTextFile(new URL("../mod.ts", import.meta.url));
+  for (
+    const name of [
+      "TaskCreatedEvent",
+      "TaskUpdatedEvent",
+      "TaskFailedEvent",
+      "AgentTaskCompletedEvent",
+      "AgentChatEvent",
+    ]
+  ) {
+    assert.doesNotMatch(source, new RegExp(`\\b${name}\\b`), name);
+  }
 });

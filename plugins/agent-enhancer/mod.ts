@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import { definePlugin } from "../../mod.ts";
+import type {} from "../tasks/events.ts";
 
 export default definePlugin({
   name: "agent-enhancer",

@@ -7,6 +7,7 @@
 
 import { z } from "zod";
 import { definePlugin } from "../../mod.ts";
+import type {} from "../tasks/events.ts";
 
 export default definePlugin({
   name: "hello",

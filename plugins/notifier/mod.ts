@@ -10,6 +10,7 @@
 
 import { z } from "zod";
 import { definePlugin } from "../../mod.ts";
+import type {} from "../tasks/events.ts";
 
 /** What the webhook receives. */
 export interface Alert {

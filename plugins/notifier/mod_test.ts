@@ -1,3 +1,4 @@
+import type {} from "../tasks/events.ts";
 import assert from "node:assert/strict";
 import { createTestHost } from "../../testing.ts";
 

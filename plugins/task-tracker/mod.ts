@@ -1,13 +1,15 @@
 /**
  * task-tracker: tracks completions per agent per day, in its own table.
- * Depends on `tasks`. Service `task-tracker` (`trackCompletion`,
+ * Depends on `tasks`. Its table is `completions` in its own database
+ * (`data/plugins/task-tracker/storage.db`). Service `task-tracker` (`trackCompletion`,
  * `getStatistics`) and `GET /api/plugins/task-tracker/stats`.
  *
  * @module
  */
 
 import { z } from "zod";
-import { definePlugin } from "../../mod.ts";
+import { definePlugin, retryBusy } from "../../mod.ts";
+import type {} from "../tasks/events.ts";
 
 /** Completions per agent per day. */
 export interface TrackerStatistics {
@@ -27,15 +29,18 @@ export default definePlugin({
   description: "Completions per agent per day",
   dependencies: { tasks: "^1.0.0" },
   config: z.object({ retention: z.number().int().min(1).default(7) }),
-  setup(ctx) {
-    ctx.sql.migrate([
-      {
-        version: 1,
-        up: `CREATE TABLE {{completions}} (
+  async setup(ctx) {
+    // Another process starting at the same time may hold the write lock for a moment: wait without blocking.
+    await retryBusy(() =>
+      ctx.sql.migrate([
+        {
+          version: 1,
+          up: `CREATE TABLE {{completions}} (
           task_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, day TEXT NOT NULL, completed_at TEXT NOT NULL);
           CREATE INDEX {{completions_by_day}} ON {{completions}} (day);`,
-      },
-    ]);
+        },
+      ])
+    );
     const prune = () => {
       const cutoff = new Date(Date.now() - ctx.config.retention * 86_400_000).toISOString().slice(0, 10);
       ctx.sql.run("DELETE FROM {{completions}} WHERE day < ?", cutoff);

@@ -27,7 +27,10 @@ export interface Task {
   data: Record<string, unknown>;
   status: TaskStatus;
   result?: unknown;
+  /** Why it failed; `"interrupted"` when its process stopped before it finished. */
   error?: string;
+  /** The process (and plugin version) that runs it; unset on tasks stored before runners existed. */
+  runner?: string;
   createdAt: string;
   updatedAt: string;
 }

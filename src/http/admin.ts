@@ -1,25 +1,35 @@
 /**
  * The admin API: list, inspect, load, unload and reload plugins, behind the
  * admin guard. Its routes are `/api/plugins` and `/api/plugins/<name>`, with
- * custom methods as a suffix: `POST /api/plugins/<name>:reload` and `:purge`.
+ * custom methods as a suffix: `POST /api/plugins/<name>:reload`, `:purge` and `:approve`.
  *
  * @module
  */
 
 import { Hono, type MiddlewareHandler } from "hono";
-import type { Host } from "../host.ts";
+import type { AdminPort } from "./ports.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import type { HostEnv } from "./auth.ts";
-import { errorResponse, problemResponse } from "./problem.ts";
+import { errorProblem, problemResponse } from "./problem.ts";
+
+/** `<name>:<action>`: one plugin name, one action. */
+const ACTION_RE = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*):([a-z]+)$/;
+
+/** The custom methods, `POST /api/plugins/<name>:<action>`. */
+const ACTIONS = {
+  reload: (host: AdminPort, name: string) => host.reload(name),
+  purge: async (host: AdminPort, name: string) => ({ name, purged: await host.purge(name) }),
+  approve: (host: AdminPort, name: string) => host.approve(name),
+};
 
 /**
  * Builds the admin API.
  *
- * @param host the plugin host
+ * @param host the admin operations
  * @param admin the guard every admin route runs behind
  * @returns a Hono app serving the admin routes
  */
-export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): Hono<HostEnv> {
+export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv>): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   app.get(PLUGIN_ROUTE_PREFIX, admin, (c) => c.json({ plugins: host.list() }));
 
@@ -43,7 +53,7 @@ export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): H
     try {
       return c.json(await host.load(source), 201);
     } catch (error) {
-      return errorResponse(c, error);
+      return errorProblem(error);
     }
   });
 
@@ -63,30 +73,27 @@ export function createAdminApp(host: Host, admin: MiddlewareHandler<HostEnv>): H
     try {
       return c.json(await host.unload(c.req.param("name"), { cascade }));
     } catch (error) {
-      return errorResponse(c, error);
+      return errorProblem(error);
     }
   });
 
   app.post(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, async (c) => {
     const target = c.req.param("name");
-    const [name, action] = target.split(":");
-    if (action === "purge") {
-      try {
-        return c.json({ name, purged: await host.purge(name) });
-      } catch (error) {
-        return errorResponse(c, error);
-      }
-    }
-    if (action !== "reload") {
+    const match = ACTION_RE.exec(target);
+    const action = match?.[2] as keyof typeof ACTIONS | undefined;
+    if (!match || !action || !(action in ACTIONS)) {
       return problemResponse(c, 404, {
         title: "Not Found",
-        detail: `Unknown admin action "${target}". Use POST ${PLUGIN_ROUTE_PREFIX}/<name>:reload or :purge`,
+        detail: `Unknown admin action "${target}". Use POST ${PLUGIN_ROUTE_PREFIX}/<name>:${
+          Object.keys(ACTIONS).join(", :")
+        }`,
       });
     }
+    const name = match[1];
     try {
-      return c.json(await host.reload(name));
+      return c.json(await ACTIONS[action](host, name));
     } catch (error) {
-      return errorResponse(c, error);
+      return errorProblem(error);
     }
   });
 

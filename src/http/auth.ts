@@ -5,18 +5,17 @@
  * @module
  */
 
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { problemResponse } from "./problem.ts";
+import { problem } from "./problem.ts";
 
-const encoder = new TextEncoder();
-
-async function digest(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-}
+// Captured when the host starts, before any plugin loads: a plugin that
+// patches globals (crypto.subtle, say) cannot change how keys compare.
+const KEY = randomBytes(32);
 
 /**
  * Compares two strings in time that does not depend on where they differ
- * (both are hashed first, so their lengths do not leak either).
+ * (both are HMAC-hashed first, so their lengths do not leak either).
  *
  * @param a one string
  * @param b the other
@@ -24,15 +23,16 @@ async function digest(text: string): Promise<Uint8Array> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { constantTimeEqual } from "./auth.ts";
- * if (!(await constantTimeEqual("k", "k")) || await constantTimeEqual("k", "j")) throw new Error();
+ * assert.equal(constantTimeEqual("k", "k"), true);
+ * assert.equal(constantTimeEqual("k", "j"), false);
  * ```
  */
-export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([digest(a), digest(b)]);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
-  return diff === 0;
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = createHmac("sha256", KEY).update(a).digest();
+  const y = createHmac("sha256", KEY).update(b).digest();
+  return timingSafeEqual(x, y);
 }
 
 /**
@@ -58,30 +58,31 @@ export interface HostEnv {
  * @returns a Hono middleware answering 401/403 problems
  */
 export function adminGuard(apiKey: string | undefined): MiddlewareHandler<HostEnv> {
-  return async (c, next) => {
-    if (apiKey) {
-      const given = c.req.header("x-api-key");
-      if (!given) {
-        return problemResponse(c, 401, {
-          title: "Unauthorized",
-          detail: "The admin API needs an X-API-Key header",
-        });
-      }
-      if (!(await constantTimeEqual(given, apiKey))) {
-        return problemResponse(c, 403, { title: "Forbidden", detail: "The X-API-Key header is not the admin key" });
-      }
-      return next();
-    }
-    const addr = c.env?.info?.remoteAddr;
-    const hostname = addr && "hostname" in addr ? addr.hostname : undefined;
-    if (!isLoopback(hostname)) {
-      return problemResponse(c, 403, {
-        title: "Forbidden",
-        detail: `No admin key is configured, so the admin API answers loopback clients only (this one is ${
-          hostname ?? "unknown"
-        }). Set PLUGBOARD_API_KEY (or the apiKey option) and send it as X-API-Key`,
-      });
-    }
-    return next();
+  return (c, next) => {
+    const refusal = refuse(apiKey, c.req.header("x-api-key"), c.env?.info?.remoteAddr);
+    return refusal ? Promise.resolve(refusal) : next();
   };
+}
+
+/** Why an admin request is refused, as a problem response; undefined when it may proceed. */
+function refuse(
+  apiKey: string | undefined,
+  given: string | undefined,
+  addr: Deno.Addr | undefined,
+): Response | undefined {
+  if (apiKey) {
+    if (!given) return problem(401, { title: "Unauthorized", detail: "The admin API needs an X-API-Key header" });
+    if (!constantTimeEqual(given, apiKey)) {
+      return problem(403, { title: "Forbidden", detail: "The X-API-Key header is not the admin key" });
+    }
+    return undefined;
+  }
+  const hostname = addr && "hostname" in addr ? addr.hostname : undefined;
+  if (isLoopback(hostname)) return undefined;
+  return problem(403, {
+    title: "Forbidden",
+    detail: `No admin key is configured, so the admin API answers loopback clients only (this one is ${
+      hostname ?? "unknown"
+    }). Set PLUGBOARD_API_KEY (or the apiKey option) and send it as X-API-Key`,
+  });
 }

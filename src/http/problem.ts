@@ -17,47 +17,87 @@ export interface Problem {
   [member: string]: unknown;
 }
 
+// Captured before any plugin loads, so a plugin that patches JSON cannot change error bodies.
+const stringify = JSON.stringify;
+
 /**
  * Builds a problem+json response.
  *
- * @param c the Hono context
  * @param status the HTTP status
  * @param problem title, detail and extra members
+ * @param headers extra headers
  * @returns the response
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { problem } from "./problem.ts";
+ * const res = problem(404, { title: "Not Found", detail: "No route GET /x" });
+ * assert.equal(res.headers.get("content-type"), "application/problem+json");
+ * assert.equal((await res.json()).status, 404);
+ * ```
  */
-export function problemResponse(c: Context, status: ContentfulStatusCode, problem: Problem): Response {
-  return c.body(JSON.stringify({ type: "about:blank", status, ...problem }), status, {
-    "content-type": "application/problem+json",
+export function problem(status: number, problem: Problem, headers: Record<string, string> = {}): Response {
+  return new Response(stringify({ type: "about:blank", status, ...problem }), {
+    status,
+    headers: { ...headers, "content-type": "application/problem+json" },
   });
 }
 
-const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
-  PERMISSION_DENIED: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  DEPENDENCY: 409,
-  TIMEOUT: 422,
-  IMPORT_FAILED: 422,
-  INVALID_PLUGIN: 422,
-  INVALID_CONFIG: 422,
-  SETUP_FAILED: 422,
-};
-
 /**
- * Maps a plugboard error to a problem response (unknown errors are rethrown).
+ * Builds a problem+json response in a Hono handler.
  *
- * @param c the Hono context
- * @param error what the host threw
+ * @param _c the Hono context
+ * @param status the HTTP status
+ * @param body title, detail and extra members
+ * @param headers extra headers
  * @returns the response
  */
-export function errorResponse(c: Context, error: unknown): Response {
+export function problemResponse(
+  _c: Context,
+  status: ContentfulStatusCode,
+  body: Problem,
+  headers?: Record<string, string>,
+): Response {
+  return problem(status, body, headers);
+}
+
+/**
+ * Maps a plugboard error to a problem response, with the status and title of
+ * its code in the error catalogue (anything else is rethrown).
+ *
+ * @param error what the host threw
+ * @returns the response
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PluginError } from "../errors.ts";
+ * import { errorProblem } from "./problem.ts";
+ * const res = errorProblem(new PluginError("NOT_FOUND", 'Cannot find plugin "x"', { plugin: "x" }));
+ * assert.equal(res.status, 404);
+ * assert.equal((await res.json()).code, "NOT_FOUND");
+ * ```
+ */
+export function errorProblem(error: unknown): Response {
   if (!(error instanceof PluginError)) throw error;
-  const status = STATUS_BY_CODE[error.code] ?? 500;
-  return problemResponse(c, status, {
+  return problem(error.status, {
     title: error.code,
     detail: error.message,
     code: error.code,
     plugin: error.plugin,
+    hint: error.hint,
     ...("fix" in error ? { fix: (error as { fix: string }).fix } : {}),
   });
+}
+
+/**
+ * {@linkcode errorProblem} in a Hono handler.
+ *
+ * @param _c the Hono context
+ * @param error what the host threw
+ * @returns the response
+ */
+export function errorResponse(_c: Context, error: unknown): Response {
+  return errorProblem(error);
 }

@@ -1,0 +1,43 @@
+/**
+ * What the HTTP layer needs from the rest of plugboard: narrow interfaces,
+ * so the HTTP side never depends on the concrete host. `createHost` wires them.
+ *
+ * @module
+ */
+
+import type { Logger } from "../logger.ts";
+import type { PluginInfo } from "../plugin_info.ts";
+import type { ErrorReporter } from "../reporter.ts";
+import type { RouteTable } from "../routes.ts";
+
+/** The admin API's view of the host. */
+export interface AdminPort {
+  /** Every known plugin. */
+  list(): PluginInfo[];
+  /** One plugin, or undefined. */
+  get(name: string): PluginInfo | undefined;
+  /** Loads a plugin from a path or URL. */
+  load(source: string): Promise<PluginInfo>;
+  /** Unloads a plugin (and, with `cascade`, its dependents). */
+  unload(name: string, options: { cascade?: boolean }): Promise<PluginInfo & { unloaded?: string[] }>;
+  /** Reloads a plugin. */
+  reload(name: string): Promise<PluginInfo>;
+  /** Deletes a plugin's stored data. */
+  purge(name: string): Promise<unknown>;
+  /** Lets in a new version that asks for more permissions. */
+  approve(name: string): Promise<PluginInfo>;
+}
+
+/** Everything the host's HTTP app is built from. */
+export interface HttpPorts {
+  /** Plugin routers and host-wide middleware. */
+  routes: RouteTable;
+  /** The admin operations. */
+  admin: AdminPort;
+  /** Reports failures of plugin routes and middleware. */
+  report: ErrorReporter;
+  /** The host's logger. */
+  log: Logger;
+  /** The admin API key; without one the admin API answers loopback clients only. */
+  apiKey: string | undefined;
+}

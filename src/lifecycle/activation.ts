@@ -1,0 +1,162 @@
+/**
+ * Set-up, activation, swap and unload of one plugin version: the steps that
+ * make a version live or take it down. A version's registrations are staged
+ * in its scope during set-up and go live together on commit.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { asPluginError, type PluginError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { PluginLoader, PreparedPlugin } from "../loader.ts";
+import type { ResolvedHostOptions } from "../options.ts";
+import type { HostPorts } from "../runtime/runtime.ts";
+import { type DisposeFailure, Scope } from "../scope.ts";
+import { removeSnapshot } from "../snapshots.ts";
+import { superviseCrashes } from "./crashes.ts";
+import type { LiveVersion, PluginRecord, PluginRegistry } from "./registry.ts";
+
+/** What the lifecycle steps share. */
+export interface Lifecycle {
+  registry: PluginRegistry;
+  loader: PluginLoader;
+  ports: HostPorts;
+  options: ResolvedHostOptions;
+  log: Logger;
+  /** Runs an operation in the host's queue, after the ones already queued. */
+  enqueue<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Sets a prepared version up in a fresh, staged scope (nothing is live yet).
+ *
+ * @param lc the lifecycle
+ * @param record the plugin
+ * @param prepared the version
+ * @param previous what the active version handed over, on reload
+ * @returns the version with its staged scope
+ * @throws {PluginError} when setup fails or times out (the scope is disposed)
+ */
+export async function setUp(
+  lc: Lifecycle,
+  record: PluginRecord,
+  prepared: PreparedPlugin,
+  previous?: unknown,
+): Promise<LiveVersion> {
+  const { version, snapshot } = prepared;
+  const scope = new Scope(version.manifest.name);
+  if (snapshot) scope.onDispose(() => removeSnapshot(snapshot), "snapshot removal");
+  const dataDir = join(lc.options.dataDir, "plugins", version.manifest.name);
+  await Deno.mkdir(dataDir, { recursive: true }).catch(
+    () => {/* read-only hosts: the plugin finds out when it writes */},
+  );
+  await version.start(lc.ports, {
+    scope,
+    source: record.source,
+    config: prepared.config,
+    previous,
+    setupTimeout: lc.options.setupTimeout,
+    dataDir,
+  });
+  return { version, scope, snapshot };
+}
+
+/**
+ * Sets up and activates a prepared version of a plugin that is not active.
+ * A failure leaves the plugin `failed` and is not thrown.
+ *
+ * @param lc the lifecycle
+ * @param record the plugin
+ * @param prepared the version
+ */
+export async function activate(lc: Lifecycle, record: PluginRecord, prepared: PreparedPlugin): Promise<void> {
+  const started = performance.now();
+  record.manifest = prepared.version.manifest;
+  lc.registry.transition(record, "loading");
+  let live: LiveVersion;
+  try {
+    live = await setUp(lc, record, prepared);
+  } catch (error) {
+    lc.registry.transition(record, "failed", { error: asSetupError(error, record) });
+    return;
+  }
+  live.scope.commit();
+  const setupMs = performance.now() - started;
+  record.live = live;
+  superviseCrashes(lc, record, live);
+  record.isolation = prepared.isolation;
+  record.loadedAt = new Date();
+  record.timings = {
+    importMs: round(prepared.importMs),
+    setupMs: round(setupMs),
+    totalMs: round(prepared.importMs + setupMs),
+  };
+  lc.registry.transition(record, "active", { durationMs: record.timings.totalMs });
+  lc.log.debug(`Plugin "${record.name}" active in ${record.timings.totalMs} ms`);
+}
+
+/**
+ * Replaces an active plugin's live version with a set-up one, in one
+ * synchronous step (every event and request sees one version or the other),
+ * then stops the old version.
+ *
+ * @param lc the lifecycle
+ * @param record the plugin, active
+ * @param next the new version, set up and staged
+ */
+export async function swap(lc: Lifecycle, record: PluginRecord, next: LiveVersion): Promise<void> {
+  const old = record.live!;
+  const deactivation = old.scope.deactivate();
+  next.scope.commit();
+  record.live = next;
+  record.manifest = next.version.manifest;
+  superviseCrashes(lc, record, next);
+  report(lc, record.name, [...deactivation, ...await stop(lc, old)]);
+}
+
+/**
+ * Unloads an active plugin: its own teardown, then every registration undone,
+ * then its `onDispose` callbacks, within the host's unload budget.
+ *
+ * @param lc the lifecycle
+ * @param record the plugin
+ */
+export async function unload(lc: Lifecycle, record: PluginRecord): Promise<void> {
+  lc.registry.transition(record, "unloading");
+  const live = record.live;
+  if (live) report(lc, record.name, await stop(lc, live));
+  lc.registry.transition(record, "unloaded");
+}
+
+/**
+ * Releases what a prepared version holds that never became live (its snapshot).
+ *
+ * @param prepared the version
+ */
+export async function discard(prepared: PreparedPlugin): Promise<void> {
+  if (prepared.snapshot) await removeSnapshot(prepared.snapshot);
+}
+
+function stop(lc: Lifecycle, live: LiveVersion): Promise<DisposeFailure[]> {
+  return live.version.stop({ timeoutMs: lc.options.disposeTimeout });
+}
+
+function report(lc: Lifecycle, plugin: string, failures: DisposeFailure[]): void {
+  // The plugin's own error is reported as thrown; a step that ran over time is a DISPOSE_FAILED.
+  for (const f of failures) lc.ports.report({ origin: "dispose", plugin, error: f.error });
+}
+
+function asSetupError(error: unknown, record: PluginRecord): PluginError {
+  return asPluginError(error, "SETUP_FAILED", { plugin: record.name, source: record.source, stage: "load" });
+}
+
+/**
+ * Rounds milliseconds to two decimals.
+ *
+ * @param ms milliseconds
+ * @returns rounded
+ */
+export function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,213 @@
+/**
+ * The host's settings, resolved once. {@linkcode hostSettingsSchema} checks
+ * `plugboard.json`; {@linkcode HostOptions} is the same set of fields plus
+ * what only code can pass (a logger sink, an env reader); and
+ * {@linkcode resolveHostOptions} fills every default in one place, so the
+ * loader, storage, host and CLI never repeat a default.
+ *
+ * @module
+ */
+
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import type { EnvReader } from "./config.ts";
+import type { LoggerOptions } from "./logger.ts";
+import type { StorageOptions } from "./storage.ts";
+import { type PluginPermissions, pluginPermissionsSchema } from "./plugin_permissions.ts";
+
+/** What `plugboard.json` holds; every field is optional. */
+export interface HostSettings {
+  /** The port to listen on; 0 picks a free one. @default 8000 */
+  port?: number;
+  /** The interface to listen on. @default "127.0.0.1" */
+  hostname?: string;
+  /** The folder searched for plugins; `null` for none. @default "./plugins" */
+  pluginsDir?: string | null;
+  /** Extra plugin sources (paths or URLs). @default [] */
+  plugins?: string[];
+  /** Hosts (`name` or `name:port`) URL plugins may come from. @default [] */
+  allowImport?: string[];
+  /** Extra folders local plugins may be loaded from. @default [] */
+  allowRead?: string[];
+  /** How long a plugin's `setup` may take, in ms. @default 10000 */
+  setupTimeout?: number;
+  /** How long importing a plugin module may take, in ms. @default 30000 */
+  importTimeout?: number;
+  /** How long a plugin's unload may take, in ms. @default 5000 */
+  disposeTimeout?: number;
+  /** How long in-flight requests may take to finish on shutdown, in ms. @default 10000 */
+  shutdownTimeout?: number;
+  /** Reload plugins when their files change. @default false */
+  watch?: boolean;
+  /** Config per plugin name, merged over its `config.json`. @default {} */
+  config?: Record<string, Record<string, unknown>>;
+  /** The plugins' databases: `dir` holds `plugins/<name>/storage.db`. @default { dir: dataDir } */
+  storage?: { dir?: string; path?: string };
+  /** The folder holding each plugin's data folder (`<dataDir>/plugins/<name>/`). @default "./data" */
+  dataDir?: string;
+  /**
+   * How plugins run: `"worker"` isolates each in its own Worker with only the
+   * permissions its manifest declares; `"none"` runs every plugin in-process. @default "worker"
+   */
+  isolation?: "worker" | "none";
+  /** Plugins the operator trusts to run in-process (by name, which must match its folder's name). @default [] */
+  trusted?: string[];
+  /**
+   * Permissions the operator grants isolated plugins on top of what their
+   * manifests declare, by plugin name: `{ notifier: { net: ["hooks.example.com"] } }`. @default {}
+   */
+  grants?: Record<string, PluginPermissions>;
+  /** Isolated plugins: how long a worker may miss heartbeats before it is restarted, in ms. @default 1000 */
+  heartbeatTimeout?: number;
+  /** Isolated plugins: the heap a worker may use before it is restarted, in MB. @default 256 */
+  memoryLimitMb?: number;
+}
+
+/**
+ * Checks `plugboard.json` with zod; an unknown key is an error. Typed as
+ * {@linkcode HostSettings}, so the schema and the type cannot drift apart.
+ */
+export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
+  port: z.number().int().min(0).max(65535).optional(),
+  hostname: z.string().min(1).optional(),
+  pluginsDir: z.string().min(1).nullable().optional(),
+  plugins: z.array(z.string().min(1)).optional(),
+  allowImport: z.array(z.string().min(1)).optional(),
+  allowRead: z.array(z.string().min(1)).optional(),
+  setupTimeout: z.number().int().positive().optional(),
+  importTimeout: z.number().int().positive().optional(),
+  disposeTimeout: z.number().int().positive().optional(),
+  shutdownTimeout: z.number().int().positive().optional(),
+  watch: z.boolean().optional(),
+  config: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  storage: z.object({ dir: z.string().min(1).optional(), path: z.string().min(1).optional() }).strict().optional(),
+  dataDir: z.string().min(1).optional(),
+  isolation: z.enum(["worker", "none"]).optional(),
+  trusted: z.array(z.string().min(1)).optional(),
+  grants: z.record(z.string(), pluginPermissionsSchema).optional(),
+  heartbeatTimeout: z.number().int().positive().optional(),
+  memoryLimitMb: z.number().int().positive().optional(),
+}).strict();
+
+/** Settings that belong to the server around the host, not to the host. */
+type ServeSettingKeys = "port" | "hostname" | "watch" | "shutdownTimeout";
+
+/**
+ * Options for `createHost`: the host's part of {@linkcode HostSettings},
+ * plus what only code can pass.
+ */
+export interface HostOptions extends Omit<HostSettings, ServeSettingKeys | "storage"> {
+  /** The folder searched for plugins by `start()`; `null` for none. @default "./plugins" */
+  pluginsDir?: string | null;
+  /** Extra plugin sources (paths or URLs) loaded by `start()`. @default [] */
+  plugins?: string[];
+  /** Hosts (`name` or `name:port`) URL plugins may come from. @default [] */
+  allowImport?: string[];
+  /** Extra folders local plugins may be loaded from, besides `pluginsDir`. @default [] */
+  allowRead?: string[];
+  /** How long a plugin's `setup` may take, in ms. @default 10000 */
+  setupTimeout?: number;
+  /** How long importing a plugin module may take, in ms. @default 30000 */
+  importTimeout?: number;
+  /** How long a plugin's unload (teardown and `onDispose` callbacks) may take, in ms. @default 5000 */
+  disposeTimeout?: number;
+  /** Config per plugin name, merged over its `config.json` (the only config of URL plugins). @default {} */
+  config?: Record<string, Record<string, unknown>>;
+  /** The folder relative paths start from. @default Deno.cwd() */
+  cwd?: string;
+  /**
+   * The admin API key, sent by clients as `X-API-Key`. Without one, the admin
+   * API answers loopback clients only. @default undefined
+   */
+  apiKey?: string;
+  /** Reads environment variables for `${VAR}` substitution. @default Deno.env.get */
+  env?: EnvReader;
+  /** Log level and sink. @default level "info" ("debug" with PLUGBOARD_DEBUG=1), console */
+  logger?: LoggerOptions;
+  /** The plugins' databases (opened on first use). @default { dir: dataDir } */
+  storage?: StorageOptions;
+}
+
+/** Every host option with its default applied; paths are absolute. */
+export interface ResolvedHostOptions {
+  cwd: string;
+  /** Absolute, or null when discovery is off. */
+  pluginsDir: string | null;
+  plugins: readonly string[];
+  allowImport: readonly string[];
+  /** Absolute folders local plugins may come from (the plugins folder first). */
+  readRoots: readonly string[];
+  setupTimeout: number;
+  importTimeout: number;
+  disposeTimeout: number;
+  config: Readonly<Record<string, Record<string, unknown>>>;
+  apiKey: string | undefined;
+  env: EnvReader | undefined;
+  logger: LoggerOptions;
+  /** The plugins' databases, paths absolute (`dir: ":memory:"` keeps in-process plugins' data in memory). */
+  storage: StorageOptions;
+  /** Absolute. */
+  dataDir: string;
+  isolation: "worker" | "none";
+  trusted: readonly string[];
+  grants: Readonly<Record<string, PluginPermissions>>;
+  heartbeatTimeout: number;
+  memoryLimitMb: number;
+}
+
+/** Where plugins' data lives unless `dataDir` says otherwise (relative to cwd). */
+export const DEFAULT_DATA_DIR = "./data";
+
+/**
+ * Fills in every default and makes paths absolute.
+ *
+ * @param options what the caller passed
+ * @returns the options the host runs with
+ *
+ * @example Defaults
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveHostOptions } from "./options.ts";
+ * const o = resolveHostOptions({ cwd: "/srv/app" });
+ * assert.equal(o.pluginsDir, "/srv/app/plugins");
+ * assert.equal(o.setupTimeout, 10_000);
+ * assert.equal(o.dataDir, "/srv/app/data");
+ * assert.deepEqual(o.storage, { dir: "/srv/app/data" });
+ * ```
+ */
+export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptions {
+  const cwd = options.cwd ?? Deno.cwd();
+  const pluginsDir = options.pluginsDir === null ? null : resolve(cwd, options.pluginsDir ?? "./plugins");
+  const abs = (p: string) => p === ":memory:" ? p : resolve(cwd, p);
+  const legacyPath = options.storage?.path;
+  const dataDir = resolve(
+    cwd,
+    options.dataDir ?? options.storage?.dir ??
+      (legacyPath && legacyPath !== ":memory:" ? dirname(abs(legacyPath)) : DEFAULT_DATA_DIR),
+  );
+  const storage: StorageOptions = {
+    ...options.storage,
+    ...(legacyPath !== undefined ? { path: abs(legacyPath) } : { dir: abs(options.storage?.dir ?? dataDir) }),
+  };
+  return {
+    cwd,
+    pluginsDir,
+    plugins: [...(options.plugins ?? [])],
+    allowImport: [...(options.allowImport ?? [])],
+    readRoots: [...(pluginsDir ? [pluginsDir] : []), ...(options.allowRead ?? []).map((r) => resolve(cwd, r))],
+    setupTimeout: options.setupTimeout ?? 10_000,
+    importTimeout: options.importTimeout ?? 30_000,
+    disposeTimeout: options.disposeTimeout ?? 5_000,
+    config: { ...options.config },
+    apiKey: options.apiKey,
+    env: options.env,
+    logger: { ...options.logger },
+    storage,
+    dataDir,
+    isolation: options.isolation ?? "worker",
+    trusted: [...(options.trusted ?? [])],
+    grants: { ...options.grants },
+    heartbeatTimeout: options.heartbeatTimeout ?? 1000,
+    memoryLimitMb: options.memoryLimitMb ?? 256,
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Deno's permission errors, said for plugin authors: inside a plugin's
+ * worker, `Requires env access to "X", run again with the --allow-env flag`
+ * becomes `Plugin "x" may not read env "X": declare it in permissions.env of
+ * its manifest`, since the fix is the manifest, not a flag.
+ *
+ * @module
+ */
+
+const DENO_RE = /Requires (\w+) access to "?([^",]*)"?/;
+
+const VERB: Record<string, string> = {
+  env: "read env",
+  read: "read",
+  write: "write",
+  net: "reach",
+  run: "run",
+  sys: "read sys",
+  import: "import from",
+  ffi: "load native code",
+};
+
+/**
+ * Rewrites a Deno permission error's message for a plugin; other errors are returned as they are.
+ *
+ * @param plugin the plugin's name
+ * @param error anything thrown
+ * @returns an error whose message names the manifest field to declare
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { explainPermissionError } from "./permission_messages.ts";
+ * const denied = new Deno.errors.NotCapable('Requires env access to "API_KEY", run again with the --allow-env flag');
+ * assert.equal(
+ *   (explainPermissionError("hello", denied) as Error).message,
+ *   'Plugin "hello" may not read env "API_KEY": declare it in permissions.env of its manifest',
+ * );
+ * ```
+ */
+export function explainPermissionError(plugin: string, error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const denied = error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied ||
+    (error instanceof TypeError && error.message.startsWith("Requires "));
+  const m = denied ? DENO_RE.exec(error.message) : null;
+  if (!m) return error;
+  const [, kind, target] = m;
+  const field = kind === "ffi" ? undefined : kind;
+  const fix = field ? `declare it in permissions.${field} of its manifest` : "plugins are never granted ffi";
+  const explained = new Deno.errors.NotCapable(
+    `Plugin "${plugin}" may not ${VERB[kind] ?? `use ${kind}`} ${target ? `"${target}"` : ""}: ${fix}`.replace(
+      " :",
+      ":",
+    ),
+    { cause: error },
+  );
+  return explained;
+}
+
+/** Functions of the `Deno` namespace that check permissions, rewrapped in a worker. */
+const GUARDED = [
+  "readTextFile",
+  "readTextFileSync",
+  "readFile",
+  "readFileSync",
+  "writeTextFile",
+  "writeTextFileSync",
+  "writeFile",
+  "writeFileSync",
+  "open",
+  "openSync",
+  "readDir",
+  "readDirSync",
+  "stat",
+  "statSync",
+  "lstat",
+  "lstatSync",
+  "remove",
+  "removeSync",
+  "mkdir",
+  "mkdirSync",
+  "rename",
+  "renameSync",
+  "copyFile",
+  "copyFileSync",
+  "realPath",
+  "realPathSync",
+  "connect",
+  "connectTls",
+  "listen",
+  "hostname",
+  "osRelease",
+  "systemMemoryInfo",
+  "networkInterfaces",
+  "loadavg",
+] as const;
+
+/**
+ * Makes every permission failure inside a plugin's worker say which
+ * manifest field to declare: wraps the `Deno` functions that check
+ * permissions, `Deno.env`, `Deno.Command` and `fetch`.
+ *
+ * @param plugin the plugin's name
+ */
+export function explainPermissionsIn(plugin: string): void {
+  const wrap = <F extends (...args: never[]) => unknown>(fn: F, self: unknown): F =>
+    function (this: unknown, ...args: Parameters<F>) {
+      try {
+        const result = fn.apply(self ?? this, args);
+        return result instanceof Promise
+          ? result.catch((e) => Promise.reject(explainPermissionError(plugin, e)))
+          : result;
+      } catch (error) {
+        throw explainPermissionError(plugin, error);
+      }
+    } as F;
+  const ns = Deno as unknown as Record<string, unknown>;
+  for (const name of GUARDED) {
+    const fn = ns[name];
+    if (typeof fn === "function") ns[name] = wrap(fn as (...args: never[]) => unknown, Deno);
+  }
+  const env = Deno.env as unknown as Record<string, unknown>;
+  for (const name of ["get", "set", "delete", "has", "toObject"]) {
+    const fn = env[name];
+    if (typeof fn === "function") env[name] = wrap(fn as (...args: never[]) => unknown, Deno.env);
+  }
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = wrap(realFetch, globalThis);
+  const RealCommand = Deno.Command;
+  ns.Command = new Proxy(RealCommand, {
+    construct(target, args) {
+      const command = new target(...(args as ConstructorParameters<typeof Deno.Command>));
+      for (const method of ["output", "outputSync", "spawn"] as const) {
+        const fn = command[method] as (...a: never[]) => unknown;
+        (command as unknown as Record<string, unknown>)[method] = wrap(fn, command);
+      }
+      return command;
+    },
+  });
+}

@@ -1,0 +1,219 @@
+/**
+ * Calls over `postMessage`: numbered requests, their replies, and one-way
+ * notes, in both directions between the host and a plugin's worker. Errors
+ * cross as `{ name, message, code, stack }` and are rebuilt on the other side.
+ *
+ * @module
+ */
+
+/** Anything with `postMessage` (a Worker, or a worker's `self`). */
+export interface MessageEndpoint {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+}
+
+/** Handles one kind of call; the returned value is the reply. */
+export type RpcHandler = (payload: never) => unknown;
+
+/** A value to send with transferables (streams, buffers) moved rather than copied. */
+export class Transfer<T = unknown> {
+  /**
+   * @param value the value
+   * @param transfer the transferables in it
+   */
+  constructor(readonly value: T, readonly transfer: Transferable[]) {}
+}
+
+/** An error as it crosses the channel. */
+export interface WireError {
+  name: string;
+  message: string;
+  /** The code of a plugboard error. */
+  code?: string;
+  /** A plugboard error's reason (its message without "Cannot load plugin ..."). */
+  reason?: string;
+  stack?: string;
+}
+
+type Wire =
+  | { k: "call"; id: number; m: string; p: unknown }
+  | { k: "note"; m: string; p: unknown }
+  | { k: "ok"; id: number; v: unknown }
+  | { k: "err"; id: number; e: WireError };
+
+/** An error thrown on the other side of a channel. */
+export class RemoteError extends Error {
+  /** The code of the original error, when it had one. */
+  readonly code: string | undefined;
+  /** The original plugboard error's reason, when it had one. */
+  readonly reason: string | undefined;
+
+  /** @param wire the error as it crossed */
+  constructor(wire: WireError) {
+    super(wire.message);
+    this.name = wire.name;
+    this.code = wire.code;
+    this.reason = wire.reason;
+    if (wire.stack) this.stack = wire.stack;
+  }
+}
+
+/**
+ * Serialises an error for the wire.
+ *
+ * @param error anything thrown
+ * @returns a cloneable description
+ */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof Error) {
+    const { code, reason } = error as { code?: unknown; reason?: unknown };
+    return {
+      name: error.name,
+      message: error.message,
+      code: typeof code === "string" ? code : undefined,
+      reason: typeof reason === "string" ? reason : undefined,
+      stack: error.stack,
+    };
+  }
+  return { name: "Error", message: String(error) };
+}
+
+/**
+ * One end of a channel.
+ *
+ * @example Two ends over a MessageChannel
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Rpc } from "./rpc.ts";
+ * const { port1, port2 } = new MessageChannel();
+ * const a = new Rpc(port1, {});
+ * const b = new Rpc(port2, { double: (n: number) => n * 2 });
+ * port1.onmessage = (e) => a.receive(e.data);
+ * port2.onmessage = (e) => b.receive(e.data);
+ * assert.equal(await a.call("double", 21), 42);
+ * port1.close();
+ * port2.close();
+ * ```
+ */
+export class Rpc {
+  #endpoint: MessageEndpoint;
+  #handlers: Record<string, RpcHandler>;
+  #next = 1;
+  #pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  #closed: Error | undefined;
+
+  /**
+   * @param endpoint where to post
+   * @param handlers calls and notes this end answers
+   */
+  constructor(endpoint: MessageEndpoint, handlers: Record<string, RpcHandler>) {
+    this.#endpoint = endpoint;
+    this.#handlers = handlers;
+  }
+
+  /** How many calls are waiting for a reply. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Calls the other side.
+   *
+   * @param method the handler's name
+   * @param payload its argument (structured-cloned, or a {@linkcode Transfer})
+   * @returns the reply
+   * @throws {RemoteError} what the handler threw; `DataCloneError` for a payload that cannot cross
+   */
+  call<T = unknown>(method: string, payload?: unknown): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      try {
+        this.#post({ k: "call", id, m: method, p: unwrap(payload) }, transfers(payload));
+      } catch (error) {
+        this.#pending.delete(id);
+        reject(error);
+      }
+    });
+  }
+
+  /**
+   * Sends a one-way note.
+   *
+   * @param method the handler's name
+   * @param payload its argument
+   * @throws {DOMException} `DataCloneError` for a payload that cannot cross
+   */
+  notify(method: string, payload?: unknown): void {
+    if (this.#closed) return;
+    this.#post({ k: "note", m: method, p: unwrap(payload) }, transfers(payload));
+  }
+
+  /**
+   * Handles a message from the other side.
+   *
+   * @param data the message
+   */
+  receive(data: unknown): void {
+    const msg = data as Wire;
+    switch (msg?.k) {
+      case "ok":
+        this.#settle(msg.id)?.resolve(msg.v);
+        return;
+      case "err":
+        this.#settle(msg.id)?.reject(new RemoteError(msg.e));
+        return;
+      case "note":
+        try {
+          (this.#handlers[msg.m] as ((p: unknown) => unknown) | undefined)?.(msg.p);
+        } catch { /* notes have no reply */ }
+        return;
+      case "call":
+        this.#answer(msg.id, msg.m, msg.p);
+        return;
+    }
+  }
+
+  /**
+   * Fails every pending call and refuses new ones.
+   *
+   * @param error the reason
+   */
+  close(error: Error): void {
+    this.#closed = error;
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
+  }
+
+  async #answer(id: number, method: string, payload: unknown): Promise<void> {
+    const handler = this.#handlers[method] as ((p: unknown) => unknown) | undefined;
+    try {
+      if (!handler) throw new TypeError(`No handler for "${method}"`);
+      const value = await handler(payload);
+      this.#post({ k: "ok", id, v: unwrap(value) }, transfers(value));
+    } catch (error) {
+      try {
+        this.#post({ k: "err", id, e: toWireError(error) }, []);
+      } catch { /* closed */ }
+    }
+  }
+
+  #settle(id: number) {
+    const p = this.#pending.get(id);
+    this.#pending.delete(id);
+    return p;
+  }
+
+  #post(message: Wire, transfer: Transferable[]): void {
+    if (this.#closed) return;
+    this.#endpoint.postMessage(message, transfer);
+  }
+}
+
+function unwrap(value: unknown): unknown {
+  return value instanceof Transfer ? value.value : value;
+}
+
+function transfers(value: unknown): Transferable[] {
+  return value instanceof Transfer ? value.transfer : [];
+}

@@ -1,0 +1,136 @@
+/**
+ * The runtime seam: how the lifecycle reaches a plugin's code. The lifecycle
+ * never calls into a plugin directly; it asks a {@linkcode PluginRuntime} to
+ * import a version, then drives that {@linkcode PluginVersion} through
+ * config validation, set-up, handover and stop. What the plugin registers
+ * (listeners, services, routes, middleware, hooks, timers) lands in the
+ * host's shared tables through {@linkcode HostPorts}, staged in the
+ * version's host-side {@linkcode Scope}: an in-process runtime registers the
+ * plugin's own functions, an isolated runtime registers proxies that
+ * forward to its worker. Everything crossing the seam is async and, apart
+ * from the ports and the scope (which stay in the host), structured-cloneable.
+ *
+ * @module
+ */
+
+import type { PlugboardEvents } from "../event_types.ts";
+import type { PluginError } from "../errors.ts";
+import type { EventBus } from "../events.ts";
+import type { HookRegistry } from "../hooks.ts";
+import type { Logger } from "../logger.ts";
+import type { PluginMeta } from "../plugin.ts";
+import type { ErrorReporter } from "../reporter.ts";
+import type { RouteTable } from "../routes.ts";
+import type { DisposeFailure, Scope } from "../scope.ts";
+import type { SchemaIssue } from "../schema.ts";
+import type { Container } from "../services.ts";
+import type { Storage } from "../storage.ts";
+
+/** How a plugin's code runs. */
+export type IsolationKind = "in-process" | "worker";
+
+/** A plugin's manifest, as read from its module: cloneable. */
+export type PluginManifest =
+  & Required<Pick<PluginMeta, "name" | "version" | "dependencies" | "permissions">>
+  & PluginMeta;
+
+/** What the host shares with every plugin; a runtime registers into these. */
+export interface HostPorts {
+  readonly events: EventBus<PlugboardEvents>;
+  readonly services: Container;
+  readonly routes: RouteTable;
+  readonly hooks: HookRegistry;
+  /** The plugins' storage, opened on first use. */
+  readonly storage: () => Pick<Storage, "kv" | "sql">;
+  readonly log: Logger;
+  readonly report: ErrorReporter;
+  /** Asks the host to reload a plugin (its own `ctx.reload()`). */
+  reload(name: string): Promise<void>;
+}
+
+/** What to import. */
+export interface ImportRequest {
+  /** The URL to import: the source, a snapshot copy of it, or `inline:<name>`. */
+  href: string;
+  /** The source as the operator named it, for messages. */
+  shown: string;
+  /** The name to report before the manifest is read. */
+  hint: string;
+  /** How long the import may take, in ms. */
+  timeoutMs: number;
+  /** Maps paths in error messages back from a snapshot copy to the real files. */
+  mapPaths?: (text: string) => string;
+  /** A local plugin's folder (isolated plugins may read it). */
+  pluginDir?: string;
+  /** A URL plugin's `host:port` (isolated plugins may import from it). */
+  sourceHost?: string;
+}
+
+/** What `start` needs besides the host's ports. */
+export interface StartRequest {
+  /** The version's host-side scope: every registration is staged here. */
+  scope: Scope;
+  /** Where it was loaded from. */
+  source: string;
+  /** The validated config. */
+  config: unknown;
+  /** What the previous version handed over, on reload. */
+  previous: unknown;
+  /** How long setup may take, in ms. */
+  setupTimeout: number;
+  /** The plugin's data folder (created by the host). */
+  dataDir: string;
+}
+
+/** The outcome of validating config inside the runtime (the schema lives there). */
+export type ConfigValidation = { ok: true; value: unknown } | { ok: false; issues: SchemaIssue[] };
+
+/** One imported version of a plugin, in some runtime. */
+export interface PluginVersion {
+  /** The manifest the module declares. */
+  readonly manifest: PluginManifest;
+  /** Whether the module declares a config schema. */
+  readonly hasConfigSchema: boolean;
+  /**
+   * Validates config with the plugin's schema (defaults applied).
+   *
+   * @param data config after `${VAR}` substitution
+   */
+  validateConfig(data: Record<string, unknown>): Promise<ConfigValidation>;
+  /**
+   * Runs the plugin's setup; its registrations are staged in `request.scope`.
+   * On failure, rejects with a {@linkcode PluginError} after disposing the scope.
+   */
+  start(ports: HostPorts, request: StartRequest): Promise<void>;
+  /** What this version hands to the next on reload (undefined when it registered nothing to hand over). */
+  handover(): Promise<unknown>;
+  /**
+   * Runs the plugin's own teardown, undoes its registrations and runs its
+   * `onDispose` callbacks, each within the time budget; every step runs.
+   *
+   * @returns what failed or ran over time
+   */
+  stop(options: { timeoutMs: number }): Promise<DisposeFailure[]>;
+  /**
+   * Called when the version's code stops answering or exits on its own (an
+   * isolated plugin's worker crashed, hung or ran over its memory budget).
+   * In-process versions never call it.
+   */
+  onCrash?: (error: PluginError) => void;
+  /** The permissions the version runs with, when isolated. */
+  readonly granted?: Deno.PermissionOptionsObject;
+  /** Tells the version which services and hooks the host has now (isolated versions cache them). */
+  refreshDirectory?(): void;
+}
+
+/** Imports plugin versions. */
+export interface PluginRuntime {
+  /** How the versions it imports run. */
+  readonly kind: IsolationKind;
+  /**
+   * Imports a plugin module and reads its manifest.
+   *
+   * @throws {PluginError} `IMPORT_FAILED`, `TIMEOUT` or `INVALID_PLUGIN`
+   */
+  import(request: ImportRequest): Promise<PluginVersion>;
+}

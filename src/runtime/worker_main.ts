@@ -1,0 +1,174 @@
+/**
+ * The entry module of a plugin's worker. It imports the plugin, builds its
+ * context on stand-in tables that forward to the host, runs its setup, and
+ * answers the host: events to deliver, requests to serve, service and hook
+ * calls, handover, stop, and heartbeats.
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import { createContext } from "../context.ts";
+import { PluginError } from "../errors.ts";
+import { Logger } from "../logger.ts";
+import { type NormalizedPlugin, normalizePlugin } from "../manifest.ts";
+import { validateWith } from "../schema.ts";
+import { Scope } from "../scope.ts";
+import { openPluginStorage, type PluginStore } from "../storage.ts";
+import { withTimeout } from "../timeout.ts";
+import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
+import { Rpc, toWireError, type Transfer } from "./rpc.ts";
+import type { HostPorts } from "./runtime.ts";
+import { type HostDirectory, WorkerBus, WorkerContainer, WorkerHooks, WorkerRouteTable } from "./worker_tables.ts";
+import type { WireRequest, WireResponse } from "./wire_http.ts";
+import { fromWireRequest, toWireResponse } from "./wire_http.ts";
+
+/** What `start` receives from the host. */
+export interface WorkerStart {
+  source: string;
+  config: unknown;
+  previous: unknown;
+  setupTimeout: number;
+  dataDir: string;
+  directory: HostDirectory;
+}
+
+let plugin: NormalizedPlugin | undefined;
+let name = "plugin";
+let scope: Scope | undefined;
+let ctx: ReturnType<typeof createContext> | undefined;
+let handover: (() => unknown) | undefined;
+let storage: PluginStore | undefined;
+const directory: HostDirectory = { services: {}, hooks: [] };
+
+const rpc: Rpc = new Rpc(self, {
+  async import(p: { href: string; shown: string; hint: string }) {
+    name = p.hint;
+    explainPermissionsIn(p.hint);
+    let mod: Record<string, unknown>;
+    try {
+      mod = await import(p.href);
+    } catch (cause) {
+      const explained = explainPermissionError(p.hint, cause) as Error;
+      throw new PluginError("IMPORT_FAILED", `importing ${p.shown} failed: ${explained?.message ?? explained}`, {
+        plugin: p.hint,
+        stage: "load",
+      });
+    }
+    plugin = normalizePlugin(mod, p.shown, p.hint);
+    name = plugin.meta.name;
+    return { manifest: plugin.meta, hasConfigSchema: plugin.config !== undefined };
+  },
+  validate(p: { data: Record<string, unknown> }) {
+    return plugin!.config ? validateWith(plugin!.config, p.data) : { ok: true, value: p.data };
+  },
+  async start(p: WorkerStart) {
+    Object.assign(directory, p.directory);
+    const rpcLog = (record: { level: string; name: string; message: string; args: unknown[] }) =>
+      rpc.notify("log", { ...record, args: record.args.map(printable) });
+    const ports: HostPorts = {
+      events: new WorkerBus(rpc),
+      services: new WorkerContainer(rpc, directory),
+      routes: new WorkerRouteTable(rpc),
+      hooks: new WorkerHooks(rpc, directory),
+      storage: () => {
+        const store = storage ??= openPluginStorage({ name, dir: p.dataDir });
+        return { kv: () => store.kv, sql: () => store.sql };
+      },
+      log: new Logger("plugboard", { level: "debug", sink: rpcLog }),
+      report: (f) => rpc.notify("report", { origin: f.origin, event: f.event, error: wireError(f.error) }),
+      reload: () => rpc.call("reload"),
+    };
+    tables = ports;
+    scope = new Scope(name);
+    ctx = createContext({
+      name,
+      version: plugin!.meta.version,
+      source: p.source,
+      config: p.config,
+      previous: p.previous,
+      dataDir: p.dataDir,
+      scope,
+      ports,
+      setHandover: (fn) => handover = fn,
+    });
+    const c = ctx;
+    await withTimeout(
+      Promise.resolve().then(() => plugin!.setup(c)),
+      p.setupTimeout,
+      () => new PluginError("TIMEOUT", `setup timed out after ${p.setupTimeout} ms`, { plugin: name, stage: "load" }),
+    ).catch((error) => {
+      throw explainPermissionError(name, error);
+    });
+    const service = plugin!.service?.();
+    if (service !== undefined && !c.services.has(name)) c.services.provide(name, service);
+    // Live here at once: the host stages what this announces, and commits it.
+    scope.commit();
+  },
+  handover() {
+    return handover?.();
+  },
+  async stop(p: { timeoutMs: number }) {
+    const teardown = plugin?.teardown;
+    const c = ctx;
+    const failures = scope ? await scope.dispose(teardown && c ? () => teardown(c) : undefined, p) : [];
+    storage?.close();
+    return failures.map((f) => ({ step: f.step, error: wireError(f.error) }));
+  },
+  deliver(p: { id: number; event: string; payload: unknown }) {
+    return (tables!.events as WorkerBus).deliver(p.id, p.event, p.payload);
+  },
+  callService(p: { name: string; path: string[]; args: unknown[] }) {
+    return (tables!.services as WorkerContainer).invoke(p.name, p.path, p.args);
+  },
+  hookImpl(p: { name: string; args: unknown[] }) {
+    return (tables!.hooks as WorkerHooks).runImpl(p.name, p.args);
+  },
+  hookWrapper(p: { id: number; callId: number; args: unknown[] }) {
+    return (tables!.hooks as WorkerHooks).runWrapper(p.id, p.callId, p.args);
+  },
+  async fetch(p: WireRequest): Promise<Transfer<WireResponse>> {
+    const table = tables!.routes as WorkerRouteTable;
+    return await toWireResponse(await table.serve(fromWireRequest(p)));
+  },
+  async middleware(p: { id: number; callId: number; request: WireRequest }) {
+    const table = tables!.routes as WorkerRouteTable;
+    const res = await table.runMiddleware(p.id, p.callId, fromWireRequest(p.request));
+    return toWireResponse(res);
+  },
+  directory(p: HostDirectory) {
+    Object.assign(directory, p);
+  },
+  ping(p: { n: number }) {
+    const m = Deno.memoryUsage();
+    rpc.notify("pong", { n: p.n, heapBytes: m.heapUsed + m.external });
+  },
+});
+
+let tables: HostPorts | undefined;
+
+function wireError(error: unknown) {
+  return toWireError(explainPermissionError(name, error));
+}
+
+function printable(value: unknown): unknown {
+  if (value instanceof Error) return value.stack ?? value.message;
+  try {
+    structuredClone(value);
+    return value;
+  } catch {
+    return String(value);
+  }
+}
+
+// A plugin's stray failure is reported against it; the worker keeps serving.
+self.addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  rpc.notify("report", { origin: "timer", error: wireError(e.reason) });
+});
+self.addEventListener("error", (e) => {
+  e.preventDefault();
+  rpc.notify("report", { origin: "timer", error: wireError(e.error ?? e.message) });
+});
+self.onmessage = (e: MessageEvent) => rpc.receive(e.data);
