@@ -3,14 +3,17 @@
  * 0. Prints its port on the first line of stdout, then serves until killed.
  *
  * - `hello`: plugboard (`createHost` + `serve` from mod.ts) with the shipped
- *   `plugins/hello` only;
- * - `all`: plugboard with every shipped plugin in `plugins/` (host-wide
- *   middleware of `analytics` on; `notifier`'s webhook points at a
- *   127.0.0.1 URL that is never called, as no task fails);
+ *   `plugins/hello` only, isolated in a worker (the default);
+ * - `hello-inproc`: the same with `isolation: "none"` (in-process);
+ * - `all`, `all-inproc`: plugboard with every shipped plugin in `plugins/`
+ *   (host-wide middleware of `analytics` on; `notifier`'s webhook points at a
+ *   127.0.0.1 URL that is never called, as no task fails), isolated or not;
  * - `hono`: a bare Hono app on `Deno.serve` answering the same paths with the
  *   same status, content type and body as the `hello` server.
  *
- * Usage: deno run <flags> bench/_http_server.ts hello|all|hono
+ * Plugins' data goes to a temporary folder, removed on SIGTERM.
+ *
+ * Usage: deno run --unstable-worker-options <flags> bench/_http_server.ts <kind>
  *
  * @module
  */
@@ -31,27 +34,31 @@ export const MISSING_PATH = "/api/plugins/hello/missing";
 /**
  * Starts the server of one kind.
  *
- * @param kind `hello`, `all` or `hono`
+ * @param kind `hello`, `hello-inproc`, `all`, `all-inproc` or `hono`
  * @returns a function that stops it
  */
 async function start(kind: string): Promise<() => Promise<void>> {
   const onListen = (addr: Deno.NetAddr) => console.log(addr.port);
-  if (kind === "hello" || kind === "all") {
+  const [set, mode] = kind.split("-");
+  if ((set === "hello" || set === "all") && (mode === undefined || mode === "inproc")) {
+    const dataDir = await Deno.makeTempDir({ prefix: "plugboard-http-bench-" });
     const host = createHost({
       cwd: ROOT,
-      pluginsDir: kind === "all" ? `${ROOT}plugins` : null,
-      plugins: kind === "hello" ? [`${ROOT}plugins/hello/mod.ts`] : [],
+      pluginsDir: set === "all" ? `${ROOT}plugins` : null,
+      plugins: set === "hello" ? [`${ROOT}plugins/hello/mod.ts`] : [],
       allowRead: [`${ROOT}plugins`],
+      isolation: mode === "inproc" ? "none" : "worker",
+      dataDir,
       logger: { level: "silent" },
-      storage: { path: ":memory:" },
     });
     await host.start();
     const failed = host.list().filter((p) => p.state !== "active");
-    if (failed.length) {
-      throw new Error(`Plugins not active: ${failed.map((p) => `${p.name} (${p.state}: ${p.error})`).join(", ")}`);
-    }
+    if (failed.length) throw new Error(`Plugins not active: ${failed.map((p) => `${p.name} (${p.error})`).join(", ")}`);
     const server = serve(host, { port: 0, onListen });
-    return () => server.shutdown();
+    return async () => {
+      await server.shutdown();
+      await Deno.remove(dataDir, { recursive: true });
+    };
   }
   if (kind === "hono") {
     const app = new Hono();
@@ -73,7 +80,7 @@ async function start(kind: string): Promise<() => Promise<void>> {
     const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen }, app.fetch);
     return () => server.shutdown();
   }
-  throw new TypeError(`Unknown server kind '${kind}': use hello, all or hono`);
+  throw new TypeError(`Unknown server kind '${kind}': use hello, hello-inproc, all, all-inproc or hono`);
 }
 
 if (import.meta.main) {

@@ -5,8 +5,10 @@
  * plugboard against a bare Hono app on `Deno.serve` answering the same
  * status, content type and body:
  *
- * - a plugin route with `hello` only;
- * - the same route with every shipped plugin loaded (host-wide middleware on);
+ * - a plugin route with `hello` only, isolated in a worker (the default), and
+ *   the same in-process (`isolation: "none"`);
+ * - the same route with every shipped plugin loaded (host-wide middleware
+ *   on), in workers and in-process;
  * - `/health`;
  * - a 404 (a path under a plugin's prefix that it does not serve).
  *
@@ -84,23 +86,30 @@ export type HttpResults =
   }
   | { skipped: string };
 
+/** A plugboard server kind of `_http_server.ts`. */
+type Ours = "hello" | "hello-inproc" | "all" | "all-inproc";
+
 interface CaseDef {
   name: string;
-  ours: "hello" | "all";
+  ours: Ours;
   path: string;
   status: number;
 }
 
 const CASES: CaseDef[] = [
-  { name: "plugin route, hello only", ours: "hello", path: HELLO_PATH, status: 200 },
-  { name: "plugin route, every shipped plugin", ours: "all", path: HELLO_PATH, status: 200 },
+  { name: "plugin route, hello only, in a worker (default)", ours: "hello", path: HELLO_PATH, status: 200 },
+  { name: "plugin route, hello only, in-process", ours: "hello-inproc", path: HELLO_PATH, status: 200 },
+  { name: "plugin route, every shipped plugin, in workers (default)", ours: "all", path: HELLO_PATH, status: 200 },
+  { name: "plugin route, every shipped plugin, in-process", ours: "all-inproc", path: HELLO_PATH, status: 200 },
   { name: "/health", ours: "hello", path: "/health", status: 200 },
   { name: "404", ours: "hello", path: MISSING_PATH, status: 404 },
 ];
 
-const SERVER_NAMES = {
-  hello: "plugboard, hello only",
-  all: "plugboard, every shipped plugin",
+const SERVER_NAMES: Record<Ours | "hono", string> = {
+  hello: "plugboard, hello in a worker",
+  "hello-inproc": "plugboard, hello in-process",
+  all: "plugboard, every plugin in workers",
+  "all-inproc": "plugboard, every plugin in-process",
   hono: "bare Hono on Deno.serve",
 };
 
@@ -185,10 +194,11 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(kind: keyof typeof SERVER_NAMES): Promise<Server> {
+async function startServer(kind: Ours | "hono"): Promise<Server> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--unstable-worker-options",
       "--allow-net=127.0.0.1",
       "--allow-read",
       "--allow-write",
@@ -283,11 +293,8 @@ export async function runStandalone(filter?: RegExp): Promise<HttpResults | unde
     CASES.map((c) => [c.name, { ours: [], peer: [] }]),
   );
   for (let round = 0; round < roundCount; round++) {
-    const servers = {
-      hello: await startServer("hello"),
-      all: await startServer("all"),
-      hono: await startServer("hono"),
-    };
+    const servers = {} as Record<Ours | "hono", Server>;
+    for (const kind of Object.keys(SERVER_NAMES) as (Ours | "hono")[]) servers[kind] = await startServer(kind);
     try {
       for (const def of CASES) {
         const ours = servers[def.ours];
@@ -326,13 +333,13 @@ export async function runStandalone(filter?: RegExp): Promise<HttpResults | unde
     };
   });
   console.log(
-    `${"case".padEnd(36)} ${"plugboard req/s".padStart(15)} ${"p50".padStart(9)} ${"p99".padStart(9)}   ${
+    `${"case".padEnd(58)} ${"plugboard req/s".padStart(15)} ${"p50".padStart(9)} ${"p99".padStart(9)}   ${
       "bare Hono req/s".padStart(15)
     } ${"p50".padStart(9)} ${"p99".padStart(9)}   ratio (± spread)`,
   );
   for (const c of cases) {
     console.log(
-      `${c.case.padEnd(36)} ${c.ours.requestsPerSecond.toFixed(0).padStart(15)} ${ms(c.ours.p50Ms).padStart(9)} ${
+      `${c.case.padEnd(58)} ${c.ours.requestsPerSecond.toFixed(0).padStart(15)} ${ms(c.ours.p50Ms).padStart(9)} ${
         ms(c.ours.p99Ms).padStart(9)
       }   ${c.peer.requestsPerSecond.toFixed(0).padStart(15)} ${ms(c.peer.p50Ms).padStart(9)} ${
         ms(c.peer.p99Ms).padStart(9)
