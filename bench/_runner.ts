@@ -57,8 +57,9 @@ let printedHeader = false;
 /** How many times each case is measured; the median run is reported. Set BENCH_REPEATS to change. */
 const REPEATS = Math.max(1, Number(Deno.env.get("BENCH_REPEATS") ?? 3));
 
-/** The permission flags each measuring process gets (those of `deno task bench`). */
+/** The flags each measuring process gets: those of `deno task bench`, and worker options for isolated plugins. */
 const FLAGS = [
+  "--unstable-worker-options",
   "--allow-read",
   "--allow-write",
   "--allow-env",
