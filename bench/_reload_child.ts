@@ -3,18 +3,20 @@
  * one JSON line.
  *
  * 1. Save → served: a host watching a temporary plugins folder with the
- *    watcher's defaults, served over HTTP on 127.0.0.1. Each save writes a
+ *    watcher's defaults, served over HTTP on 127.0.0.1, plugins in-process
+ *    (every pattern) and in a worker (the first pattern). Each save writes a
  *    new version the way an editor does (see PATTERNS) and the route is
  *    polled over HTTP every millisecond until the new version answers. After
  *    each save the process waits 150 ms (well past the settle window) and
  *    counts the reloads the save caused, failed ones included.
- * 2. `host.reload()` alone, called directly.
- * 3. Memory per reload: the shipped `plugins/hello` served over HTTP; after
+ * 2. `host.reload()` alone, called directly, in-process and in a worker.
+ * 3. Memory per reload, in-process (N reloads) and in a worker (N / 5, at
+ *    least 10: each starts a worker): the shipped `plugins/hello` served over HTTP; after
  *    20 warm-up reloads, GC twice, read `Deno.memoryUsage()`; then N admin
  *    reloads (`POST /api/plugins/hello:reload`, one after another); GC twice,
  *    read again. Heap used and RSS growth divided by N.
  *
- * Usage: deno run --v8-flags=--expose-gc <flags> bench/_reload_child.ts <saves per pattern> <reloads>
+ * Usage: deno run --v8-flags=--expose-gc --unstable-worker-options <flags> bench/_reload_child.ts <saves per pattern> <reloads>
  *
  * @module
  */
@@ -99,111 +101,138 @@ const PATTERNS: Pattern[] = [
   },
 ];
 
-// 1. Save → served, through the watcher.
-const host: Host = createHost({ pluginsDir: dir, logger: { level: "silent" }, storage: { path: ":memory:" } });
-await host.start();
-const server = serve(host, { port: 0 });
-const base = `http://127.0.0.1:${server.addr.port}/api/plugins`;
-let reloads = 0;
-let failedReloads = 0;
-host.events.on("plugin.reloaded", () => void reloads++);
-host.events.on("plugin.reload_failed", () => void failedReloads++);
-host.watch();
-await sleep(100);
+const dataDir = join(root, "data");
 
-const saveResults = [];
-let version = 0;
-for (const pattern of PATTERNS) {
-  const times: number[] = [];
-  let counted = 0;
-  let failed = 0;
-  let timeouts = 0;
-  for (let i = 0; i < WARMUP_SAVES + SAVES; i++) {
-    const v = ++version;
-    const [r0, f0] = [reloads, failedReloads];
-    const t = performance.now();
-    await pattern.save(v);
-    const want = pattern.expect(v);
-    const deadline = t + 5000;
-    let served = false;
-    while (performance.now() < deadline) {
-      if (await (await fetch(`${base}/${pattern.plugin}/v`)).text() === want) {
-        served = true;
-        break;
+/** Saves with every pattern (or the first only) against a watching host in one isolation mode. */
+async function savesToServed(isolation: "none" | "worker", patterns: Pattern[]) {
+  const host: Host = createHost({ pluginsDir: dir, dataDir, isolation, logger: { level: "silent" } });
+  await host.start();
+  const server = serve(host, { port: 0 });
+  const base = `http://127.0.0.1:${server.addr.port}/api/plugins`;
+  let reloads = 0;
+  let failedReloads = 0;
+  host.events.on("plugin.reloaded", () => void reloads++);
+  host.events.on("plugin.reload_failed", () => void failedReloads++);
+  host.watch();
+  await sleep(100);
+  const results = [];
+  for (const pattern of patterns) {
+    const times: number[] = [];
+    let counted = 0;
+    let failed = 0;
+    let timeouts = 0;
+    for (let i = 0; i < WARMUP_SAVES + SAVES; i++) {
+      const v = ++version;
+      const [r0, f0] = [reloads, failedReloads];
+      const t = performance.now();
+      await pattern.save(v);
+      const want = pattern.expect(v);
+      const deadline = t + 5000;
+      let served = false;
+      while (performance.now() < deadline) {
+        if (await (await fetch(`${base}/${pattern.plugin}/v`)).text() === want) {
+          served = true;
+          break;
+        }
+        await sleep(1);
       }
-      await sleep(1);
+      const elapsed = performance.now() - t;
+      await sleep(AFTER_SAVE_MS);
+      if (i < WARMUP_SAVES) continue;
+      if (served) times.push(elapsed);
+      else timeouts++;
+      counted += reloads - r0 + failedReloads - f0;
+      failed += failedReloads - f0;
     }
-    const elapsed = performance.now() - t;
-    await sleep(AFTER_SAVE_MS);
-    if (i < WARMUP_SAVES) continue;
-    if (served) times.push(elapsed);
-    else timeouts++;
-    counted += reloads - r0 + failedReloads - f0;
-    failed += failedReloads - f0;
+    results.push({
+      pattern: `${pattern.name}${isolation === "worker" ? ", in a worker (default)" : ""}`,
+      isolation,
+      saves: SAVES,
+      medianMs: median(times),
+      p99Ms: p99(times),
+      reloadsPerSave: counted / SAVES,
+      failedReloads: failed,
+      notServedWithin5s: timeouts,
+    });
   }
-  saveResults.push({
-    pattern: pattern.name,
-    saves: SAVES,
-    medianMs: median(times),
-    p99Ms: p99(times),
-    reloadsPerSave: counted / SAVES,
-    failedReloads: failed,
-    notServedWithin5s: timeouts,
-  });
+  await server.shutdown();
+  return results;
 }
-await server.shutdown();
 
-// 2. host.reload() alone, and 3. memory per admin reload, on the shipped hello plugin.
-const host2 = createHost({
-  cwd: ROOT,
-  pluginsDir: null,
-  plugins: [`${ROOT}plugins/hello/mod.ts`],
-  allowRead: [`${ROOT}plugins`],
-  logger: { level: "silent" },
-  storage: { path: ":memory:" },
-});
-await host2.start();
-if (host2.get("hello")?.state !== "active") throw new Error(`hello did not load: ${host2.get("hello")?.error}`);
-const server2 = serve(host2, { port: 0 });
-const reloadUrl = `http://127.0.0.1:${server2.addr.port}/api/plugins/hello:reload`;
-const adminReload = async () => {
-  const res = await fetch(reloadUrl, { method: "POST" });
-  await res.body?.cancel();
-  if (res.status !== 200) throw new Error(`POST ${reloadUrl} answered ${res.status}`);
-};
-const reloadMs: number[] = [];
-for (let i = 0; i < 50; i++) {
-  const t = performance.now();
-  await host2.reload("hello");
-  reloadMs.push(performance.now() - t);
+/** `host.reload()` alone, then memory per admin reload, of the shipped hello plugin in one isolation mode. */
+async function reloadAndMemory(isolation: "none" | "worker", count: number) {
+  const host = createHost({
+    cwd: ROOT,
+    pluginsDir: null,
+    plugins: [`${ROOT}plugins/hello/mod.ts`],
+    allowRead: [`${ROOT}plugins`],
+    dataDir,
+    isolation,
+    logger: { level: "silent" },
+  });
+  await host.start();
+  if (host.get("hello")?.state !== "active") throw new Error(`hello did not load: ${host.get("hello")?.error}`);
+  const server = serve(host, { port: 0 });
+  const reloadUrl = `http://127.0.0.1:${server.addr.port}/api/plugins/hello:reload`;
+  const adminReload = async () => {
+    const res = await fetch(reloadUrl, { method: "POST" });
+    await res.body?.cancel();
+    if (res.status !== 200) throw new Error(`POST ${reloadUrl} answered ${res.status}`);
+  };
+  const reloadMs: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    await host.reload("hello");
+    reloadMs.push(performance.now() - t);
+  }
+  for (let i = 0; i < 20; i++) await adminReload();
+  const settle = async () => {
+    gc!();
+    await sleep(50);
+    gc!();
+  };
+  await settle();
+  const before = Deno.memoryUsage();
+  for (let i = 0; i < count; i++) await adminReload();
+  await settle();
+  const after = Deno.memoryUsage();
+  await server.shutdown();
+  return {
+    reloadMs: { median: median(reloadMs), p99: p99(reloadMs), samples: reloadMs.length },
+    memory: {
+      method:
+        `${count} admin reloads of plugins/hello ${
+          isolation === "worker" ? "isolated in a worker" : "in-process"
+        } (POST /api/plugins/hello:reload, one after another) after 20 warm-up ones; gc() twice around each ` +
+        "reading (--expose-gc); growth of the host's Deno.memoryUsage() heapUsed and of the process's rss divided " +
+        "by the count",
+      reloads: count,
+      heapBytesPerReload: (after.heapUsed - before.heapUsed) / count,
+      rssBytesPerReload: (after.rss - before.rss) / count,
+      heapBefore: before.heapUsed,
+      heapAfter: after.heapUsed,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+    },
+  };
 }
-for (let i = 0; i < 20; i++) await adminReload();
-const settle = async () => {
-  gc();
-  await sleep(50);
-  gc();
-};
-await settle();
-const before = Deno.memoryUsage();
-for (let i = 0; i < RELOADS; i++) await adminReload();
-await settle();
-const after = Deno.memoryUsage();
-await server2.shutdown();
+
+// 1. Save → served through the watcher: every pattern in-process, the first in a worker.
+let version = 0;
+const saveResults = [
+  ...await savesToServed("none", PATTERNS),
+  ...await savesToServed("worker", PATTERNS.slice(0, 1)),
+];
+// 2. and 3.: host.reload() alone and memory per admin reload, in-process and in a worker.
+const inProcess = await reloadAndMemory("none", RELOADS);
+const workerReloads = Math.max(10, Math.round(RELOADS / 5));
+const isolated = await reloadAndMemory("worker", workerReloads);
 await Deno.remove(root, { recursive: true });
 
 console.log(JSON.stringify({
   saveToServed: { settleMs: DEFAULT_SETTLE_MS, afterSaveMs: AFTER_SAVE_MS, patterns: saveResults },
-  reloadMs: { median: median(reloadMs), p99: p99(reloadMs), samples: reloadMs.length },
-  memory: {
-    method: `${RELOADS} admin reloads of plugins/hello (POST /api/plugins/hello:reload) after 20 warm-up ones; ` +
-      "gc() twice around each reading (--expose-gc); growth of Deno.memoryUsage() heapUsed and rss divided by the count",
-    reloads: RELOADS,
-    heapBytesPerReload: (after.heapUsed - before.heapUsed) / RELOADS,
-    rssBytesPerReload: (after.rss - before.rss) / RELOADS,
-    heapBefore: before.heapUsed,
-    heapAfter: after.heapUsed,
-    rssBefore: before.rss,
-    rssAfter: after.rss,
-  },
+  reloadMs: inProcess.reloadMs,
+  memory: inProcess.memory,
+  worker: { reloadMs: isolated.reloadMs, memory: isolated.memory },
 }));
 Deno.exit(0);

@@ -69,6 +69,9 @@ export interface ComparedRow {
 /** A parsed JSON object. */
 export type Json = Record<string, unknown>;
 
+/** The fields of a lower-is-better figure shown for information only. */
+const info = (unit: Metric["unit"]) => ({ better: "lower" as const, spread: 0, unit });
+
 interface GroupLike {
   group: string;
   ours: string;
@@ -136,7 +139,9 @@ export function metricsOf(data: { results?: Json }): Metric[] {
     });
     out.push({ id: `http / ${c.case} / plugboard p99`, value: c.ours.p99Ms, better: "lower", spread: 0, unit: "ms" });
   }
-  const startup = data.results?.startup as { results?: { plugins: number; ms: number }[] } | undefined;
+  const startup = data.results?.startup as
+    | { results?: { plugins: number; ms: number }[]; workers?: { plugins: number; ms: number }[] }
+    | undefined;
   const at = (n: number) => startup?.results?.find((r) => r.plugins === n)?.ms;
   if (at(100) && at(1000)) {
     out.push({
@@ -150,6 +155,9 @@ export function metricsOf(data: { results?: Json }): Metric[] {
   }
   for (const r of startup?.results ?? []) {
     out.push({ id: `startup / ${r.plugins} plugins`, value: r.ms, better: "lower", spread: 0, unit: "ms" });
+  }
+  for (const r of startup?.workers ?? []) {
+    out.push({ id: `startup / ${r.plugins} plugins in workers`, value: r.ms, better: "lower", spread: 0, unit: "ms" });
   }
   const reload = data.results?.reload as Json | undefined;
   const patterns =
@@ -172,7 +180,16 @@ export function metricsOf(data: { results?: Json }): Metric[] {
       unit: "ms",
     });
   }
-  const memory = reload?.memory as { heapBytesPerReload: number; rssBytesPerReload: number } | undefined;
+  type Memory = { heapBytesPerReload: number; rssBytesPerReload: number };
+  const worker = reload?.worker as { memory?: Memory } | undefined;
+  if (worker?.memory) {
+    const m = worker.memory;
+    out.push(
+      { id: "reload / heap per reload, in a worker", value: m.heapBytesPerReload / 1024, ...info("KiB") },
+      { id: "reload / RSS per reload, in a worker", value: m.rssBytesPerReload / 1024, ...info("KiB") },
+    );
+  }
+  const memory = reload?.memory as Memory | undefined;
   if (memory) {
     out.push({
       id: "reload / heap per reload",

@@ -31,6 +31,12 @@ export interface BenchData {
 /** A 1-minute load average above this, before the run started, marks the run's figures provisional. */
 export const BUSY_LOAD = 1;
 
+/** What the startup group writes. */
+interface StartupData {
+  results: { plugins: number; ms: number; msPerPlugin: number; rss?: number }[];
+  workers?: { plugins: number; ms: number; msPerPlugin: number; rss?: number }[];
+}
+
 const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 const ms = (x: number, digits = 2) => `${x.toFixed(digits)} ms`;
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
@@ -172,10 +178,19 @@ export function renderResults(data: BenchData): string {
         "serve, answered on both servers with the same problem+json body.",
     );
   }
-  const startup = data.results.startup as { results: { plugins: number; ms: number; msPerPlugin: number }[] };
+  const startup = data.results.startup as StartupData | undefined;
   if (startup?.results) {
-    out.push("\n### Cold startup\n", "| plugins | host.start() | per plugin |", "| ---: | ---: | ---: |");
-    for (const r of startup.results) out.push(`| ${r.plugins} | ${ms(r.ms, 1)} | ${ms(r.msPerPlugin, 3)} |`);
+    out.push(
+      "\n### Cold startup\n",
+      "| plugins | where they run | host.start() | per plugin | RSS once started |",
+      "| ---: | --- | ---: | ---: | ---: |",
+    );
+    for (const [where, list] of [["in-process", startup.results], ["in workers (default)", startup.workers ?? []]]) {
+      for (const r of list as StartupData["results"]) {
+        const rss = r.rss ? `${(r.rss / 2 ** 20).toFixed(0)} MiB` : "-";
+        out.push(`| ${r.plugins} | ${where} | ${ms(r.ms, 1)} | ${ms(r.msPerPlugin, 3)} | ${rss} |`);
+      }
+    }
   }
   const reload = data.results.reload as ReloadResults | undefined;
   if (reload?.saveToServed) {
@@ -192,12 +207,20 @@ export function renderResults(data: BenchData): string {
       out.push(`| ${p.pattern} | ${ms(p.medianMs, 1)} | ${ms(p.p99Ms, 1)} | ${p.reloadsPerSave.toFixed(2)} |`);
     }
     out.push(
-      `\n\`host.reload()\` of the shipped \`hello\` plugin, called directly: median ${
-        ms(reload.reloadMs.median)
-      }, p99 ${ms(reload.reloadMs.p99)} (${reload.reloadMs.samples} reloads).`,
-      `\nMemory retained per reload: **${kib(reload.memory.heapBytesPerReload)} heap, ${
-        kib(reload.memory.rssBytesPerReload)
-      } RSS**. Method: ${reload.memory.method}.`,
+      "\n`host.reload()` of the shipped `hello` plugin, called directly, and the memory each admin reload retains:\n",
+      "| hello runs | host.reload() median | p99 | heap per reload | RSS per reload | reloads measured |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const [where, m] of [["in-process", reload], ["in a worker (default)", reload.worker]] as const) {
+      if (!m) continue;
+      out.push(
+        `| ${where} | ${ms(m.reloadMs.median)} | ${ms(m.reloadMs.p99)} | ${kib(m.memory.heapBytesPerReload)} | ${
+          kib(m.memory.rssBytesPerReload)
+        } | ${m.memory.reloads} |`,
+      );
+    }
+    out.push(
+      `\nMethod: ${reload.memory.method}.${reload.worker ? ` In a worker: ${reload.worker.memory.method}.` : ""}`,
     );
   }
   return out.join("\n");
@@ -234,28 +257,56 @@ export function renderSummary(data: BenchData): string {
       );
     }
   }
-  const startup = data.results.startup as { results: { plugins: number; ms: number }[] } | undefined;
+  const startup = data.results.startup as StartupData | undefined;
   const at = (n: number) => startup?.results?.find((r) => r.plugins === n)?.ms;
   if (at(100) && at(1000)) {
     out.push(
-      `| cold \`host.start()\`, 100 / 1,000 plugins | ${ms(at(100)!, 0)} / ${(at(1000)! / 1000).toFixed(2)} s | - | ${
-        (at(1000)! / at(100)!).toFixed(1)
-      }x for 10x plugins |`,
+      `| cold \`host.start()\` in-process, 100 / 1,000 plugins | ${ms(at(100)!, 0)} / ${
+        (at(1000)! / 1000).toFixed(2)
+      } s | - | ${(at(1000)! / at(100)!).toFixed(1)}x for 10x plugins |`,
+    );
+  }
+  const w100 = startup?.workers?.find((r) => r.plugins === 100);
+  if (w100) {
+    out.push(
+      `| cold \`host.start()\` in workers, 100 plugins (RSS) | ${(w100.ms / 1000).toFixed(2)} s (${
+        w100.rss ? `${(w100.rss / 2 ** 20).toFixed(0)} MiB` : "?"
+      }) | in-process ${at(100) ? ms(at(100)!, 0) : "?"} | ${at(100) ? (w100.ms / at(100)!).toFixed(0) : "?"}x |`,
     );
   }
   const reload = data.results.reload as ReloadResults | undefined;
   if (reload?.saveToServed) {
-    const first = reload.saveToServed.patterns[0];
+    const inProcess = reload.saveToServed.patterns.filter((p) => p.isolation !== "worker");
+    const first = inProcess[0];
+    const inWorker = reload.saveToServed.patterns.find((p) => p.isolation === "worker");
     const worst = Math.max(...reload.saveToServed.patterns.map((p) => p.reloadsPerSave));
     out.push(
-      `| hot reload: save → served, one file (median / p99) | ${ms(first.medianMs, 1)} / ${ms(first.p99Ms, 1)} | - | ${
-        worst.toFixed(2)
-      } reloads per save at most |`,
-      `| \`host.reload()\` (median) | ${ms(reload.reloadMs.median)} | - | - |`,
-      `| memory retained per reload (heap / RSS) | ${kib(reload.memory.heapBytesPerReload)} / ${
+      `| hot reload: save → served, one file in-process (median / p99) | ${ms(first.medianMs, 1)} / ${
+        ms(first.p99Ms, 1)
+      } | - | ${worst.toFixed(2)} reloads per save at most |`,
+    );
+    if (inWorker) {
+      out.push(
+        `| hot reload: save → served, one file in a worker (median / p99) | ${ms(inWorker.medianMs, 1)} / ${
+          ms(inWorker.p99Ms, 1)
+        } | - | - |`,
+      );
+    }
+    out.push(
+      `| \`host.reload()\` median, in-process / in a worker | ${ms(reload.reloadMs.median)}${
+        reload.worker ? ` / ${ms(reload.worker.reloadMs.median)}` : ""
+      } | - | - |`,
+      `| memory retained per reload in-process (heap / RSS) | ${kib(reload.memory.heapBytesPerReload)} / ${
         kib(reload.memory.rssBytesPerReload)
       } | - | - |`,
     );
+    if (reload.worker) {
+      out.push(
+        `| memory retained per reload in a worker (host heap / RSS) | ${
+          kib(reload.worker.memory.heapBytesPerReload)
+        } / ${kib(reload.worker.memory.rssBytesPerReload)} | - | - |`,
+      );
+    }
   }
   return out.join("\n");
 }
