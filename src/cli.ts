@@ -25,6 +25,9 @@ Options:
   --port <n>                 port to listen on (default 8000; 0 picks a free one)
   --hostname <name>          interface to listen on (default 127.0.0.1)
   --plugins-dir <dir>        folder of plugins to discover (default ./plugins)
+  --data-dir <dir>           plugins' data folders live in <dir>/plugins/<name> (default ./data)
+  --trust <name>             run this plugin in-process, trusted (repeatable);
+                             every other plugin runs isolated in its own worker
   --plugin <path-or-url>     load this plugin too (repeatable)
   --allow-import-host <host> let URL plugins come from this host (repeatable);
                              Deno also needs --allow-import=<host>
@@ -73,6 +76,8 @@ export async function parseCli(
         port: { type: "string" },
         hostname: { type: "string" },
         "plugins-dir": { type: "string" },
+        "data-dir": { type: "string" },
+        trust: { type: "string", multiple: true },
         plugin: { type: "string", multiple: true },
         "allow-import-host": { type: "string", multiple: true },
         config: { type: "string" },
@@ -116,6 +121,8 @@ export async function parseCli(
     port,
     hostname: v.hostname ?? fromFile.hostname,
     pluginsDir: v["plugins-dir"] ?? fromFile.pluginsDir,
+    dataDir: v["data-dir"] ?? fromFile.dataDir,
+    trusted: [...(fromFile.trusted ?? []), ...(v.trust ?? [])],
     plugins: [...(fromFile.plugins ?? []), ...(v.plugin ?? [])],
     allowImport: [...(fromFile.allowImport ?? []), ...(v["allow-import-host"] ?? [])],
     watch: v.watch ?? fromFile.watch,

@@ -7,7 +7,7 @@
 
 import { z } from "zod";
 import { PluginError } from "./errors.ts";
-import { pluginPermissionsSchema } from "./plugin_permissions.ts";
+import { EVENT_PATTERN_RE, pluginPermissionsSchema } from "./plugin_permissions.ts";
 import type { PluginContext } from "./context.ts";
 import type { PluginMeta } from "./plugin.ts";
 import { type ConfigSchema, formatIssues, isConfigSchema } from "./schema.ts";
@@ -16,7 +16,7 @@ import { valid, validRange } from "semver";
 
 /** A plugin in the one shape the host runs. */
 export interface NormalizedPlugin {
-  meta: Required<Pick<PluginMeta, "name" | "version" | "dependencies" | "permissions">> & PluginMeta;
+  meta: Required<Pick<PluginMeta, "name" | "version" | "dependencies" | "permissions" | "emits">> & PluginMeta;
   config: ConfigSchema | undefined;
   setup(ctx: PluginContext<unknown>): unknown;
   teardown: ((ctx: PluginContext<unknown>) => unknown) | undefined;
@@ -45,6 +45,9 @@ const manifestSchema = z.object({
   )
     .optional(),
   permissions: pluginPermissionsSchema.optional(),
+  emits: z.array(
+    z.string().regex(EVENT_PATTERN_RE, 'must be an event name or a prefix pattern, such as "task.created" or "task.*"'),
+  ).optional(),
   setup: fn("setup"),
   teardown: fn("teardown").optional(),
 });
@@ -141,6 +144,7 @@ export function normalizePlugin(mod: Record<string, unknown>, source: string, hi
       author: m.author,
       dependencies: m.dependencies,
       permissions: m.permissions ?? {},
+      emits: m.emits ?? [],
     },
     config: m.config,
     setup: m.setup as NormalizedPlugin["setup"],

@@ -30,6 +30,13 @@ export interface PluginMeta {
    * and writes its own data folder (`ctx.dataDir`), nothing more.
    */
   permissions?: PluginPermissions;
+  /**
+   * Events other than its own (`<name>.*`) that it emits when isolated:
+   * `["task.created", "agent.*"]`. An isolated plugin may not emit anything
+   * else, so it cannot forge another plugin's events; `system.*` and
+   * `plugin.*` belong to the host.
+   */
+  emits?: string[];
 }
 
 /**
@@ -88,6 +95,7 @@ export function definePlugin<C = Record<string, unknown>>(definition: PluginDefi
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Plugin, type PluginContext } from "../mod.ts";
  * class Counter extends Plugin {
  *   info = { name: "counter", version: "1.0.0" };
@@ -97,7 +105,8 @@ export function definePlugin<C = Record<string, unknown>>(definition: PluginDefi
  *   }
  *   override getService() { return { count: () => this.count }; }
  * }
- * export default Counter;
+ * // A plugin module would `export default Counter;`
+ * assert.equal((new Counter().getService() as { count(): number }).count(), 0);
  * ```
  */
 export abstract class Plugin<C = Record<string, unknown>> {

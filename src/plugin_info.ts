@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { PluginPermissions } from "./plugin_permissions.ts";
+import type { Capabilities, PluginPermissions } from "./plugin_permissions.ts";
 
 /**
  * Where a plugin is in its lifecycle:
@@ -60,5 +60,7 @@ export interface PluginInfo {
   /** Contained failures of its code (reported as `system.error`). */
   failures: number;
   /** What a refused new version asks for beyond the active one: `POST /api/plugins/<name>:approve` lets it in. */
-  pendingPermissions?: PluginPermissions;
+  pendingPermissions?: Capabilities;
+  /** Events besides its own it declares it emits (`emits` of its manifest). */
+  emits?: string[];
 }

@@ -47,6 +47,34 @@ export const pluginPermissionsSchema: z.ZodType<PluginPermissions> = z.object({
   ffi: z.never({ error: "ffi is never granted to a plugin: native code would bypass its isolation" }).optional(),
 }).strict() as z.ZodType<PluginPermissions>;
 
+/** An event name or a prefix pattern (`task.created`, `task.*`). */
+export const EVENT_PATTERN_RE = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?$/;
+
+/**
+ * Whether an isolated plugin may emit an event: its own (`<name>.*`), or one
+ * its manifest's `emits` names; never the host's (`system.*`, `plugin.*`).
+ *
+ * @param plugin the plugin's name
+ * @param emits the manifest's `emits`
+ * @param event the event
+ * @returns true when allowed
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mayEmit } from "./plugin_permissions.ts";
+ * assert.equal(mayEmit("tasks", ["agent.*"], "agent.task.completed"), true);
+ * assert.equal(mayEmit("tasks", [], "tasks.cleaned"), true);
+ * assert.equal(mayEmit("evil", [], "task.failed"), false);
+ * assert.equal(mayEmit("evil", ["system.*"], "system.error"), false);
+ * ```
+ */
+export function mayEmit(plugin: string, emits: readonly string[], event: string): boolean {
+  if (event.startsWith("system.") || event.startsWith("plugin.")) return false;
+  if (event.startsWith(`${plugin}.`)) return true;
+  return emits.some((p) => p === event || (p.endsWith(".*") && event.startsWith(p.slice(0, -1))));
+}
+
 /** The permission kinds, in the order they are shown. */
 export const PERMISSION_KINDS = ["read", "write", "net", "env", "import", "run", "sys"] as const;
 
@@ -106,51 +134,59 @@ export function workerPermissions(declared: PluginPermissions, places: Permissio
 }
 
 /**
- * Checks that the host process holds every permission a plugin declared: a
- * worker can never get more than its host.
+ * Checks that the host process holds every permission of a worker's set: a
+ * worker can never get more than its host, and Deno's own refusal ("Can't
+ * escalate parent thread permissions") does not say which one is missing.
  *
  * @param plugin the plugin's name
- * @param declared what it asks for
- * @param pluginDir where relative paths start
- * @throws {PermissionError} naming the host flag to add
+ * @param granted the worker's permission set
+ * @throws {PermissionError} naming what is missing and the host flag to add
  */
-export async function assertHostHolds(
-  plugin: string,
-  declared: PluginPermissions,
-  pluginDir: string,
-): Promise<void> {
-  const checks: [Deno.PermissionDescriptor, string, string][] = [];
-  for (const p of declared.read ?? []) {
-    const path = resolve(pluginDir, p);
-    checks.push([{ name: "read", path }, `--allow-read=${path}`, `read "${path}"`]);
-  }
-  for (const p of declared.write ?? []) {
-    const path = resolve(pluginDir, p);
-    checks.push([{ name: "write", path }, `--allow-write=${path}`, `write "${path}"`]);
-  }
-  for (const host of declared.net ?? []) checks.push([{ name: "net", host }, `--allow-net=${host}`, `reach "${host}"`]);
-  for (const variable of declared.env ?? []) {
-    checks.push([{ name: "env", variable }, `--allow-env=${variable}`, `read env "${variable}"`]);
-  }
-  for (const host of declared.import ?? []) {
-    checks.push([{ name: "import", host }, `--allow-import=${host}`, `import from "${host}"`]);
-  }
-  for (const command of declared.run ?? []) {
-    checks.push([{ name: "run", command }, `--allow-run=${command}`, `run "${command}"`]);
-  }
-  for (const kind of declared.sys ?? []) {
-    checks.push([
+export async function assertHostGrants(plugin: string, granted: Deno.PermissionOptionsObject): Promise<void> {
+  const list = (v: unknown): string[] => Array.isArray(v) ? v.map(String) : [];
+  const checks: [Deno.PermissionDescriptor, string, string][] = [
+    ...list(granted.read).map((path): [Deno.PermissionDescriptor, string, string] => [
+      { name: "read", path },
+      `--allow-read=${path}`,
+      `read "${path}"`,
+    ]),
+    ...list(granted.write).map((path): [Deno.PermissionDescriptor, string, string] => [
+      { name: "write", path },
+      `--allow-write=${path}`,
+      `write "${path}"`,
+    ]),
+    ...list(granted.net).map((host): [Deno.PermissionDescriptor, string, string] => [
+      { name: "net", host },
+      `--allow-net=${host}`,
+      `reach "${host}"`,
+    ]),
+    ...list(granted.env).map((variable): [Deno.PermissionDescriptor, string, string] => [
+      { name: "env", variable },
+      `--allow-env=${variable}`,
+      `read env "${variable}"`,
+    ]),
+    ...list(granted.import).map((host): [Deno.PermissionDescriptor, string, string] => [
+      { name: "import", host },
+      `--allow-import=${host}`,
+      `import from "${host}"`,
+    ]),
+    ...list(granted.run).map((command): [Deno.PermissionDescriptor, string, string] => [
+      { name: "run", command },
+      `--allow-run=${command}`,
+      `run "${command}"`,
+    ]),
+    ...list(granted.sys).map((kind): [Deno.PermissionDescriptor, string, string] => [
       { name: "sys", kind: kind as Deno.SysPermissionDescriptor["kind"] },
       `--allow-sys=${kind}`,
       `read sys "${kind}"`,
-    ]);
-  }
+    ]),
+  ];
   for (const [descriptor, flag, what] of checks) {
     const { state } = await Deno.permissions.query(descriptor);
     if (state !== "granted") {
       throw new PermissionError(
-        `its manifest asks to ${what}, which the host process may not do. Run Deno with ${flag}, ` +
-          `or remove it from the plugin's permissions`,
+        `its worker needs to ${what}, which the host process may not. Run Deno with ${flag} ` +
+          `(its own folder and data folder are always needed; anything else comes from its manifest's permissions)`,
         flag,
         { plugin, stage: "load" },
       );
@@ -173,18 +209,23 @@ export async function assertHostHolds(
  * assert.equal(widening({ env: ["A", "B"] }, { env: ["B"] }), undefined);
  * ```
  */
-export function widening(current: PluginPermissions, next: PluginPermissions): PluginPermissions | undefined {
-  const added: PluginPermissions = {};
+export function widening<T extends Capabilities>(current: T, next: T): Partial<T> | undefined {
+  const added: Record<string, string[]> = {};
   let any = false;
-  for (const kind of PERMISSION_KINDS) {
-    const extra = (next[kind] ?? []).filter((v) => !(current[kind] ?? []).includes(v));
+  const cur = current as unknown as Record<string, string[] | undefined>;
+  const nxt = next as unknown as Record<string, string[] | undefined>;
+  for (const kind of Object.keys(nxt)) {
+    const extra = (nxt[kind] ?? []).filter((v) => !(cur[kind] ?? []).includes(v));
     if (extra.length) {
       added[kind] = extra;
       any = true;
     }
   }
-  return any ? added : undefined;
+  return any ? added as Partial<T> : undefined;
 }
+
+/** What an isolated plugin may do: its Deno permissions and the events it may emit. */
+export type Capabilities = PluginPermissions & { emits?: string[] };
 
 /**
  * Both permission sets together.
@@ -223,10 +264,9 @@ export function mergePermissions(a: PluginPermissions, b: PluginPermissions): Pl
  * assert.equal(describePermissions({}), "none");
  * ```
  */
-export function describePermissions(permissions: PluginPermissions): string {
-  const parts = PERMISSION_KINDS.filter((k) => permissions[k]?.length).map((k) =>
-    `${k}: ${permissions[k]!.join(", ")}`
-  );
+export function describePermissions(permissions: Capabilities): string {
+  const parts = [...PERMISSION_KINDS, "emits" as const].filter((k) => permissions[k]?.length)
+    .map((k) => `${k}: ${permissions[k]!.join(", ")}`);
   return parts.length ? parts.join("; ") : "none";
 }
 

@@ -17,6 +17,10 @@ Deno.test("parseCli(): flags, repeatable options and defaults", async () => {
     "--allow-import-host",
     "127.0.0.1:1",
     "--watch",
+    "--data-dir",
+    "/srv/data",
+    "--trust",
+    "tasks",
   ], noFile);
   assert.equal(r.help, false);
   if (r.help) return;
@@ -27,6 +31,8 @@ Deno.test("parseCli(): flags, repeatable options and defaults", async () => {
     plugins: ["./a/mod.ts", "http://127.0.0.1:1/b/mod.js"],
     allowImport: ["127.0.0.1:1"],
     watch: true,
+    dataDir: "/srv/data",
+    trusted: ["tasks"],
   });
   assert.equal(r.configFile, undefined);
   assert.deepEqual(await parseCli(["--help"], noFile), { help: true });

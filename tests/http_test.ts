@@ -251,6 +251,8 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   await tmp.write(
     "plugins/slow/mod.ts",
     pluginSource("slow", {
+      // Isolated (the default of main.ts): it writes outside its data folder only because it declares it.
+      extra: `permissions: { write: [${JSON.stringify(tmp.dir)}] },`,
       setup: `ctx.routes.get("/wait", async (c) => { await Deno.writeTextFile(${
         JSON.stringify(join(tmp.dir, "started"))
       }, "yes"); await new Promise((r) => setTimeout(r, 300)); return c.text("done"); });
@@ -259,7 +261,10 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   );
   await tmp.write(
     "plugins/other/mod.ts",
-    pluginSource("other", { setup: `ctx.onDispose(() => Deno.writeTextFile(${marker("other")}, "yes"));` }),
+    pluginSource("other", {
+      extra: `permissions: { write: [${JSON.stringify(tmp.dir)}] },`,
+      setup: `ctx.onDispose(() => Deno.writeTextFile(${marker("other")}, "yes"));`,
+    }),
   );
   const root = ROOT_DIR;
   const child = denoCommand("run", [
@@ -273,6 +278,8 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
     "0",
     "--plugins-dir",
     join(tmp.dir, "plugins"),
+    "--data-dir",
+    join(tmp.dir, "data"),
   ]).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";

@@ -27,6 +27,8 @@ export const INTERRUPTED = "interrupted";
 export default definePlugin({
   name: "tasks",
   version: "1.0.0",
+  // Its events are the task system's, not "tasks.*": declared so that it may emit them when isolated.
+  emits: ["task.*", "agent.*"],
   description: "Tasks: create, list, run through task.execute",
   config: z.object({
     agents: z.array(z.string().min(1)).min(1).default(["agent-1", "agent-2"]),

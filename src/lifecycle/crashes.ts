@@ -38,8 +38,7 @@ export function superviseCrashes(lc: Lifecycle, record: PluginRecord, live: Live
     }
     const delay = FIRST_RESTART_DELAY_MS * 2 ** (record.crashes.length - 1);
     lc.log.warn(`${error.message}; restarting plugin "${record.name}" in ${delay} ms`);
-    const timer = setTimeout(() => void lc.enqueue(() => restart(lc, record, live)), delay);
-    Deno.unrefTimer(timer);
+    setTimeout(() => void lc.enqueue(() => restart(lc, record, live)), delay);
   };
 }
 

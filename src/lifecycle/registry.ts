@@ -17,7 +17,7 @@ import type { RouteTable } from "../routes.ts";
 import type { IsolationKind, PluginManifest, PluginVersion } from "../runtime/runtime.ts";
 import type { Scope } from "../scope.ts";
 import type { Container } from "../services.ts";
-import type { PluginPermissions } from "../plugin_permissions.ts";
+import type { Capabilities } from "../plugin_permissions.ts";
 
 /** The version of a plugin that is live, and what it needs to stop. */
 export interface LiveVersion {
@@ -48,9 +48,9 @@ export interface PluginRecord {
   /** When its worker crashed (ms since the epoch), for the crash window. */
   crashes: number[];
   /** What a refused new version asks for beyond the active one, until approved. */
-  pendingPermissions?: PluginPermissions;
+  pendingPermissions?: Capabilities;
   /** Permissions the operator approved for the next version. */
-  approvedPermissions?: PluginPermissions;
+  approvedPermissions?: Capabilities;
 }
 
 const EVENT_OF: Partial<Record<PluginState, keyof PlugboardEvents & `plugin.${string}`>> = {
@@ -264,6 +264,7 @@ export class PluginRegistry {
       reloadErrorLocation: record.reloadErrorLocation,
       isolation: record.isolation,
       permissions: meta ? { ...meta.permissions } : undefined,
+      emits: meta?.emits.length ? [...meta.emits] : undefined,
       restarts: record.restarts,
       failures: record.failures,
       pendingPermissions: record.pendingPermissions,

@@ -13,7 +13,7 @@ import { satisfies } from "semver";
 import { planLoadOrder } from "../dependencies.ts";
 import { findLocation } from "../error_location.ts";
 import { asPluginError, PermissionError, PluginError } from "../errors.ts";
-import { describePermissions, widening } from "../plugin_permissions.ts";
+import { type Capabilities, describePermissions, widening } from "../plugin_permissions.ts";
 import type { PreparedPlugin } from "../loader.ts";
 import type { PluginInfo } from "../plugin_info.ts";
 import { isUrlSource } from "../permissions.ts";
@@ -99,7 +99,8 @@ function checkCompatible(lc: Lifecycle, record: PluginRecord, prepared: Prepared
   }
   if (!prepared.enabled) throw fail("CONFLICT", `its config.json now says "enabled": false. Unload it instead`);
   if (prepared.isolation === "worker" && record.manifest) {
-    const added = widening(record.manifest.permissions, meta.permissions);
+    const capabilities = (m: typeof meta): Capabilities => ({ ...m.permissions, emits: m.emits });
+    const added = widening(capabilities(record.manifest), capabilities(meta));
     const approved = record.approvedPermissions && !widening(record.approvedPermissions, added ?? {});
     if (added && !approved) {
       record.pendingPermissions = added;

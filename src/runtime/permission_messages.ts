@@ -7,7 +7,7 @@
  * @module
  */
 
-const DENO_RE = /Requires (\w+) access to "?([^",]*)"?/;
+const DENO_RE = /Requires (\w+) access(?: to "?([^",]*)"?)?/;
 
 const VERB: Record<string, string> = {
   env: "read env",
@@ -44,7 +44,7 @@ export function explainPermissionError(plugin: string, error: unknown): unknown 
     (error instanceof TypeError && error.message.startsWith("Requires "));
   const m = denied ? DENO_RE.exec(error.message) : null;
   if (!m) return error;
-  const [, kind, target] = m;
+  const [, kind, target = ""] = m;
   const field = kind === "ffi" ? undefined : kind;
   const fix = field ? `declare it in permissions.${field} of its manifest` : "plugins are never granted ffi";
   const explained = new Deno.errors.NotCapable(

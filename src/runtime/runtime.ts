@@ -31,7 +31,7 @@ export type IsolationKind = "in-process" | "worker";
 
 /** A plugin's manifest, as read from its module: cloneable. */
 export type PluginManifest =
-  & Required<Pick<PluginMeta, "name" | "version" | "dependencies" | "permissions">>
+  & Required<Pick<PluginMeta, "name" | "version" | "dependencies" | "permissions" | "emits">>
   & PluginMeta;
 
 /** What the host shares with every plugin; a runtime registers into these. */

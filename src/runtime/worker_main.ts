@@ -68,7 +68,7 @@ const rpc: Rpc = new Rpc(self, {
     const rpcLog = (record: { level: string; name: string; message: string; args: unknown[] }) =>
       rpc.notify("log", { ...record, args: record.args.map(printable) });
     const ports: HostPorts = {
-      events: new WorkerBus(rpc),
+      events: new WorkerBus(rpc, name, plugin!.meta.emits),
       services: new WorkerContainer(rpc, directory),
       routes: new WorkerRouteTable(rpc),
       hooks: new WorkerHooks(rpc, directory),

@@ -15,8 +15,9 @@ import type { MiddlewareHandler } from "hono";
 import { PluginError, type PluginErrorCode } from "../errors.ts";
 import type { EmitResult } from "../events.ts";
 import {
-  assertHostHolds,
+  assertHostGrants,
   describePermissions,
+  mayEmit,
   mergePermissions,
   type PluginPermissions,
   workerPermissions,
@@ -87,7 +88,6 @@ export class WorkerRuntime implements PluginRuntime {
     const permissions = mergePermissions(first.manifest.permissions, this.#options.grants?.[name] ?? {});
     if (name === request.hint && describePermissions(permissions) === "none") return first;
     first.terminate();
-    if (request.pluginDir) await assertHostHolds(name, permissions, request.pluginDir);
     const second = await this.#spawn(request, name, permissions);
     if (second.manifest.name !== name) {
       second.terminate();
@@ -110,6 +110,7 @@ export class WorkerRuntime implements PluginRuntime {
       sourceHost: request.sourceHost,
       codeRoots: CODE_ROOTS,
     });
+    await assertHostGrants(name, granted);
     let worker: Worker;
     try {
       worker = new Worker(WORKER_URL, { type: "module", name: `plugin:${name}`, deno: { permissions: granted } });
@@ -302,7 +303,6 @@ class WorkerVersion implements PluginVersion {
       }
       this.#rpc.notify("ping", { n: ++this.#ping });
     }, Math.max(25, Math.floor(budget / 4)));
-    Deno.unrefTimer(this.#heartbeat as unknown as number);
   }
 
   #handlersPong: (heapBytes: number) => void = () => {};
@@ -351,10 +351,16 @@ class WorkerVersion implements PluginVersion {
           )),
       unlisten: (p: { id: number }) => this.#withdraw(`listen:${p.id}`),
       emit: (p: { event: string; payload: unknown }) => {
-        if (!this.#ended) ports().events.emit(p.event as "system.error", p.payload as never);
+        if (this.#ended) return;
+        const refused = this.#refuseEmit(p.event);
+        if (refused) ports().report({ origin: "event", plugin: owner(), event: p.event, error: refused });
+        else ports().events.emit(p.event as "system.error", p.payload as never);
       },
-      emitAsync: (p: { event: string; payload: unknown }): Promise<EmitResult> =>
-        ports().events.emitAsync(p.event as "system.error", p.payload as never),
+      emitAsync: (p: { event: string; payload: unknown }): Promise<EmitResult> => {
+        const refused = this.#refuseEmit(p.event);
+        if (refused) return Promise.reject(refused);
+        return ports().events.emitAsync(p.event as "system.error", p.payload as never);
+      },
       provide: (p: { name: string }) =>
         this.#register(`service:${p.name}`, () => {
           const proxy = asyncProxy((path, args) => this.#rpc.call("callService", { name: p.name, path, args }));
@@ -442,6 +448,17 @@ class WorkerVersion implements PluginVersion {
       reload: () => ports().reload(owner()),
       pong: (p: { n: number; heapBytes: number }) => this.#handlersPong(p.heapBytes),
     };
+  }
+
+  /** Why the plugin may not emit an event (the worker is not trusted to check), or undefined. */
+  #refuseEmit(event: unknown): PluginError | undefined {
+    if (typeof event === "string" && mayEmit(this.#name, this.manifest.emits, event)) return undefined;
+    return new PluginError(
+      "PERMISSION_DENIED",
+      `Plugin "${this.#name}" may not emit ${JSON.stringify(event)}: an isolated plugin emits its own events ` +
+        `("${this.#name}.*") and those named in "emits" of its manifest; system.* and plugin.* belong to the host`,
+      { plugin: this.#name },
+    );
   }
 
   /** A route handler that forwards the request to the worker. */

@@ -15,6 +15,7 @@ import { type EmitResult, EventBus, type ListenOptions } from "../events.ts";
 import { HookRegistry, type HookWrapper } from "../hooks.ts";
 import { type PluginRouter, RouteTable } from "../routes.ts";
 import { Container, type ProvideOptions, type ResolveOptions } from "../services.ts";
+import { mayEmit } from "../plugin_permissions.ts";
 import { asyncProxy } from "./async_proxy.ts";
 import type { Rpc } from "./rpc.ts";
 
@@ -33,13 +34,21 @@ export interface HostDirectory {
 // deno-lint-ignore no-explicit-any
 export class WorkerBus extends EventBus<any> {
   #rpc: Rpc;
+  #plugin: string;
+  #emits: readonly string[];
   #next = 1;
   #listeners = new Map<number, { event: string; fn: AnyFn; once: boolean }>();
 
-  /** @param rpc the channel to the host */
-  constructor(rpc: Rpc) {
+  /**
+   * @param rpc the channel to the host
+   * @param plugin the plugin's name
+   * @param emits the events its manifest says it emits
+   */
+  constructor(rpc: Rpc, plugin: string, emits: readonly string[]) {
     super();
     this.#rpc = rpc;
+    this.#plugin = plugin;
+    this.#emits = emits;
   }
 
   /** Registers the listener on the host, which calls back for each event. */
@@ -75,6 +84,7 @@ export class WorkerBus extends EventBus<any> {
    * @throws {PluginError} when the payload cannot be structured-cloned
    */
   override emit(event: string, payload: unknown): number {
+    this.#assertMayEmit(event);
     try {
       this.#rpc.notify("emit", { event, payload });
     } catch (cause) {
@@ -85,12 +95,23 @@ export class WorkerBus extends EventBus<any> {
 
   /** Emits on the host and waits for every listener there. */
   override async emitAsync(event: string, payload: unknown): Promise<EmitResult> {
+    this.#assertMayEmit(event);
     try {
       return await this.#rpc.call<EmitResult>("emitAsync", { event, payload });
     } catch (cause) {
       if (cause instanceof DOMException && cause.name === "DataCloneError") throw cloneError(event, cause);
       throw cause;
     }
+  }
+
+  #assertMayEmit(event: string): void {
+    if (mayEmit(this.#plugin, this.#emits, event)) return;
+    throw new PluginError(
+      "PERMISSION_DENIED",
+      `Plugin "${this.#plugin}" may not emit "${event}": declare it in "emits" of its manifest ` +
+        `(its own "${this.#plugin}.*" events need no declaration; system.* and plugin.* belong to the host)`,
+      { plugin: this.#plugin },
+    );
   }
 
   /** How many listeners this plugin has (its own only). */
@@ -367,8 +388,16 @@ export class WorkerRouteTable extends RouteTable {
         "middlewareNext",
         { callId: c.env.callId },
       );
-      // Middleware reads the matched route after next(): the host's, not this stand-in's.
+      // Middleware reads the matched route after next(): make it the host's, not this stand-in's,
+      // for c.req.routePath and for hono/route's routePath(c) and matchedRoutes(c).
+      const route = { basePath: "/", path: meta.routePath, method: c.req.method, handler: () => {} };
+      const matchKey = Object.getOwnPropertySymbols(Object.getPrototypeOf(c.req))
+        .find((k) => typeof Object.getOwnPropertyDescriptor(Object.getPrototypeOf(c.req), k)?.get === "function");
+      if (matchKey) {
+        Object.defineProperty(c.req, matchKey, { value: [[[[route.handler, route], {}]]], configurable: true });
+      }
       Object.defineProperty(c.req, "routePath", { value: meta.routePath, configurable: true });
+      c.req.routeIndex = 0;
       return new Response(null, { status: meta.status, headers: meta.headers });
     });
     app.onError((error) => {
