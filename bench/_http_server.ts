@@ -48,6 +48,9 @@ async function start(kind: string): Promise<() => Promise<void>> {
       plugins: set === "hello" ? [`${ROOT}plugins/hello/mod.ts`] : [],
       allowRead: [`${ROOT}plugins`],
       isolation: mode === "inproc" ? "none" : "worker",
+      // Generous: a busy machine must make startup slow, not make plugins fail.
+      importTimeout: 300_000,
+      setupTimeout: 300_000,
       dataDir,
       logger: { level: "silent" },
     });

@@ -102,10 +102,12 @@ const PATTERNS: Pattern[] = [
 ];
 
 const dataDir = join(root, "data");
+/** Generous: a busy machine must make the figures slow, not make loads fail. */
+const TIMEOUTS = { importTimeout: 300_000, setupTimeout: 300_000 };
 
 /** Saves with every pattern (or the first only) against a watching host in one isolation mode. */
 async function savesToServed(isolation: "none" | "worker", patterns: Pattern[]) {
-  const host: Host = createHost({ pluginsDir: dir, dataDir, isolation, logger: { level: "silent" } });
+  const host: Host = createHost({ pluginsDir: dir, dataDir, isolation, ...TIMEOUTS, logger: { level: "silent" } });
   await host.start();
   const server = serve(host, { port: 0 });
   const base = `http://127.0.0.1:${server.addr.port}/api/plugins`;
@@ -168,6 +170,7 @@ async function reloadAndMemory(isolation: "none" | "worker", count: number) {
     allowRead: [`${ROOT}plugins`],
     dataDir,
     isolation,
+    ...TIMEOUTS,
     logger: { level: "silent" },
   });
   await host.start();

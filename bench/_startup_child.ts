@@ -10,7 +10,15 @@ import { createHost } from "../mod.ts";
 
 const dataDir = await Deno.makeTempDir({ prefix: "plugboard-startup-bench-" });
 const isolation = Deno.args[1] === "worker" ? "worker" : "none";
-const host = createHost({ pluginsDir: Deno.args[0], dataDir, isolation, logger: { level: "silent" } });
+// Generous timeouts: a busy machine must make the figure slow, not make plugins fail.
+const host = createHost({
+  pluginsDir: Deno.args[0],
+  dataDir,
+  isolation,
+  importTimeout: 300_000,
+  setupTimeout: 300_000,
+  logger: { level: "silent" },
+});
 const t = performance.now();
 const list = await host.start();
 const ms = performance.now() - t;

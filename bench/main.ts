@@ -88,9 +88,15 @@ const results: Record<string, unknown> = {};
 for (const name of modules) {
   const url = new URL(`./${name}_bench.ts`, import.meta.url).href;
   const mod = await import(url);
-  results[name] = typeof mod.runStandalone === "function"
-    ? await mod.runStandalone(filter)
-    : await runModule(url, filter);
+  try {
+    results[name] = typeof mod.runStandalone === "function"
+      ? await mod.runStandalone(filter)
+      : await runModule(url, filter);
+  } catch (error) {
+    // One failing module must not lose the others' figures: record it and go on.
+    console.log(`\n${name} failed: ${(error as Error)?.stack ?? error}`);
+    results[name] = { error: String((error as Error)?.message ?? error) };
+  }
 }
 try {
   info.loadAverageAtEnd = Deno.loadavg();
@@ -102,10 +108,15 @@ if (jsonPath) {
   await Deno.writeTextFile(jsonPath, JSON.stringify(data, null, 2) + "\n");
   console.log(`\nWrote ${jsonPath}`);
 }
-if (values.docs) {
+const failed = Object.entries(results).filter(([, r]) => r && typeof r === "object" && "error" in r);
+if (failed.length) console.log(`\nThese modules failed: ${failed.map(([name]) => name).join(", ")}`);
+if (values.docs && failed.length) {
+  console.log("The docs were not regenerated: --docs needs every module's figures");
+} else if (values.docs) {
   for (const file of await writeDocs(data)) console.log(`Regenerated the tables of ${file}`);
 }
 if (baseline) {
   const worse = printComparison(compare(baseline, data), { before: values.compare!, after: "this run" });
   if (worse) Deno.exit(1);
 }
+if (failed.length) Deno.exit(1);

@@ -33,8 +33,8 @@ export const BUSY_LOAD = 1;
 
 /** What the startup group writes. */
 interface StartupData {
-  results: { plugins: number; ms: number; msPerPlugin: number; rss?: number }[];
-  workers?: { plugins: number; ms: number; msPerPlugin: number; rss?: number }[];
+  results: { plugins: number; ms: number; msPerPlugin: number; rss?: number; failed?: number }[];
+  workers?: { plugins: number; ms: number; msPerPlugin: number; rss?: number; failed?: number }[];
 }
 
 const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
@@ -188,7 +188,8 @@ export function renderResults(data: BenchData): string {
     for (const [where, list] of [["in-process", startup.results], ["in workers (default)", startup.workers ?? []]]) {
       for (const r of list as StartupData["results"]) {
         const rss = r.rss ? `${(r.rss / 2 ** 20).toFixed(0)} MiB` : "-";
-        out.push(`| ${r.plugins} | ${where} | ${ms(r.ms, 1)} | ${ms(r.msPerPlugin, 3)} | ${rss} |`);
+        const failed = r.failed ? ` (${r.failed} failed to load)` : "";
+        out.push(`| ${r.plugins} | ${where} | ${ms(r.ms, 1)}${failed} | ${ms(r.msPerPlugin, 3)} | ${rss} |`);
       }
     }
   }

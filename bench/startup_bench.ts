@@ -26,9 +26,14 @@ export interface StartupResult {
   msPerPlugin: number;
   /** The process's RSS once started (of the median run), in bytes. */
   rss?: number;
+  /** Plugins that failed to load in the median run (none is the expectation). */
+  failed?: number;
 }
 
-async function coldStart(dir: string, isolation: "none" | "worker"): Promise<{ ms: number; rss: number }> {
+async function coldStart(
+  dir: string,
+  isolation: "none" | "worker",
+): Promise<{ ms: number; rss: number; failed: number }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -44,8 +49,8 @@ async function coldStart(dir: string, isolation: "none" | "worker"): Promise<{ m
     stderr: "inherit",
   }).output();
   const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
-  if (r.failed) throw new Error(`${r.failed} generated plugins failed to load`);
-  return { ms: r.ms, rss: r.rss };
+  if (r.failed) console.log(`  warning: ${r.failed} of ${r.plugins} generated plugins failed to load (${isolation})`);
+  return { ms: r.ms, rss: r.rss, failed: r.failed };
 }
 
 async function measure(sizes: number[], runs: number, isolation: "none" | "worker"): Promise<StartupResult[]> {
@@ -53,11 +58,11 @@ async function measure(sizes: number[], runs: number, isolation: "none" | "worke
   for (const size of sizes) {
     const dir = await generatePlugins(size, 1);
     try {
-      const times: { ms: number; rss: number }[] = [];
+      const times: { ms: number; rss: number; failed: number }[] = [];
       for (let i = 0; i < runs; i++) times.push(await coldStart(dir, isolation));
       times.sort((a, b) => a.ms - b.ms);
-      const { ms, rss } = times[Math.floor(runs / 2)];
-      results.push({ plugins: size, ms, msPerPlugin: ms / size, rss });
+      const { ms, rss, failed } = times[Math.floor(runs / 2)];
+      results.push({ plugins: size, ms, msPerPlugin: ms / size, rss, ...(failed ? { failed } : {}) });
       console.log(
         `${String(size).padStart(5)} plugins ${isolation === "worker" ? "in workers " : "in-process "} ${
           ms.toFixed(1).padStart(9)
