@@ -169,7 +169,7 @@ Deno.test("renderSummary() has one row per in-process group and HTTP case", () =
   const md = renderSummary({ deno: "2.9.6", date: "2026-01-01T00:00:00Z", ...run({ http: 0.9, time: 1.1 }) });
   assert.match(
     md,
-    /\| route dispatch in-process: route dispatch \| 550\.00 ns \| hono 500\.00 ns \| 1\.10 \(time\) \|/,
+    /\| `host.fetch`, no network: route dispatch \| 550\.00 ns \| hono 500\.00 ns \| 1\.10 \(time\) \|/,
   );
   assert.match(md, /\| HTTP req\/s \(wrk\), 404 \| 50,000 \| bare Hono /);
 });

@@ -236,7 +236,7 @@ export function renderResults(data: BenchData): string {
  */
 export function renderSummary(data: BenchData): string {
   const out = ["| measure | plugboard | best peer | ratio |", "| --- | ---: | ---: | ---: |"];
-  for (const [title, list] of [["", data.results.events], ["route dispatch in-process: ", data.results.routes]]) {
+  for (const [title, list] of [["", data.results.events], ["`host.fetch`, no network: ", data.results.routes]]) {
     for (const g of groupList(list)) {
       const ours = g.cases.find((c) => c.name === g.ours);
       const peer = g.cases.find((c) => c.name === g.fastestPeer);
