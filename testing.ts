@@ -116,6 +116,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   const logs: LogRecord[] = [];
   const env = options.env ?? {};
   const local = [options.plugin, ...(options.with ?? [])].filter((p): p is string => typeof p === "string");
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "plugboard-test-" }).catch(() => undefined);
   const host = createHost({
     pluginsDir: null,
     allowRead: local.map((p) => resolve(p, "..", "..")),
@@ -125,7 +126,8 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     storage: { path: options.storagePath ?? ":memory:" },
     setupTimeout: options.setupTimeout ?? 5000,
     isolation: options.isolation ?? "none",
-    dataDir: options.dataDir ?? await Deno.makeTempDir({ prefix: "plugboard-test-" }).catch(() => undefined),
+    dataDir,
+    lockFile: dataDir ? `${dataDir}/plugboard.lock` : undefined,
   });
   const events: { name: string; payload: unknown }[] = [];
   const listeners = trackListeners(host);

@@ -30,7 +30,9 @@ Options:
                              every other plugin runs isolated in its own worker
   --plugin <path-or-url>     load this plugin too (repeatable)
   --allow-import-host <host> let URL plugins come from this host (repeatable);
-                             Deno also needs --allow-import=<host>
+                             plugboard fetches them itself: Deno needs --allow-net=<host>
+  --frozen                   refuse URL plugins and modules plugboard.lock does not pin
+  --offline                  start URL plugins from plugboard.lock and their snapshots only
   --config <file>            settings file (default ./plugboard.json if present)
   --watch                    reload plugins when their files change
   --help                     show this help
@@ -82,6 +84,8 @@ export async function parseCli(
         "allow-import-host": { type: "string", multiple: true },
         config: { type: "string" },
         watch: { type: "boolean" },
+        frozen: { type: "boolean" },
+        offline: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -126,6 +130,8 @@ export async function parseCli(
     plugins: [...(fromFile.plugins ?? []), ...(v.plugin ?? [])],
     allowImport: [...(fromFile.allowImport ?? []), ...(v["allow-import-host"] ?? [])],
     watch: v.watch ?? fromFile.watch,
+    ...(v.frozen ?? fromFile.frozen ? { frozen: true } : {}),
+    ...(v.offline ?? fromFile.offline ? { offline: true } : {}),
   };
   return { help: false, settings, configFile: text === undefined ? undefined : configFile };
 }

@@ -65,3 +65,37 @@ export function findLocation(
   }
   return within ? undefined : fallback;
 }
+
+/**
+ * Every file (path, or URL for remote modules) an error's message, stack and
+ * causes point to, in order.
+ *
+ * @param error anything thrown
+ * @returns the files, without repeats
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { filesOf } from "./error_location.ts";
+ * const err = new Error("x");
+ * err.stack = "Error: x\n    at f (file:///srv/plugins/a/mod.ts:3:9)\n    at g (file:///srv/plugins/a/lib.ts:1:1)";
+ * assert.deepEqual(filesOf(err), ["/srv/plugins/a/mod.ts", "/srv/plugins/a/lib.ts"]);
+ * ```
+ */
+export function filesOf(error: unknown): string[] {
+  const files = new Set<string>();
+  for (const text of texts(error)) {
+    for (const m of text.matchAll(LOCATION_RE)) {
+      let file = m[1];
+      if (file.startsWith("file:")) {
+        try {
+          file = fileURLToPath(file);
+        } catch {
+          continue;
+        }
+      }
+      files.add(file);
+    }
+  }
+  return [...files];
+}

@@ -111,6 +111,46 @@ export const ERROR_CATALOGUE = {
     title: "Invalid settings",
     hint: "Fix the flag or plugboard.json field named; run with --help to see the options",
   },
+  REMOTE_FETCH_FAILED: {
+    status: 502,
+    title: "Remote fetch failed",
+    hint: "Check the URL and that its server answers; a pinned plugin can start offline from its snapshot",
+  },
+  REMOTE_NOT_ALLOWED: {
+    status: 403,
+    title: "Remote host not allowed",
+    hint: "Add the host named to allowImport if you trust it",
+  },
+  REMOTE_TOO_LARGE: {
+    status: 422,
+    title: "Remote module too large",
+    hint: "Shrink the module or graph, or raise the remote limits",
+  },
+  REMOTE_BAD_CONTENT_TYPE: {
+    status: 422,
+    title: "Not a module",
+    hint: "Serve JavaScript or TypeScript with its content type (not an HTML page)",
+  },
+  REMOTE_INTEGRITY_MISMATCH: {
+    status: 409,
+    title: "Remote module changed",
+    hint: "Review the change, then POST /api/plugins/<name>:update?apply=true to re-pin it",
+  },
+  REMOTE_NOT_PINNED: {
+    status: 403,
+    title: "Not pinned",
+    hint: "Pin it in plugboard.lock where the lock is not frozen, then deploy the lock",
+  },
+  REMOTE_SNAPSHOT_MISSING: {
+    status: 503,
+    title: "Snapshot missing",
+    hint: "Start once with the plugin's server reachable, so its snapshot is written",
+  },
+  REMOTE_LOCK_INVALID: {
+    status: 500,
+    title: "Invalid plugboard.lock",
+    hint: "Fix or delete plugboard.lock (it is rewritten on the next load)",
+  },
   BAD_REQUEST: {
     status: 400,
     title: "Bad request",
@@ -122,7 +162,7 @@ export const ERROR_CATALOGUE = {
 export type PluginErrorCode = keyof typeof ERROR_CATALOGUE;
 
 /** What the host was doing with the plugin when the error happened. */
-export type PluginStage = "load" | "reload" | "unload" | "run";
+export type PluginStage = "load" | "reload" | "update" | "unload" | "run";
 
 /** Options shared by the plugboard error classes. */
 export interface PluginErrorOptions {

@@ -9,30 +9,29 @@
  */
 
 import { join } from "node:path";
-import { dependentsOf } from "./dependencies.ts";
 import { discoverPlugins } from "./discovery.ts";
 import { PluginError } from "./errors.ts";
 import type { PlugboardEvents } from "./event_types.ts";
 import { EventBus } from "./events.ts";
 import { HookRegistry } from "./hooks.ts";
 import { createHttpApp } from "./http/app.ts";
-import { type Lifecycle, unload } from "./lifecycle/activation.ts";
+import { type Lifecycle, unload, type UnloadResult, unloadWithDependents } from "./lifecycle/activation.ts";
 import { type BatchSource, loadBatch } from "./lifecycle/batch.ts";
 import { onFolderChange } from "./lifecycle/folder_changes.ts";
-import { reload } from "./lifecycle/reload.ts";
+import { approve, reload } from "./lifecycle/reload.ts";
+import { createLifecycle } from "./lifecycle/create.ts";
+import { update, type UpdateResult } from "./lifecycle/remote.ts";
 import { PluginRegistry } from "./lifecycle/registry.ts";
-import { PluginLoader } from "./loader.ts";
+import { catchStrayFailures, claimStrayFailure } from "./lifecycle/stray_failures.ts";
 import { Logger } from "./logger.ts";
-import { type HostOptions, type ResolvedHostOptions, resolveHostOptions } from "./options.ts";
 import { PLUGIN_NAME_RE } from "./manifest.ts";
+import { type HostOptions, type ResolvedHostOptions, resolveHostOptions } from "./options.ts";
 import type { PluginDefinition } from "./plugin.ts";
 import type { PluginInfo } from "./plugin_info.ts";
 import { createErrorReporter, type ErrorReporter } from "./reporter.ts";
 import { RouteTable } from "./routes.ts";
 import { INLINE_SCHEME, InProcessRuntime } from "./runtime/in_process.ts";
-import { WorkerRuntime } from "./runtime/worker_runtime.ts";
 import { Container } from "./services.ts";
-import { describePermissions } from "./plugin_permissions.ts";
 import { canSnapshot, removeStaleSnapshots } from "./snapshots.ts";
 import { Storage } from "./storage.ts";
 import { type FolderWatch, type WatchOptions, watchPluginFolders } from "./watcher.ts";
@@ -45,8 +44,8 @@ export interface UnloadOptions {
   cascade?: boolean;
 }
 
-/** What {@linkcode Host.unload} returns: the plugin's info and every plugin it unloaded. */
-export type UnloadResult = PluginInfo & { unloaded: string[] };
+export type { UnloadResult } from "./lifecycle/activation.ts";
+export type { UpdateResult } from "./lifecycle/remote.ts";
 
 /**
  * Creates a plugin host.
@@ -96,6 +95,7 @@ export class Host {
   #report: ErrorReporter;
   #queue: Promise<unknown> = Promise.resolve();
   #watch: FolderWatch | undefined;
+  #stopCatching: (() => void) | undefined;
 
   /** @param options see {@linkcode HostOptions} */
   constructor(options: HostOptions = {}) {
@@ -116,31 +116,20 @@ export class Host {
       const record = f.plugin ? this.#registry.get(f.plugin) : undefined;
       if (record) record.failures++;
     });
-    const worker = o.isolation === "worker"
-      ? new WorkerRuntime({
-        dataDir: o.dataDir,
-        heartbeatTimeout: o.heartbeatTimeout,
-        memoryLimitMb: o.memoryLimitMb,
-        grants: o.grants,
-      })
-      : undefined;
-    this.#lifecycle = {
-      registry: this.#registry,
-      loader: new PluginLoader(o, { inProcess: this.#runtime, worker }, this.log),
-      enqueue: (fn) => this.#exclusive(fn),
+    this.#lifecycle = createLifecycle({
       options: o,
       log: this.log,
-      ports: {
-        events: this.events,
-        services: this.services,
-        routes: this.routes,
-        hooks: this.hooks,
-        storage: () => this.storage,
-        log: this.log,
-        report: this.#report,
-        reload: async (name) => void await this.reload(name),
-      },
-    };
+      registry: this.#registry,
+      inProcess: this.#runtime,
+      events: this.events,
+      services: this.services,
+      routes: this.routes,
+      hooks: this.hooks,
+      storage: this.storage,
+      report: this.#report,
+      reload: (name) => this.reload(name),
+      enqueue: (fn) => this.#exclusive(fn),
+    });
     const app = createHttpApp({
       routes: this.routes,
       admin: this,
@@ -165,6 +154,12 @@ export class Host {
    * @returns every plugin's info
    */
   start(): Promise<PluginInfo[]> {
+    if (this.#options.catchStrayFailures) {
+      this.#stopCatching ??= catchStrayFailures({
+        claim: (error) => claimStrayFailure(this.#lifecycle, error),
+        unattributed: (error) => this.#report({ origin: "unhandled", error }),
+      });
+    }
     return this.#exclusive(async () => {
       const dir = this.#options.pluginsDir;
       if (dir && await canSnapshot(join(dir, "x"))) await removeStaleSnapshots(dir);
@@ -218,26 +213,7 @@ export class Host {
    * @throws {PluginError} `NOT_FOUND`, or `CONFLICT` when others depend on it
    */
   unload(name: string, options: UnloadOptions = {}): Promise<UnloadResult> {
-    return this.#exclusive(async () => {
-      const record = this.#registry.require(name);
-      if (record.state !== "active") {
-        this.#registry.forget(name);
-        return { ...this.#registry.info(record), state: "unloaded" as const, unloaded: [] };
-      }
-      const dependents = dependentsOf(name, this.#registry.activeNodes());
-      if (dependents.length && !options.cascade) {
-        const them = dependents.length === 1 ? "it" : "them";
-        throw new PluginError(
-          "CONFLICT",
-          `${dependents.map((d) => `"${d}"`).join(", ")} depend${dependents.length === 1 ? "s" : ""} on it. ` +
-            `Unload ${them} first, or unload with cascade (?cascade=true over HTTP, { cascade: true } in code)`,
-          { plugin: name, stage: "unload" },
-        );
-      }
-      for (const d of dependents) await unload(this.#lifecycle, this.#registry.require(d));
-      await unload(this.#lifecycle, record);
-      return { ...this.#registry.info(record), unloaded: [...dependents, name] };
-    });
+    return this.#exclusive(() => unloadWithDependents(this.#lifecycle, name, options.cascade ?? false));
   }
 
   /**
@@ -275,6 +251,8 @@ export class Host {
         if (record?.state === "active") await unload(this.#lifecycle, record);
       }
       this.storage.close();
+      this.#stopCatching?.();
+      this.#stopCatching = undefined;
     });
   }
 
@@ -329,6 +307,20 @@ export class Host {
   }
 
   /**
+   * Checks a URL plugin's module graph against `plugboard.lock`: every module
+   * is fetched again. Without `apply`, says what changed; with it, sets the
+   * new version up beside the old one, swaps it in when it works, and re-pins.
+   *
+   * @param name the plugin
+   * @param options `apply` to take the new version
+   * @returns what changed, and (applied) the plugin's version
+   * @throws {PluginError} `CONFLICT` for a plugin that is not a URL plugin; `REMOTE_NOT_PINNED` when the lock is frozen
+   */
+  update(name: string, options: { apply?: boolean } = {}): Promise<UpdateResult> {
+    return this.#exclusive(() => update(this.#lifecycle, name, options));
+  }
+
+  /**
    * Lets a new version of an isolated plugin in although it asks for more
    * permissions than the active one: records the approval and reloads.
    *
@@ -337,18 +329,7 @@ export class Host {
    * @throws {PluginError} `NOT_FOUND`, `CONFLICT` when nothing waits for approval, or why the reload failed
    */
   approve(name: string): Promise<PluginInfo> {
-    return this.#exclusive(() => {
-      const record = this.#registry.require(name);
-      if (!record.pendingPermissions) {
-        throw new PluginError("CONFLICT", `Cannot approve plugin "${name}": no new version waits for approval`, {
-          plugin: name,
-        });
-      }
-      this.log.info(`Approved new permissions for plugin "${name}": ${describePermissions(record.pendingPermissions)}`);
-      record.approvedPermissions = record.pendingPermissions;
-      record.pendingPermissions = undefined;
-      return reload(this.#lifecycle, name);
-    });
+    return this.#exclusive(() => approve(this.#lifecycle, name));
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -16,13 +16,16 @@ import type { ResolvedHostOptions } from "./options.ts";
 import { type CheckedSource, checkSource } from "./permissions.ts";
 import { INLINE_SCHEME } from "./runtime/in_process.ts";
 import type { IsolationKind, PluginRuntime, PluginVersion } from "./runtime/runtime.ts";
+import type { RemoteImport, RemotePlugin, RemotePlugins } from "./remote/mod.ts";
 import { canSnapshot, removeSnapshot, snapshotPlugin } from "./snapshots.ts";
 
 /** A plugin imported and validated, not set up yet. */
 export interface PreparedPlugin {
   checked: CheckedSource | { kind: "inline"; url: URL };
-  /** The snapshot folder this version was imported from, if any. */
+  /** The snapshot folder this version was imported from, if any (removed when the version stops). */
   snapshot?: string;
+  /** A URL plugin's fetched graph, to pin once the version works. */
+  remote?: RemotePlugin;
   version: PluginVersion;
   /** How its code runs. */
   isolation: IsolationKind;
@@ -30,6 +33,12 @@ export interface PreparedPlugin {
   /** False when its config says `"enabled": false`. */
   enabled: boolean;
   importMs: number;
+}
+
+/** Options of {@linkcode PluginLoader.prepare}. */
+export interface PrepareOptions {
+  /** For a URL plugin: fetch its whole graph again and accept changed modules (re-pinned once it works). */
+  update?: boolean;
 }
 
 /** Where plugin code runs: in-process (trusted and inline plugins) or in a worker (the rest). */
@@ -44,6 +53,7 @@ export class PluginLoader {
   #options: ResolvedHostOptions;
   #runtimes: Runtimes;
   #log: Logger;
+  #remote: (() => Promise<RemotePlugins>) | undefined;
   #generation = 0;
   /** Module URLs imported so far: importing one again needs a fresh URL. */
   #imported = new Set<string>();
@@ -53,11 +63,18 @@ export class PluginLoader {
    * @param options the host's resolved options
    * @param runtimes where plugin code runs
    * @param log for the one-time snapshot warning
+   * @param remote URL plugins' fetcher, lock and snapshots (opened on first use)
    */
-  constructor(options: ResolvedHostOptions, runtimes: Runtimes, log: Logger) {
+  constructor(
+    options: ResolvedHostOptions,
+    runtimes: Runtimes,
+    log: Logger,
+    remote?: () => Promise<RemotePlugins>,
+  ) {
     this.#options = options;
     this.#runtimes = runtimes;
     this.#log = log;
+    this.#remote = remote;
   }
 
   /**
@@ -80,7 +97,7 @@ export class PluginLoader {
    * @returns the plugin, ready for setup
    * @throws {PluginError} why it cannot load (with the manifest, when it was read)
    */
-  async prepare(source: string, hint: string): Promise<PreparedPlugin> {
+  async prepare(source: string, hint: string, options: PrepareOptions = {}): Promise<PreparedPlugin> {
     const started = performance.now();
     const timeoutMs = this.#options.importTimeout;
     if (source.startsWith(INLINE_SCHEME)) {
@@ -103,10 +120,26 @@ export class PluginLoader {
     const base = checked.url.href;
     const shown = checked.kind === "local" ? checked.path : base;
     const runtime = this.#runtimeFor(hint, false);
-    // A fresh worker evaluates the whole module graph afresh; in-process, a re-import needs a fresh copy.
-    const { href, snapshot } = runtime.kind === "worker" && checked.kind === "local"
-      ? { href: base, snapshot: undefined }
-      : await this.#freshHref(checked);
+    let href: string;
+    let snapshot: string | undefined;
+    let remote: RemoteImport | undefined;
+    if (checked.kind === "remote") {
+      // plugboard fetches the whole graph itself, checks it against plugboard.lock, and imports a local snapshot.
+      if (!this.#remote) {
+        throw new PluginError("IMPORT_FAILED", "URL plugins are not set up on this host", {
+          plugin: hint,
+          stage: "load",
+        });
+      }
+      remote = await (await this.#remote()).prepare(base, { plugin: hint, update: options.update });
+      href = remote.href;
+      snapshot = remote.copy;
+    } else if (runtime.kind === "worker") {
+      // A fresh worker evaluates the whole module graph afresh.
+      href = base;
+    } else {
+      ({ href, snapshot } = await this.#freshHref(checked));
+    }
     this.#imported.add(base);
     let version: PluginVersion | undefined;
     try {
@@ -116,11 +149,13 @@ export class PluginLoader {
         hint,
         timeoutMs,
         mapPaths: (text) =>
-          snapshot && checked.kind === "local"
+          remote
+            ? remote.mapPaths(text)
+            : snapshot && checked.kind === "local"
             ? text.replaceAll(toFileUrl(snapshot), toFileUrl(checked.dir)).replaceAll(snapshot, checked.dir)
             : text,
-        pluginDir: checked.kind === "local" ? checked.dir : undefined,
-        sourceHost: checked.kind === "remote" ? checked.url.host : undefined,
+        // An isolated URL plugin reads its snapshot; run-time imports need permissions.import.
+        pluginDir: checked.kind === "local" ? checked.dir : remote ? (remote.copy ?? remote.remote.dir) : undefined,
       });
       const name = version.manifest.name;
       if (runtime.kind === "in-process" && this.#runtimes.worker && name !== hint) {
@@ -142,6 +177,7 @@ export class PluginLoader {
       return {
         checked,
         snapshot,
+        remote: remote?.remote,
         version,
         isolation: runtime.kind,
         config,

@@ -23,10 +23,18 @@ export interface HostSettings {
   hostname?: string;
   /** The folder searched for plugins; `null` for none. @default "./plugins" */
   pluginsDir?: string | null;
-  /** Extra plugin sources (paths or URLs). @default [] */
-  plugins?: string[];
+  /** Extra plugin sources (paths or URLs; a URL may carry the SRI hash of its entry). @default [] */
+  plugins?: PluginSource[];
   /** Hosts (`name` or `name:port`) URL plugins may come from. @default [] */
   allowImport?: string[];
+  /** Refuse any URL plugin or module that `plugboard.lock` does not pin (production). @default false */
+  frozen?: boolean;
+  /** Start URL plugins from the lock and their snapshots only, never the network. @default false */
+  offline?: boolean;
+  /** The lock file of URL plugins. @default "./plugboard.lock" */
+  lockFile?: string;
+  /** Limits on fetching URL plugins. @default 10 s per module, 2 MiB per module, 20 MiB and 1,000 modules per graph */
+  remote?: RemoteLimits;
   /** Extra folders local plugins may be loaded from. @default [] */
   allowRead?: string[];
   /** How long a plugin's `setup` may take, in ms. @default 10000 */
@@ -57,6 +65,12 @@ export interface HostSettings {
    * manifests declare, by plugin name: `{ notifier: { net: ["hooks.example.com"] } }`. @default {}
    */
   grants?: Record<string, PluginPermissions>;
+  /**
+   * Catch failures nobody awaited (a floating rejected promise, a throwing
+   * `setTimeout` callback), report them against the plugin on their stack
+   * and keep serving, instead of letting them end the process. @default true
+   */
+  catchStrayFailures?: boolean;
   /** Isolated plugins: how long a worker may miss heartbeats before it is restarted, in ms. @default 1000 */
   heartbeatTimeout?: number;
   /** Isolated plugins: the heap a worker may use before it is restarted, in MB. @default 256 */
@@ -71,8 +85,27 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   port: z.number().int().min(0).max(65535).optional(),
   hostname: z.string().min(1).optional(),
   pluginsDir: z.string().min(1).nullable().optional(),
-  plugins: z.array(z.string().min(1)).optional(),
+  plugins: z.array(
+    z.union([
+      z.string().min(1),
+      z.object({
+        source: z.string().min(1),
+        integrity: z.string().regex(/^sha256-[A-Za-z0-9+/]{43}=$/, 'must be "sha256-" and 44 base64 characters')
+          .optional(),
+      }).strict(),
+    ]),
+  ).optional(),
   allowImport: z.array(z.string().min(1)).optional(),
+  frozen: z.boolean().optional(),
+  offline: z.boolean().optional(),
+  lockFile: z.string().min(1).optional(),
+  remote: z.object({
+    timeoutMs: z.number().int().positive().optional(),
+    maxModuleBytes: z.number().int().positive().optional(),
+    maxGraphBytes: z.number().int().positive().optional(),
+    maxModules: z.number().int().positive().optional(),
+    maxRedirects: z.number().int().min(0).optional(),
+  }).strict().optional(),
   allowRead: z.array(z.string().min(1)).optional(),
   setupTimeout: z.number().int().positive().optional(),
   importTimeout: z.number().int().positive().optional(),
@@ -87,7 +120,25 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   grants: z.record(z.string(), pluginPermissionsSchema).optional(),
   heartbeatTimeout: z.number().int().positive().optional(),
   memoryLimitMb: z.number().int().positive().optional(),
+  catchStrayFailures: z.boolean().optional(),
 }).strict();
+
+/** A plugin source: a path or URL, or a URL with the SRI hash of its entry module. */
+export type PluginSource = string | { source: string; integrity?: string };
+
+/** Limits on fetching a URL plugin's module graph. */
+export interface RemoteLimits {
+  /** Per module, in ms. @default 10000 */
+  timeoutMs?: number;
+  /** @default 2 MiB */
+  maxModuleBytes?: number;
+  /** @default 20 MiB */
+  maxGraphBytes?: number;
+  /** @default 1000 */
+  maxModules?: number;
+  /** @default 10 */
+  maxRedirects?: number;
+}
 
 /** Settings that belong to the server around the host, not to the host. */
 type ServeSettingKeys = "port" | "hostname" | "watch" | "shutdownTimeout";
@@ -99,8 +150,8 @@ type ServeSettingKeys = "port" | "hostname" | "watch" | "shutdownTimeout";
 export interface HostOptions extends Omit<HostSettings, ServeSettingKeys | "storage"> {
   /** The folder searched for plugins by `start()`; `null` for none. @default "./plugins" */
   pluginsDir?: string | null;
-  /** Extra plugin sources (paths or URLs) loaded by `start()`. @default [] */
-  plugins?: string[];
+  /** Extra plugin sources (paths or URLs, optionally with an entry `integrity`) loaded by `start()`. @default [] */
+  plugins?: PluginSource[];
   /** Hosts (`name` or `name:port`) URL plugins may come from. @default [] */
   allowImport?: string[];
   /** Extra folders local plugins may be loaded from, besides `pluginsDir`. @default [] */
@@ -135,6 +186,13 @@ export interface ResolvedHostOptions {
   pluginsDir: string | null;
   plugins: readonly string[];
   allowImport: readonly string[];
+  /** Inline SRI hashes of URL plugins' entries, by source. */
+  integrity: Readonly<Record<string, string>>;
+  frozen: boolean;
+  offline: boolean;
+  /** Absolute. */
+  lockFile: string;
+  remote: RemoteLimits;
   /** Absolute folders local plugins may come from (the plugins folder first). */
   readRoots: readonly string[];
   setupTimeout: number;
@@ -150,6 +208,7 @@ export interface ResolvedHostOptions {
   dataDir: string;
   isolation: "worker" | "none";
   trusted: readonly string[];
+  catchStrayFailures: boolean;
   grants: Readonly<Record<string, PluginPermissions>>;
   heartbeatTimeout: number;
   memoryLimitMb: number;
@@ -192,8 +251,15 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
   return {
     cwd,
     pluginsDir,
-    plugins: [...(options.plugins ?? [])],
+    plugins: (options.plugins ?? []).map((p) => typeof p === "string" ? p : p.source),
     allowImport: [...(options.allowImport ?? [])],
+    integrity: Object.fromEntries(
+      (options.plugins ?? []).flatMap((p) => typeof p === "string" || !p.integrity ? [] : [[p.source, p.integrity]]),
+    ),
+    frozen: options.frozen ?? false,
+    offline: options.offline ?? false,
+    lockFile: resolve(cwd, options.lockFile ?? "./plugboard.lock"),
+    remote: { ...options.remote },
     readRoots: [...(pluginsDir ? [pluginsDir] : []), ...(options.allowRead ?? []).map((r) => resolve(cwd, r))],
     setupTimeout: options.setupTimeout ?? 10_000,
     importTimeout: options.importTimeout ?? 30_000,
@@ -206,6 +272,7 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
     dataDir,
     isolation: options.isolation ?? "worker",
     trusted: [...(options.trusted ?? [])],
+    catchStrayFailures: options.catchStrayFailures ?? true,
     grants: { ...options.grants },
     heartbeatTimeout: options.heartbeatTimeout ?? 1000,
     memoryLimitMb: options.memoryLimitMb ?? 256,

@@ -117,11 +117,12 @@ export async function checkSource(
         { plugin, source: url.href, stage: "load", from: url.href },
       );
     }
-    const status = await Deno.permissions.query({ name: "import", host: url.host });
+    // plugboard fetches a URL plugin's modules itself (and imports them from a local snapshot).
+    const status = await Deno.permissions.query({ name: "net", host: url.host });
     if (status.state !== "granted") {
-      const fix = `--allow-import=${url.host}`;
+      const fix = `--allow-net=${url.host}`;
       throw new PermissionError(
-        `Deno may not import from "${url.host}". Run Deno with ${fix}`,
+        `Deno may not fetch from "${url.host}". Run Deno with ${fix}`,
         fix,
         { plugin, source: url.href, stage: "load", from: url.href },
       );

@@ -84,10 +84,12 @@ export function serveStatic(dir: string): StaticServer {
  */
 export function quietHost(options: HostOptions = {}): Host & { logs: LogRecord[] } {
   const logs: LogRecord[] = [];
+  const dataDir = Deno.makeTempDirSync({ prefix: "plugboard-data-" });
   const host = createHost({
     logger: { level: "debug", sink: (r) => logs.push(r) },
     isolation: "none",
-    dataDir: Deno.makeTempDirSync({ prefix: "plugboard-data-" }),
+    dataDir,
+    lockFile: join(dataDir, "plugboard.lock"),
     ...options,
   });
   return Object.assign(host, { logs });

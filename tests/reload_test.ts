@@ -138,23 +138,42 @@ Deno.test("reloading a provider reloads its dependents, which re-resolve the new
   await host.stop();
 });
 
-Deno.test("a URL plugin reloads on demand and fetches its new source", async () => {
+Deno.test("a URL plugin whose nested module changed upstream is refused on reload; :update takes it and re-pins", async () => {
   await using tmp = await tempPlugins({
-    "remote/greet/mod.js":
-      `export default { name: "greet", version: "1.0.0", setup(ctx) { ctx.services.provide("greet", "v1"); } };`,
+    "remote/greet/mod.js": `import { word } from "./word.js";
+export default { name: "greet", version: "1.0.0", setup(ctx) { ctx.services.provide("greet", word); } };`,
+    "remote/greet/word.js": `export const word = "v1";`,
   });
   await using files = serveStatic(join(tmp.dir, "remote"));
-  const host = quietHost({ pluginsDir: null, allowImport: [files.host] });
-  await host.load(`${files.base}/greet/mod.js`);
-  await tmp.write(
-    "remote/greet/mod.js",
-    `export default { name: "greet", version: "1.1.0", setup(ctx) { ctx.services.provide("greet", "v2"); } };`,
-  );
-  const info = await host.reload("greet");
-  assert.equal(info.version, "1.1.0");
-  assert.equal(host.services.resolve("greet"), "v2");
-  assert.equal(files.requests.filter((r) => r === "/greet/mod.js").length, 2);
-  await host.stop();
+  const lockFile = join(tmp.dir, "plugboard.lock");
+  const host = quietHost({ pluginsDir: null, allowImport: [files.host], lockFile });
+  try {
+    await host.load(`${files.base}/greet/mod.js`);
+    const lock = JSON.parse(await Deno.readTextFile(lockFile));
+    const pins = lock.plugins[`${files.base}/greet/mod.js`].modules;
+    assert.deepEqual(Object.keys(pins).sort(), [`${files.base}/greet/mod.js`, `${files.base}/greet/word.js`]);
+    assert.equal(await host.reload("greet").then((i) => i.reloads), 1, "an unchanged graph reloads");
+    // Only the nested module changes upstream.
+    await tmp.write("remote/greet/word.js", `export const word = "v2";`);
+    await assert.rejects(host.reload("greet"), (e: Error & { code?: string; changes?: unknown[] }) => {
+      assert.equal(e.code, "REMOTE_INTEGRITY_MISMATCH");
+      assert.match(e.message, /word\.js/);
+      assert.match(e.message, /sha256-/);
+      return true;
+    });
+    assert.equal(host.services.resolve("greet"), "v1", "the pinned version keeps serving");
+    const preview = await host.update("greet");
+    assert.equal(preview.applied, false);
+    assert.deepEqual(preview.changes.map((c) => [c.url, c.kind]), [[`${files.base}/greet/word.js`, "changed"]]);
+    assert.equal(host.services.resolve("greet"), "v1", "a preview changes nothing");
+    const applied = await host.update("greet", { apply: true });
+    assert.equal(applied.applied, true);
+    assert.equal(host.services.resolve("greet"), "v2");
+    const repinned = JSON.parse(await Deno.readTextFile(lockFile)).plugins[`${files.base}/greet/mod.js`].modules;
+    assert.notEqual(repinned[`${files.base}/greet/word.js`], pins[`${files.base}/greet/word.js`]);
+  } finally {
+    await host.stop();
+  }
 });
 
 Deno.test("no dropped requests: 50 reloads under a concurrent request loop get only 200s", async () => {

@@ -25,6 +25,9 @@ export interface Alert {
 export default definePlugin({
   name: "notifier",
   version: "1.0.0",
+  // Isolated, it may reach webhooks on this machine; for another host the operator adds
+  // "grants": { "notifier": { "net": ["hooks.example.com"] } } to plugboard.json.
+  permissions: { net: ["127.0.0.1", "localhost"] },
   description: "Webhook alerts for failed tasks",
   config: z.object({
     url: z.url({ protocol: /^https?$/ }),

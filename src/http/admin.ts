@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { AdminPort } from "./ports.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import type { HostEnv } from "./auth.ts";
@@ -20,6 +20,7 @@ const ACTIONS = {
   reload: (host: AdminPort, name: string) => host.reload(name),
   purge: async (host: AdminPort, name: string) => ({ name, purged: await host.purge(name) }),
   approve: (host: AdminPort, name: string) => host.approve(name),
+  update: (host: AdminPort, name: string, c: Context) => host.update(name, { apply: c.req.query("apply") === "true" }),
 };
 
 /**
@@ -91,7 +92,7 @@ export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv
     }
     const name = match[1];
     try {
-      return c.json(await ACTIONS[action](host, name));
+      return c.json(await ACTIONS[action](host, name, c));
     } catch (error) {
       return errorProblem(error);
     }

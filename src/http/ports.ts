@@ -26,6 +26,8 @@ export interface AdminPort {
   purge(name: string): Promise<unknown>;
   /** Lets in a new version that asks for more permissions. */
   approve(name: string): Promise<PluginInfo>;
+  /** Checks a URL plugin against its pins; with `apply`, takes and re-pins the new version. */
+  update(name: string, options: { apply?: boolean }): Promise<unknown>;
 }
 
 /** Everything the host's HTTP app is built from. */

@@ -87,7 +87,8 @@ export function errorProblem(error: unknown): Response {
     code: error.code,
     plugin: error.plugin,
     hint: error.hint,
-    ...("fix" in error ? { fix: (error as { fix: string }).fix } : {}),
+    ...("fix" in error && error.fix !== undefined ? { fix: (error as { fix: string }).fix } : {}),
+    ...changesOf(error),
   });
 }
 
@@ -100,4 +101,10 @@ export function errorProblem(error: unknown): Response {
  */
 export function errorResponse(_c: Context, error: unknown): Response {
   return errorProblem(error);
+}
+
+/** The module changes a remote error carries, as a problem member. */
+function changesOf(error: unknown): { changes?: unknown[] } {
+  const changes = (error as { changes?: unknown }).changes;
+  return Array.isArray(changes) && changes.length ? { changes } : {};
 }

@@ -7,7 +7,10 @@
  */
 
 import { join } from "node:path";
-import { asPluginError, type PluginError } from "../errors.ts";
+import { dependentsOf } from "../dependencies.ts";
+import { asPluginError, type PluginError, PluginError as PluginErrorClass } from "../errors.ts";
+import type { PluginInfo } from "../plugin_info.ts";
+import type { RemotePlugins } from "../remote/mod.ts";
 import type { Logger } from "../logger.ts";
 import type { PluginLoader, PreparedPlugin } from "../loader.ts";
 import type { ResolvedHostOptions } from "../options.ts";
@@ -26,6 +29,46 @@ export interface Lifecycle {
   log: Logger;
   /** Runs an operation in the host's queue, after the ones already queued. */
   enqueue<T>(fn: () => Promise<T>): Promise<T>;
+  /** Stray failures of versions being set up, by their snapshot folder (see `stray_failures.ts`). */
+  strays: Map<string, unknown[]>;
+  /** Records a URL plugin's pins in plugboard.lock once a version of it works. */
+  pin(prepared: PreparedPlugin): Promise<void>;
+  /** The URL plugins' fetcher, lock and snapshots, opened on first use. */
+  remote(): Promise<RemotePlugins>;
+}
+
+/** What an unload returns: the plugin's info and every plugin it unloaded, dependents first. */
+export type UnloadResult = PluginInfo & { unloaded: string[] };
+
+/**
+ * Unloads a plugin, and its dependents first with `cascade`. A plugin that
+ * is not active (failed, disabled) is just forgotten.
+ *
+ * @param lc the lifecycle
+ * @param name the plugin
+ * @param cascade unload the plugins that depend on it first instead of refusing
+ * @returns the plugin's info, unloaded, and what was unloaded with it
+ * @throws {PluginError} `NOT_FOUND`, or `CONFLICT` when others depend on it
+ */
+export async function unloadWithDependents(lc: Lifecycle, name: string, cascade: boolean): Promise<UnloadResult> {
+  const record = lc.registry.require(name);
+  if (record.state !== "active") {
+    lc.registry.forget(name);
+    return { ...lc.registry.info(record), state: "unloaded", unloaded: [] };
+  }
+  const dependents = dependentsOf(name, lc.registry.activeNodes());
+  if (dependents.length && !cascade) {
+    const them = dependents.length === 1 ? "it" : "them";
+    throw new PluginErrorClass(
+      "CONFLICT",
+      `${dependents.map((d) => `"${d}"`).join(", ")} depend${dependents.length === 1 ? "s" : ""} on it. ` +
+        `Unload ${them} first, or unload with cascade (?cascade=true over HTTP, { cascade: true } in code)`,
+      { plugin: name, stage: "unload" },
+    );
+  }
+  for (const d of dependents) await unload(lc, lc.registry.require(d));
+  await unload(lc, record);
+  return { ...lc.registry.info(record), unloaded: [...dependents, name] };
 }
 
 /**
@@ -43,6 +86,7 @@ export async function setUp(
   record: PluginRecord,
   prepared: PreparedPlugin,
   previous?: unknown,
+  options: { reload?: boolean } = {},
 ): Promise<LiveVersion> {
   const { version, snapshot } = prepared;
   const scope = new Scope(version.manifest.name);
@@ -58,6 +102,7 @@ export async function setUp(
     previous,
     setupTimeout: lc.options.setupTimeout,
     dataDir,
+    refuseStrayFailures: options.reload ?? false,
   });
   return { version, scope, snapshot };
 }
@@ -94,6 +139,7 @@ export async function activate(lc: Lifecycle, record: PluginRecord, prepared: Pr
   };
   lc.registry.transition(record, "active", { durationMs: record.timings.totalMs });
   lc.log.debug(`Plugin "${record.name}" active in ${record.timings.totalMs} ms`);
+  await lc.pin(prepared).catch((error) => lc.log.error(`Cannot pin plugin "${record.name}"`, error));
 }
 
 /**

@@ -14,7 +14,7 @@ import { planLoadOrder } from "../dependencies.ts";
 import { findLocation } from "../error_location.ts";
 import { asPluginError, PermissionError, PluginError } from "../errors.ts";
 import { type Capabilities, describePermissions, widening } from "../plugin_permissions.ts";
-import type { PreparedPlugin } from "../loader.ts";
+import type { PreparedPlugin, PrepareOptions } from "../loader.ts";
 import type { PluginInfo } from "../plugin_info.ts";
 import { isUrlSource } from "../permissions.ts";
 import { dependentsOf } from "../dependencies.ts";
@@ -30,7 +30,7 @@ import type { PluginRecord } from "./registry.ts";
  * @returns its info after the reload
  * @throws {PluginError} why the new version was refused (the old one keeps serving)
  */
-export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
+export async function reload(lc: Lifecycle, name: string, options: PrepareOptions = {}): Promise<PluginInfo> {
   const record = lc.registry.require(name);
   if (record.state !== "active") {
     const [outcome] = await loadBatch(lc, [{ hint: name, source: record.source }], { track: true });
@@ -40,7 +40,7 @@ export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
   const started = performance.now();
   let prepared: PreparedPlugin | undefined;
   try {
-    prepared = await lc.loader.prepare(record.source, name);
+    prepared = await lc.loader.prepare(record.source, name, options);
     checkCompatible(lc, record, prepared);
     let previous: unknown;
     try {
@@ -48,9 +48,21 @@ export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
     } catch (error) {
       lc.ports.report({ origin: "dispose", plugin: name, error });
     }
-    const next = await setUp(lc, record, prepared, previous);
+    if (prepared.snapshot) lc.strays.set(prepared.snapshot, []);
+    const next = await setUp(lc, record, prepared, previous, { reload: true });
+    const stray = await strayOf(lc, prepared.snapshot);
+    if (stray !== undefined) {
+      await next.version.stop({ timeoutMs: lc.options.disposeTimeout });
+      throw new PluginError(
+        "SETUP_FAILED",
+        `its setup left a promise rejected with nobody handling it: ${(stray as Error)?.message ?? stray}. ` +
+          `Await it, or add a .catch()`,
+        { plugin: name, source: record.source, stage: "reload", cause: stray },
+      );
+    }
     await swap(lc, record, next);
   } catch (error) {
+    if (prepared?.snapshot) lc.strays.delete(prepared.snapshot);
     if (prepared) await discard(prepared);
     throw refuse(lc, record, error, prepared?.snapshot);
   }
@@ -67,11 +79,46 @@ export async function reload(lc: Lifecycle, name: string): Promise<PluginInfo> {
     totalMs: round(totalMs),
   };
   lc.registry.transition(record, "active", { durationMs: record.timings.totalMs, reloaded: true });
+  await lc.pin(prepared).catch((error) => lc.log.error(`Cannot pin plugin "${name}"`, error));
   // Dependents hold what they resolved from the old version: reload them, nearest first.
   for (const dependent of dependentsOf(name, lc.registry.activeNodes()).reverse()) {
     await reload(lc, dependent).catch(() => {/* recorded; the old dependent keeps serving */});
   }
   return lc.registry.info(record);
+}
+
+/**
+ * Lets a new version of an isolated plugin in although it asks for more
+ * permissions than the active one: records the approval and reloads.
+ *
+ * @param lc the lifecycle
+ * @param name the plugin
+ * @returns the plugin's info after the reload
+ * @throws {PluginError} `NOT_FOUND`, `CONFLICT` when nothing waits for approval, or why the reload failed
+ */
+export function approve(lc: Lifecycle, name: string): Promise<PluginInfo> {
+  const record = lc.registry.require(name);
+  if (!record.pendingPermissions) {
+    throw new PluginError("CONFLICT", `Cannot approve plugin "${name}": no new version waits for approval`, {
+      plugin: name,
+    });
+  }
+  lc.log.info(`Approved new permissions for plugin "${name}": ${describePermissions(record.pendingPermissions)}`);
+  record.approvedPermissions = record.pendingPermissions;
+  record.pendingPermissions = undefined;
+  return reload(lc, name);
+}
+
+/**
+ * Lets floating rejections of a new in-process version surface (they are
+ * reported after the current task), then returns the first, if any.
+ */
+async function strayOf(lc: Lifecycle, snapshot: string | undefined): Promise<unknown> {
+  if (!snapshot) return undefined;
+  await new Promise((r) => setTimeout(r, 0));
+  const strays = lc.strays.get(snapshot) ?? [];
+  lc.strays.delete(snapshot);
+  return strays[0];
 }
 
 /** Refuses a new version that would break the host: a new name, dependencies it lacks, dependents it breaks. */

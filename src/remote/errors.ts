@@ -105,7 +105,7 @@ export class RemoteError extends PluginError {
   constructor(code: RemoteErrorCode, message: string, options: RemoteErrorOptions = {}) {
     // PluginErrorCode does not list the REMOTE_* codes until the catalogue in src/errors.ts adds
     // RemoteErrorCode to its union (see WIRING.md); the value is the remote code either way.
-    super(code as unknown as PluginErrorCode, message, {
+    super(code satisfies PluginErrorCode, message, {
       plugin: options.plugin,
       source: options.source,
       cause: options.cause,

@@ -300,11 +300,14 @@ export class PluginLock {
    * Writes the lock atomically (temporary file in the same folder, then rename).
    *
    * @param path where to write. @default the path it was read from
+   * @param tmpDir where the temporary file goes (same file system as `path`), so that Deno's write
+   *   permission can stay scoped to the lock file and a working folder. @default the folder of `path`
    * @throws {TypeError} when the lock has no path and none is given
    */
-  async write(path: string | undefined = this.#path): Promise<void> {
+  async write(path: string | undefined = this.#path, tmpDir?: string): Promise<void> {
     if (!path) throw new TypeError("Cannot write the lock: it has no path; pass one to write(path)");
-    const tmp = join(dirname(path), `.${LOCK_FILE}.${crypto.randomUUID()}.tmp`);
+    if (tmpDir) await Deno.mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir ?? dirname(path), `.${LOCK_FILE}.${crypto.randomUUID()}.tmp`);
     try {
       await Deno.writeTextFile(tmp, this.stringify());
       await Deno.rename(tmp, path);

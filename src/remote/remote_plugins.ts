@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ModuleChange } from "./errors.ts";
 import { PluginLock } from "./lock.ts";
@@ -182,7 +182,8 @@ export class RemotePlugins {
     if (remote.status === "pinned" && pinned?.name === meta.name && pinned?.version === meta.version) return false;
     if (this.#options.frozen) return false;
     this.#lock.set(remote.source, { ...remote.pins, name: meta.name, version: meta.version });
-    await this.#lock.write();
+    // The temporary file goes beside the snapshots (.plugboard/), so --allow-write needs only the lock itself there.
+    await this.#lock.write(undefined, dirname(this.snapshotRoot));
     const listed = remote.modules.length <= 5
       ? `: ${remote.modules.map((m) => `${m.url} ${m.integrity}`).join(", ")}`
       : "";

@@ -100,6 +100,10 @@ export class Rpc {
   #next = 1;
   #pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   #closed: Error | undefined;
+  /** Messages posted in this microtask turn, sent together (one wake-up of the other thread for many). */
+  #outbox: Wire[] = [];
+  #outboxTransfer: Transferable[] = [];
+  #flushQueued = false;
 
   /**
    * @param endpoint where to post
@@ -155,6 +159,14 @@ export class Rpc {
    * @param data the message
    */
   receive(data: unknown): void {
+    if (Array.isArray(data)) {
+      for (const one of data) this.#receiveOne(one);
+      return;
+    }
+    this.#receiveOne(data);
+  }
+
+  #receiveOne(data: unknown): void {
     const msg = data as Wire;
     switch (msg?.k) {
       case "ok":
@@ -206,7 +218,27 @@ export class Rpc {
 
   #post(message: Wire, transfer: Transferable[]): void {
     if (this.#closed) return;
-    this.#endpoint.postMessage(message, transfer);
+    // Fail fast on what cannot be cloned, at the call that sent it (not at the batch).
+    if (transfer.length === 0 && !isPlain(message)) structuredClone(message);
+    this.#outbox.push(message);
+    for (const t of transfer) this.#outboxTransfer.push(t);
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const batch = this.#outbox;
+    const transfer = this.#outboxTransfer;
+    this.#outbox = [];
+    this.#outboxTransfer = [];
+    if (this.#closed || batch.length === 0) return;
+    try {
+      this.#endpoint.postMessage(batch.length === 1 ? batch[0] : batch, transfer);
+    } catch {
+      // A message that could not be sent (its receiver is gone): the callers' promises are failed by close().
+    }
   }
 }
 
@@ -216,4 +248,15 @@ function unwrap(value: unknown): unknown {
 
 function transfers(value: unknown): Transferable[] {
   return value instanceof Transfer ? value.transfer : [];
+}
+
+/** Whether a message holds only JSON-like values, which always clone (skips a trial clone on the hot path). */
+function isPlain(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== "object") return typeof value !== "function" && typeof value !== "symbol";
+  if (depth > 8) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (Array.isArray(value)) return value.every((v) => isPlain(v, depth + 1));
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) if (!isPlain((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
 }

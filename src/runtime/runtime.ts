@@ -80,6 +80,8 @@ export interface StartRequest {
   setupTimeout: number;
   /** The plugin's data folder (created by the host). */
   dataDir: string;
+  /** Refuse the version when its setup leaves a rejection nobody handles (reloads: the old version stays). */
+  refuseStrayFailures?: boolean;
 }
 
 /** The outcome of validating config inside the runtime (the schema lives there). */

@@ -31,6 +31,7 @@ export interface WorkerStart {
   previous: unknown;
   setupTimeout: number;
   dataDir: string;
+  refuseStrayFailures: boolean;
   directory: HostDirectory;
 }
 
@@ -81,6 +82,7 @@ const rpc: Rpc = new Rpc(self, {
       reload: () => rpc.call("reload"),
     };
     tables = ports;
+    settingUp = true;
     scope = new Scope(name);
     ctx = createContext({
       name,
@@ -101,6 +103,18 @@ const rpc: Rpc = new Rpc(self, {
     ).catch((error) => {
       throw explainPermissionError(name, error);
     });
+    // A rejection its setup left floating surfaces after the current task: a version that leaves one is refused.
+    await new Promise((r) => setTimeout(r, 0));
+    if (strays.length && p.refuseStrayFailures) {
+      const stray = strays[0] as Error;
+      throw new PluginError(
+        "SETUP_FAILED",
+        `its setup left a promise rejected with nobody handling it: ${stray?.message ?? stray}. ` +
+          `Await it, or add a .catch()`,
+        { plugin: name, stage: "load" },
+      );
+    }
+    settingUp = false;
     const service = plugin!.service?.();
     if (service !== undefined && !c.services.has(name)) c.services.provide(name, service);
     // Live here at once: the host stages what this announces, and commits it.
@@ -130,7 +144,11 @@ const rpc: Rpc = new Rpc(self, {
   },
   async fetch(p: WireRequest): Promise<Transfer<WireResponse>> {
     const table = tables!.routes as WorkerRouteTable;
-    return await toWireResponse(await table.serve(fromWireRequest(p)));
+    try {
+      return await toWireResponse(await table.serve(fromWireRequest(p)));
+    } catch (error) {
+      throw explainPermissionError(name, error);
+    }
   },
   async middleware(p: { id: number; callId: number; request: WireRequest }) {
     const table = tables!.routes as WorkerRouteTable;
@@ -163,12 +181,18 @@ function printable(value: unknown): unknown {
 }
 
 // A plugin's stray failure is reported against it; the worker keeps serving.
+let settingUp = false;
+const strays: unknown[] = [];
+function stray(error: unknown): void {
+  if (settingUp) strays.push(error);
+  rpc.notify("report", { origin: "unhandled", error: wireError(error) });
+}
 self.addEventListener("unhandledrejection", (e) => {
   e.preventDefault();
-  rpc.notify("report", { origin: "timer", error: wireError(e.reason) });
+  stray(e.reason);
 });
 self.addEventListener("error", (e) => {
   e.preventDefault();
-  rpc.notify("report", { origin: "timer", error: wireError(e.error ?? e.message) });
+  stray(e.error ?? e.message);
 });
 self.onmessage = (e: MessageEvent) => rpc.receive(e.data);

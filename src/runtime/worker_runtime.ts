@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { MiddlewareHandler } from "hono";
 import { PluginError, type PluginErrorCode } from "../errors.ts";
+import type { ErrorOrigin } from "../event_types.ts";
 import type { EmitResult } from "../events.ts";
 import {
   assertHostGrants,
@@ -40,6 +41,10 @@ import type { WorkerStart } from "./worker_main.ts";
 import type { RouteSpec } from "./worker_tables.ts";
 
 const WORKER_URL = new URL("./worker_main.ts", import.meta.url);
+/** Log levels a worker may use (it is not trusted to name a method). */
+const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
+/** Origins a worker may report (it is not trusted to send anything else). */
+const ORIGINS = new Set<string>(["event", "route", "middleware", "setup", "dispose", "timer", "hook", "unhandled"]);
 const ROOT = new URL("../../", import.meta.url);
 /** What an isolated plugin may read of plugboard itself, to import it. */
 const CODE_ROOTS = [fileURLToPath(new URL("mod.ts", ROOT)), fileURLToPath(new URL("src/", ROOT))];
@@ -203,6 +208,7 @@ class WorkerVersion implements PluginVersion {
       previous: request.previous,
       setupTimeout: request.setupTimeout,
       dataDir: request.dataDir,
+      refuseStrayFailures: request.refuseStrayFailures ?? false,
       directory: directoryOf(ports),
     };
     try {
@@ -440,11 +446,17 @@ class WorkerVersion implements PluginVersion {
         return next();
       },
       log: (p: { level: "debug" | "info" | "warn" | "error"; name: string; message: string; args: unknown[] }) => {
-        const log = ports().log.child(p.name === "plugboard" ? owner() : p.name);
-        log[p.level](p.message, ...p.args);
+        if (!LOG_LEVELS.has(p.level)) return;
+        const name = typeof p.name === "string" && p.name !== "plugboard" ? p.name : owner();
+        ports().log.child(name)[p.level](String(p.message), ...(Array.isArray(p.args) ? p.args : []));
       },
-      report: (p: { origin: "timer"; event?: string; error: { name: string; message: string; code?: string } }) =>
-        ports().report({ origin: p.origin, plugin: owner(), event: p.event, error: new RemoteError(p.error) }),
+      report: (p: { origin: string; event?: string; error: { name: string; message: string; code?: string } }) =>
+        ports().report({
+          origin: ORIGINS.has(p.origin) ? p.origin as ErrorOrigin : "worker",
+          plugin: owner(),
+          event: p.event,
+          error: new RemoteError(p.error),
+        }),
       reload: () => ports().reload(owner()),
       pong: (p: { n: number; heapBytes: number }) => this.#handlersPong(p.heapBytes),
     };
