@@ -87,7 +87,11 @@ async function start(kind: string): Promise<() => Promise<void>> {
 }
 
 if (import.meta.main) {
-  const stop = await start(Deno.args[0]);
+  const stop = await start(Deno.args[0]).catch((error) => {
+    // Exit at once: live plugin workers would keep a failed server's process running.
+    console.error(`The ${Deno.args[0]} server did not start: ${error?.message ?? error}`);
+    Deno.exit(1);
+  });
   Deno.addSignalListener("SIGTERM", async () => {
     await stop();
     Deno.exit(0);

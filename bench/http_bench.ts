@@ -199,7 +199,8 @@ async function startServer(kind: Ours | "hono"): Promise<Server> {
     args: [
       "run",
       "--unstable-worker-options",
-      "--allow-net=127.0.0.1",
+      // notifier declares local webhooks (127.0.0.1 and localhost): its worker may only get what the host has.
+      "--allow-net=127.0.0.1,localhost",
       "--allow-read",
       "--allow-write",
       "--allow-env",
