@@ -1,28 +1,99 @@
 /**
- * A server for the HTTP benchmark, run in its own process: `plugboard` serves
- * a plugin route through the host; `hono` serves the same handler on a bare
- * Hono app. Prints the port, then serves until killed.
+ * A server for the HTTP benchmark, run in its own process on 127.0.0.1, port
+ * 0. Prints its port on the first line of stdout, then serves until killed.
+ *
+ * - `hello`: plugboard (`createHost` + `serve` from mod.ts) with the shipped
+ *   `plugins/hello` only, isolated in a worker (the default);
+ * - `hello-inproc`: the same with `isolation: "none"` (in-process);
+ * - `all`, `all-inproc`: plugboard with every shipped plugin in `plugins/`
+ *   (host-wide middleware of `analytics` on; `notifier`'s webhook points at a
+ *   127.0.0.1 URL that is never called, as no task fails), isolated or not;
+ * - `hono`: a bare Hono app on `Deno.serve` answering the same paths with the
+ *   same status, content type and body as the `hello` server.
+ *
+ * Plugins' data goes to a temporary folder, removed on SIGTERM.
+ *
+ * Usage: deno run --unstable-worker-options <flags> bench/_http_server.ts <kind>
  *
  * @module
  */
 
 import { Hono } from "hono";
 import { createHost, serve } from "../mod.ts";
-import { generatePlugins, PONG } from "./_fixtures.ts";
 
-const kind = Deno.args[0];
-if (kind === "plugboard") {
-  const dir = await generatePlugins(1, 1);
-  const host = createHost({ pluginsDir: dir, logger: { level: "silent" } });
-  await host.start();
-  const server = serve(host, { port: 0, onListen: (addr) => console.log(addr.port) });
+/** The repository's root folder. */
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** The plugin route every case measures, and its body. */
+export const HELLO_PATH = "/api/plugins/hello/greet/bench";
+/** What {@linkcode HELLO_PATH} answers. */
+export const HELLO_BODY = "Hello, bench!";
+/** A path no plugin serves. */
+export const MISSING_PATH = "/api/plugins/hello/missing";
+
+/**
+ * Starts the server of one kind.
+ *
+ * @param kind `hello`, `hello-inproc`, `all`, `all-inproc` or `hono`
+ * @returns a function that stops it
+ */
+async function start(kind: string): Promise<() => Promise<void>> {
+  const onListen = (addr: Deno.NetAddr) => console.log(addr.port);
+  const [set, mode] = kind.split("-");
+  if ((set === "hello" || set === "all") && (mode === undefined || mode === "inproc")) {
+    const dataDir = await Deno.makeTempDir({ prefix: "plugboard-http-bench-" });
+    const host = createHost({
+      cwd: ROOT,
+      pluginsDir: set === "all" ? `${ROOT}plugins` : null,
+      plugins: set === "hello" ? [`${ROOT}plugins/hello/mod.ts`] : [],
+      allowRead: [`${ROOT}plugins`],
+      isolation: mode === "inproc" ? "none" : "worker",
+      // Generous: a busy machine must make startup slow, not make plugins fail.
+      importTimeout: 300_000,
+      setupTimeout: 300_000,
+      dataDir,
+      logger: { level: "silent" },
+    });
+    await host.start();
+    const failed = host.list().filter((p) => p.state !== "active");
+    if (failed.length) throw new Error(`Plugins not active: ${failed.map((p) => `${p.name} (${p.error})`).join(", ")}`);
+    const server = serve(host, { port: 0, onListen });
+    return async () => {
+      await server.shutdown();
+      await Deno.remove(dataDir, { recursive: true });
+    };
+  }
+  if (kind === "hono") {
+    const app = new Hono();
+    app.get("/api/plugins/hello/greet/:who", (c) => c.text(`Hello, ${c.req.param("who")}!`));
+    app.get("/health", (c) => c.json({ status: "ok", plugins: { active: 1 } }));
+    app.notFound((c) =>
+      c.body(
+        JSON.stringify({
+          type: "about:blank",
+          status: 404,
+          title: "Not Found",
+          detail: `Plugin "hello" has no route ${c.req.method} ${c.req.path}`,
+          plugin: "hello",
+        }),
+        404,
+        { "content-type": "application/problem+json" },
+      )
+    );
+    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen }, app.fetch);
+    return () => server.shutdown();
+  }
+  throw new TypeError(`Unknown server kind '${kind}': use hello, hello-inproc, all, all-inproc or hono`);
+}
+
+if (import.meta.main) {
+  const stop = await start(Deno.args[0]).catch((error) => {
+    // Exit at once: live plugin workers would keep a failed server's process running.
+    console.error(`The ${Deno.args[0]} server did not start: ${error?.message ?? error}`);
+    Deno.exit(1);
+  });
   Deno.addSignalListener("SIGTERM", async () => {
-    await server.shutdown();
-    await Deno.remove(dir, { recursive: true });
+    await stop();
     Deno.exit(0);
   });
-} else {
-  const app = new Hono();
-  app.get("/api/plugins/p0/r0", (c) => c.text(PONG));
-  Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: (addr) => console.log(addr.port) }, app.fetch);
 }

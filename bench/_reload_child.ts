@@ -1,90 +1,241 @@
 /**
- * The reload measurements, in one process started with --expose-gc:
- * 1. save → served: write a new version of a watched plugin and poll its route
- *    over HTTP until the new version answers;
- * 2. host.reload() alone;
- * 3. memory: heap and RSS growth per reload over many reloads (after GC).
- * Prints one JSON line.
+ * The reload measurements, in one process started with --expose-gc. Prints
+ * one JSON line.
+ *
+ * 1. Save → served: a host watching a temporary plugins folder with the
+ *    watcher's defaults, served over HTTP on 127.0.0.1, plugins in-process
+ *    (every pattern) and in a worker (the first pattern). Each save writes a
+ *    new version the way an editor does (see PATTERNS) and the route is
+ *    polled over HTTP every millisecond until the new version answers. After
+ *    each save the process waits 150 ms (well past the settle window) and
+ *    counts the reloads the save caused, failed ones included.
+ * 2. `host.reload()` alone, called directly, in-process and in a worker.
+ * 3. Memory per reload, in-process (N reloads) and in a worker (N / 5, at
+ *    least 10: each starts a worker): the shipped `plugins/hello` served over HTTP; after
+ *    20 warm-up reloads, GC twice, read `Deno.memoryUsage()`; then N admin
+ *    reloads (`POST /api/plugins/hello:reload`, one after another); GC twice,
+ *    read again. Heap used and RSS growth divided by N.
+ *
+ * Usage: deno run --v8-flags=--expose-gc --unstable-worker-options <flags> bench/_reload_child.ts <saves per pattern> <reloads>
  *
  * @module
  */
 
 import { join } from "node:path";
-import { createHost, serve } from "../mod.ts";
+import { createHost, type Host, serve } from "../mod.ts";
+import { DEFAULT_SETTLE_MS } from "../src/watcher.ts";
 
 const SAVES = Number(Deno.args[0] ?? 30);
-const RELOADS = Number(Deno.args[1] ?? 1000);
+const RELOADS = Number(Deno.args[1] ?? 500);
+const WARMUP_SAVES = 3;
+const AFTER_SAVE_MS = 150;
+const ROOT = new URL("..", import.meta.url).pathname;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("Run with --v8-flags=--expose-gc");
 
-const root = await Deno.makeTempDir({ prefix: "plugboard-reload-bench-" });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)];
+const p99 = (xs: number[]) => sorted(xs)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
+
+const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "plugboard-reload-bench-" }));
 const dir = join(root, "plugins");
-await Deno.mkdir(join(dir, "live", "lib"), { recursive: true });
-const write = (v: number) =>
-  Promise.all([
-    Deno.writeTextFile(join(dir, "live", "lib", "answer.ts"), `export const answer = "v${v}";\n`),
-    Deno.writeTextFile(
-      join(dir, "live", "mod.ts"),
-      `import { answer } from "./lib/answer.ts";
-export default { name: "live", version: "1.0.0", setup(ctx) { ctx.routes.get("/v", (c) => c.text(answer)); } };\n`,
-    ),
-  ]);
-await write(0);
-const host = createHost({ pluginsDir: dir, logger: { level: "silent" } });
-await host.start();
-const server = serve(host, { port: 0 });
-const url = `http://127.0.0.1:${server.addr.port}/api/plugins/live/v`;
-host.watch();
+const one = (v: number) =>
+  `export default { name: "one", version: "1.0.0", setup(ctx) { ctx.routes.get("/v", (c) => c.text("${v}")); } };\n`;
+const multiMod = (v: number) =>
+  `import { A } from "./lib/a.ts";
+import { B } from "./lib/b.ts";
+export default { name: "multi", version: "1.0.0", setup(ctx) { ctx.routes.get("/v", (c) => c.text(\`\${A}-\${B}-${v}\`)); } };\n`;
+await Deno.mkdir(join(dir, "one"), { recursive: true });
+await Deno.mkdir(join(dir, "multi", "lib"), { recursive: true });
+await Deno.writeTextFile(join(dir, "one", "mod.ts"), one(0));
+await Deno.writeTextFile(join(dir, "multi", "lib", "a.ts"), `export const A = 0;\n`);
+await Deno.writeTextFile(join(dir, "multi", "lib", "b.ts"), `export const B = 0;\n`);
+await Deno.writeTextFile(join(dir, "multi", "mod.ts"), multiMod(0));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)];
+/** One way an editor saves, and what the route answers afterwards. */
+interface Pattern {
+  name: string;
+  plugin: string;
+  save(v: number): Promise<void>;
+  expect(v: number): string;
+}
 
-// 1. Save to served, through the watcher (includes its 80 ms debounce).
-const saveMs: number[] = [];
-for (let v = 1; v <= SAVES; v++) {
-  const t = performance.now();
-  await Deno.writeTextFile(join(dir, "live", "lib", "answer.ts"), `export const answer = "v${v}";\n`);
-  for (;;) {
-    const body = await (await fetch(url)).text();
-    if (body === `v${v}`) break;
-    await new Promise((r) => setTimeout(r, 1));
+const oneFile = join(dir, "one", "mod.ts");
+const PATTERNS: Pattern[] = [
+  {
+    name: "one file: write in place",
+    plugin: "one",
+    save: (v) => Deno.writeTextFile(oneFile, one(v)),
+    expect: String,
+  },
+  {
+    name: "one file: truncate, then write",
+    plugin: "one",
+    save: async (v) => {
+      await Deno.truncate(oneFile);
+      await Deno.writeTextFile(oneFile, one(v));
+    },
+    expect: String,
+  },
+  {
+    name: "one file: temp file renamed over it",
+    plugin: "one",
+    save: async (v) => {
+      await Deno.writeTextFile(`${oneFile}.tmp-${v}`, one(v));
+      await Deno.rename(`${oneFile}.tmp-${v}`, oneFile);
+    },
+    expect: String,
+  },
+  {
+    name: "three files within 5 ms",
+    plugin: "multi",
+    save: async (v) => {
+      await Deno.writeTextFile(join(dir, "multi", "lib", "a.ts"), `export const A = ${v};\n`);
+      await sleep(1);
+      await Deno.writeTextFile(join(dir, "multi", "lib", "b.ts"), `export const B = ${v};\n`);
+      await sleep(1);
+      await Deno.writeTextFile(join(dir, "multi", "mod.ts"), multiMod(v));
+    },
+    expect: (v) => `${v}-${v}-${v}`,
+  },
+];
+
+const dataDir = join(root, "data");
+/** Generous: a busy machine must make the figures slow, not make loads fail. */
+const TIMEOUTS = { importTimeout: 300_000, setupTimeout: 300_000 };
+
+/** Saves with every pattern (or the first only) against a watching host in one isolation mode. */
+async function savesToServed(isolation: "none" | "worker", patterns: Pattern[]) {
+  const host: Host = createHost({ pluginsDir: dir, dataDir, isolation, ...TIMEOUTS, logger: { level: "silent" } });
+  await host.start();
+  const server = serve(host, { port: 0 });
+  const base = `http://127.0.0.1:${server.addr.port}/api/plugins`;
+  let reloads = 0;
+  let failedReloads = 0;
+  host.events.on("plugin.reloaded", () => void reloads++);
+  host.events.on("plugin.reload_failed", () => void failedReloads++);
+  host.watch();
+  await sleep(100);
+  const results = [];
+  for (const pattern of patterns) {
+    const times: number[] = [];
+    let counted = 0;
+    let failed = 0;
+    let timeouts = 0;
+    for (let i = 0; i < WARMUP_SAVES + SAVES; i++) {
+      const v = ++version;
+      const [r0, f0] = [reloads, failedReloads];
+      const t = performance.now();
+      await pattern.save(v);
+      const want = pattern.expect(v);
+      const deadline = t + 5000;
+      let served = false;
+      while (performance.now() < deadline) {
+        if (await (await fetch(`${base}/${pattern.plugin}/v`)).text() === want) {
+          served = true;
+          break;
+        }
+        await sleep(1);
+      }
+      const elapsed = performance.now() - t;
+      await sleep(AFTER_SAVE_MS);
+      if (i < WARMUP_SAVES) continue;
+      if (served) times.push(elapsed);
+      else timeouts++;
+      counted += reloads - r0 + failedReloads - f0;
+      failed += failedReloads - f0;
+    }
+    results.push({
+      pattern: `${pattern.name}${isolation === "worker" ? ", in a worker (default)" : ""}`,
+      isolation,
+      saves: SAVES,
+      medianMs: median(times),
+      p99Ms: p99(times),
+      reloadsPerSave: counted / SAVES,
+      failedReloads: failed,
+      notServedWithin5s: timeouts,
+    });
   }
-  saveMs.push(performance.now() - t);
-  await new Promise((r) => setTimeout(r, 150));
+  await server.shutdown();
+  return results;
 }
-await server.shutdown();
 
-// 2. host.reload() alone, and 3. memory per reload.
-const host2 = createHost({ pluginsDir: dir, logger: { level: "silent" } });
-await host2.start();
-const reloadMs: number[] = [];
-for (let i = 0; i < 50; i++) {
-  const t = performance.now();
-  await host2.reload("live");
-  reloadMs.push(performance.now() - t);
+/** `host.reload()` alone, then memory per admin reload, of the shipped hello plugin in one isolation mode. */
+async function reloadAndMemory(isolation: "none" | "worker", count: number) {
+  const host = createHost({
+    cwd: ROOT,
+    pluginsDir: null,
+    plugins: [`${ROOT}plugins/hello/mod.ts`],
+    allowRead: [`${ROOT}plugins`],
+    dataDir,
+    isolation,
+    ...TIMEOUTS,
+    logger: { level: "silent" },
+  });
+  await host.start();
+  if (host.get("hello")?.state !== "active") throw new Error(`hello did not load: ${host.get("hello")?.error}`);
+  const server = serve(host, { port: 0 });
+  const reloadUrl = `http://127.0.0.1:${server.addr.port}/api/plugins/hello:reload`;
+  const adminReload = async () => {
+    const res = await fetch(reloadUrl, { method: "POST" });
+    await res.body?.cancel();
+    if (res.status !== 200) throw new Error(`POST ${reloadUrl} answered ${res.status}`);
+  };
+  const reloadMs: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    await host.reload("hello");
+    reloadMs.push(performance.now() - t);
+  }
+  for (let i = 0; i < 20; i++) await adminReload();
+  const settle = async () => {
+    gc!();
+    await sleep(50);
+    gc!();
+  };
+  await settle();
+  const before = Deno.memoryUsage();
+  for (let i = 0; i < count; i++) await adminReload();
+  await settle();
+  const after = Deno.memoryUsage();
+  await server.shutdown();
+  return {
+    reloadMs: { median: median(reloadMs), p99: p99(reloadMs), samples: reloadMs.length },
+    memory: {
+      method:
+        `${count} admin reloads of plugins/hello ${
+          isolation === "worker" ? "isolated in a worker" : "in-process"
+        } (POST /api/plugins/hello:reload, one after another) after 20 warm-up ones; gc() twice around each ` +
+        "reading (--expose-gc); growth of the host's Deno.memoryUsage() heapUsed and of the process's rss divided " +
+        "by the count",
+      reloads: count,
+      heapBytesPerReload: (after.heapUsed - before.heapUsed) / count,
+      rssBytesPerReload: (after.rss - before.rss) / count,
+      heapBefore: before.heapUsed,
+      heapAfter: after.heapUsed,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+    },
+  };
 }
-gc();
-await new Promise((r) => setTimeout(r, 50));
-gc();
-const before = Deno.memoryUsage();
-for (let i = 0; i < RELOADS; i++) await host2.reload("live");
-gc();
-await new Promise((r) => setTimeout(r, 50));
-gc();
-const after = Deno.memoryUsage();
-await host2.stop();
+
+// 1. Save → served through the watcher: every pattern in-process, the first in a worker.
+let version = 0;
+const saveResults = [
+  ...await savesToServed("none", PATTERNS),
+  ...await savesToServed("worker", PATTERNS.slice(0, 1)),
+];
+// 2. and 3.: host.reload() alone and memory per admin reload, in-process and in a worker.
+const inProcess = await reloadAndMemory("none", RELOADS);
+const workerReloads = Math.max(10, Math.round(RELOADS / 5));
+const isolated = await reloadAndMemory("worker", workerReloads);
 await Deno.remove(root, { recursive: true });
 
 console.log(JSON.stringify({
-  saveToServedMs: { median: median(saveMs), p99: p99(saveMs), samples: SAVES },
-  reloadMs: { median: median(reloadMs), p99: p99(reloadMs), samples: reloadMs.length },
-  memory: {
-    reloads: RELOADS,
-    heapBytesPerReload: (after.heapUsed - before.heapUsed) / RELOADS,
-    rssBytesPerReload: (after.rss - before.rss) / RELOADS,
-    heapBefore: before.heapUsed,
-    heapAfter: after.heapUsed,
-    rssBefore: before.rss,
-    rssAfter: after.rss,
-  },
+  saveToServed: { settleMs: DEFAULT_SETTLE_MS, afterSaveMs: AFTER_SAVE_MS, patterns: saveResults },
+  reloadMs: inProcess.reloadMs,
+  memory: inProcess.memory,
+  worker: { reloadMs: isolated.reloadMs, memory: isolated.memory },
 }));
+Deno.exit(0);

@@ -33,6 +33,8 @@ export interface CaseResult {
   p50: number;
   p75: number;
   p99: number;
+  /** The average of each measurement (one per repeat, in the order they ran). */
+  runs?: number[];
 }
 
 /** One group's results. */
@@ -43,6 +45,11 @@ export interface GroupResult {
   /** ours.avg / fastest other.avg: below 1 means plugboard is faster. */
   ratioToFastestPeer: number | null;
   fastestPeer: string | null;
+  /**
+   * Half the range of ours.avg / fastestPeer.avg over the repeats (repeat i of
+   * one against repeat i of the other), relative to the ratio: 0.1 = ±10%.
+   */
+  spread?: number;
 }
 
 let printedHeader = false;
@@ -50,8 +57,9 @@ let printedHeader = false;
 /** How many times each case is measured; the median run is reported. Set BENCH_REPEATS to change. */
 const REPEATS = Math.max(1, Number(Deno.env.get("BENCH_REPEATS") ?? 3));
 
-/** The permission flags each measuring process gets (those of `deno task bench`). */
+/** The flags each measuring process gets: those of `deno task bench`, and worker options for isolated plugins. */
 const FLAGS = [
+  "--unstable-worker-options",
   "--allow-read",
   "--allow-write",
   "--allow-env",
@@ -125,17 +133,20 @@ export async function runModule(module: string, filter?: RegExp): Promise<GroupR
         printedHeader = true;
       }
       console.log(lines.slice(start + 1).filter((l) => l.trim()).join("\n"));
-      cases.push({ name, ...r.stats });
+      cases.push({ name, ...r.stats, runs: list.map((x) => x.stats.avg) });
     }
     const ours = cases.find((c) => c.name === def.ours)!;
     const peers = cases.filter((c) => c !== ours).sort((a, b) => a.avg - b.avg);
     const fastest = peers[0];
+    const ratio = fastest ? ours.avg / fastest.avg : null;
+    const repeatRatios = fastest ? ours.runs!.map((avg, i) => avg / fastest.runs![i]) : [];
     const summary: GroupResult = {
       group,
       ours: def.ours,
       cases,
-      ratioToFastestPeer: fastest ? ours.avg / fastest.avg : null,
+      ratioToFastestPeer: ratio,
       fastestPeer: fastest?.name ?? null,
+      ...(ratio ? { spread: (Math.max(...repeatRatios) - Math.min(...repeatRatios)) / 2 / ratio } : {}),
     };
     console.log("summary");
     for (const peer of peers) {

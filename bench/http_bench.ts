@@ -1,124 +1,353 @@
 /**
- * HTTP throughput: the running server on 127.0.0.1 under autocannon, a plugin
- * route through plugboard against the same handler on a bare Hono app served
- * by `Deno.serve`. Each server runs in its own process; the load generator in
- * this one. Bounded: BENCH_HTTP_SECONDS (default 5) per run, loopback only.
+ * HTTP throughput and latency under load, with an out-of-process load
+ * generator: wrk (a C program) drives servers that each run in their own
+ * `deno run` process on 127.0.0.1 (see `_http_server.ts`). Cases, each
+ * plugboard against a bare Hono app on `Deno.serve` answering the same
+ * status, content type and body:
+ *
+ * - a plugin route with `hello` only, isolated in a worker (the default), and
+ *   the same in-process (`isolation: "none"`);
+ * - the same route with every shipped plugin loaded (host-wide middleware
+ *   on), in workers and in-process;
+ * - `/health`;
+ * - a 404 (a path under a plugin's prefix that it does not serve).
+ *
+ * Every round starts fresh servers and measures each case on plugboard and
+ * on bare Hono one after the other, the order alternating from round to
+ * round; each measurement follows a one-second warm-up. The median of the
+ * rounds is reported. wrk is installed with apt-get when missing (as root);
+ * otherwise the group is skipped with the reason printed.
+ *
+ * Effort: BENCH_HTTP_SECONDS (default 5) per measurement, BENCH_HTTP_ROUNDS
+ * (default 3, at least 3 for a median worth the name).
  *
  * @module
  */
 
-import autocannon from "autocannon";
+import { HELLO_PATH, MISSING_PATH } from "./_http_server.ts";
 
-/** One server's figures. */
-export interface HttpResult {
-  name: string;
+/** wrk's settings. */
+export const WRK = { threads: 2, connections: 50, warmupSeconds: 1 };
+
+/** What one wrk run measured. */
+export interface WrkResult {
+  /** Requests per second over the run. */
   requestsPerSecond: number;
-  /** Mean latency under load (connections / throughput). */
-  loadedLatencyMs: number;
-  /** Median and 99th percentile of sequential requests, timed one by one. */
-  latencyP50Ms: number;
-  latencyP99Ms: number;
+  /** Median (50th percentile) latency under load, in ms. */
+  p50Ms: number;
+  /** 99th percentile latency under load, in ms. */
+  p99Ms: number;
+  /** Requests completed. */
+  requests: number;
+  /** Responses with a status of 400 or more (wrk counts them as non-2xx or 3xx). */
   non2xx: number;
-  errors: number;
+  /** connect + read + write + timeout errors. */
+  socketErrors: number;
 }
 
-async function startServer(kind: string): Promise<{ port: number; stop: () => Promise<void> }> {
+/** One side of a case: the median of the rounds, and each round. */
+export interface HttpSide {
+  /** Which server. */
+  server: string;
+  /** Median requests per second. */
+  requestsPerSecond: number;
+  /** Median p50 latency under load, in ms. */
+  p50Ms: number;
+  /** Median p99 latency under load, in ms. */
+  p99Ms: number;
+  /** Each round's figures. */
+  rounds: WrkResult[];
+}
+
+/** One case: plugboard against bare Hono. */
+export interface HttpCase {
+  /** The case's name. */
+  case: string;
+  /** The path requested. */
+  path: string;
+  /** plugboard. */
+  ours: HttpSide;
+  /** Bare Hono. */
+  peer: HttpSide;
+  /** Median plugboard req/s over median bare Hono req/s: below 1 means plugboard trails. */
+  ratio: number;
+  /** The ratio in each round. */
+  roundRatios: number[];
+  /** Half the range of the round ratios, relative to their median (0.05 = ±5%). */
+  spread: number;
+}
+
+/** The group's result, or why it was skipped. */
+export type HttpResults =
+  | {
+    tool: string;
+    settings: typeof WRK & { seconds: number; rounds: number };
+    cases: HttpCase[];
+  }
+  | { skipped: string };
+
+/** A plugboard server kind of `_http_server.ts`. */
+type Ours = "hello" | "hello-inproc" | "all" | "all-inproc";
+
+interface CaseDef {
+  name: string;
+  ours: Ours;
+  path: string;
+  status: number;
+}
+
+const CASES: CaseDef[] = [
+  { name: "plugin route, hello only, in a worker (default)", ours: "hello", path: HELLO_PATH, status: 200 },
+  { name: "plugin route, hello only, in-process", ours: "hello-inproc", path: HELLO_PATH, status: 200 },
+  { name: "plugin route, every shipped plugin, in workers (default)", ours: "all", path: HELLO_PATH, status: 200 },
+  { name: "plugin route, every shipped plugin, in-process", ours: "all-inproc", path: HELLO_PATH, status: 200 },
+  { name: "/health", ours: "hello", path: "/health", status: 200 },
+  { name: "404", ours: "hello", path: MISSING_PATH, status: 404 },
+];
+
+const SERVER_NAMES: Record<Ours | "hono", string> = {
+  hello: "plugboard, hello in a worker",
+  "hello-inproc": "plugboard, hello in-process",
+  all: "plugboard, every plugin in workers",
+  "all-inproc": "plugboard, every plugin in-process",
+  hono: "bare Hono on Deno.serve",
+};
+
+/** Converts wrk's `842.00us`, `1.15ms` or `2.00s` to milliseconds. */
+function toMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) throw new Error(`Cannot read wrk's latency '${text}'`);
+  const scale = { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2] as "us" | "ms" | "s" | "m"];
+  return Number(m[1]) * scale;
+}
+
+/**
+ * Reads what `wrk --latency` prints.
+ *
+ * @param text wrk's standard output
+ * @returns req/s, p50 and p99 latency, request and error counts
+ * @throws {Error} when a figure is missing
+ */
+export function parseWrk(text: string): WrkResult {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(text);
+  const p50 = /^\s+50%\s+(\S+)/m.exec(text);
+  const p99 = /^\s+99%\s+(\S+)/m.exec(text);
+  const requests = /(\d+) requests in/.exec(text);
+  if (!rps || !p50 || !p99 || !requests) throw new Error(`Cannot read wrk's output:\n${text}`);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(text);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  return {
+    requestsPerSecond: Number(rps[1]),
+    p50Ms: toMs(p50[1]),
+    p99Ms: toMs(p99[1]),
+    requests: Number(requests[1]),
+    non2xx: non2xx ? Number(non2xx[1]) : 0,
+    socketErrors: socket ? socket.slice(1).reduce((n, x) => n + Number(x), 0) : 0,
+  };
+}
+
+async function run(cmd: string, args: string[]): Promise<{ code: number; out: string; err: string } | null> {
+  try {
+    const o = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+      env: { DEBIAN_FRONTEND: "noninteractive" },
+    }).output();
+    const dec = new TextDecoder();
+    return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
+
+/**
+ * Finds wrk, installing it with apt-get when it is missing.
+ *
+ * @returns wrk's version line, or why it cannot be had
+ */
+export async function ensureWrk(): Promise<{ version: string } | { skipped: string }> {
+  const version = async () => {
+    const v = await run("wrk", ["-v"]);
+    return v && { version: (v.out + v.err).split("\n")[0].split(" [")[0].trim() };
+  };
+  const found = await version();
+  if (found) return found;
+  if (Deno.build.os !== "linux") return { skipped: "wrk is not installed: install it (https://github.com/wg/wrk)" };
+  console.log("wrk is missing: installing it with apt-get install -y wrk");
+  let install = await run("apt-get", ["install", "-y", "wrk"]);
+  if (!install) return { skipped: "wrk is not installed and apt-get is not available: install wrk and run again" };
+  if (install.code !== 0) {
+    await run("apt-get", ["update"]);
+    install = await run("apt-get", ["install", "-y", "wrk"]);
+  }
+  const after = await version();
+  if (after) return after;
+  const why = install?.err.trim().split("\n").pop() ?? "";
+  return { skipped: `wrk is not installed and apt-get install -y wrk failed (it needs root): ${why}` };
+}
+
+/** A server process. */
+interface Server {
+  base: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(kind: Ours | "hono"): Promise<Server> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-net=127.0.0.1",
+      "--unstable-worker-options",
+      // notifier declares local webhooks (127.0.0.1 and localhost): its worker may only get what the host has.
+      "--allow-net=127.0.0.1,localhost",
       "--allow-read",
       "--allow-write",
       "--allow-env",
       new URL("./_http_server.ts", import.meta.url).pathname,
       kind,
     ],
+    // notifier's webhook: a loopback port nothing listens on; it is only called when a task fails.
+    env: { NOTIFIER_WEBHOOK_URL: "http://127.0.0.1:9/bench-never-called" },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  while (!/\d+\n/.test(text)) {
+  while (!/^\d+\n/.test(text)) {
     const { value, done } = await reader.read();
     if (done) throw new Error(`The ${kind} server exited before listening`);
     text += value;
   }
+  reader.releaseLock();
   return {
-    port: Number(text.trim().split("\n")[0]),
+    base: `http://127.0.0.1:${Number(text.split("\n")[0])}`,
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;
-      reader.releaseLock();
       await child.stdout.cancel().catch(() => {});
     },
   };
 }
 
-const CONNECTIONS = 10;
-
-/** Times `count` sequential requests with performance.now(). */
-async function probeLatency(url: string, count: number): Promise<{ p50: number; p99: number }> {
-  const times: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    const res = await fetch(url);
-    await res.arrayBuffer();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(count * 0.5)], p99: times[Math.floor(count * 0.99)] };
+async function wrk(url: string, seconds: number): Promise<WrkResult> {
+  const r = await run("wrk", [
+    `-t${WRK.threads}`,
+    `-c${WRK.connections}`,
+    `-d${seconds}s`,
+    "--latency",
+    url,
+  ]);
+  if (!r || r.code !== 0) throw new Error(`wrk failed: ${r?.err ?? "not found"}`);
+  return parseWrk(r.out);
 }
 
-async function load(name: string, kind: string, seconds: number): Promise<HttpResult> {
-  const server = await startServer(kind);
-  try {
-    const url = `http://127.0.0.1:${server.port}/api/plugins/p0/r0`;
-    await autocannon({ url, connections: 10, duration: 1 }); // warm-up
-    const r = await autocannon({ url, connections: CONNECTIONS, pipelining: 1, duration: seconds });
-    const probe = await probeLatency(url, 2000);
-    return {
-      name,
-      requestsPerSecond: r.requests.average,
-      // Little's law: autocannon's own latency figures are not reliable under Deno's Node compatibility.
-      loadedLatencyMs: CONNECTIONS / r.requests.average * 1000,
-      latencyP50Ms: probe.p50,
-      latencyP99Ms: probe.p99,
-      non2xx: r.non2xx,
-      errors: r.errors,
-    };
-  } finally {
-    await server.stop();
+/** Checks that both servers answer a case alike, so that they do the same work. */
+async function sameAnswer(def: CaseDef, ours: Server, peer: Server): Promise<void> {
+  const answer = async (s: Server) => {
+    const res = await fetch(s.base + def.path);
+    return `${res.status} ${res.headers.get("content-type")} ${(await res.text()).length}`;
+  };
+  const [a, b] = [await answer(ours), await answer(peer)];
+  if (!a.startsWith(`${def.status} `) || a !== b) {
+    throw new Error(`${def.name}: plugboard answers "${a}", bare Hono "${b}" (status, type, body length)`);
   }
 }
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function side(server: string, rounds: WrkResult[]): HttpSide {
+  return {
+    server,
+    requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    rounds,
+  };
+}
+
+const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 /**
- * Runs both servers twice, alternating, and reports the better run of each.
+ * Runs the HTTP group.
  *
- * @returns the figures and the throughput ratio
+ * @param filter only when "http" matches
+ * @returns the figures, or why they were skipped
  */
-export async function runStandalone(filter?: RegExp): Promise<unknown> {
-  if (filter && !filter.test("http throughput")) return undefined;
+export async function runStandalone(filter?: RegExp): Promise<HttpResults | undefined> {
+  if (filter && !filter.test("http")) return undefined;
   const seconds = Number(Deno.env.get("BENCH_HTTP_SECONDS") ?? 5);
-  console.log(`\n• http throughput (autocannon, ${CONNECTIONS} connections, ${seconds} s per run, best of 2)`);
-  const best = new Map<string, HttpResult>();
-  for (let rep = 0; rep < 2; rep++) {
-    for (const [name, kind] of [["plugboard plugin route", "plugboard"], ["bare Hono on Deno.serve", "hono"]]) {
-      const r = await load(name, kind, seconds);
-      if ((best.get(name)?.requestsPerSecond ?? 0) < r.requestsPerSecond) best.set(name, r);
-    }
+  const roundCount = Math.max(1, Number(Deno.env.get("BENCH_HTTP_ROUNDS") ?? 3));
+  const tool = await ensureWrk();
+  if ("skipped" in tool) {
+    console.log(`\n• http (skipped: ${tool.skipped})`);
+    return tool;
   }
-  const ours = best.get("plugboard plugin route")!;
-  const bare = best.get("bare Hono on Deno.serve")!;
-  for (const r of [ours, bare]) {
+  console.log(
+    `\n• http, ${tool.version}: -t${WRK.threads} -c${WRK.connections}, ${WRK.warmupSeconds} s warm-up + ${seconds} s ` +
+      `per measurement, median of ${roundCount} rounds alternating plugboard and bare Hono`,
+  );
+  const runs = new Map<string, { ours: WrkResult[]; peer: WrkResult[] }>(
+    CASES.map((c) => [c.name, { ours: [], peer: [] }]),
+  );
+  for (let round = 0; round < roundCount; round++) {
+    const servers = {} as Record<Ours | "hono", Server>;
+    for (const kind of Object.keys(SERVER_NAMES) as (Ours | "hono")[]) servers[kind] = await startServer(kind);
+    try {
+      for (const def of CASES) {
+        const ours = servers[def.ours];
+        if (round === 0) await sameAnswer(def, ours, servers.hono);
+        const order: ["ours" | "peer", Server][] = [["ours", ours], ["peer", servers.hono]];
+        if (round % 2 === 1) order.reverse();
+        for (const [who, server] of order) {
+          await wrk(server.base + def.path, WRK.warmupSeconds);
+          const r = await wrk(server.base + def.path, seconds);
+          const expectedNon2xx = def.status >= 400 ? r.requests : 0;
+          if (r.non2xx !== expectedNon2xx || r.socketErrors) {
+            console.log(`  warning: ${def.name} (${who}): ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
+          }
+          runs.get(def.name)![who].push(r);
+        }
+      }
+    } finally {
+      for (const s of Object.values(servers)) await s.stop();
+    }
+    console.log(`  round ${round + 1}/${roundCount} done`);
+  }
+  const cases: HttpCase[] = CASES.map((def) => {
+    const { ours, peer } = runs.get(def.name)!;
+    const roundRatios = ours.map((r, i) => r.requestsPerSecond / peer[i].requestsPerSecond);
+    const mid = median(roundRatios);
+    const o = side(SERVER_NAMES[def.ours], ours);
+    const p = side(SERVER_NAMES.hono, peer);
+    return {
+      case: def.name,
+      path: def.path,
+      ours: o,
+      peer: p,
+      ratio: o.requestsPerSecond / p.requestsPerSecond,
+      roundRatios,
+      spread: (Math.max(...roundRatios) - Math.min(...roundRatios)) / 2 / mid,
+    };
+  });
+  console.log(
+    `${"case".padEnd(58)} ${"plugboard req/s".padStart(15)} ${"p50".padStart(9)} ${"p99".padStart(9)}   ${
+      "bare Hono req/s".padStart(15)
+    } ${"p50".padStart(9)} ${"p99".padStart(9)}   ratio (± spread)`,
+  );
+  for (const c of cases) {
     console.log(
-      `${r.name.padEnd(26)} ${r.requestsPerSecond.toFixed(0).padStart(7)} req/s  loaded ${
-        r.loadedLatencyMs.toFixed(3)
-      } ms  unloaded p50 ${r.latencyP50Ms.toFixed(3)} ms p99 ${
-        r.latencyP99Ms.toFixed(3)
-      } ms  non-2xx ${r.non2xx}  errors ${r.errors}`,
+      `${c.case.padEnd(58)} ${c.ours.requestsPerSecond.toFixed(0).padStart(15)} ${ms(c.ours.p50Ms).padStart(9)} ${
+        ms(c.ours.p99Ms).padStart(9)
+      }   ${c.peer.requestsPerSecond.toFixed(0).padStart(15)} ${ms(c.peer.p50Ms).padStart(9)} ${
+        ms(c.peer.p99Ms).padStart(9)
+      }   ${c.ratio.toFixed(2)} (±${(c.spread * 100).toFixed(0)}%)`,
     );
   }
-  const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
-  console.log(`summary\n  plugboard serves ${(ratio * 100).toFixed(1)}% of bare Hono's requests per second`);
-  return { results: [ours, bare], throughputRatio: ratio };
+  return { tool: tool.version, settings: { ...WRK, seconds, rounds: roundCount }, cases };
 }
+
+if (import.meta.main) await runStandalone();

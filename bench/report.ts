@@ -1,17 +1,52 @@
 /**
- * Turns `deno task bench --json <file>` output into the Markdown tables of
- * BENCHMARKS.md: `deno run --allow-read bench/report.ts bench/results.json`.
+ * Turns the JSON of `deno task bench --json <file>` into the Markdown of
+ * BENCHMARKS.md (the run's machine, settings and tables) and the summary
+ * table that BENCHMARKS.md and the README share.
+ *
+ * `deno task bench:report [file]` prints it; `deno task bench:report [file]
+ * --write` replaces the generated parts of BENCHMARKS.md and README.md (the
+ * text between `<!-- bench:results:start -->` / `end` and
+ * `<!-- bench:summary:start -->` / `end` markers) and formats both files.
+ * `deno task bench --docs` does the same after a full run.
  *
  * @module
  */
 
 import { formatNs, type GroupResult } from "./_runner.ts";
+import type { HttpResults } from "./http_bench.ts";
+import type { ReloadResults } from "./reload_bench.ts";
 
-const data = JSON.parse(await Deno.readTextFile(Deno.args[0] ?? "bench/results.json"));
-const out: string[] = [];
+/** A results file, as written by `deno task bench --json`. */
+export interface BenchData {
+  /** Deno's version. */
+  deno: string;
+  /** When the run ended (ISO 8601). */
+  date: string;
+  /** CPU, cores, memory, OS, load averages, reduced effort, minutes taken. */
+  machine?: Record<string, unknown>;
+  /** Per module (events, routes, startup, reload, http): its results. */
+  results: Record<string, unknown>;
+}
 
-function groups(list: GroupResult[] | undefined) {
-  for (const g of list ?? []) {
+/** A 1-minute load average above this, before the run started, marks the run's figures provisional. */
+export const BUSY_LOAD = 1;
+
+/** What the startup group writes. */
+interface StartupData {
+  results: { plugins: number; ms: number; msPerPlugin: number; rss?: number; failed?: number }[];
+  workers?: { plugins: number; ms: number; msPerPlugin: number; rss?: number; failed?: number }[];
+}
+
+const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+const ms = (x: number, digits = 2) => `${x.toFixed(digits)} ms`;
+const int = (x: number) => Math.round(x).toLocaleString("en-US");
+
+function groupList(x: unknown): GroupResult[] {
+  return Array.isArray(x) ? x.filter((g) => g && typeof g === "object" && "cases" in g) : [];
+}
+
+function groupTables(list: GroupResult[], out: string[]): void {
+  for (const g of list) {
     out.push(`\n**${g.group}**\n`);
     out.push("| contender | avg | p75 | p99 | vs plugboard |", "| --- | ---: | ---: | ---: | ---: |");
     const ours = g.cases.find((c) => c.name === g.ours)!;
@@ -25,55 +60,302 @@ function groups(list: GroupResult[] | undefined) {
     }
     if (g.fastestPeer) {
       const r = g.ratioToFastestPeer!;
+      const spread = g.spread === undefined ? "" : `, ±${(g.spread * 100).toFixed(0)}% between repeats`;
       out.push(
         `\nplugboard / fastest peer (${g.fastestPeer}): **${r.toFixed(2)}** (${
           r <= 1 ? "plugboard leads" : "plugboard trails"
-        })`,
+        }${spread})`,
       );
     }
   }
 }
 
-out.push(`Deno ${data.deno}, ${data.date}`);
-out.push("\n### Event dispatch");
-groups(data.results.events);
-out.push("\n### Route dispatch (in-process)");
-groups(data.results.routes);
-const http = data.results.http;
-if (http) {
-  out.push("\n### HTTP throughput\n");
-  out.push("| server | req/s | mean latency under load | p50 (sequential) | p99 (sequential) | non-2xx | errors |");
-  out.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const r of http.results) {
+/**
+ * The machine and settings of a run, as a Markdown list.
+ *
+ * @param data a results file
+ * @returns Markdown
+ */
+export function renderRun(data: BenchData): string {
+  const m = data.machine ?? {};
+  const out = [`- **Run**: ${data.date}, Deno ${data.deno}${m.minutes ? `, ${m.minutes} minutes` : ""}.`];
+  const parts = [m.cpu, m.cores && `${m.cores} cores`, m.memoryGiB && `${m.memoryGiB} GiB`, m.os].filter(Boolean);
+  if (parts.length) out.push(`- **Machine**: ${parts.join(", ")}.`);
+  const la = (x: unknown) => Array.isArray(x) ? x.map((n: number) => n.toFixed(2)).join(" / ") : "?";
+  if (m.loadAverageAtStart) {
     out.push(
-      `| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.loadedLatencyMs.toFixed(3)} ms | ${
-        r.latencyP50Ms.toFixed(3)
-      } ms | ${r.latencyP99Ms.toFixed(3)} ms | ${r.non2xx} | ${r.errors} |`,
+      `- **Load average** (1 / 5 / 15 min): ${la(m.loadAverageAtStart)} at the start, ${
+        la(m.loadAverageAtEnd)
+      } at the end (the run's own processes included).`,
     );
   }
-  out.push(`\nplugboard / bare Hono throughput: **${(http.throughputRatio * 100).toFixed(1)}%**`);
+  const start = (m.loadAverageAtStart as number[] | undefined)?.[0];
+  const busy = start !== undefined && start > BUSY_LOAD;
+  if (m.reducedEffort || busy) {
+    const why = [
+      m.reducedEffort &&
+      `reduced effort (${Object.entries(m.reducedEffort).map(([k, v]) => `${k}=${v}`).join(", ")})`,
+      busy && `a busy machine (load average ${start!.toFixed(2)} before it started)`,
+    ].filter(Boolean).join(" on ");
+    out.unshift(
+      `> **Provisional figures**: this run was made with ${why}. Regenerate them from a full run on a quiet ` +
+        "machine with `deno task bench --docs` before relying on them.\n",
+    );
+  }
+  const http = data.results.http as HttpResults | undefined;
+  if (http && "tool" in http) {
+    const s = http.settings;
+    out.push(
+      `- **Load generator**: ${http.tool}, \`-t${s.threads} -c${s.connections} -d${s.seconds}s --latency\`, in its ` +
+        `own process; each server in its own \`deno run\` process on 127.0.0.1; ${s.warmupSeconds} s of warm-up ` +
+        `before each measurement; ${s.rounds} rounds, fresh servers each round, plugboard and bare Hono alternating ` +
+        `(the order flips every round); the median round is reported. Generator and server share the machine's cores.`,
+    );
+  } else if (http && "skipped" in http) {
+    out.push(`- **Load generator**: none: the HTTP group was skipped (${http.skipped}).`);
+  }
+  return out.join("\n");
 }
-const startup = data.results.startup;
-if (startup) {
-  out.push("\n### Cold startup\n", "| plugins | host.start() | per plugin |", "| ---: | ---: | ---: |");
-  for (const r of startup.results) {
-    out.push(`| ${r.plugins} | ${r.ms.toFixed(1)} ms | ${r.msPerPlugin.toFixed(3)} ms |`);
+
+/**
+ * One sentence on a run, for the README.
+ *
+ * @param data a results file
+ * @returns Markdown
+ */
+export function renderRunShort(data: BenchData): string {
+  const m = data.machine ?? {};
+  const http = data.results.http as HttpResults | undefined;
+  const machine = [m.cpu, m.cores && `${m.cores} cores`].filter(Boolean).join(", ");
+  const wrk = http && "tool" in http
+    ? `; HTTP with wrk \`-t${http.settings.threads} -c${http.settings.connections}\` in its own process, median of ${http.settings.rounds} rounds`
+    : "";
+  const provisional = m.reducedEffort || ((m.loadAverageAtStart as number[] | undefined)?.[0] ?? 0) > BUSY_LOAD
+    ? " **Provisional figures** (a short run or a busy machine: see BENCHMARKS.md)."
+    : "";
+  return `From the run of ${data.date.slice(0, 10)} in [BENCHMARKS.md](BENCHMARKS.md) (${
+    machine || "machine not recorded"
+  }, Deno ${data.deno}${wrk}). Ratios are plugboard ÷ peer: for times below 1 means plugboard is faster, for requests per second below 1 means it serves fewer.${provisional}`;
+}
+
+/**
+ * Every table of a run.
+ *
+ * @param data a results file
+ * @returns Markdown
+ */
+export function renderResults(data: BenchData): string {
+  const out: string[] = [renderRun(data)];
+  const events = groupList(data.results.events);
+  if (events.length) {
+    out.push("\n### Event dispatch");
+    groupTables(events, out);
+  }
+  const routes = groupList(data.results.routes);
+  if (routes.length) {
+    out.push("\n### Route dispatch (in-process: `host.fetch` against `app.fetch`)");
+    groupTables(routes, out);
+  }
+  const http = data.results.http as HttpResults | undefined;
+  if (http && "cases" in http) {
+    out.push("\n### HTTP (wrk, out of process)\n");
+    out.push(
+      "| case | server | req/s | p50 | p99 | plugboard / bare Hono | ratio per round |",
+      "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    );
+    for (const c of http.cases) {
+      const rounds = c.roundRatios.map((r) => r.toFixed(2)).join(", ");
+      out.push(
+        `| ${c.case} | **${c.ours.server}** | ${int(c.ours.requestsPerSecond)} | ${ms(c.ours.p50Ms)} | ${
+          ms(c.ours.p99Ms)
+        } | **${c.ratio.toFixed(2)}** | ${rounds} |`,
+        `| | ${c.peer.server} | ${int(c.peer.requestsPerSecond)} | ${ms(c.peer.p50Ms)} | ${ms(c.peer.p99Ms)} | | |`,
+      );
+    }
+    out.push(
+      "\np50 and p99 are wrk's latency percentiles under load (50 connections). Paths: the plugin route is " +
+        `\`${http.cases[0]?.path}\`; the 404 is a path under \`/api/plugins/hello/\` that the plugin does not ` +
+        "serve, answered on both servers with the same problem+json body.",
+    );
+  }
+  const startup = data.results.startup as StartupData | undefined;
+  if (startup?.results) {
+    out.push(
+      "\n### Cold startup\n",
+      "| plugins | where they run | host.start() | per plugin | RSS once started |",
+      "| ---: | --- | ---: | ---: | ---: |",
+    );
+    for (const [where, list] of [["in-process", startup.results], ["in workers (default)", startup.workers ?? []]]) {
+      for (const r of list as StartupData["results"]) {
+        const rss = r.rss ? `${(r.rss / 2 ** 20).toFixed(0)} MiB` : "-";
+        const failed = r.failed ? ` (${r.failed} failed to load)` : "";
+        out.push(`| ${r.plugins} | ${where} | ${ms(r.ms, 1)}${failed} | ${ms(r.msPerPlugin, 3)} | ${rss} |`);
+      }
+    }
+  }
+  const reload = data.results.reload as ReloadResults | undefined;
+  if (reload?.saveToServed) {
+    out.push(
+      "\n### Hot reload\n",
+      `Save → new version served over HTTP, through the watcher (settle window ${reload.saveToServed.settleMs} ms), ` +
+        `${reload.saveToServed.patterns[0]?.saves} saves per pattern; reloads per save counts successful and ` +
+        `failed reloads within ${reload.saveToServed.afterSaveMs} ms of the new version being served. With ` +
+        `${reload.saveToServed.patterns[0]?.saves} saves the p99 is close to the slowest save.\n`,
+      "| save pattern | median | p99 | reloads per save |",
+      "| --- | ---: | ---: | ---: |",
+    );
+    for (const p of reload.saveToServed.patterns) {
+      out.push(`| ${p.pattern} | ${ms(p.medianMs, 1)} | ${ms(p.p99Ms, 1)} | ${p.reloadsPerSave.toFixed(2)} |`);
+    }
+    out.push(
+      "\n`host.reload()` of the shipped `hello` plugin, called directly, and the memory each admin reload retains:\n",
+      "| hello runs | host.reload() median | p99 | heap per reload | RSS per reload | reloads measured |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const [where, m] of [["in-process", reload], ["in a worker (default)", reload.worker]] as const) {
+      if (!m) continue;
+      out.push(
+        `| ${where} | ${ms(m.reloadMs.median)} | ${ms(m.reloadMs.p99)} | ${kib(m.memory.heapBytesPerReload)} | ${
+          kib(m.memory.rssBytesPerReload)
+        } | ${m.memory.reloads} |`,
+      );
+    }
+    out.push(
+      `\nMethod: ${reload.memory.method}.${reload.worker ? ` In a worker: ${reload.worker.memory.method}.` : ""}`,
+    );
+  }
+  return out.join("\n");
+}
+
+/**
+ * The summary table shared by BENCHMARKS.md and the README: one row per
+ * group or case, plugboard against its best peer.
+ *
+ * @param data a results file
+ * @returns Markdown
+ */
+export function renderSummary(data: BenchData): string {
+  const out = ["| measure | plugboard | best peer | ratio |", "| --- | ---: | ---: | ---: |"];
+  for (const [title, list] of [["", data.results.events], ["`host.fetch`, no network: ", data.results.routes]]) {
+    for (const g of groupList(list)) {
+      const ours = g.cases.find((c) => c.name === g.ours);
+      const peer = g.cases.find((c) => c.name === g.fastestPeer);
+      if (!ours || !peer) continue;
+      out.push(
+        `| ${title}${g.group} | ${formatNs(ours.avg)} | ${peer.name} ${formatNs(peer.avg)} | ${
+          g.ratioToFastestPeer!.toFixed(2)
+        } (time) |`,
+      );
+    }
+  }
+  const http = data.results.http as HttpResults | undefined;
+  if (http && "cases" in http) {
+    for (const c of http.cases) {
+      out.push(
+        `| HTTP req/s (wrk), ${c.case} | ${int(c.ours.requestsPerSecond)} | bare Hono ${
+          int(c.peer.requestsPerSecond)
+        } | ${c.ratio.toFixed(2)} |`,
+      );
+    }
+  }
+  const startup = data.results.startup as StartupData | undefined;
+  const at = (n: number) => startup?.results?.find((r) => r.plugins === n)?.ms;
+  if (at(100) && at(1000)) {
+    out.push(
+      `| cold \`host.start()\` in-process, 100 / 1,000 plugins | ${ms(at(100)!, 0)} / ${
+        (at(1000)! / 1000).toFixed(2)
+      } s | - | ${(at(1000)! / at(100)!).toFixed(1)}x for 10x plugins |`,
+    );
+  }
+  const w100 = startup?.workers?.find((r) => r.plugins === 100);
+  if (w100) {
+    out.push(
+      `| cold \`host.start()\` in workers, 100 plugins (RSS) | ${(w100.ms / 1000).toFixed(2)} s (${
+        w100.rss ? `${(w100.rss / 2 ** 20).toFixed(0)} MiB` : "?"
+      }) | in-process ${at(100) ? ms(at(100)!, 0) : "?"} | ${at(100) ? (w100.ms / at(100)!).toFixed(0) : "?"}x |`,
+    );
+  }
+  const reload = data.results.reload as ReloadResults | undefined;
+  if (reload?.saveToServed) {
+    const inProcess = reload.saveToServed.patterns.filter((p) => p.isolation !== "worker");
+    const first = inProcess[0];
+    const inWorker = reload.saveToServed.patterns.find((p) => p.isolation === "worker");
+    const worst = Math.max(...reload.saveToServed.patterns.map((p) => p.reloadsPerSave));
+    out.push(
+      `| hot reload: save → served, one file in-process (median / p99) | ${ms(first.medianMs, 1)} / ${
+        ms(first.p99Ms, 1)
+      } | - | ${worst.toFixed(2)} reloads per save at most |`,
+    );
+    if (inWorker) {
+      out.push(
+        `| hot reload: save → served, one file in a worker (median / p99) | ${ms(inWorker.medianMs, 1)} / ${
+          ms(inWorker.p99Ms, 1)
+        } | - | - |`,
+      );
+    }
+    out.push(
+      `| \`host.reload()\` median, in-process / in a worker | ${ms(reload.reloadMs.median)}${
+        reload.worker ? ` / ${ms(reload.worker.reloadMs.median)}` : ""
+      } | - | - |`,
+      `| memory retained per reload in-process (heap / RSS) | ${kib(reload.memory.heapBytesPerReload)} / ${
+        kib(reload.memory.rssBytesPerReload)
+      } | - | - |`,
+    );
+    if (reload.worker) {
+      out.push(
+        `| memory retained per reload in a worker (host heap / RSS) | ${
+          kib(reload.worker.memory.heapBytesPerReload)
+        } / ${kib(reload.worker.memory.rssBytesPerReload)} | - | - |`,
+      );
+    }
+  }
+  return out.join("\n");
+}
+
+/** Replaces the text between `<!-- bench:<name>:start -->` and `<!-- bench:<name>:end -->`. */
+function replaceBetween(text: string, name: string, body: string, file: string): string {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`Cannot regenerate ${file}: the markers ${start} and ${end} are missing`);
+  return `${text.slice(0, i + start.length)}\n\n${body}\n\n${text.slice(j)}`;
+}
+
+/**
+ * Rewrites the generated parts of BENCHMARKS.md and README.md from a run,
+ * then formats them with `deno fmt`.
+ *
+ * @param data a results file
+ * @param files where the documents are
+ * @returns the files written
+ * @throws {Error} when a file lacks its markers
+ */
+export async function writeDocs(
+  data: BenchData,
+  files: { benchmarks?: string; readme?: string } = {},
+): Promise<string[]> {
+  const root = new URL("..", import.meta.url).pathname;
+  const benchmarks = files.benchmarks ?? `${root}BENCHMARKS.md`;
+  const readme = files.readme ?? `${root}README.md`;
+  const summary = renderSummary(data);
+  let b = await Deno.readTextFile(benchmarks);
+  b = replaceBetween(b, "summary", summary, benchmarks);
+  b = replaceBetween(b, "results", renderResults(data), benchmarks);
+  await Deno.writeTextFile(benchmarks, b);
+  let r = await Deno.readTextFile(readme);
+  r = replaceBetween(r, "summary", `${renderRunShort(data)}\n\n${summary}`, readme);
+  await Deno.writeTextFile(readme, r);
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", benchmarks, readme] }).output();
+  return [benchmarks, readme];
+}
+
+if (import.meta.main) {
+  const args = Deno.args.filter((a) => a !== "--write");
+  const data: BenchData = JSON.parse(await Deno.readTextFile(args[0] ?? "bench/results.json"));
+  if (Deno.args.includes("--write")) {
+    for (const file of await writeDocs(data)) console.log(`Regenerated the tables of ${file}`);
+  } else {
+    console.log(`## Summary\n\n${renderSummary(data)}\n\n## Results\n\n${renderResults(data)}`);
   }
 }
-const reload = data.results.reload;
-if (reload) {
-  out.push("\n### Hot reload\n", "| measure | median | p99 |", "| --- | ---: | ---: |");
-  out.push(
-    `| save → new version served over HTTP (includes 80 ms debounce) | ${
-      reload.saveToServedMs.median.toFixed(1)
-    } ms | ${reload.saveToServedMs.p99.toFixed(1)} ms |`,
-  );
-  out.push(`| host.reload() | ${reload.reloadMs.median.toFixed(2)} ms | ${reload.reloadMs.p99.toFixed(2)} ms |`);
-  const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
-  out.push(
-    `\nMemory over ${reload.memory.reloads} reloads, after GC: heap ${kb(reload.memory.heapBytesPerReload)} and RSS ${
-      kb(reload.memory.rssBytesPerReload)
-    } retained per reload.`,
-  );
-}
-console.log(out.join("\n"));

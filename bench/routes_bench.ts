@@ -1,8 +1,10 @@
 /**
- * Route dispatch in-process: a request to a plugin route through
+ * Route dispatch in-process (no network): a request to a plugin route through
  * `host.fetch`, against the same handler registered on a bare Hono app; then
  * the same with 100 plugins of 5 routes each mounted, to show the cost does
- * not grow with the number of plugins.
+ * not grow with the number of plugins. These run the plugins in-process
+ * (`isolation: "none"`); one more group runs the plugin in a worker (the
+ * default), where each request is a round trip to the worker.
  *
  * @module
  */
@@ -14,16 +16,20 @@ import type { BenchFn, BenchGroup } from "./_runner.ts";
 
 let cleanup: (() => Promise<void>) | undefined;
 
-async function viaHost(plugins: number, routes: number): Promise<BenchFn> {
+async function viaHost(plugins: number, routes: number, isolation: "none" | "worker" = "none"): Promise<BenchFn> {
   const dir = await generatePlugins(plugins, routes);
-  const host: Host = createHost({ pluginsDir: dir, logger: { level: "silent" } });
+  const dataDir = await Deno.makeTempDir({ prefix: "plugboard-routes-bench-" });
+  const host: Host = createHost({ pluginsDir: dir, dataDir, isolation, logger: { level: "silent" } });
   await host.start();
   cleanup = async () => {
     await host.stop();
     await Deno.remove(dir, { recursive: true });
+    await Deno.remove(dataDir, { recursive: true });
   };
   const last = plugins - 1;
   const request = new Request(`http://localhost/api/plugins/p${last}/r${routes - 1}`);
+  const failed = host.list().filter((p) => p.state !== "active");
+  if (failed.length) throw new Error(`Generated plugins did not load: ${failed[0].error}`);
   return () => host.fetch(request);
 }
 
@@ -46,6 +52,11 @@ export const groups: Record<string, BenchGroup> = {
   "route dispatch, 100 plugins with 5 routes each": {
     ours: "plugboard host.fetch",
     cases: { "plugboard host.fetch": () => viaHost(100, 5), "bare Hono app.fetch": () => viaHono(100, 5) },
+    teardown: () => cleanup?.(),
+  },
+  "route dispatch, 1 plugin in a worker (default isolation)": {
+    ours: "plugboard host.fetch",
+    cases: { "plugboard host.fetch": () => viaHost(1, 1, "worker"), "bare Hono app.fetch": () => viaHono(1, 1) },
     teardown: () => cleanup?.(),
   },
 };

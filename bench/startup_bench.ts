@@ -1,33 +1,78 @@
 /**
  * Startup: a cold `host.start()` (fresh process, nothing cached in memory)
- * over 10, 100 and 1,000 generated plugins, each with one route. Each size
- * runs BENCH_STARTUP_RUNS times (default 3); the median is reported, with the
- * time per plugin to show how it grows.
+ * over 10, 100 and 1,000 generated plugins, each with one route, in-process
+ * (`isolation: "none"`); and over 10 and 100 in workers (the default: a
+ * worker per plugin; 1,000 workers would need ~20 GB here). Each size runs
+ * BENCH_STARTUP_RUNS times (default 3); the median is reported, with the time
+ * per plugin to show how it grows and the process's RSS once started.
  *
  * @module
  */
 
 import { generatePlugins } from "./_fixtures.ts";
 
-/** Plugin counts measured. */
+/** Plugin counts measured in-process. */
 export const SIZES = [10, 100, 1000];
+/** Plugin counts measured in workers. */
+export const WORKER_SIZES = [10, 100];
 
-async function coldStart(dir: string): Promise<number> {
+/** One size's figures. */
+export interface StartupResult {
+  /** How many plugins. */
+  plugins: number;
+  /** Median `host.start()`, in ms. */
+  ms: number;
+  /** ms / plugins. */
+  msPerPlugin: number;
+  /** The process's RSS once started (of the median run), in bytes. */
+  rss?: number;
+  /** Plugins that failed to load in the median run (none is the expectation). */
+  failed?: number;
+}
+
+async function coldStart(
+  dir: string,
+  isolation: "none" | "worker",
+): Promise<{ ms: number; rss: number; failed: number }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--unstable-worker-options",
       "--allow-read",
       "--allow-write",
       "--allow-env",
       new URL("./_startup_child.ts", import.meta.url).pathname,
       dir,
+      isolation,
     ],
     stdout: "piped",
     stderr: "inherit",
   }).output();
   const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
-  if (r.failed) throw new Error(`${r.failed} generated plugins failed to load`);
-  return r.ms;
+  if (r.failed) console.log(`  warning: ${r.failed} of ${r.plugins} generated plugins failed to load (${isolation})`);
+  return { ms: r.ms, rss: r.rss, failed: r.failed };
+}
+
+async function measure(sizes: number[], runs: number, isolation: "none" | "worker"): Promise<StartupResult[]> {
+  const results: StartupResult[] = [];
+  for (const size of sizes) {
+    const dir = await generatePlugins(size, 1);
+    try {
+      const times: { ms: number; rss: number; failed: number }[] = [];
+      for (let i = 0; i < runs; i++) times.push(await coldStart(dir, isolation));
+      times.sort((a, b) => a.ms - b.ms);
+      const { ms, rss, failed } = times[Math.floor(runs / 2)];
+      results.push({ plugins: size, ms, msPerPlugin: ms / size, rss, ...(failed ? { failed } : {}) });
+      console.log(
+        `${String(size).padStart(5)} plugins ${isolation === "worker" ? "in workers " : "in-process "} ${
+          ms.toFixed(1).padStart(9)
+        } ms   ${(ms / size).toFixed(3)} ms per plugin   RSS ${(rss / 2 ** 20).toFixed(0)} MiB`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+  return results;
 }
 
 /**
@@ -39,25 +84,9 @@ export async function runStandalone(filter?: RegExp): Promise<unknown> {
   if (filter && !filter.test("startup")) return undefined;
   const runs = Number(Deno.env.get("BENCH_STARTUP_RUNS") ?? 3);
   console.log(`\n• cold host.start() (median of ${runs} fresh processes)`);
-  const results = [];
-  for (const size of SIZES) {
-    const dir = await generatePlugins(size, 1);
-    try {
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) times.push(await coldStart(dir));
-      times.sort((a, b) => a - b);
-      const ms = times[Math.floor(runs / 2)];
-      results.push({ plugins: size, ms, msPerPlugin: ms / size });
-      console.log(
-        `${String(size).padStart(5)} plugins  ${ms.toFixed(1).padStart(8)} ms   ${
-          (ms / size).toFixed(3)
-        } ms per plugin`,
-      );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  }
+  const results = await measure(SIZES, runs, "none");
+  const workers = await measure(WORKER_SIZES, runs, "worker");
   const growth = results[results.length - 1].ms / results[1].ms;
-  console.log(`summary\n  1,000 plugins take ${growth.toFixed(1)}x the time of 100 (linear would be 10x)`);
-  return { results };
+  console.log(`summary\n  in-process, 1,000 plugins take ${growth.toFixed(1)}x the time of 100 (linear would be 10x)`);
+  return { results, workers };
 }
