@@ -270,7 +270,7 @@ export class Host {
    * `plugin.reload_failed` / `plugin.failed`; the previous version keeps serving.
    * `stop()` ends the watch.
    *
-   * @param options debounce
+   * @param options the watcher's settle window (`settleMs`, default 10) and cap (`maxWaitMs`, default 250)
    * @returns a handle to stop watching
    * @throws {Error} when the host has no plugins folder
    */
@@ -300,6 +300,17 @@ export class Host {
    */
   list(): PluginInfo[] {
     return this.#registry.records().map((r) => this.#registry.info(r));
+  }
+
+  /**
+   * How many plugins are in each state, as `/health` shows it.
+   *
+   * @returns state → count, for the states some plugin is in
+   */
+  stateCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.#registry.records()) counts[r.state] = (counts[r.state] ?? 0) + 1;
+    return counts;
   }
 
   /**

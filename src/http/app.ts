@@ -115,11 +115,7 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
 
 function createHostApp(ports: HttpPorts): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
-  app.get("/health", () => {
-    const counts: Record<string, number> = {};
-    for (const p of ports.admin.list()) counts[p.state] = (counts[p.state] ?? 0) + 1;
-    return jsonResponse({ status: "ok", plugins: counts });
-  });
+  app.get("/health", () => jsonResponse({ status: "ok", plugins: ports.admin.stateCounts() }));
   const audit = (line: string, refused: boolean) => refused ? ports.log.warn(line) : ports.log.info(line);
   const guard = adminGuard({ apiKey: ports.apiKey, allowedHosts: ports.allowedHosts ?? [], audit });
   // Admin bodies are small ({"source": ...}): 64 KiB is plenty, and nothing larger is buffered.

@@ -14,6 +14,8 @@ import type { RouteTable } from "../routes.ts";
 export interface AdminPort {
   /** Every known plugin. */
   list(): PluginInfo[];
+  /** How many plugins are in each state (cheap: `/health` asks on every request). */
+  stateCounts(): Record<string, number>;
   /** One plugin, or undefined. */
   get(name: string): PluginInfo | undefined;
   /** Loads a plugin from a path or URL. */
