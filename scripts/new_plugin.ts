@@ -10,7 +10,7 @@ import { PLUGIN_NAME_RE } from "../src/manifest.ts";
 
 /** Options for {@linkcode scaffoldPlugin}. */
 export interface ScaffoldOptions {
-  /** How the files import plugboard: a path or URL ending in `/` that holds mod.ts and testing.ts. @default "../../" */
+  /** How the files import plugboard: a path or URL ending in `/` that holds plugin.ts and testing.ts. @default "../../" */
   base?: string;
 }
 
@@ -47,7 +47,7 @@ export async function scaffoldPlugin(
  */
 
 import { z } from "zod";
-import { definePlugin } from "${base}mod.ts";
+import { definePlugin } from "${base}plugin.ts";
 import type {} from "${base}plugins/tasks/events.ts"; // types the task.* events
 
 export default definePlugin({

@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { definePlugin } from "../../mod.ts";
+import { definePlugin } from "../../plugin.ts";
 import type {} from "../tasks/events.ts";
 
 export default definePlugin({

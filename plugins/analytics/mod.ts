@@ -16,7 +16,7 @@
 
 import { routePath } from "hono/route";
 import { z } from "zod";
-import { definePlugin, PLUGIN_ROUTE_PREFIX } from "../../mod.ts";
+import { definePlugin, PLUGIN_ROUTE_PREFIX } from "../../plugin.ts";
 import type {} from "../tasks/events.ts";
 
 /** Figures for one series (`METHOD /route/pattern`). */

@@ -8,7 +8,7 @@
  */
 
 import { z } from "zod";
-import { definePlugin, retryBusy } from "../../mod.ts";
+import { definePlugin, retryBusy } from "../../plugin.ts";
 import type {} from "../tasks/events.ts";
 
 /** Completions per agent per day. */

@@ -17,7 +17,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { definePlugin, retryBusy } from "../../mod.ts";
+import { definePlugin, retryBusy } from "../../plugin.ts";
 import type {} from "./events.ts";
 import { type NewTask, newTaskSchema, type Task, type TasksService, type TaskStatus } from "./task_model.ts";
 

@@ -38,7 +38,7 @@ const WORKER_URL = new URL("./worker_main.ts", import.meta.url);
 
 const ROOT = new URL("../../", import.meta.url);
 /** What an isolated plugin may read of plugboard itself, to import it. */
-const CODE_ROOTS = [fileURLToPath(new URL("mod.ts", ROOT)), fileURLToPath(new URL("src/", ROOT))];
+const CODE_ROOTS = ["mod.ts", "plugin.ts", "src/"].map((p) => fileURLToPath(new URL(p, ROOT)));
 
 /** Options for {@linkcode WorkerRuntime}. */
 export interface WorkerRuntimeOptions {
