@@ -80,7 +80,7 @@ if (load !== undefined && load > BUSY_LOAD) {
   console.log(`warning: the 1-minute load average is ${load.toFixed(2)}: other work is running, figures will be noisy`);
 }
 const filter = values.filter ? new RegExp(values.filter) : undefined;
-const modules = ["events", "routes", "startup", "reload", "http"].filter((m) =>
+const modules = ["events", "routes", "routes_spread", "isolation", "startup", "reload", "http", "remote"].filter((m) =>
   !values.only || values.only.split(",").includes(m)
 );
 const started = performance.now();

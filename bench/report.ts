@@ -15,6 +15,9 @@
 import { formatNs, type GroupResult } from "./_runner.ts";
 import type { HttpResults } from "./http_bench.ts";
 import type { ReloadResults } from "./reload_bench.ts";
+import { type Spread, spreadTable } from "./_fresh.ts";
+import type { IsolationCase } from "./isolation_bench.ts";
+import type { RouteSpread } from "./routes_spread_bench.ts";
 
 /** A results file, as written by `deno task bench --json`. */
 export interface BenchData {
@@ -193,6 +196,55 @@ export function renderResults(data: BenchData): string {
       }
     }
   }
+  const spreads = [
+    ...eventSpreads(data.results.events),
+    ...((data.results.routes_spread as RouteSpread[] | undefined) ?? []).map((g) => ({
+      title: `${g.group} (\`host.fetch\` against bare Hono)`,
+      ours: g.ours,
+      cases: g.cases,
+    })),
+  ];
+  if (spreads.length) {
+    out.push(
+      "\n### Across fresh processes\n",
+      "Each contender started in its own fresh process again and again, with no warm-up of any kind: the figure a " +
+        "process ends up with, not the best one. An *unbatched* run is one where mitata timed calls one by one " +
+        "(its first call took over 0.5 ms), which adds the timer's cost to every sample.\n",
+    );
+    for (const s of spreads) {
+      out.push(spreadTable(s.title, new Map(s.cases.map((c) => [c.name, c.fresh])), s.ours), "");
+    }
+  }
+  const isolation = data.results.isolation as IsolationCase[] | undefined;
+  if (Array.isArray(isolation) && isolation.length) {
+    out.push(
+      "\n### The cost of isolation\n",
+      "The same plugin in-process and in a worker, in one process, median µs per sequential call (the thread " +
+        "hand-off each call pays; the HTTP group shows throughput under concurrent load):\n",
+      "| case | in-process | in a worker | added | ratio |",
+      "| --- | ---: | ---: | ---: | ---: |",
+    );
+    for (const c of isolation) {
+      out.push(
+        `| ${c.name} | ${c.inProcessUs.toFixed(1)} µs | ${c.workerUs.toFixed(1)} µs | +${c.addedUs.toFixed(1)} µs | ${
+          c.ratio.toFixed(1)
+        }x |`,
+      );
+    }
+  }
+  const remote = (data.results.remote as { results?: Record<string, number> } | undefined)?.results;
+  if (remote) {
+    out.push(
+      "\n### URL plugins: a 20-module graph\n",
+      "Fresh processes, median ms: plugboard fetches, checks and snapshots the graph itself; Deno's `import()` of the " +
+        "same URL for comparison (its warm case reads Deno's cache and checks nothing).\n",
+      "| case | median |",
+      "| --- | ---: |",
+    );
+    for (const [name, value] of Object.entries(remote)) {
+      if (typeof value === "number") out.push(`| ${name} | ${value.toFixed(1)} ms |`);
+    }
+  }
   const reload = data.results.reload as ReloadResults | undefined;
   if (reload?.saveToServed) {
     out.push(
@@ -358,4 +410,14 @@ if (import.meta.main) {
   } else {
     console.log(`## Summary\n\n${renderSummary(data)}\n\n## Results\n\n${renderResults(data)}`);
   }
+}
+
+/** The event groups that were also measured across fresh processes. */
+function eventSpreads(value: unknown): { title: string; ours: string; cases: { name: string; fresh: Spread }[] }[] {
+  return groupList(value).flatMap((g) => {
+    const cases = (g.cases as { name: string; fresh?: Spread }[]).filter((c): c is { name: string; fresh: Spread } =>
+      c.fresh !== undefined
+    );
+    return cases.length ? [{ title: g.group, ours: g.ours ?? cases[0].name, cases }] : [];
+  });
 }
