@@ -337,3 +337,21 @@ export default { name: "open", version: "1.0.0", setup(ctx) {
   assert.equal(preflight.status, 204);
   assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /POST/);
 });
+
+Deno.test("a route that hits a busy database or a missing service answers 503 with Retry-After, not 500", async () => {
+  await using tmp = await tempPlugins({
+    "needs/mod.ts": pluginSource("needs", {
+      setup: `ctx.routes.get("/svc", (c) => c.json(ctx.services.resolve("absent")));
+        ctx.routes.get("/busy", () => { throw Object.assign(new Error("database is locked"), { code: "STORAGE_BUSY", retryAfter: 2 }); });`,
+    }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir });
+  const svc = await fetch(`${s.base}/api/plugins/needs/svc`);
+  assert.equal(svc.status, 503);
+  assert.equal(svc.headers.get("retry-after"), "1");
+  assert.equal((await svc.json()).code, "SERVICE_NOT_FOUND");
+  const busy = await fetch(`${s.base}/api/plugins/needs/busy`);
+  assert.equal(busy.status, 503);
+  assert.equal(busy.headers.get("retry-after"), "2");
+  assert.equal((await busy.json()).code, "STORAGE_BUSY");
+});

@@ -245,6 +245,16 @@ function answerError(ports: HttpPorts, error: Error, c: Context<HostEnv>): Respo
   if (error.name === MALFORMED_JSON) {
     return codeProblem("BAD_REQUEST", error.message, plugin ? { plugin } : {});
   }
+  // Failures that are the moment's, not the plugin's bug: a busy database, a missing provider, a restarting
+  // worker. The client may retry; the failure is still reported (warn-level for the log reader).
+  const code = (error as { code?: unknown }).code;
+  if (code === "STORAGE_BUSY" || code === "SERVICE_NOT_FOUND" || code === "PLUGIN_UNAVAILABLE") {
+    ports.log.warn(`${error.message}${plugin ? ` (plugin "${plugin}")` : ""}`);
+    const retryAfter = Number((error as { retryAfter?: unknown }).retryAfter ?? 1);
+    return codeProblem(code, error.message, plugin ? { plugin } : {}, {
+      "retry-after": String(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1),
+    });
+  }
   const id = randomUUID();
   ports.report({ origin: "route", plugin, error });
   return problem(500, {
