@@ -22,11 +22,14 @@ let cleanup: (() => Promise<void>) | undefined;
 
 async function viaHost(plugins: number, routes: number): Promise<BenchFn> {
   const dir = await generatePlugins(plugins, routes);
-  const host: Host = createHost({ pluginsDir: dir, logger: { level: "silent" } });
+  // The in-process path (the worker path is the isolation group's): what issue 15 measured.
+  const dataDir = await Deno.makeTempDir({ prefix: "plugboard-bench-data-" });
+  const host: Host = createHost({ pluginsDir: dir, dataDir, isolation: "none", logger: { level: "silent" } });
   await host.start();
   cleanup = async () => {
     await host.stop();
     await Deno.remove(dir, { recursive: true });
+    await Deno.remove(dataDir, { recursive: true });
   };
   const request = new Request(`http://localhost/api/plugins/p${plugins - 1}/r${routes - 1}`);
   return () => host.fetch(request);

@@ -154,9 +154,23 @@ function owned(ports: HttpPorts, owner: string, handler: MiddlewareHandler): Mid
 function buildPluginApp(ports: HttpPorts): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   const limits = ports.limits ?? (() => ({ bodyLimit: DEFAULT_BODY_LIMIT, routeTimeout: DEFAULT_ROUTE_TIMEOUT }));
-  app.use(deadline(ports, limits));
-  app.use(pluginBodyLimit(limits));
-  app.use(guardJsonBody);
+  // One middleware for the host's guards (deadline; body limit and JSON guard only for requests with a body):
+  // each extra middleware costs every request a pass through Hono's compose.
+  const bodyGuards = pluginBodyLimit(limits);
+  const guarded = deadline(ports, limits);
+  app.use((c, next) =>
+    guarded(
+      c,
+      c.req.raw.body === null ? next : async () => {
+        // The body limit answers 413 itself, without calling next: keep its response.
+        const refused = await bodyGuards(c, async () =>
+          void await (guardJsonBody as MiddlewareHandler<HostEnv>)(c, next));
+        if (refused) {
+          c.res = refused;
+        }
+      },
+    )
+  );
   for (const m of ports.routes.middleware) app.use(owned(ports, m.owner, m.handler));
   for (const [name, router] of ports.routes.entries()) {
     const base = `${PREFIX_SLASH}${name}`;
