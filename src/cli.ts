@@ -249,6 +249,16 @@ function isLoopbackName(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" || hostname === "[::1]" || hostname.startsWith("127.");
 }
 
+/** Reads a settings file; undefined when it does not exist. */
+async function readSettingsFile(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
 /**
  * Runs the server: parse, check the port and folders, install signal
  * handling, start the host, serve, print the table. The first SIGINT or
@@ -260,14 +270,7 @@ function isLoopbackName(hostname: string): boolean {
  * @throws {SettingsError} for a bad flag, settings file, key, port or folder
  */
 export async function runCli(args: string[]): Promise<CliRun | undefined> {
-  const request = await parseCli(args, async (path) => {
-    try {
-      return await Deno.readTextFile(path);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return undefined;
-      throw err;
-    }
-  });
+  const request = await parseCli(args, readSettingsFile);
   if (request.help) {
     console.log(HELP);
     return undefined;
@@ -344,14 +347,7 @@ export async function runCli(args: string[]): Promise<CliRun | undefined> {
  * @throws {SettingsError} for a bad flag, settings file, key or plugins folder
  */
 export async function startForServe(args: string[]): Promise<{ fetch: Deno.ServeHandler }> {
-  const request = await parseCli(args, async (path) => {
-    try {
-      return await Deno.readTextFile(path);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return undefined;
-      throw err;
-    }
-  });
+  const request = await parseCli(args, readSettingsFile);
   if (request.help) {
     console.log(HELP);
     Deno.exit(0);
