@@ -73,8 +73,8 @@ async function start(kind: string): Promise<() => Promise<void>> {
           type: "about:blank",
           status: 404,
           title: "Not Found",
-          detail: `Plugin "hello" has no route ${c.req.method} ${c.req.path}`,
-          plugin: "hello",
+          // plugboard's 404: the same words whether the plugin or the route is missing (no enumeration).
+          detail: `No route ${c.req.method} ${c.req.path}`,
         }),
         404,
         { "content-type": "application/problem+json" },
