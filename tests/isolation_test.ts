@@ -65,6 +65,8 @@ export default {
     await attempt("run", () => new Deno.Command("true").output());
     await attempt("ownData", () => Deno.writeTextFile(ctx.dataDir + "/note.txt", "mine"));
     await attempt("patchVictimService", () => { const s = ctx.services.resolve("victim"); s.secret = () => "patched"; });
+    await attempt("serviceConstructor", () => ctx.services.resolve("victim").constructor.constructor("return 1"));
+    await attempt("serviceProto", () => ctx.services.resolve("victim").__proto__.toString());
     // Patches of its own globals stay in its own isolate.
     crypto.subtle.digest = async () => new ArrayBuffer(32);
     JSON.parse = () => ({ patched: true });
@@ -110,6 +112,8 @@ Deno.test("a hostile isolated plugin: every attack is refused or stays in its ow
   assert.match(report.run, /may not run "true"/);
   assert.equal(report.ownData, "allowed", "its own data folder is writable");
   assert.equal(report.patchVictimService, "allowed", "it may scribble on its own proxy of the service...");
+  assert.match(report.serviceConstructor, /has no method constructor/);
+  assert.match(report.serviceProto, /has no method __proto__/);
   assert.equal(existsSync(join(tmp.dir, "data", "plugins", "hostile", "note.txt")), true);
   // A message posted past the plugin API is checked by the host too.
   await waitFor(() => host.errors.some((e) => /may not emit "task.failed"/.test(e.message)), {

@@ -19,6 +19,8 @@ import type { HostPorts, StartRequest } from "./runtime.ts";
 import { fromWireResponse, toWireRequest, type WireResponse } from "./wire_http.ts";
 import type { RouteSpec } from "./worker_tables.ts";
 
+/** Property names a worker may not walk through on another plugin's service. */
+const FORBIDDEN_KEYS = new Set(["constructor", "prototype", "caller", "callee", "arguments"]);
 /** Log levels a worker may use (it is not trusted to name a method). */
 const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
 /** Origins a worker may report (it is not trusted to send anything else). */
@@ -114,6 +116,12 @@ export class WorkerBridge {
         let target: unknown = ports().services.resolve(p.name, { requester: owner() });
         let self: unknown;
         for (const key of p.path) {
+          // The worker names the path: never let it reach constructors or prototypes (Function, Object.assign...).
+          if (typeof key !== "string" || FORBIDDEN_KEYS.has(key) || key.startsWith("__")) {
+            throw new PluginError("PERMISSION_DENIED", `Service "${p.name}" has no method ${String(key)}`, {
+              plugin: owner(),
+            });
+          }
           self = target;
           target = (target as Record<string, unknown>)?.[key];
         }
