@@ -56,7 +56,13 @@ export {
 export { Logger, type LoggerOptions, type LogLevel, type LogRecord, type LogSink } from "./src/logger.ts";
 export type { PluginInfo, PluginState, PluginTimings } from "./src/plugin_info.ts";
 export type { ConfigSchema, StandardSchema } from "./src/schema.ts";
-export { PLUGIN_ROUTE_PREFIX, type PluginRouter, RouteTable } from "./src/routes.ts";
+export {
+  PLUGIN_ROUTE_PREFIX,
+  type PluginRouter,
+  type ResponseObserver,
+  type ResponseRecord,
+  RouteTable,
+} from "./src/routes.ts";
 export { HookRegistry, type HookWrapper, type PlugboardHooks } from "./src/hooks.ts";
 export { type RunningServer, serve, type ServeOptions } from "./src/server.ts";
 export type { FolderWatch, WatchOptions } from "./src/watcher.ts";

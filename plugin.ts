@@ -31,4 +31,4 @@ export type { PluginSql, PluginStorage } from "./src/storage.ts";
 export { ConfigError, PermissionError, PluginError, ServiceNotFoundError } from "./src/errors.ts";
 export { KeyExistsError, StorageBusyError } from "./src/storage/errors.ts";
 export { retryBusy } from "./src/storage/retry.ts";
-export { PLUGIN_ROUTE_PREFIX } from "./src/routes.ts";
+export { PLUGIN_ROUTE_PREFIX, type ResponseObserver, type ResponseRecord } from "./src/routes.ts";

@@ -91,7 +91,7 @@ export interface TestHost {
   /**
    * Unloads the plugin and throws unless the host is back to what it had
    * before the plugin loaded: listeners (by event and owner), services (and
-   * who provides them), mounted routers and their routes, middleware, and
+   * who provides them), mounted routers and their routes, middleware, response observers, and
    * every hook's definition and wrappers. The error names what leaked.
    */
   assertUnloadsClean(): Promise<void>;
@@ -195,6 +195,7 @@ function snapshot(host: Host): Record<string, string> {
     services: JSON.stringify(host.services.names().map((s) => `${s} (${host.services.owner(s) ?? "host"})`)),
     routes: JSON.stringify([...host.routes.entries()].map(([p]) => ({ plugin: p, routes: host.routes.describe(p) }))),
     middleware: JSON.stringify(host.routes.middleware.map((m) => m.owner)),
+    "response observers": JSON.stringify(host.routes.observers.map((o) => o.owner)),
     hooks: JSON.stringify(hooks.filter((h) => h.definedBy !== null || h.wrappedBy.length)),
   };
 }

@@ -11,6 +11,7 @@ export type ErrorOrigin =
   | "event"
   | "route"
   | "middleware"
+  | "observer"
   | "setup"
   | "dispose"
   | "timer"

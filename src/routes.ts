@@ -21,6 +21,28 @@ interface MiddlewareEntry {
   handler: MiddlewareHandler;
 }
 
+/** What a response observer learns about one request to a plugin route, once its response is ready. */
+export interface ResponseRecord {
+  /** The request's method. */
+  readonly method: string;
+  /** The request's path. */
+  readonly path: string;
+  /** The pattern of the route that answered, such as `/api/plugins/tasks/:id`; undefined when none matched. */
+  readonly route: string | undefined;
+  /** The response's status. */
+  readonly status: number;
+  /** Milliseconds from the request reaching the plugin routes to its response (headers) being ready. */
+  readonly ms: number;
+}
+
+/** Told about every request to a plugin route after it is answered; see `ctx.onResponse`. */
+export type ResponseObserver = (record: ResponseRecord) => void;
+
+interface ObserverEntry {
+  owner: string;
+  observer: ResponseObserver;
+}
+
 /**
  * Mounted plugin routers and host-wide middleware.
  *
@@ -39,6 +61,7 @@ interface MiddlewareEntry {
 export class RouteTable {
   #routers = new Map<string, PluginRouter>();
   #middleware: readonly MiddlewareEntry[] = [];
+  #observers: readonly ObserverEntry[] = [];
   #version = 0;
   #listeners: (() => void)[] = [];
 
@@ -153,6 +176,29 @@ export class RouteTable {
     this.#changed();
     return () => {
       this.#middleware = this.#middleware.filter((e) => e !== entry);
+      this.#changed();
+    };
+  }
+
+  /** Response observers, in the order added; a new array after every change. */
+  get observers(): readonly ObserverEntry[] {
+    return this.#observers;
+  }
+
+  /**
+   * Adds a response observer: told about every request to a plugin route
+   * once its response is ready, without running in the request's path.
+   *
+   * @param owner the plugin adding it
+   * @param observer called with each {@linkcode ResponseRecord}
+   * @returns a function that removes it
+   */
+  addObserver(owner: string, observer: ResponseObserver): () => void {
+    const entry = { owner, observer };
+    this.#observers = [...this.#observers, entry];
+    this.#changed();
+    return () => {
+      this.#observers = this.#observers.filter((e) => e !== entry);
       this.#changed();
     };
   }

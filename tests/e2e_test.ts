@@ -50,7 +50,12 @@ async function endToEnd(isolation: "none" | "worker") {
     await waitFor(() => alerts.length > 0, { what: "the notifier's alert" });
     assert.deepEqual(alerts.map((a) => [a.taskId, a.error]), [[bad.id, bad.error]]);
 
-    const analytics = await (await fetch(`${base}/analytics/stats`)).json();
+    // An isolated observer is told in batches, up to 50 ms late.
+    let analytics = await (await fetch(`${base}/analytics/stats`)).json();
+    await waitFor(async () => {
+      analytics = await (await fetch(`${base}/analytics/stats`)).json();
+      return analytics.requests.byEndpoint["POST /api/plugins/tasks/"]?.count >= 2;
+    }, { what: "analytics told about the two POSTs" });
     assert.equal(analytics.requests.byEndpoint["POST /api/plugins/tasks/"].count, 2);
     assert.deepEqual(analytics.requests.byEndpoint["POST /api/plugins/tasks/"].statuses, { "201": 2 });
     assert.equal(analytics.events["task.created"], 2);

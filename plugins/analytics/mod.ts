@@ -1,10 +1,12 @@
 /**
- * analytics: host-wide request tracking (route pattern, duration, status)
- * through middleware, and counts of every `task.*` event.
+ * analytics: request tracking for every plugin route (route pattern,
+ * duration, status) through a response observer (`ctx.onResponse`), and
+ * counts of every `task.*` event.
  *
- * Requests are counted by route pattern (`routePath(c)` of `hono/route`, such as
- * `GET /api/plugins/tasks/:id`), never by raw path; requests that matched no
- * route count under `(unmatched)` (the admin API under `(admin API)`), and once `maxSeries` patterns are known,
+ * Requests are counted by route pattern (such as `GET /api/plugins/tasks/:id`),
+ * never by raw path; requests that matched no route count under
+ * `(unmatched)`; the host's own endpoints (`/health`, the admin API) are not
+ * counted. Once `maxSeries` patterns are known,
  * further ones count under `(other)`, so memory and the stored state stay
  * bounded whatever clients send. The figures live in memory, are handed over
  * on reload, and are written to storage every `flushEveryMs` and on unload: a
@@ -14,9 +16,8 @@
  * @module
  */
 
-import { routePath } from "hono/route";
 import { z } from "zod";
-import { definePlugin, PLUGIN_ROUTE_PREFIX } from "../../plugin.ts";
+import { definePlugin } from "../../plugin.ts";
 import type {} from "../tasks/events.ts";
 
 /** Figures for one series (`METHOD /route/pattern`). */
@@ -35,8 +36,6 @@ export interface AnalyticsState {
 
 /** The series of requests that matched no route. */
 export const UNMATCHED = "(unmatched)";
-/** The series of the admin API (`/api/plugins`, `/api/plugins/<name>`, `:reload`, `:purge`). */
-export const ADMIN = "(admin API)";
 /** The series that collects patterns beyond `maxSeries`. */
 export const OTHER = "(other)";
 
@@ -178,21 +177,10 @@ export default definePlugin({
     ctx.setInterval(flush, ctx.config.flushEveryMs);
     ctx.onDispose(flush);
 
-    ctx.middleware(async (c, next) => {
-      const started = performance.now();
-      try {
-        await next();
-      } finally {
-        const route = routePath(c);
-        requests.record(
-          c.req.method,
-          // A request no route matched ends on the host's catch-all, which also serves the admin API.
-          route === "*" || route === "/*" ? fallbackSeries(c.req.path) : route,
-          c.res?.status ?? 500,
-          performance.now() - started,
-        );
-        dirty = true;
-      }
+    // An observer, not middleware: it is told about each answered request and stays out of the request's path.
+    ctx.onResponse((r) => {
+      requests.record(r.method, r.route ?? UNMATCHED, r.status, r.ms);
+      dirty = true;
     });
     const count = (_payload: unknown, name: string) => {
       events[name] = (events[name] ?? 0) + 1;
@@ -213,10 +201,3 @@ export default definePlugin({
     });
   },
 });
-
-/** The series of a request that matched no plugin route. */
-function fallbackSeries(path: string): string {
-  const admin = path === PLUGIN_ROUTE_PREFIX ||
-    (path.startsWith(`${PLUGIN_ROUTE_PREFIX}/`) && !path.includes("/", PLUGIN_ROUTE_PREFIX.length + 1));
-  return admin ? ADMIN : UNMATCHED;
-}

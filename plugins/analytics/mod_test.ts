@@ -24,11 +24,11 @@ Deno.test("analytics: counts requests by route pattern with status, and task eve
   await t.emit("agent.task.completed", { taskId: "b", agentId: "x" });
   const stats = await (await t.request("/stats")).json();
   const by = stats.requests.byEndpoint;
-  // The host's own endpoints run no plugin middleware: they are never counted.
+  // The host's own endpoints run no plugin code: they are never counted.
   assert.equal(by["GET /health"], undefined);
   assert.deepEqual(by["GET (unmatched)"].statuses, { "404": 1 });
   assert.deepEqual(by["GET /api/plugins/tasks/:id"].statuses, { "404": 2 }, "one series for both ids");
-  assert.equal(by["GET (admin API)"], undefined);
+  assert.equal(by["GET /api/plugins"], undefined);
   assert.equal(by["GET /api/plugins/tasks/one"], undefined);
   assert.deepEqual(stats.events, { "task.created": 1, "task.failed": 1, "agent.task.completed": 1 });
   await t.assertUnloadsClean();

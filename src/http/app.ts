@@ -16,10 +16,12 @@ import { createAdminApp } from "./admin.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import { adminGuard, type HostEnv } from "./auth.ts";
 import type { HttpPorts } from "./ports.ts";
+import type { ResponseRecord } from "../routes.ts";
 import { codeProblem, jsonResponse, problem } from "./problem.ts";
-import { charCodeAt, indexOf, slice, startsWith } from "./_primordials.ts";
+import { indexOf, slice, startsWith } from "./_primordials.ts";
 import { guardJsonBody, httpExceptionResponse, MALFORMED_JSON } from "./plugin_errors.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_ROUTE_TIMEOUT } from "../options.ts";
+import { Deadlines } from "./deadlines.ts";
 
 /** The host's HTTP side: a fetch handler. */
 export interface HttpApp {
@@ -28,8 +30,7 @@ export interface HttpApp {
 
 const PREFIX_SLASH = `${PLUGIN_ROUTE_PREFIX}/`;
 const randomUUID = crypto.randomUUID.bind(crypto);
-const hostSetTimeout = setTimeout;
-const hostClearTimeout = clearTimeout;
+const now = performance.now.bind(performance);
 
 /** The longest request URL answered, in characters; longer ones get 414. */
 export const MAX_URL_LENGTH = 8192;
@@ -43,15 +44,11 @@ export const MAX_URL_LENGTH = 8192;
 function pathOf(url: string): string {
   const start = indexOf(url, "/", indexOf(url, "://") + 3);
   if (start < 0) return "/";
-  let end = url.length;
-  for (let i = start; i < url.length; i++) {
-    const ch = charCodeAt(url, i);
-    if (ch === 63 /* ? */ || ch === 35 /* # */) {
-      end = i;
-      break;
-    }
-  }
-  return slice(url, start, end);
+  let end = indexOf(url, "?", start);
+  if (end < 0) end = url.length;
+  const hash = indexOf(url, "#", start);
+  if (hash >= 0 && hash < end) end = hash;
+  return end === url.length && start === 0 ? url : slice(url, start, end);
 }
 
 /**
@@ -80,7 +77,12 @@ function pluginOfPath(path: string): string | undefined {
  */
 export function createHttpApp(ports: HttpPorts): HttpApp {
   const hostApp = createHostApp(ports);
-  let app: Hono<HostEnv> | undefined;
+  const limits = ports.limits ?? (() => ({ bodyLimit: DEFAULT_BODY_LIMIT, routeTimeout: DEFAULT_ROUTE_TIMEOUT }));
+  const deadlines = new Deadlines();
+  // Two builds of the same routes: requests without a body skip the body guards entirely, so a plugin route with
+  // no host-wide middleware takes Hono's single-handler path, as in a bare Hono app.
+  let plain: Hono<HostEnv> | undefined;
+  let guarded: Hono<HostEnv> | undefined;
   let builtFor = -1;
   // Rebuild when plugins change (once per burst of changes), not on the next request: building the
   // router and compiling Hono's matcher takes milliseconds that no request should wait for.
@@ -89,8 +91,10 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
     scheduled = false;
     const version = ports.routes.version;
     if (builtFor === version) return;
-    app = buildPluginApp(ports);
-    app.router.match("GET", "/");
+    plain = buildPluginApp(ports, undefined);
+    guarded = buildPluginApp(ports, limits);
+    plain.router.match("GET", "/");
+    guarded.router.match("GET", "/");
     builtFor = version;
   };
   ports.routes.onChange(() => {
@@ -98,19 +102,69 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
     scheduled = true;
     queueMicrotask(rebuild);
   });
+  const timedOut = (plugin: string, method: string, path: string, ms: number) => () =>
+    routeTimedOut(ports, plugin, method, path, ms);
   return {
     fetch(request, env) {
-      if (request.url.length > MAX_URL_LENGTH) {
+      const url = request.url;
+      if (url.length > MAX_URL_LENGTH) {
         return codeProblem(
           "URI_TOO_LONG",
-          `The request URL has ${request.url.length} characters; at most ${MAX_URL_LENGTH} are answered`,
+          `The request URL has ${url.length} characters; at most ${MAX_URL_LENGTH} are answered`,
         );
       }
-      if (isHostPath(pathOf(request.url))) return hostApp.fetch(request, env);
-      if (app === undefined || builtFor !== ports.routes.version) rebuild();
-      return app!.fetch(request, env);
+      const path = pathOf(url);
+      if (isHostPath(path)) return hostApp.fetch(request, env);
+      if (builtFor !== ports.routes.version) rebuild();
+      const app = request.body === null ? plain! : guarded!;
+      const observers = ports.routes.observers;
+      if (observers.length === 0) {
+        const response = app.fetch(request, env);
+        if (!(response instanceof Promise)) return response;
+        const plugin = pluginOfPath(path);
+        if (plugin === undefined) return response;
+        const ms = limits(plugin).routeTimeout;
+        return deadlines.watch(response, ms, timedOut(plugin, request.method, path, ms));
+      }
+      // Observed: the route handlers of this build note their pattern in the request's own bindings.
+      const started = now();
+      const bindings: HostEnv["Bindings"] = { info: env?.info, route: undefined };
+      const response = app.fetch(request, bindings);
+      if (!(response instanceof Promise)) {
+        tellObservers(ports, observers, request.method, path, bindings, response.status, started);
+        return response;
+      }
+      const plugin = pluginOfPath(path);
+      const ms = plugin === undefined ? 0 : limits(plugin).routeTimeout;
+      const answer = plugin === undefined
+        ? response
+        : deadlines.watch(response, ms, timedOut(plugin!, request.method, path, ms));
+      return Promise.resolve(answer).then((res) => {
+        tellObservers(ports, observers, request.method, path, bindings, res.status, started);
+        return res;
+      });
     },
   };
+}
+
+/** Tells every response observer about one answered request; an observer's failure is its plugin's. */
+function tellObservers(
+  ports: HttpPorts,
+  observers: HttpPorts["routes"]["observers"],
+  method: string,
+  path: string,
+  bindings: HostEnv["Bindings"],
+  status: number,
+  started: number,
+): void {
+  const record: ResponseRecord = { method, path, route: bindings.route, status, ms: now() - started };
+  for (const { owner, observer } of observers) {
+    try {
+      observer(record);
+    } catch (error) {
+      ports.report({ origin: "observer", plugin: owner, error });
+    }
+  }
 }
 
 function createHostApp(ports: HttpPorts): Hono<HostEnv> {
@@ -150,28 +204,27 @@ function owned(ports: HttpPorts, owner: string, handler: MiddlewareHandler): Mid
   };
 }
 
-/** One Hono router for every plugin's routes, rebuilt when plugins change. */
-function buildPluginApp(ports: HttpPorts): Hono<HostEnv> {
+/**
+ * One Hono router for every plugin's routes, rebuilt when plugins change.
+ * With `limits`, the build for requests with a body: the body limit and the
+ * JSON guard run in front of everything else.
+ */
+function buildPluginApp(ports: HttpPorts, limits: HttpPorts["limits"]): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
-  const limits = ports.limits ?? (() => ({ bodyLimit: DEFAULT_BODY_LIMIT, routeTimeout: DEFAULT_ROUTE_TIMEOUT }));
-  // One middleware for the host's guards (deadline; body limit and JSON guard only for requests with a body):
-  // each extra middleware costs every request a pass through Hono's compose.
-  const bodyGuards = pluginBodyLimit(limits);
-  const guarded = deadline(ports, limits);
-  app.use((c, next) =>
-    guarded(
-      c,
-      c.req.raw.body === null ? next : async () => {
-        // The body limit answers 413 itself, without calling next: keep its response.
-        const refused = await bodyGuards(c, async () =>
-          void await (guardJsonBody as MiddlewareHandler<HostEnv>)(c, next));
-        if (refused) {
-          c.res = refused;
-        }
-      },
-    )
-  );
+  if (limits) {
+    // One middleware for both guards: each extra middleware costs a pass through Hono's compose.
+    const bodyGuards = pluginBodyLimit(limits);
+    app.use(async (c, next) => {
+      // The body limit answers 413 itself, without calling next: keep its response.
+      const refused = await bodyGuards(
+        c,
+        async () => void await (guardJsonBody as MiddlewareHandler<HostEnv>)(c, next),
+      );
+      if (refused) c.res = refused;
+    });
+  }
   for (const m of ports.routes.middleware) app.use(owned(ports, m.owner, m.handler));
+  const observed = ports.routes.observers.length > 0;
   for (const [name, router] of ports.routes.entries()) {
     const base = `${PREFIX_SLASH}${name}`;
     for (const r of router.routes) {
@@ -181,7 +234,7 @@ function buildPluginApp(ports: HttpPorts): Hono<HostEnv> {
         ports.log.warn(`Plugin "${name}" has a route outside its prefix ${base}/ (${r.method} ${r.path}): not served`);
         continue;
       }
-      const handler = r.handler as MiddlewareHandler<HostEnv>;
+      const handler = observed ? noteRoute(path, r.handler) : r.handler as MiddlewareHandler<HostEnv>;
       if (r.method === "ALL") app.all(path, handler);
       else app.on(r.method, [path], handler);
     }
@@ -191,6 +244,14 @@ function buildPluginApp(ports: HttpPorts): Hono<HostEnv> {
   app.notFound((c) => problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` }));
   app.onError((error, c) => answerError(ports, error, c));
   return app;
+}
+
+/** A route handler that notes its pattern for the response observers, then runs. */
+function noteRoute(pattern: string, handler: MiddlewareHandler): MiddlewareHandler<HostEnv> {
+  return (c, next) => {
+    c.env.route = pattern;
+    return handler(c, next);
+  };
 }
 
 /** A body limit answering 413 problem+json; nothing beyond the limit is buffered. */
@@ -222,33 +283,19 @@ function pluginBodyLimit(limits: NonNullable<HttpPorts["limits"]>): MiddlewareHa
 }
 
 /**
- * The route deadline: a request whose headers are not ready within the
- * plugin's `routeTimeout` is answered 504 and reported against the plugin.
- * Once the response exists (a stream may keep flowing) no deadline applies.
+ * The answer to a route whose headers were not ready within the plugin's
+ * `routeTimeout`: 504, and the plugin is reported. Once the response exists
+ * (a stream may keep flowing) no deadline applies.
  */
-function deadline(ports: HttpPorts, limits: NonNullable<HttpPorts["limits"]>): MiddlewareHandler<HostEnv> {
-  return async (c, next) => {
-    const plugin = pluginOfPath(c.req.path);
-    if (plugin === undefined) return next();
-    const ms = limits(plugin).routeTimeout;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((resolve) => timer = hostSetTimeout(() => resolve("late"), ms));
-    try {
-      const outcome = await Promise.race([next().then(() => "done" as const), late]);
-      if (outcome === "done") return;
-    } finally {
-      hostClearTimeout(timer);
-    }
-    const error = new Error(`Route ${c.req.method} ${c.req.path} did not answer within ${ms} ms`);
-    ports.report({ origin: "route", plugin, error });
-    const res = codeProblem(
-      "ROUTE_TIMEOUT",
-      `A route of plugin "${plugin}" did not answer within ${ms} ms. The plugin is reported; raise "routeTimeout" ` +
-        `under "limits.${plugin}" if it needs longer`,
-      { plugin },
-    );
-    return res;
-  };
+function routeTimedOut(ports: HttpPorts, plugin: string, method: string, path: string, ms: number): Response {
+  const error = new Error(`Route ${method} ${path} did not answer within ${ms} ms`);
+  ports.report({ origin: "route", plugin, error });
+  return codeProblem(
+    "ROUTE_TIMEOUT",
+    `A route of plugin "${plugin}" did not answer within ${ms} ms. The plugin is reported; raise "routeTimeout" ` +
+      `under "limits.${plugin}" if it needs longer`,
+    { plugin },
+  );
 }
 
 /** Answers an error thrown by a route: Hono's HTTPException as a problem, anything else as a 500 problem. */

@@ -67,7 +67,8 @@ export function isLoopback(hostname: string | undefined): boolean {
 
 /** The Hono environment the host's app runs with. */
 export interface HostEnv {
-  Bindings: { info?: Deno.ServeHandlerInfo };
+  /** `route`: the pattern of the plugin route that answered, noted only while response observers exist. */
+  Bindings: { info?: Deno.ServeHandlerInfo; route?: string };
   /** `audit`: what an admin handler adds to the audit line (such as the source a load came from). */
   Variables: { audit?: string };
 }

@@ -18,13 +18,30 @@ import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
 import { fromWireResponse, toWireRequest, type WireResponse } from "./wire_http.ts";
 import type { RouteSpec } from "./worker_tables.ts";
+import type { ResponseObserver, ResponseRecord } from "../routes.ts";
 
 /** Property names a worker may not walk through on another plugin's service. */
 const FORBIDDEN_KEYS = new Set(["constructor", "prototype", "caller", "callee", "arguments"]);
 /** Log levels a worker may use (it is not trusted to name a method). */
 const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
 /** Origins a worker may report (it is not trusted to send anything else). */
-const ORIGINS = new Set<string>(["event", "route", "middleware", "setup", "dispose", "timer", "hook", "unhandled"]);
+const ORIGINS = new Set<string>([
+  "event",
+  "route",
+  "middleware",
+  "observer",
+  "setup",
+  "dispose",
+  "timer",
+  "hook",
+  "unhandled",
+]);
+const hostSetTimeout = setTimeout;
+const hostClearTimeout = clearTimeout;
+/** How long an isolated plugin's response records wait on the host, at most, before they are sent. */
+export const OBSERVER_BATCH_MS = 50;
+/** How many response records are sent at once, at most. */
+const OBSERVER_BATCH_SIZE = 1024;
 
 /** What the bridge reads of its version. */
 export interface BridgedVersion {
@@ -44,6 +61,8 @@ export class WorkerBridge {
   #nextCallId = 1;
   /** Host-side `next` functions of hook calls and middleware in flight, by call id. */
   #nexts = new Map<number, (...args: unknown[]) => unknown>();
+  /** Senders of the response records waiting for the worker, by observer id. */
+  #flushes = new Map<number, () => void>();
 
   /** @param version the version whose worker this bridges */
   constructor(version: BridgedVersion) {
@@ -184,6 +203,18 @@ export class WorkerBridge {
       middleware: (p: { id: number }) =>
         this.#register(`middleware:${p.id}`, () => ports().routes.addMiddleware(owner(), this.#middleware(p.id))),
       unmiddleware: (p: { id: number }) => this.#withdraw(`middleware:${p.id}`),
+      observe: (p: { id: number }) =>
+        this.#register(`observe:${p.id}`, () => {
+          const { observer, flush } = this.#observer(p.id);
+          const remove = ports().routes.addObserver(owner(), observer);
+          this.#flushes.set(p.id, flush);
+          return () => {
+            remove();
+            flush();
+            this.#flushes.delete(p.id);
+          };
+        }),
+      unobserve: (p: { id: number }) => this.#withdraw(`observe:${p.id}`),
       middlewareNext: (p: { callId: number }) => {
         const next = this.#nexts.get(p.callId);
         if (!next) throw new PluginError("NOT_FOUND", "That request has already finished");
@@ -229,6 +260,34 @@ export class WorkerBridge {
         throw error instanceof RemoteError ? error : error;
       }
     };
+  }
+
+  /** Sends the worker every response record still waiting here. */
+  flush(): void {
+    for (const flush of this.#flushes.values()) flush();
+  }
+
+  /**
+   * A response observer that runs in the worker: records are collected here
+   * and sent in one message per {@linkcode OBSERVER_BATCH_MS}, not one per
+   * request; `flush` sends what is left (on removal, before the worker stops).
+   */
+  #observer(id: number): { observer: ResponseObserver; flush: () => void } {
+    let batch: ResponseRecord[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const send = () => {
+      hostClearTimeout(timer);
+      timer = undefined;
+      const records = batch;
+      batch = [];
+      if (records.length && !this.#v.ended()) this.#v.rpc().notify("responses", { id, records });
+    };
+    const observer: ResponseObserver = (record) => {
+      batch.push(record);
+      if (batch.length >= OBSERVER_BATCH_SIZE) send();
+      else timer ??= hostSetTimeout(send, OBSERVER_BATCH_MS);
+    };
+    return { observer, flush: send };
   }
 
   /** Host-wide middleware that runs in the worker; `next()` there continues here. */

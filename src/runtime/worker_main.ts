@@ -20,6 +20,7 @@ import { withTimeout } from "../timeout.ts";
 import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
 import { Rpc, toWireError, type Transfer } from "./rpc.ts";
 import type { HostPorts } from "./runtime.ts";
+import type { ResponseRecord } from "../routes.ts";
 import { type HostDirectory, WorkerBus, WorkerContainer, WorkerHooks, WorkerRouteTable } from "./worker_tables.ts";
 import type { WireRequest, WireResponse } from "./wire_http.ts";
 import { fromWireRequest, toWireResponse } from "./wire_http.ts";
@@ -154,6 +155,10 @@ const rpc: Rpc = new Rpc(self, {
     const table = tables!.routes as WorkerRouteTable;
     const res = await table.runMiddleware(p.id, p.callId, fromWireRequest(p.request));
     return toWireResponse(res);
+  },
+  responses(p: { id: number; records: ResponseRecord[] }) {
+    const failures = (tables!.routes as WorkerRouteTable).observe(p.id, p.records);
+    for (const error of failures) rpc.notify("report", { origin: "observer", error: wireError(error) });
   },
   directory(p: HostDirectory) {
     Object.assign(directory, p);

@@ -144,12 +144,13 @@ class WorkerVersion implements PluginVersion {
   #lastPong = 0;
   #ping = 0;
   #ended = false;
+  #bridge: WorkerBridge;
 
   constructor(worker: Worker, granted: Deno.PermissionOptionsObject, options: WorkerRuntimeOptions) {
     this.#worker = worker;
     this.granted = granted;
     this.#options = options;
-    const bridge = new WorkerBridge({
+    const bridge = this.#bridge = new WorkerBridge({
       rpc: () => this.#rpc,
       name: () => this.#name,
       emits: () => this.manifest?.emits ?? [],
@@ -233,6 +234,8 @@ class WorkerVersion implements PluginVersion {
   }
 
   async stop(options: { timeoutMs: number }): Promise<DisposeFailure[]> {
+    // What the plugin's response observers have not been told yet arrives before its teardown runs.
+    this.#bridge.flush();
     this.#ended = true;
     clearInterval(this.#heartbeat);
     const failures: DisposeFailure[] = [];

@@ -13,7 +13,7 @@ import { Hono } from "hono";
 import { PluginError, ServiceNotFoundError } from "../errors.ts";
 import { type EmitResult, EventBus, type ListenOptions } from "../events.ts";
 import { HookRegistry, type HookWrapper } from "../hooks.ts";
-import { type PluginRouter, RouteTable } from "../routes.ts";
+import { type PluginRouter, type ResponseObserver, type ResponseRecord, RouteTable } from "../routes.ts";
 import { Container, type ProvideOptions, type ResolveOptions } from "../services.ts";
 import { guardJsonBody, httpExceptionResponse } from "../http/plugin_errors.ts";
 import { mayEmit } from "../plugin_permissions.ts";
@@ -326,6 +326,7 @@ export class WorkerRouteTable extends RouteTable {
   #next = 1;
   #middleware = new Map<number, Hono<{ Bindings: { callId: number } }>>();
   #serving: Hono | undefined;
+  #observed = new Map<number, ResponseObserver>();
 
   /** @param rpc the channel to the host */
   constructor(rpc: Rpc) {
@@ -411,6 +412,37 @@ export class WorkerRouteTable extends RouteTable {
     return () => {
       if (this.#middleware.delete(id)) this.#rpc.notify("unmiddleware", { id });
     };
+  }
+
+  /** Observes here; the host sends the records of its requests in batches. */
+  override addObserver(_owner: string, observer: ResponseObserver): () => void {
+    const id = this.#next++;
+    this.#observed.set(id, observer);
+    this.#rpc.notify("observe", { id });
+    return () => {
+      if (this.#observed.delete(id)) this.#rpc.notify("unobserve", { id });
+    };
+  }
+
+  /**
+   * Tells one observer a batch of records from the host.
+   *
+   * @param id the observer
+   * @param records what the host observed
+   * @returns the failures of the observer, to report
+   */
+  observe(id: number, records: readonly ResponseRecord[]): unknown[] {
+    const observer = this.#observed.get(id);
+    const failures: unknown[] = [];
+    if (!observer) return failures;
+    for (const record of records) {
+      try {
+        observer(record);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    return failures;
   }
 
   /**

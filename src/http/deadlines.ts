@@ -1,0 +1,97 @@
+/**
+ * Route deadlines without a timer per request. A response that is still a
+ * promise joins one list of pending answers; a single host timer, armed for
+ * the earliest deadline, settles the late ones with the caller's fallback.
+ * A route that answers at once costs nothing; one that answers in time costs
+ * a promise and a set entry.
+ *
+ * @module
+ */
+
+const hostSetTimeout = setTimeout;
+const hostClearTimeout = clearTimeout;
+const now = performance.now.bind(performance);
+const unrefTimer = Deno.unrefTimer;
+const refTimer = Deno.refTimer;
+
+interface Pending {
+  readonly due: number;
+  readonly late: () => Response;
+  readonly settle: (response: Response) => void;
+  done: boolean;
+}
+
+/** Pending answers and the one timer that expires them. */
+export class Deadlines {
+  #pending = new Set<Pending>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #armedFor = Infinity;
+
+  /** How many answers are pending now. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Answers with `response`, or with `late()` if it is not ready within `ms`.
+   *
+   * @param response what the route answered, maybe not yet
+   * @param ms the deadline from now, in milliseconds
+   * @param late the answer once the deadline passes (called at most once)
+   * @returns the response, or the late answer
+   */
+  watch(response: Response | Promise<Response>, ms: number, late: () => Response): Response | Promise<Response> {
+    if (!(response instanceof Promise)) return response;
+    return new Promise<Response>((resolve, reject) => {
+      const entry: Pending = { due: now() + ms, late, settle: resolve, done: false };
+      this.#pending.add(entry);
+      if (entry.due < this.#armedFor) this.#arm(entry.due);
+      else if (this.#pending.size === 1) refTimer(this.#timer!);
+      response.then((value) => {
+        if (entry.done) return;
+        this.#finish(entry);
+        resolve(value);
+      }, (error) => {
+        if (entry.done) return;
+        this.#finish(entry);
+        reject(error);
+      });
+    });
+  }
+
+  /** Forgets an answer that came in time; with none pending, the armed timer no longer keeps the process alive. */
+  #finish(entry: Pending): void {
+    entry.done = true;
+    this.#pending.delete(entry);
+    if (this.#pending.size === 0 && this.#timer !== undefined) unrefTimer(this.#timer);
+  }
+
+  #arm(due: number): void {
+    if (this.#timer !== undefined) hostClearTimeout(this.#timer);
+    this.#armedFor = due;
+    // Left armed when its answers come in time (a timer per request costs microseconds); it keeps the process alive
+    // only while an answer is pending.
+    this.#timer = hostSetTimeout(() => this.#sweep(), Math.max(0, due - now()));
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+    const t = now();
+    let next = Infinity;
+    for (const entry of this.#pending) {
+      if (entry.due <= t) {
+        entry.done = true;
+        this.#pending.delete(entry);
+        let answer: Response;
+        try {
+          answer = entry.late();
+        } catch {
+          answer = new Response(null, { status: 504 });
+        }
+        entry.settle(answer);
+      } else if (entry.due < next) next = entry.due;
+    }
+    if (next !== Infinity) this.#arm(next);
+  }
+}

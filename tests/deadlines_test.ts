@@ -1,0 +1,76 @@
+/** Route deadlines with one timer: `http/deadlines.ts`. */
+
+import assert from "node:assert/strict";
+import { Deadlines } from "../src/http/deadlines.ts";
+
+const late = (label: string) => () => new Response(label, { status: 504 });
+/** `watch` of a pending response, as the promise it returns then. */
+const pending = (d: Deadlines, response: Promise<Response>, ms: number, onLate: () => Response) =>
+  Promise.resolve(d.watch(response, ms, onLate));
+
+Deno.test("Deadlines: a response ready at once is passed through untouched, nothing pending", () => {
+  const d = new Deadlines();
+  const res = new Response("now");
+  assert.equal(d.watch(res, 10, late("late")), res);
+  assert.equal(d.size, 0);
+});
+
+Deno.test("Deadlines: the answer in time wins and leaves nothing pending", async () => {
+  const d = new Deadlines();
+  const res = await d.watch(Promise.resolve(new Response("ok")), 1000, late("late"));
+  assert.equal(await res.text(), "ok");
+  assert.equal(d.size, 0);
+});
+
+Deno.test("Deadlines: a later, shorter deadline re-arms the timer; each late answer comes at its own deadline", async () => {
+  const d = new Deadlines();
+  const t0 = performance.now();
+  const long = pending(d, new Promise<Response>(() => {}), 300, late("long"));
+  const short = pending(d, new Promise<Response>(() => {}), 30, late("short"));
+  let resolveThird!: (r: Response) => void;
+  const third = d.watch(new Promise<Response>((r) => resolveThird = r), 300, late("third"));
+  assert.equal(d.size, 3);
+  const first = await Promise.race([long.then(() => "long"), short.then(() => "short")]);
+  assert.equal(first, "short");
+  const shortAt = performance.now() - t0;
+  assert.ok(shortAt >= 25 && shortAt < 250, `the 30 ms deadline fired at ${shortAt.toFixed(0)} ms`);
+  assert.equal(await (await short).text(), "short");
+  resolveThird(new Response("third in time"));
+  assert.equal(await (await third).text(), "third in time");
+  assert.equal((await long).status, 504);
+  assert.ok(performance.now() - t0 >= 295, "the 300 ms deadline did not fire early");
+  assert.equal(d.size, 0);
+});
+
+Deno.test("Deadlines: a route that rejects rejects the watched answer; a late answer that throws still answers 504", async () => {
+  const d = new Deadlines();
+  await assert.rejects(
+    Promise.resolve(d.watch(Promise.reject(new Error("route broke")), 1000, late("late"))),
+    /route broke/,
+  );
+  const res = await d.watch(new Promise<Response>(() => {}), 5, () => {
+    throw new Error("reporting failed");
+  });
+  assert.equal(res.status, 504);
+  assert.equal(d.size, 0);
+});
+
+Deno.test("Deadlines: the timer left armed by answers in time does not keep the process alive", async () => {
+  const code = `
+    import { Deadlines } from ${JSON.stringify(new URL("../src/http/deadlines.ts", import.meta.url).href)};
+    const res = await new Deadlines().watch(Promise.resolve(new Response("ok")), 60_000, () => new Response(null));
+    console.log(res.status);`;
+  const started = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", "--no-lock", code], stdout: "piped" }).output();
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "200");
+  assert.ok(performance.now() - started < 30_000, "the process exited long before the 60 s deadline");
+});
+
+Deno.test("Deadlines: a timer left idle by an earlier answer keeps the process alive again for a new pending one", async () => {
+  const d = new Deadlines();
+  await pending(d, Promise.resolve(new Response("ok")), 50, late("first"));
+  // The timer armed for the first answer's deadline now holds nothing; this one must hold the event loop until it
+  // fires, or the test ends with "the event loop has already resolved".
+  const res = await pending(d, new Promise<Response>(() => {}), 80, late("second"));
+  assert.equal(await res.text(), "second");
+});
