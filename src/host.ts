@@ -24,7 +24,7 @@ import { update, type UpdateResult } from "./lifecycle/remote.ts";
 import { PluginRegistry } from "./lifecycle/registry.ts";
 import { catchStrayFailures, claimStrayFailure } from "./lifecycle/stray_failures.ts";
 import { Logger } from "./logger.ts";
-import { PLUGIN_NAME_RE } from "./manifest.ts";
+import { PLUGIN_NAME_RE } from "./plugin_name.ts";
 import { type HostOptions, type ResolvedHostOptions, resolveHostOptions } from "./options.ts";
 import type { PluginDefinition } from "./plugin.ts";
 import type { PluginInfo } from "./plugin_info.ts";

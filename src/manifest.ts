@@ -1,34 +1,21 @@
 /**
- * Turns a plugin module's default export (definition object, plain object,
- * `Plugin` subclass or instance) into one checked shape, validated with zod.
+ * Checks a plugin's manifest with zod: the host's half of reading a plugin
+ * (`plugin_shape.ts` reads the module, in-process or in its worker).
  *
  * @module
  */
 
 import { z } from "zod";
 import { PluginError } from "./errors.ts";
+import { PLUGIN_NAME_RE } from "./plugin_name.ts";
 import { EVENT_PATTERN_RE, pluginPermissionsSchema } from "./plugin_permissions.ts";
-import type { PluginContext } from "./context.ts";
-import type { PluginMeta } from "./plugin.ts";
-import { type ConfigSchema, formatIssues, isConfigSchema } from "./schema.ts";
+import { formatIssues } from "./schema.ts";
+import { type NormalizedPlugin, readPlugin } from "./plugin_shape.ts";
 // @ts-types="@types/semver"
 import { valid, validRange } from "semver";
 
-/** A plugin in the one shape the host runs. */
-export interface NormalizedPlugin {
-  meta: Required<Pick<PluginMeta, "name" | "version" | "dependencies" | "permissions" | "emits">> & PluginMeta;
-  config: ConfigSchema | undefined;
-  setup(ctx: PluginContext<unknown>): unknown;
-  teardown: ((ctx: PluginContext<unknown>) => unknown) | undefined;
-  /** The main service of a class plugin, read after setup. */
-  service: (() => unknown) | undefined;
-}
-
-/** Plugin names: lowercase kebab-case. */
-export const PLUGIN_NAME_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-
-const fn = (what: string) =>
-  z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", `${what} must be a function`);
+export { PLUGIN_NAME_RE };
+export type { NormalizedPlugin };
 
 const manifestSchema = z.object({
   name: z.string().max(64).regex(PLUGIN_NAME_RE, 'must be lowercase kebab-case, such as "task-tracker"'),
@@ -39,41 +26,63 @@ const manifestSchema = z.object({
     z.string().regex(PLUGIN_NAME_RE, "dependency names must be lowercase kebab-case"),
     z.string().refine((r) => validRange(r) !== null, 'must be a semver range, such as "^1.0.0"'),
   ).default({}),
-  config: z.custom<ConfigSchema>(
-    (v) => v === undefined || isConfigSchema(v),
-    "must be a zod (or Standard Schema) schema",
-  )
-    .optional(),
   permissions: pluginPermissionsSchema.optional(),
   emits: z.array(
     z.string().regex(EVENT_PATTERN_RE, 'must be an event name or a prefix pattern, such as "task.created" or "task.*"'),
   ).optional(),
-  setup: fn("setup"),
-  teardown: fn("teardown").optional(),
 });
 
-type AnyRecord = Record<string, unknown>;
-
-function isClassPlugin(value: unknown): value is new () => AnyRecord {
-  return typeof value === "function" && typeof (value as { prototype?: AnyRecord }).prototype?.load === "function";
-}
-
-function fromInstance(inst: AnyRecord): AnyRecord {
-  const info = (typeof inst.getInfo === "function" ? (inst.getInfo as () => unknown)() : inst.info) ?? {};
-  const call = (name: string) => (...args: unknown[]) => (inst[name] as (...a: unknown[]) => unknown).apply(inst, args);
+/**
+ * Checks a plugin's manifest data (from {@linkcode readPlugin}, in-process
+ * or sent by its worker, which is not trusted) with every issue found,
+ * those of its functions included.
+ *
+ * @param data the manifest's data fields as given
+ * @param issues what is already known to be wrong (its functions, its config schema)
+ * @param source where it came from, for messages
+ * @param hint the name to report when the manifest has none
+ * @returns the manifest, defaults applied
+ * @throws {PluginError} `INVALID_PLUGIN` with every issue found
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { validateManifest } from "./manifest.ts";
+ * const meta = validateManifest({ name: "hello", version: "1.0.0" }, [], "mem:", "hello");
+ * assert.deepEqual(meta.dependencies, {});
+ * ```
+ */
+export function validateManifest(
+  data: unknown,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  source: string,
+  hint: string,
+): NormalizedPlugin["meta"] {
+  const given = data !== null && typeof data === "object" ? data as Record<string, unknown> : {};
+  const parsed = manifestSchema.safeParse(given);
+  const name = typeof given.name === "string" ? given.name : hint;
+  const all = [...(parsed.success ? [] : parsed.error.issues), ...issues];
+  if (!parsed.success || all.length) {
+    throw new PluginError(
+      "INVALID_PLUGIN",
+      `invalid manifest: ${formatIssues(all)}`,
+      { plugin: name, source, stage: "load", from: source, cause: parsed.success ? undefined : parsed.error },
+    );
+  }
+  const m = parsed.data;
   return {
-    ...(info as AnyRecord),
-    config: inst.configSchema,
-    setup: (ctx: unknown) => {
-      if (typeof inst.attach === "function") call("attach")(ctx);
-      return call("load")(ctx);
-    },
-    teardown: typeof inst.unload === "function" ? () => call("unload")() : undefined,
+    name: m.name,
+    version: m.version,
+    description: m.description,
+    author: m.author,
+    dependencies: m.dependencies,
+    permissions: m.permissions ?? {},
+    emits: m.emits ?? [],
   };
 }
 
 /**
- * Checks a module's default export and returns the plugin in one shape.
+ * Reads a module's default export and checks it: the plugin in one shape.
  *
  * @param mod the imported module namespace
  * @param source where it came from, for messages
@@ -90,65 +99,12 @@ function fromInstance(inst: AnyRecord): AnyRecord {
  * ```
  */
 export function normalizePlugin(mod: Record<string, unknown>, source: string, hint: string): NormalizedPlugin {
-  let exported = mod.default;
-  let service: (() => unknown) | undefined;
-  if (exported === undefined) {
-    throw new PluginError(
-      "INVALID_PLUGIN",
-      `the module has no default export. ` +
-        `Add "export default definePlugin({ name, version, setup })" (or a Plugin subclass)`,
-      { plugin: hint, source, stage: "load", from: source },
-    );
-  }
-  try {
-    const instance = isClassPlugin(exported)
-      ? new exported()
-      : exported && typeof exported === "object" && typeof (exported as AnyRecord).load === "function"
-      ? exported as AnyRecord
-      : undefined;
-    if (instance) {
-      exported = fromInstance(instance);
-      if (typeof instance.getService === "function") service = () => (instance.getService as () => unknown)();
-    }
-  } catch (cause) {
-    throw new PluginError(
-      "INVALID_PLUGIN",
-      `its constructor threw: ${(cause as Error)?.message ?? cause}`,
-      { plugin: hint, source, stage: "load", from: source, cause },
-    );
-  }
-  if (exported === null || typeof exported !== "object") {
-    throw new PluginError(
-      "INVALID_PLUGIN",
-      `the default export must be a plugin object or a Plugin subclass, ` +
-        `got ${exported === null ? "null" : typeof exported}`,
-      { plugin: hint, source, stage: "load", from: source },
-    );
-  }
-  const parsed = manifestSchema.safeParse(exported);
-  const name = typeof (exported as AnyRecord).name === "string" ? (exported as AnyRecord).name as string : hint;
-  if (!parsed.success) {
-    const issues = formatIssues(parsed.error.issues);
-    throw new PluginError(
-      "INVALID_PLUGIN",
-      `invalid manifest: ${issues}`,
-      { plugin: name, source, stage: "load", from: source, cause: parsed.error },
-    );
-  }
-  const m = parsed.data;
+  const read = readPlugin(mod, source, hint);
   return {
-    meta: {
-      name: m.name,
-      version: m.version,
-      description: m.description,
-      author: m.author,
-      dependencies: m.dependencies,
-      permissions: m.permissions ?? {},
-      emits: m.emits ?? [],
-    },
-    config: m.config,
-    setup: m.setup as NormalizedPlugin["setup"],
-    teardown: m.teardown as NormalizedPlugin["teardown"],
-    service,
+    meta: validateManifest(read.data, read.issues, source, hint),
+    config: read.config,
+    setup: read.setup,
+    teardown: read.teardown,
+    service: read.service,
   };
 }

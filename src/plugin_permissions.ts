@@ -11,6 +11,7 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { z } from "zod";
 import { PermissionError } from "./errors.ts";
+import { EVENT_PATTERN_RE, mayEmit } from "./emit_rules.ts";
 
 /** What a plugin may ask for, each as a list (relative paths start at the plugin's folder). */
 export interface PluginPermissions {
@@ -47,33 +48,7 @@ export const pluginPermissionsSchema: z.ZodType<PluginPermissions> = z.object({
   ffi: z.never({ error: "ffi is never granted to a plugin: native code would bypass its isolation" }).optional(),
 }).strict() as z.ZodType<PluginPermissions>;
 
-/** An event name or a prefix pattern (`task.created`, `task.*`). */
-export const EVENT_PATTERN_RE = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?$/;
-
-/**
- * Whether an isolated plugin may emit an event: its own (`<name>.*`), or one
- * its manifest's `emits` names; never the host's (`system.*`, `plugin.*`).
- *
- * @param plugin the plugin's name
- * @param emits the manifest's `emits`
- * @param event the event
- * @returns true when allowed
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { mayEmit } from "./plugin_permissions.ts";
- * assert.equal(mayEmit("tasks", ["agent.*"], "agent.task.completed"), true);
- * assert.equal(mayEmit("tasks", [], "tasks.cleaned"), true);
- * assert.equal(mayEmit("evil", [], "task.failed"), false);
- * assert.equal(mayEmit("evil", ["system.*"], "system.error"), false);
- * ```
- */
-export function mayEmit(plugin: string, emits: readonly string[], event: string): boolean {
-  if (event.startsWith("system.") || event.startsWith("plugin.")) return false;
-  if (event.startsWith(`${plugin}.`)) return true;
-  return emits.some((p) => p === event || (p.endsWith(".*") && event.startsWith(p.slice(0, -1))));
-}
+export { EVENT_PATTERN_RE, mayEmit };
 
 /** The permission kinds, in the order they are shown. */
 export const PERMISSION_KINDS = ["read", "write", "net", "env", "import", "run", "sys"] as const;

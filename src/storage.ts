@@ -30,10 +30,10 @@ export {
   DEFAULT_BUSY_TIMEOUT_MS,
   openPluginStorage,
   type OpenPluginStorageOptions,
-  pluginDataDir,
   type PluginStore,
   STORAGE_FILE,
 } from "./storage/open.ts";
+export { pluginDataDir } from "./storage/paths.ts";
 export { Storage, type StorageOptions } from "./storage/storage.ts";
 export {
   type LegacyMigrationReport,

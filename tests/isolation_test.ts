@@ -347,6 +347,29 @@ Deno.test({
   );
 });
 
+Deno.test("an isolated plugin's manifest is checked on the host: a worker cannot vouch for itself", async () => {
+  await using tmp = await tempPlugins({
+    // Top-level code runs in the worker before the manifest is read: a plugin that breaks the checks there
+    // (here: every regular expression matches everything) must still be judged by the host.
+    "plugins/liar/mod.ts": `RegExp.prototype.test = () => true; RegExp.prototype.exec = () => [""];
+      export default { name: "Not A Name", version: "one", setup() {} };`,
+    "plugins/opaque/mod.ts": pluginSource("opaque", { extra: `dependencies: { tasks: () => "^1.0.0" },` }),
+    "plugins/noop/mod.ts": `export default { name: "noop", version: "1.0.0", setup: "not a function", config: 42 };`,
+  });
+  await using host = await isolatedHost(tmp.dir);
+  const byHint = (hint: string) => host.list().find((p) => p.source.includes(`/${hint}/`))!;
+  assert.equal(byHint("liar").state, "failed");
+  assert.match(
+    byHint("liar").error!,
+    /invalid manifest: name: must be lowercase kebab-case.*version: must be a semantic/,
+  );
+  assert.match(host.get("opaque")!.error!, /invalid manifest: dependencies: must be plain data/);
+  assert.match(
+    host.get("noop")!.error!,
+    /setup: setup must be a function; config: must be a zod \(or Standard Schema\)/,
+  );
+});
+
 Deno.test("unloading an isolated plugin terminates its worker: its timers stop", async () => {
   await using tmp = await tempPlugins({
     "plugins/ticker/mod.ts": pluginSource("ticker", {

@@ -31,6 +31,7 @@ export interface HttpApp {
 const PREFIX_SLASH = `${PLUGIN_ROUTE_PREFIX}/`;
 const randomUUID = crypto.randomUUID.bind(crypto);
 const now = performance.now.bind(performance);
+const hostSetTimeout = setTimeout;
 
 /** The longest request URL answered, in characters; longer ones get 414. */
 export const MAX_URL_LENGTH = 8192;
@@ -84,8 +85,9 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
   let plain: Hono<HostEnv> | undefined;
   let guarded: Hono<HostEnv> | undefined;
   let builtFor = -1;
-  // Rebuild when plugins change (once per burst of changes), not on the next request: building the
-  // router and compiling Hono's matcher takes milliseconds that no request should wait for.
+  // Rebuild after plugins change (once per burst of changes, in the next macrotask: a batch activating a hundred
+  // plugins builds once), not on the next request: building the router and compiling Hono's matcher takes
+  // milliseconds that no request should wait for. A request that comes first builds it itself.
   let scheduled = false;
   const rebuild = () => {
     scheduled = false;
@@ -100,7 +102,7 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
   ports.routes.onChange(() => {
     if (scheduled) return;
     scheduled = true;
-    queueMicrotask(rebuild);
+    Deno.unrefTimer(hostSetTimeout(rebuild, 0));
   });
   const timedOut = (plugin: string, method: string, path: string, ms: number) => () =>
     routeTimedOut(ports, plugin, method, path, ms);

@@ -115,31 +115,63 @@ export async function setUp(
  * @param record the plugin
  * @param prepared the version
  */
-export async function activate(lc: Lifecycle, record: PluginRecord, prepared: PreparedPlugin): Promise<void> {
-  const started = performance.now();
-  record.manifest = prepared.version.manifest;
-  lc.registry.transition(record, "loading");
-  let live: LiveVersion;
-  try {
-    live = await setUp(lc, record, prepared);
-  } catch (error) {
-    lc.registry.transition(record, "failed", { error: asSetupError(error, record) });
-    return;
+export function activate(lc: Lifecycle, record: PluginRecord, prepared: PreparedPlugin): Promise<void> {
+  return activateTogether(lc, [{ record, prepared }]);
+}
+
+/**
+ * Sets up several plugins that do not depend on each other at once (an
+ * isolated plugin's setup runs in its own worker, so they overlap), then
+ * activates them one by one in the order given: what they register goes
+ * live in that order, whichever setup finished first. Failures leave their
+ * plugin `failed` and are not thrown.
+ *
+ * @param lc the lifecycle
+ * @param items the plugins, none depending on another of the list
+ */
+export async function activateTogether(
+  lc: Lifecycle,
+  items: readonly { record: PluginRecord; prepared: PreparedPlugin }[],
+): Promise<void> {
+  const setups = items.map(({ record, prepared }) => {
+    const started = performance.now();
+    record.manifest = prepared.version.manifest;
+    lc.registry.transition(record, "loading");
+    return setUp(lc, record, prepared).then(
+      (live) => ({ live, setupMs: performance.now() - started }),
+      (error: unknown) => ({ error }),
+    );
+  });
+  for (const [i, { record, prepared }] of items.entries()) {
+    const outcome = await setups[i];
+    if ("error" in outcome) {
+      lc.registry.transition(record, "failed", { error: asSetupError(outcome.error, record) });
+      continue;
+    }
+    const { live, setupMs } = outcome;
+    try {
+      live.scope.commit();
+    } catch (error) {
+      // Set up beside another plugin of its level that took the same name first (a service, a hook): undo what
+      // went live, stop it, and fail it with the conflict.
+      live.scope.deactivate();
+      report(lc, record.name, await stop(lc, live));
+      lc.registry.transition(record, "failed", { error: asSetupError(error, record) });
+      continue;
+    }
+    record.live = live;
+    superviseCrashes(lc, record, live);
+    record.isolation = prepared.isolation;
+    record.loadedAt = new Date();
+    record.timings = {
+      importMs: round(prepared.importMs),
+      setupMs: round(setupMs),
+      totalMs: round(prepared.importMs + setupMs),
+    };
+    lc.registry.transition(record, "active", { durationMs: record.timings.totalMs });
+    lc.log.debug(`Plugin "${record.name}" active in ${record.timings.totalMs} ms`);
+    await lc.pin(prepared).catch((error) => lc.log.error(`Cannot pin plugin "${record.name}"`, error));
   }
-  live.scope.commit();
-  const setupMs = performance.now() - started;
-  record.live = live;
-  superviseCrashes(lc, record, live);
-  record.isolation = prepared.isolation;
-  record.loadedAt = new Date();
-  record.timings = {
-    importMs: round(prepared.importMs),
-    setupMs: round(setupMs),
-    totalMs: round(prepared.importMs + setupMs),
-  };
-  lc.registry.transition(record, "active", { durationMs: record.timings.totalMs });
-  lc.log.debug(`Plugin "${record.name}" active in ${record.timings.totalMs} ms`);
-  await lc.pin(prepared).catch((error) => lc.log.error(`Cannot pin plugin "${record.name}"`, error));
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Loading several plugins at once (start-up, a new folder, an admin load):
  * every source is prepared in parallel, {@linkcode planBatch} decides what
- * happens to each (a pure function), then the plugins are set up one by one
- * in dependency order.
+ * happens to each (a pure function), then the plugins are set up level by
+ * level in dependency order: those of one level together, activated in order.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { planLoadOrder } from "../dependencies.ts";
 import { PluginError } from "../errors.ts";
 import type { PreparedPlugin } from "../loader.ts";
 import type { PluginState } from "../plugin_info.ts";
-import { activate, discard, type Lifecycle } from "./activation.ts";
+import { activateTogether, discard, type Lifecycle } from "./activation.ts";
 import type { PluginRecord } from "./registry.ts";
 
 /** A source to load, with the name to show before its manifest is read. */
@@ -188,13 +188,19 @@ export async function loadBatch(
     outcomes.set(source, { name: record.name });
   }
   const activated = new Set<PreparedPlugin>();
-  for (const { source, prepared } of plan.order) {
-    const { name, dependencies } = prepared.version.manifest;
-    const record = records.get(source)!;
-    const broken = Object.keys(dependencies).find((d) =>
-      plan.order.some((o) => o.prepared.version.manifest.name === d) && registry.get(d)?.state !== "active"
-    );
-    if (broken) {
+  // Plugins of one dependency level (none needs another of the level) are set up together, activated in order.
+  for (const level of dependencyLevels(plan.order)) {
+    const ready: { record: PluginRecord; prepared: PreparedPlugin; source: BatchSource }[] = [];
+    for (const { source, prepared } of level) {
+      const { name, dependencies } = prepared.version.manifest;
+      const record = records.get(source)!;
+      const broken = Object.keys(dependencies).find((d) =>
+        plan.order.some((o) => o.prepared.version.manifest.name === d) && registry.get(d)?.state !== "active"
+      );
+      if (!broken) {
+        ready.push({ record, prepared, source });
+        continue;
+      }
       const error = new PluginError(
         "DEPENDENCY",
         `its dependency "${broken}" failed to set up (${name} → ${broken})`,
@@ -203,14 +209,42 @@ export async function loadBatch(
       record.manifest = prepared.version.manifest;
       registry.transition(record, "failed", { error });
       outcomes.set(source, { name, error });
-      continue;
     }
-    await activate(lc, record, prepared);
-    if (record.state === "active") activated.add(prepared);
-    outcomes.set(source, { name, error: record.state === "active" ? undefined : record.error });
+    await activateTogether(lc, ready);
+    for (const { record, prepared, source } of ready) {
+      if (record.state === "active") activated.add(prepared);
+      outcomes.set(source, {
+        name: prepared.version.manifest.name,
+        error: record.state === "active" ? undefined : record.error,
+      });
+    }
   }
   for (const r of results) {
     if ("prepared" in r && !activated.has(r.prepared)) await discard(r.prepared);
   }
   return results.map((r) => outcomes.get(r) ?? { name: r.hint });
+}
+
+/**
+ * Splits a dependency order into levels: a plugin's level is one more than
+ * its deepest dependency's within the list, so no plugin shares a level with
+ * one it needs. The order inside each level is kept.
+ *
+ * @param order plugins in dependency order
+ * @returns the levels, first to last
+ */
+export function dependencyLevels<T extends { prepared: PreparedPlugin }>(order: readonly T[]): T[][] {
+  const levelOf = new Map<string, number>();
+  const levels: T[][] = [];
+  for (const item of order) {
+    const { name, dependencies } = item.prepared.version.manifest;
+    let level = 0;
+    for (const dep of Object.keys(dependencies)) {
+      const at = levelOf.get(dep);
+      if (at !== undefined && at + 1 > level) level = at + 1;
+    }
+    levelOf.set(name, level);
+    (levels[level] ??= []).push(item);
+  }
+  return levels.filter((l) => l !== undefined);
 }

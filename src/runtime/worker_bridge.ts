@@ -12,7 +12,7 @@ import type { MiddlewareHandler } from "hono";
 import { PluginError } from "../errors.ts";
 import type { ErrorOrigin } from "../event_types.ts";
 import type { EmitResult } from "../events.ts";
-import { mayEmit } from "../plugin_permissions.ts";
+import { mayEmit } from "../emit_rules.ts";
 import { asyncProxy } from "./async_proxy.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";

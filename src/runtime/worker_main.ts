@@ -12,10 +12,10 @@
 import { createContext } from "../context.ts";
 import { PluginError } from "../errors.ts";
 import { Logger } from "../logger.ts";
-import { type NormalizedPlugin, normalizePlugin } from "../manifest.ts";
+import { type ReadPlugin, readPlugin } from "../plugin_shape.ts";
 import { validateWith } from "../schema.ts";
 import { Scope } from "../scope.ts";
-import { openPluginStorage, type PluginStore } from "../storage.ts";
+import { openPluginStorage, type PluginStore } from "../storage/open.ts";
 import { withTimeout } from "../timeout.ts";
 import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
 import { Rpc, toWireError, type Transfer } from "./rpc.ts";
@@ -34,9 +34,11 @@ export interface WorkerStart {
   dataDir: string;
   refuseStrayFailures: boolean;
   directory: HostDirectory;
+  /** The manifest as the host checked it. */
+  meta: { name: string; version: string; emits: string[] };
 }
 
-let plugin: NormalizedPlugin | undefined;
+let plugin: ReadPlugin | undefined;
 let name = "plugin";
 let scope: Scope | undefined;
 let ctx: ReturnType<typeof createContext> | undefined;
@@ -58,9 +60,19 @@ const rpc: Rpc = new Rpc(self, {
         stage: "load",
       });
     }
-    plugin = normalizePlugin(mod, p.shown, p.hint);
-    name = plugin.meta.name;
-    return { manifest: plugin.meta, hasConfigSchema: plugin.config !== undefined };
+    plugin = readPlugin(mod, p.shown, p.hint);
+    if (typeof plugin.data.name === "string") name = plugin.data.name;
+    // The host checks the manifest (this worker is not trusted to): send it what can cross.
+    const data: Record<string, unknown> = {};
+    const issues = [...plugin.issues];
+    for (const [key, value] of Object.entries(plugin.data)) {
+      try {
+        data[key] = structuredClone(value);
+      } catch {
+        issues.push({ path: [key], message: "must be plain data (strings, numbers, arrays and objects)" });
+      }
+    }
+    return { data, issues, hasConfigSchema: plugin.config !== undefined };
   },
   validate(p: { data: Record<string, unknown> }) {
     return plugin!.config ? validateWith(plugin!.config, p.data) : { ok: true, value: p.data };
@@ -70,7 +82,7 @@ const rpc: Rpc = new Rpc(self, {
     const rpcLog = (record: { level: string; name: string; message: string; args: unknown[] }) =>
       rpc.notify("log", { ...record, args: record.args.map(printable) });
     const ports: HostPorts = {
-      events: new WorkerBus(rpc, name, plugin!.meta.emits),
+      events: new WorkerBus(rpc, name, p.meta.emits),
       services: new WorkerContainer(rpc, directory),
       routes: new WorkerRouteTable(rpc),
       hooks: new WorkerHooks(rpc, directory),
@@ -87,7 +99,7 @@ const rpc: Rpc = new Rpc(self, {
     scope = new Scope(name);
     ctx = createContext({
       name,
-      version: plugin!.meta.version,
+      version: p.meta.version,
       source: p.source,
       config: p.config,
       previous: p.previous,

@@ -21,6 +21,7 @@ import {
 } from "../plugin_permissions.ts";
 import type { DisposeFailure } from "../scope.ts";
 import { withTimeout } from "../timeout.ts";
+import { validateManifest } from "../manifest.ts";
 import { RemoteError, Rpc } from "./rpc.ts";
 import type {
   ConfigValidation,
@@ -173,7 +174,7 @@ class WorkerVersion implements PluginVersion {
   async load(request: ImportRequest): Promise<void> {
     this.#name = request.hint;
     const loaded = await withTimeout(
-      this.#rpc.call<{ manifest: PluginManifest; hasConfigSchema: boolean }>("import", {
+      this.#rpc.call<{ data: unknown; issues: unknown; hasConfigSchema: unknown }>("import", {
         href: request.href,
         shown: request.shown,
         hint: request.hint,
@@ -188,9 +189,10 @@ class WorkerVersion implements PluginVersion {
     ).catch((error) => {
       throw fromRemote(error, request.hint, "IMPORT_FAILED");
     });
-    this.manifest = loaded.manifest;
-    this.hasConfigSchema = loaded.hasConfigSchema;
-    this.#name = loaded.manifest.name;
+    // Checked here: the plugin's own code ran in that worker before it answered.
+    this.manifest = validateManifest(loaded?.data, workerIssues(loaded?.issues), request.shown, request.hint);
+    this.hasConfigSchema = loaded?.hasConfigSchema === true;
+    this.#name = this.manifest.name;
   }
 
   validateConfig(data: Record<string, unknown>): Promise<ConfigValidation> {
@@ -208,6 +210,7 @@ class WorkerVersion implements PluginVersion {
       dataDir: request.dataDir,
       refuseStrayFailures: request.refuseStrayFailures ?? false,
       directory: directoryOf(ports),
+      meta: { name: this.manifest.name, version: this.manifest.version, emits: [...this.manifest.emits] },
     };
     try {
       await withTimeout(
@@ -339,4 +342,13 @@ function fromRemote(
   }
   const text = remote?.reason ?? (error as Error)?.message ?? String(error);
   return new PluginError(code, prefix ? `${prefix}: ${text}` : text, { plugin, stage: "load", cause: error });
+}
+
+/** The issues a worker found in its plugin's functions, kept to what a worker may say: at most 10 short lines. */
+function workerIssues(issues: unknown): { path: string[]; message: string }[] {
+  if (!Array.isArray(issues)) return [];
+  return issues.slice(0, 10).map((i) => ({
+    path: Array.isArray(i?.path) ? i.path.slice(0, 5).map((k: unknown) => String(k).slice(0, 64)) : [],
+    message: String(i?.message ?? "invalid").slice(0, 200),
+  }));
 }

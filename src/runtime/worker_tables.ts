@@ -16,7 +16,7 @@ import { HookRegistry, type HookWrapper } from "../hooks.ts";
 import { type PluginRouter, type ResponseObserver, type ResponseRecord, RouteTable } from "../routes.ts";
 import { Container, type ProvideOptions, type ResolveOptions } from "../services.ts";
 import { guardJsonBody, httpExceptionResponse } from "../http/plugin_errors.ts";
-import { mayEmit } from "../plugin_permissions.ts";
+import { mayEmit } from "../emit_rules.ts";
 import { asyncProxy } from "./async_proxy.ts";
 import type { Rpc } from "./rpc.ts";
 

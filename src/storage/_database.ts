@@ -7,7 +7,6 @@
  * @module
  */
 
-import { mkdirSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { PluginError } from "../errors.ts";
 import { StorageBusyError } from "./errors.ts";
@@ -135,7 +134,7 @@ export class PluginDatabase {
     this.file = file;
     this.busyTimeoutMs = busyTimeoutMs;
     try {
-      if (file !== ":memory:") mkdirSync(dir, { recursive: true });
+      if (file !== ":memory:") Deno.mkdirSync(dir, { recursive: true });
       this.db = new DatabaseSync(file);
     } catch (cause) {
       throw new PluginError(

@@ -9,9 +9,10 @@
 
 import { existsSync, renameSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { PLUGIN_NAME_RE } from "../manifest.ts";
+import { PLUGIN_NAME_RE } from "../plugin_name.ts";
 import { PluginDatabase } from "./_database.ts";
-import { DEFAULT_BUSY_TIMEOUT_MS, pluginDataDir, STORAGE_FILE } from "./open.ts";
+import { DEFAULT_BUSY_TIMEOUT_MS, STORAGE_FILE } from "./open.ts";
+import { pluginDataDir } from "./paths.ts";
 import { join } from "node:path";
 
 /** Options for {@linkcode migrateLegacyStorage}. */

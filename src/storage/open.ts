@@ -6,8 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
-import { PLUGIN_NAME_RE } from "../manifest.ts";
+import { PLUGIN_NAME_RE } from "../plugin_name.ts";
 import { PluginDatabase } from "./_database.ts";
 import { createKv, type PluginStorage } from "./kv.ts";
 import { createSql, type PluginSql } from "./sql.ts";
@@ -18,8 +17,10 @@ import { createSql, type PluginSql } from "./sql.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { pluginDataDir, STORAGE_FILE } from "./open.ts";
- * assert.equal(`${pluginDataDir("data", "tasks")}/${STORAGE_FILE}`, "data/plugins/tasks/storage.db");
+ * import { openPluginStorage, STORAGE_FILE } from "./open.ts";
+ * const dir = Deno.makeTempDirSync();
+ * using store = openPluginStorage({ name: "tasks", dir });
+ * assert.equal(store.file, `${dir}/${STORAGE_FILE}`);
  * ```
  */
 export const STORAGE_FILE = "storage.db";
@@ -71,26 +72,6 @@ export interface PluginStore {
 }
 
 /**
- * A plugin's data folder under the host's data folder: `<dataDir>/plugins/<name>`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { pluginDataDir } from "./open.ts";
- * assert.equal(pluginDataDir("data", "task-tracker"), "data/plugins/task-tracker");
- * ```
- *
- * @param dataDir the host's data folder
- * @param name the plugin
- * @returns the plugin's folder
- * @throws {TypeError} for a name that is not a plugin name
- */
-export function pluginDataDir(dataDir: string, name: string): string {
-  checkName(name);
-  return join(dataDir, "plugins", name);
-}
-
-/**
  * Opens (creating if needed) one plugin's database: its own file and
  * connection, so no statement, trigger or transaction of another plugin can
  * reach it.
@@ -133,11 +114,24 @@ export function openPluginStorage(options: OpenPluginStorageOptions): PluginStor
         `current value is ${busyTimeoutMs}`,
     );
   }
-  const file = dir === ":memory:" ? dir : join(dir, STORAGE_FILE);
+  const file = dir === ":memory:" ? dir : fileIn(dir, STORAGE_FILE);
   const database = new PluginDatabase(name, dir, file, busyTimeoutMs);
   const close = () => database.close();
   return { name, file, kv: createKv(database), sql: createSql(database), close, [Symbol.dispose]: close };
 }
+
+/**
+ * A file in a folder. Not `node:path`: this module runs in every plugin's
+ * worker, and the first `node:` module a worker imports costs it tens of
+ * milliseconds of start-up (measured: 24 ms for `node:path`, 39 ms with
+ * `node:fs`, against 15 ms for an empty worker).
+ */
+function fileIn(dir: string, file: string): string {
+  const last = dir[dir.length - 1];
+  return last === "/" || last === SEP ? `${dir}${file}` : `${dir}${SEP}${file}`;
+}
+
+const SEP = Deno.build.os === "windows" ? "\\" : "/";
 
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== "string" || !PLUGIN_NAME_RE.test(name)) {

@@ -9,10 +9,11 @@
 import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PluginError } from "../errors.ts";
-import { PLUGIN_NAME_RE } from "../manifest.ts";
+import { PLUGIN_NAME_RE } from "../plugin_name.ts";
 import type { PluginStorage } from "./kv.ts";
 import { type LegacyMigrationReport, migrateLegacyStorage } from "./migrate_legacy.ts";
-import { openPluginStorage, pluginDataDir, type PluginStore, STORAGE_FILE } from "./open.ts";
+import { openPluginStorage, type PluginStore, STORAGE_FILE } from "./open.ts";
+import { pluginDataDir } from "./paths.ts";
 import type { PluginSql } from "./sql.ts";
 
 /** Options for the host's {@linkcode Storage}. */
