@@ -100,6 +100,36 @@ for (const [path, base] of Object.entries(PATHS)) {
     assert.equal(b.listenerCount(undefined, "b"), 0);
   });
 
+  test("the event's name reaches handlers that declare it, or take rest parameters", () => {
+    const b = bus();
+    const got: unknown[] = [];
+    b.on("task.created", (p) => got.push(["one", p.taskId]));
+    b.on("task.created", (p, name) => got.push(["two", p.taskId, name]));
+    b.on(
+      "task.created",
+      (...args: unknown[]) => got.push(["rest", ...args.map((a) => (a as { taskId?: string })?.taskId ?? a)]),
+    );
+    b.emit("task.created", { taskId: "t" });
+    assert.deepEqual(got, [["one", "t"], ["two", "t", "task.created"], ["rest", "t", "task.created"]]);
+  });
+
+  test("what handlers return: null and plain values are ignored; a rejection or a throwing then() is a failure", async () => {
+    const failures: unknown[] = [];
+    const b = bus({ onHandlerError: (f) => void failures.push((f.error as Error).message) });
+    b.on("task.created", () => null);
+    b.on("task.created", () => ({ then: 42 }));
+    b.on("task.created", () => 7);
+    b.on("task.created", () => ({
+      get then() {
+        throw new Error("then getter");
+      },
+    }));
+    b.on("task.created", () => Promise.reject(new Error("rejected")));
+    assert.equal(b.emit("task.created", { taskId: "t" }), 5);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(failures.sort(), ["rejected", "then getter"]);
+  });
+
   test("a listener removed during emit is not called later in that emit", () => {
     const b = bus();
     const calls: string[] = [];
