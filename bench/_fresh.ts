@@ -5,13 +5,17 @@
  *
  * Why: the warmed figure (`_isolate.ts` in `warm` mode, median of three
  * processes) is what code reaches at V8's top tier; a process that has just
- * started may not be there. mitata itself decides how to time from its
- * first calls: if the first call takes over 0.5 ms (and two more over 65 µs),
- * it times every call one by one, timer included, instead of in batches of
- * 4,096, and reports ~100-250 ns for work that takes 20. A library whose
- * first call is slow (lazy setup, code generated on first use) therefore
- * looks slow in some processes and fast in others. Each run records
- * whether mitata batched.
+ * started may not be there, and may never get there (a deoptimisation loop
+ * keeps some code slow for the life of the process). That is what these
+ * runs look for.
+ *
+ * How: mitata's `measure`, with its choice of timing mode made after its two
+ * warm-up calls rather than on its first call alone. Left to decide on the
+ * first call, mitata times every later call one by one, timer included,
+ * whenever that one call took over 0.5 ms (compiling, a page fault: it
+ * happened in 1 to 3 of 10 processes for plugboard and tseep alike here), and
+ * reports ~90 ns for an emit that takes 9. Each run still records whether
+ * mitata batched.
  *
  * @module
  */
@@ -35,7 +39,7 @@ export interface Spread {
   min: number;
   median: number;
   max: number;
-  /** Processes in which mitata timed calls one by one (its first calls were slow). */
+  /** Processes in which mitata timed calls one by one (even its warm-up calls were slow). */
   unbatched: number;
 }
 

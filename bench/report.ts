@@ -207,9 +207,11 @@ export function renderResults(data: BenchData): string {
   if (spreads.length) {
     out.push(
       "\n### Across fresh processes\n",
-      "Each contender started in its own fresh process again and again, with no warm-up of any kind: the figure a " +
-        "process ends up with, not the best one. An *unbatched* run is one where mitata timed calls one by one " +
-        "(its first call took over 0.5 ms), which adds the timer's cost to every sample.\n",
+      "Each contender started in its own fresh process again and again, with no warm-up of the harness's: the figure " +
+        "a process ends up with, not the best one. mitata decides to time calls in batches after its two warm-up " +
+        "calls (`warmup_threshold: Infinity`), not on its first call alone: a first call slowed by compiling or a page " +
+        "fault (over 0.5 ms, in a few processes of every contender) would otherwise make it time each call with a " +
+        "clock read, ~90 ns for a 9 ns emit. An *unbatched* run is one where it still timed calls one by one.\n",
     );
     for (const s of spreads) {
       out.push(spreadTable(s.title, new Map(s.cases.map((c) => [c.name, c.fresh])), s.ours), "");
