@@ -34,7 +34,8 @@ const ATOMICS = `self.onmessage = async (e) => {
   }
 };`;
 
-const HONO = (honoUrl: string) => `import { Hono } from ${JSON.stringify(honoUrl)};
+const HONO = (honoUrl: string) =>
+  `import { Hono } from ${JSON.stringify(honoUrl)};
 const app = new Hono();
 app.get("/api/plugins/hello/greet/:who", (c) => c.text("Hello, " + c.req.param("who") + "!"));
 self.onmessage = async (e) => {
