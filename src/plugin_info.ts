@@ -42,6 +42,12 @@ export interface PluginInfo {
   services: string[];
   /** Routes it serves, as `METHOD /path`. */
   routes: string[];
+  /**
+   * What it sees of other plugins' HTTP traffic, when anything: how many
+   * host-wide middleware it runs (each sees the head of every plugin
+   * request) and how many response observers (`ctx.onResponse`).
+   */
+  hostWide?: { middleware: number; responseObservers: number };
   timings: PluginTimings;
   /** When it became active (ISO 8601). */
   loadedAt?: string;

@@ -73,6 +73,9 @@ for (const isolation of ["none", "worker"] as const) {
       assert.ok(seen[1].ms >= 4, `the async route took at least its 5 ms timer, observed ${seen[1].ms} ms`);
       assert.ok(seen[2].ms >= 90, `the route that never answered was observed at its deadline, ${seen[2].ms} ms`);
       assert.ok(seen.every((r) => typeof r.ms === "number" && r.ms >= 0));
+      // The operator can see who watches the traffic.
+      assert.deepEqual(host.get("watcher")!.hostWide, { middleware: 0, responseObservers: 1 });
+      assert.equal(host.get("served")!.hostWide, undefined);
       await host.unload("watcher");
       assert.deepEqual(host.routes.observers, [], "the observer is removed on unload");
     } finally {

@@ -257,6 +257,7 @@ export class PluginRegistry {
       errorCode: record.error?.code,
       services: active ? this.#parts.services.names(record.name) : [],
       routes: active ? this.#parts.routes.describe(record.name) : [],
+      hostWide: active ? this.#hostWide(record.name) : undefined,
       timings: { ...record.timings },
       loadedAt: record.loadedAt?.toISOString(),
       reloads: record.reloads,
@@ -269,6 +270,13 @@ export class PluginRegistry {
       failures: record.failures,
       pendingPermissions: record.pendingPermissions,
     };
+  }
+
+  /** The host-wide HTTP hooks a plugin runs, or undefined when none. */
+  #hostWide(name: string): PluginInfo["hostWide"] {
+    const middleware = this.#parts.routes.middleware.filter((m) => m.owner === name).length;
+    const responseObservers = this.#parts.routes.observers.filter((o) => o.owner === name).length;
+    return middleware || responseObservers ? { middleware, responseObservers } : undefined;
   }
 
   #emit(event: keyof PlugboardEvents & `plugin.${string}`, record: PluginRecord, durationMs?: number): void {
