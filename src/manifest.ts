@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { PluginError } from "./errors.ts";
 import { PLUGIN_NAME_RE } from "./plugin_name.ts";
-import { EVENT_PATTERN_RE, pluginPermissionsSchema } from "./plugin_permissions.ts";
+import { EVENT_PATTERN_RE, MANIFEST_LIST_MAX, pluginPermissionsSchema } from "./plugin_permissions.ts";
 import { formatIssues } from "./schema.ts";
 import { type NormalizedPlugin, readPlugin } from "./plugin_shape.ts";
 // @ts-types="@types/semver"
@@ -24,12 +24,16 @@ const manifestSchema = z.object({
   author: z.string().max(200).optional(),
   dependencies: z.record(
     z.string().regex(PLUGIN_NAME_RE, "dependency names must be lowercase kebab-case"),
-    z.string().refine((r) => validRange(r) !== null, 'must be a semver range, such as "^1.0.0"'),
-  ).default({}),
+    z.string().max(256).refine((r) => validRange(r) !== null, 'must be a semver range, such as "^1.0.0"'),
+  ).refine((d) => Object.keys(d).length <= MANIFEST_LIST_MAX, `at most ${MANIFEST_LIST_MAX} dependencies`)
+    .default({}),
   permissions: pluginPermissionsSchema.optional(),
   emits: z.array(
-    z.string().regex(EVENT_PATTERN_RE, 'must be an event name or a prefix pattern, such as "task.created" or "task.*"'),
-  ).optional(),
+    z.string().max(256).regex(
+      EVENT_PATTERN_RE,
+      'must be an event name or a prefix pattern, such as "task.created" or "task.*"',
+    ),
+  ).max(MANIFEST_LIST_MAX, `at most ${MANIFEST_LIST_MAX} entries`).optional(),
 });
 
 /**
@@ -59,8 +63,18 @@ export function validateManifest(
   hint: string,
 ): NormalizedPlugin["meta"] {
   const given = data !== null && typeof data === "object" ? data as Record<string, unknown> : {};
-  const parsed = manifestSchema.safeParse(given);
   const name = typeof given.name === "string" ? given.name : hint;
+  // Sizes first: a list of a million entries is refused whole, not checked entry by entry.
+  const oversized = oversizedFields(given);
+  if (oversized.length) {
+    throw new PluginError("INVALID_PLUGIN", `invalid manifest: ${formatIssues([...oversized, ...issues])}`, {
+      plugin: name,
+      source,
+      stage: "load",
+      from: source,
+    });
+  }
+  const parsed = manifestSchema.safeParse(given);
   const all = [...(parsed.success ? [] : parsed.error.issues), ...issues];
   if (!parsed.success || all.length) {
     throw new PluginError(
@@ -107,4 +121,27 @@ export function normalizePlugin(mod: Record<string, unknown>, source: string, hi
     teardown: read.teardown,
     service: read.service,
   };
+}
+
+/** The manifest's lists and records longer than {@linkcode MANIFEST_LIST_MAX}, as issues. */
+function oversizedFields(given: Record<string, unknown>): { path: string[]; message: string }[] {
+  const out: { path: string[]; message: string }[] = [];
+  const check = (path: string[], value: unknown) => {
+    const n = Array.isArray(value)
+      ? value.length
+      : value !== null && typeof value === "object"
+      ? Object.keys(value).length
+      : 0;
+    if (n > MANIFEST_LIST_MAX) out.push({ path, message: `at most ${MANIFEST_LIST_MAX} entries, got ${n}` });
+  };
+  check(["emits"], given.emits);
+  check(["dependencies"], given.dependencies);
+  const permissions = given.permissions;
+  if (permissions !== null && typeof permissions === "object") {
+    check(["permissions"], permissions);
+    for (const [kind, value] of Object.entries(permissions).slice(0, MANIFEST_LIST_MAX)) {
+      check(["permissions", kind], value);
+    }
+  }
+  return out;
 }

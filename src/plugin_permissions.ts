@@ -31,10 +31,13 @@ export interface PluginPermissions {
   sys?: string[];
 }
 
+/** The most entries a manifest list may hold (permissions, `emits`, dependencies): a manifest is not a database. */
+export const MANIFEST_LIST_MAX = 256;
+
 const list = (what: string) =>
-  z.array(z.string().min(1, `${what} entries must not be empty`), {
+  z.array(z.string().min(1, `${what} entries must not be empty`).max(4096), {
     error: `must be a list of ${what}, such as ["${what === "paths" ? "./assets" : "example.com"}"]`,
-  }).optional();
+  }).max(MANIFEST_LIST_MAX, `at most ${MANIFEST_LIST_MAX} entries`).optional();
 
 /** Checks the `permissions` field of a manifest; unknown names, `ffi`, and non-lists are errors. */
 export const pluginPermissionsSchema: z.ZodType<PluginPermissions> = z.object({

@@ -114,5 +114,12 @@ export async function validateWith<T>(schema: ConfigSchema<T>, value: unknown): 
  * ```
  */
 export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ");
+  const shown = issues.slice(0, MAX_ISSUES_SHOWN).map((i) =>
+    `${i.path.map(String).join(".") || "(root)"}: ${i.message}`
+  );
+  const more = issues.length - shown.length;
+  return shown.join("; ") + (more > 0 ? `; and ${more} more` : "");
 }
+
+/** How many issues a message lists; the rest are counted. */
+const MAX_ISSUES_SHOWN = 10;

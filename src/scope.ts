@@ -91,12 +91,25 @@ export class Scope {
     this.#disposers.push({ step, fn });
   }
 
-  /** Activates every staged registration, in order. */
-  commit(): void {
-    if (this.#state !== "staged") return;
+  /**
+   * Activates every staged registration, in order. One that throws (a name
+   * another plugin took meanwhile) does not stop the others.
+   *
+   * @returns what the registrations that failed threw
+   */
+  commit(): unknown[] {
+    const failures: unknown[] = [];
+    if (this.#state !== "staged") return failures;
     this.#state = "live";
     this.#live = true;
-    for (const r of this.#registrations) r.activate();
+    for (const r of this.#registrations) {
+      try {
+        r.activate();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    return failures;
   }
 
   /**

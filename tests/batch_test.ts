@@ -64,3 +64,34 @@ Deno.test("plugins of one level set up together; they go live in order, and a la
     delete (globalThis as { __batchTest?: unknown }).__batchTest;
   }
 });
+
+for (const isolation of ["none", "worker"] as const) {
+  Deno.test(`(${isolation}) two plugins of one level providing one service: the later fails, named, and holds nothing`, async () => {
+    await using tmp = await tempPlugins({
+      "plugins/a/mod.ts": pluginSource("a", { setup: "ctx.services.provide('svc', { v: 'a' });" }),
+      "plugins/b/mod.ts": pluginSource("b", {
+        setup: "ctx.services.provide('svc', { v: 'b' }); ctx.routes.get('/x', (c) => c.text('b'));",
+      }),
+    });
+    const host = quietHost({
+      isolation,
+      pluginsDir: join(tmp.dir, "plugins"),
+      dataDir: join(tmp.dir, "data"),
+      setupTimeout: 20_000,
+      heartbeatTimeout: 3000,
+    });
+    try {
+      await host.start();
+      assert.equal(host.get("a")!.state, "active");
+      assert.equal(host.get("b")!.state, "failed");
+      assert.match(
+        host.get("b")!.error!,
+        /Cannot provide service "svc" for plugin "b": it is already provided by plugin "a"/,
+      );
+      assert.equal(host.services.owner("svc"), "a");
+      assert.equal(host.routes.get("b"), undefined, "what b registered besides the service is undone too");
+    } finally {
+      await host.stop();
+    }
+  });
+}

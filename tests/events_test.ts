@@ -113,6 +113,18 @@ for (const [path, base] of Object.entries(PATHS)) {
     assert.deepEqual(got, [["one", "t"], ["two", "t", "task.created"], ["rest", "t", "task.created"]]);
   });
 
+  test("a handler that can tell gets the name: a defaulted second parameter, or arguments", () => {
+    const b = bus();
+    const got: unknown[] = [];
+    b.on("task.created", (_p, name = "(none)") => got.push(name));
+    b.on("task.created", function (_p: unknown) {
+      got.push(arguments[1]);
+    });
+    b.emit("task.created", { taskId: "t" });
+    b.emit("task.created", { taskId: "t" });
+    assert.deepEqual(got, ["task.created", "task.created", "task.created", "task.created"]);
+  });
+
   test("what handlers return: null and plain values are ignored; a rejection or a throwing then() is a failure", async () => {
     const failures: unknown[] = [];
     const b = bus({ onHandlerError: (f) => void failures.push((f.error as Error).message) });

@@ -322,6 +322,14 @@ Deno.test("a plugin route that never answers gets 504 problem+json and the plugi
     "a started stream has no deadline",
   );
   assert.equal(await (await fetch(`${s.base}/api/plugins/slow/wait`)).text(), "done", "per-plugin routeTimeout");
+  // The plugin's name percent-encoded is still the plugin's: its own deadline, not the host's.
+  assert.equal(
+    await (await fetch(`${s.base}/api/plugins/%73low/wait`)).text(),
+    "done",
+    "encoded name, own routeTimeout",
+  );
+  const encoded = await json(await fetch(`${s.base}/api/plugins/%73tuck/hang`));
+  assert.deepEqual([encoded.status, encoded.body.plugin], [504, "stuck"]);
 });
 
 Deno.test("errors are problem+json: 405 with Allow, 414, strict :action parsing, uniform 404", async () => {

@@ -81,3 +81,13 @@ Deno.test("definePlugin() checks setup and returns the definition", () => {
     message: 'Cannot define plugin "x": "setup" must be a function, got undefined',
   });
 });
+
+Deno.test("oversized manifest lists are refused whole, and a message lists at most ten issues", () => {
+  const many = Array.from({ length: 300 }, (_, i) => `ev${i}.x`);
+  const e = invalid({ default: { ...ok, emits: many, permissions: { env: Array(1000).fill("A") } } });
+  assert.match(e.message, /invalid manifest: emits: at most 256 entries, got 300; permissions\.env: at most 256/);
+  assert.ok(e.message.length < 400, `a short message, got ${e.message.length} characters`);
+  const bad = invalid({ default: { ...ok, emits: Array.from({ length: 40 }, () => "Not An Event") } });
+  assert.match(bad.message, /emits\.9: must be an event name.*; and 30 more$/);
+  assert.equal(bad.message.match(/must be an event name/g)?.length, 10);
+});

@@ -32,6 +32,7 @@ const PREFIX_SLASH = `${PLUGIN_ROUTE_PREFIX}/`;
 const randomUUID = crypto.randomUUID.bind(crypto);
 const now = performance.now.bind(performance);
 const hostSetTimeout = setTimeout;
+const decodeComponent = decodeURIComponent;
 
 /** The longest request URL answered, in characters; longer ones get 414. */
 export const MAX_URL_LENGTH = 8192;
@@ -63,11 +64,22 @@ export function isHostPath(path: string): boolean {
   return startsWith(path, PREFIX_SLASH) && indexOf(path, "/", PREFIX_SLASH.length) < 0;
 }
 
-/** The plugin a path belongs to, for `/api/plugins/<name>/...`. */
+/**
+ * The plugin a path belongs to, for `/api/plugins/<name>/...`: decoded as
+ * the router decodes it, so `/api/plugins/%70/...` is plugin "p"'s (its
+ * deadline, its errors).
+ */
 function pluginOfPath(path: string): string | undefined {
   if (!startsWith(path, PREFIX_SLASH)) return undefined;
   const slash = indexOf(path, "/", PREFIX_SLASH.length);
-  return slash > PREFIX_SLASH.length ? slice(path, PREFIX_SLASH.length, slash) : undefined;
+  if (slash <= PREFIX_SLASH.length) return undefined;
+  const name = slice(path, PREFIX_SLASH.length, slash);
+  if (indexOf(name, "%") < 0) return name;
+  try {
+    return decodeComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ const hostClearTimeout = clearTimeout;
 const now = performance.now.bind(performance);
 const unrefTimer = Deno.unrefTimer;
 const refTimer = Deno.refTimer;
+const MAX_DELAY = 2 ** 31 - 1;
 
 interface Pending {
   readonly due: number;
@@ -71,7 +72,8 @@ export class Deadlines {
     this.#armedFor = due;
     // Left armed when its answers come in time (a timer per request costs microseconds); it keeps the process alive
     // only while an answer is pending.
-    this.#timer = hostSetTimeout(() => this.#sweep(), Math.max(0, due - now()));
+    // Timers hold at most 2^31 - 1 ms; a longer deadline is checked again then.
+    this.#timer = hostSetTimeout(() => this.#sweep(), Math.min(MAX_DELAY, Math.max(0, due - now())));
   }
 
   #sweep(): void {

@@ -149,14 +149,13 @@ export async function activateTogether(
       continue;
     }
     const { live, setupMs } = outcome;
-    try {
-      live.scope.commit();
-    } catch (error) {
+    const conflicts = live.scope.commit();
+    if (conflicts.length) {
       // Set up beside another plugin of its level that took the same name first (a service, a hook): undo what
       // went live, stop it, and fail it with the conflict.
       live.scope.deactivate();
       report(lc, record.name, await stop(lc, live));
-      lc.registry.transition(record, "failed", { error: asSetupError(error, record) });
+      lc.registry.transition(record, "failed", { error: asSetupError(conflicts[0], record) });
       continue;
     }
     record.live = live;
@@ -186,7 +185,8 @@ export async function activateTogether(
 export async function swap(lc: Lifecycle, record: PluginRecord, next: LiveVersion): Promise<void> {
   const old = record.live!;
   const deactivation = old.scope.deactivate();
-  next.scope.commit();
+  // Past the point of return: what the new version could not register is reported, the rest serves.
+  for (const error of next.scope.commit()) lc.ports.report({ origin: "setup", plugin: record.name, error });
   record.live = next;
   record.manifest = next.version.manifest;
   superviseCrashes(lc, record, next);

@@ -63,7 +63,7 @@ async function restart(lc: Lifecycle, record: PluginRecord, crashed: LiveVersion
     const prepared = await lc.loader.prepare(record.source, record.name);
     const next = await setUp(lc, record, prepared);
     crashed.scope.deactivate();
-    next.scope.commit();
+    for (const error of next.scope.commit()) lc.ports.report({ origin: "setup", plugin: record.name, error });
     record.live = next;
     record.manifest = next.version.manifest;
     record.restarts++;

@@ -75,12 +75,16 @@ export class WorkerBridge {
     if (!scope || this.#v.ended()) return;
     let remove: (() => void) | void;
     let gone = false;
+    // Staged registrations are activated by the scope's commit, which collects what fails (the lifecycle fails a
+    // version whose names are taken); one made while the scope is live is activated here, and a failure reported.
+    let registering = true;
     scope.register({
       activate: () => {
         if (gone) return;
         try {
           remove = activate();
         } catch (error) {
+          if (!registering) throw error;
           this.#v.ports()?.report({ origin: "setup", plugin: this.#v.name(), error });
         }
       },
@@ -89,6 +93,7 @@ export class WorkerBridge {
         remove?.();
       },
     });
+    registering = false;
     this.#removers.set(key, () => {
       gone = true;
       remove?.();

@@ -131,7 +131,8 @@ const rpc: Rpc = new Rpc(self, {
     const service = plugin!.service?.();
     if (service !== undefined && !c.services.has(name)) c.services.provide(name, service);
     // Live here at once: the host stages what this announces, and commits it.
-    scope.commit();
+    const failed = scope.commit();
+    if (failed.length) throw failed[0];
   },
   handover() {
     return handover?.();
