@@ -209,7 +209,8 @@ export class WorkerBridge {
         this.#register(`middleware:${p.id}`, () => ports().routes.addMiddleware(owner(), this.#middleware(p.id))),
       unmiddleware: (p: { id: number }) => this.#withdraw(`middleware:${p.id}`),
       observe: (p: { id: number }) =>
-        this.#register(`observe:${p.id}`, () => {
+        // One observer per id: a worker repeating an id would leave the first one unremovable until unload.
+        this.#removers.has(`observe:${p.id}`) ? undefined : this.#register(`observe:${p.id}`, () => {
           const { observer, flush } = this.#observer(p.id);
           const remove = ports().routes.addObserver(owner(), observer);
           this.#flushes.set(p.id, flush);
