@@ -20,17 +20,7 @@
  * @module
  */
 
-import { formatNs } from "./_runner.ts";
-
-/** The permission flags each measuring process gets (those of `deno task bench`). */
-const FLAGS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-net=127.0.0.1",
-  "--allow-import=127.0.0.1",
-  "--allow-run",
-];
+import { formatNs, measureInProcess } from "./_runner.ts";
 
 /** How a case did across fresh processes, in nanoseconds (mitata's average per process). */
 export interface Spread {
@@ -65,19 +55,7 @@ export async function measureOnce(
   name: string,
   mode: "fresh" | "first",
 ): Promise<FreshRun> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...FLAGS, new URL("./_isolate.ts", import.meta.url).pathname, module, group, name, mode],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new Error(`${group} / ${name}: the measuring process printed no result (exit ${out.code})`);
-  }
-  if (!data.ok) throw new Error(`${group} / ${name}: ${data.error}`);
+  const data = await measureInProcess(module, group, name, mode);
   return { avg: data.stats.avg, batched: data.batched ?? true };
 }
 

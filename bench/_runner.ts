@@ -68,9 +68,24 @@ const FLAGS = [
   "--allow-run",
 ];
 
-async function measureInProcess(module: string, group: string, name: string) {
+/**
+ * Measures one case in its own process (`_isolate.ts`) and returns what it printed.
+ *
+ * @param module the benchmark module's URL
+ * @param group the group's title
+ * @param name the case
+ * @param mode `warm` (default), `fresh` or `first` (see `_isolate.ts`)
+ * @returns the process's result
+ * @throws {Error} if the process printed no result or reported an error
+ */
+export async function measureInProcess(
+  module: string,
+  group: string,
+  name: string,
+  mode: "warm" | "fresh" | "first" = "warm",
+): Promise<{ printed: string; stats: Omit<CaseResult, "name">; batched?: boolean }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...FLAGS, new URL("./_isolate.ts", import.meta.url).pathname, module, group, name],
+    args: ["run", ...FLAGS, new URL("./_isolate.ts", import.meta.url).pathname, module, group, name, mode],
     stdout: "piped",
     stderr: "inherit",
   }).output();
@@ -82,7 +97,7 @@ async function measureInProcess(module: string, group: string, name: string) {
     throw new Error(`${group} / ${name}: the measuring process printed no result (exit ${out.code})`);
   }
   if (!data.ok) throw new Error(`${group} / ${name}: ${data.error}`);
-  return data as { printed: string; stats: Omit<CaseResult, "name"> };
+  return data;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface Listener {
   readonly prefix: string | null;
   /** Set when removed, so an emit already under way skips it and a `once` listener fires once. */
   removed: boolean;
+  /** Whether `fn` cannot tell it is called without the event's name (see `takesPayloadOnly`); read once, at `on`. */
+  readonly payloadOnly: boolean;
 }
 
 /** Reports a listener's failure. */
@@ -81,7 +83,7 @@ let codegen = true;
  * import assert from "node:assert/strict";
  * import { type Listener, makeDispatcher } from "./event_dispatch.ts";
  * const listener = (fn: () => void): Listener =>
- *   ({ fn, owner: undefined, once: false, seq: 0, key: "e", prefix: null, removed: false });
+ *   ({ fn, owner: undefined, once: false, seq: 0, key: "e", prefix: null, removed: false, payloadOnly: false });
  * const failed: unknown[] = [];
  * let ran = false;
  * const list = [listener(() => { throw new Error("x"); }), listener(() => { ran = true; })];
@@ -116,8 +118,19 @@ const ONE_PARAM_RE =
  * declares one plain parameter (no default, no rest) and its source never
  * mentions `arguments`. Anything else, or a source that cannot be read
  * (bound and native functions, methods), is called with both.
+ *
+ * @param fn the handler
+ * @returns true when the payload alone may be passed
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { takesPayloadOnly } from "./event_dispatch.ts";
+ * assert.equal(takesPayloadOnly((p: unknown) => p), true);
+ * assert.equal(takesPayloadOnly((p: unknown, name = "") => [p, name]), false);
+ * ```
  */
-function takesPayloadOnly(fn: (...args: never[]) => unknown): boolean {
+export function takesPayloadOnly(fn: (...args: never[]) => unknown): boolean {
   if (fn.length !== 1) return false;
   let source: string;
   try {
@@ -152,7 +165,7 @@ function generatedDispatcher(list: readonly Listener[], { fail, remove }: Dispat
     const once = list[i].once;
     head += `${i ? ", " : ""}l${i} = list[${i}]`;
     head += once ? `, f${i} = l${i}.fn` : "";
-    const args = takesPayloadOnly(list[i].fn) ? "p" : "p, e";
+    const args = list[i].payloadOnly ? "p" : "p, e";
     const call = `try { r = f${i}(${args}); ` +
       `if (r !== undefined) watch(r, l${i}, e, fail); } catch (x) { fail(l${i}, e, x); }`;
     body += once ? `if (!l${i}.removed) { remove(l${i}); ${call} }\n` : `${call}\n`;

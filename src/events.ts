@@ -23,7 +23,13 @@
  */
 
 import type { PlugboardEvents } from "./event_types.ts";
-import { type Dispatch, type DispatchOptions, type Listener, makeDispatcher } from "./event_dispatch.ts";
+import {
+  type Dispatch,
+  type DispatchOptions,
+  type Listener,
+  makeDispatcher,
+  takesPayloadOnly,
+} from "./event_dispatch.ts";
 
 /** Any map from event name to payload type. */
 // deno-lint-ignore no-explicit-any
@@ -251,6 +257,7 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
       key: event,
       prefix: wildcard ? event.slice(0, -1) : null,
       removed: false,
+      payloadOnly: takesPayloadOnly(handler),
     };
     if (wildcard) {
       this.#wildcards = [...this.#wildcards, listener];

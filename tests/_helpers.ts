@@ -95,6 +95,23 @@ export function quietHost(options: HostOptions = {}): Host & { logs: LogRecord[]
   return Object.assign(host, { logs });
 }
 
+/**
+ * A quiet host over a test folder's `plugins/` and `data/`, with budgets
+ * generous enough for workers started on a busy machine.
+ *
+ * @param dir the test folder
+ * @param options more host options (`isolation`, limits, ...)
+ */
+export function folderHost(dir: string, options: HostOptions = {}): Host & { logs: LogRecord[] } {
+  return quietHost({
+    pluginsDir: join(dir, "plugins"),
+    dataDir: join(dir, "data"),
+    setupTimeout: 20_000,
+    heartbeatTimeout: 3000,
+    ...options,
+  });
+}
+
 /** Connection info of a loopback client, for `host.fetch`. */
 export const LOOPBACK = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 },

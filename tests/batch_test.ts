@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { dependencyLevels } from "../src/lifecycle/batch.ts";
 import type { PreparedPlugin } from "../src/loader.ts";
-import { pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
+import { folderHost, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
 
 /** A stand-in for a prepared plugin: only its name and dependencies matter here. */
 const item = (name: string, dependencies: Record<string, string> = {}) => ({
@@ -73,13 +73,7 @@ for (const isolation of ["none", "worker"] as const) {
         setup: "ctx.services.provide('svc', { v: 'b' }); ctx.routes.get('/x', (c) => c.text('b'));",
       }),
     });
-    const host = quietHost({
-      isolation,
-      pluginsDir: join(tmp.dir, "plugins"),
-      dataDir: join(tmp.dir, "data"),
-      setupTimeout: 20_000,
-      heartbeatTimeout: 3000,
-    });
+    const host = folderHost(tmp.dir, { isolation });
     try {
       await host.start();
       assert.equal(host.get("a")!.state, "active");

@@ -52,6 +52,20 @@ async function usageError(args: string[], options: Parameters<typeof startMain>[
   return lines[0];
 }
 
+/** `main.ts` arguments for a test folder's `plugins/` and `data/`, on a free port, with a settings file of the folder. */
+function mainArgs(dir: string, config: string): string[] {
+  return [
+    "--port",
+    "0",
+    "--plugins-dir",
+    join(dir, "plugins"),
+    "--data-dir",
+    join(dir, "data"),
+    "--config",
+    join(dir, config),
+  ];
+}
+
 Deno.test("main.ts: usage and startup errors are one line with the fix and exit code 2", async () => {
   await using tmp = await tempPlugins({
     "plugins/hello/mod.ts": pluginSource("hello", { setup: "console.log('SETUP-RAN');" }),
@@ -133,16 +147,7 @@ Deno.test("SIGTERM: a hung onDispose is cut at disposeTimeout, the others still 
   );
   await tmp.write("fast.json", JSON.stringify({ disposeTimeout: 300 }));
   await tmp.write("slow.json", JSON.stringify({ disposeTimeout: 60_000 }));
-  const args = (config: string) => [
-    "--port",
-    "0",
-    "--plugins-dir",
-    join(tmp.dir, "plugins"),
-    "--data-dir",
-    join(tmp.dir, "data"),
-    "--config",
-    join(tmp.dir, config),
-  ];
+  const args = (config: string) => mainArgs(tmp.dir, config);
 
   const run = startMain(args("fast.json"));
   await run.waitFor(/plugboard listening on/);
@@ -174,16 +179,7 @@ Deno.test("an isolated plugin spinning in setup does not stop the server from li
     "quick.json": JSON.stringify({ setupTimeout: 500 }),
     "slow.json": JSON.stringify({ setupTimeout: 60_000 }),
   });
-  const args = (config: string) => [
-    "--port",
-    "0",
-    "--plugins-dir",
-    join(tmp.dir, "plugins"),
-    "--data-dir",
-    join(tmp.dir, "data"),
-    "--config",
-    join(tmp.dir, config),
-  ];
+  const args = (config: string) => mainArgs(tmp.dir, config);
   const run = startMain(args("quick.json"));
   await run.waitFor(/hello\s+1\.0\.0\s+active/);
   const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(run.out.stdout)![1];

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ResponseRecord, SystemErrorEvent } from "../mod.ts";
-import { LOOPBACK, pluginSource, quietHost, tempPlugins, waitFor } from "./_helpers.ts";
+import { folderHost, LOOPBACK, pluginSource, tempPlugins, waitFor } from "./_helpers.ts";
 
 /** A plugin that keeps what it observes, served back at `/seen` (the `/seen` requests themselves left out). */
 const WATCHER = pluginSource("watcher", {
@@ -31,14 +31,7 @@ const SERVED = pluginSource("served", {
 for (const isolation of ["none", "worker"] as const) {
   Deno.test(`onResponse (${isolation}): method, path, route pattern, status and duration of every plugin request`, async () => {
     await using tmp = await tempPlugins({ "plugins/watcher/mod.ts": WATCHER, "plugins/served/mod.ts": SERVED });
-    const host = quietHost({
-      isolation,
-      pluginsDir: join(tmp.dir, "plugins"),
-      dataDir: join(tmp.dir, "data"),
-      limits: { served: { routeTimeout: 100 } },
-      setupTimeout: 20_000,
-      heartbeatTimeout: 3000,
-    });
+    const host = folderHost(tmp.dir, { isolation, limits: { served: { routeTimeout: 100 } } });
     try {
       await host.start();
       assert.deepEqual(host.list().map((p) => p.state), ["active", "active"]);
@@ -86,13 +79,7 @@ for (const isolation of ["none", "worker"] as const) {
 
 Deno.test("onResponse (worker): records still waiting on the host reach the worker before its onDispose runs", async () => {
   await using tmp = await tempPlugins({ "plugins/watcher/mod.ts": WATCHER, "plugins/served/mod.ts": SERVED });
-  const host = quietHost({
-    isolation: "worker",
-    pluginsDir: join(tmp.dir, "plugins"),
-    dataDir: join(tmp.dir, "data"),
-    setupTimeout: 20_000,
-    heartbeatTimeout: 3000,
-  });
+  const host = folderHost(tmp.dir, { isolation: "worker" });
   try {
     await host.start();
     for (let i = 0; i < 40; i++) {
@@ -123,13 +110,7 @@ for (const isolation of ["none", "worker"] as const) {
       "plugins/watcher/mod.ts": WATCHER,
       "plugins/served/mod.ts": SERVED,
     });
-    const host = quietHost({
-      isolation,
-      pluginsDir: join(tmp.dir, "plugins"),
-      dataDir: join(tmp.dir, "data"),
-      setupTimeout: 20_000,
-      heartbeatTimeout: 3000,
-    });
+    const host = folderHost(tmp.dir, { isolation });
     const errors: SystemErrorEvent[] = [];
     host.events.on("system.error", (e) => void errors.push(e));
     try {
