@@ -65,7 +65,7 @@ for (const isolation of ["none", "worker"] as const) {
       );
       assert.ok(seen[1].ms >= 4, `the async route took at least its 5 ms timer, observed ${seen[1].ms} ms`);
       assert.ok(seen[2].ms >= 90, `the route that never answered was observed at its deadline, ${seen[2].ms} ms`);
-      assert.ok(seen.every((r) => typeof r.ms === "number" && r.ms >= 0));
+      assert.ok(seen.every((r) => Number.isInteger(r.ms) && r.ms >= 0), "durations are whole milliseconds");
       // The operator can see who watches the traffic.
       assert.deepEqual(host.get("watcher")!.hostWide, { middleware: 0, responseObservers: 1 });
       assert.equal(host.get("served")!.hostWide, undefined);

@@ -4,7 +4,9 @@
  * counts of every `task.*` event.
  *
  * Requests are counted by route pattern (such as `GET /api/plugins/tasks/:id`),
- * never by raw path; requests that matched no route count under
+ * never by raw path; durations are whole milliseconds (see `ResponseRecord.ms`),
+ * so `maxMs` is exact to a millisecond and `totalMs / count` averages right over
+ * many requests. Requests that matched no route count under
  * `(unmatched)`; the host's own endpoints (`/health`, the admin API) are not
  * counted. Once `maxSeries` patterns are known,
  * further ones count under `(other)`, so memory and the stored state stay
