@@ -9,14 +9,17 @@
  *    polled over HTTP every millisecond until the new version answers. After
  *    each save the process waits 150 ms (well past the settle window) and
  *    counts the reloads the save caused, failed ones included.
- * 2. `host.reload()` alone, called directly, in-process and in a worker.
- * 3. Memory per reload, in-process (N reloads) and in a worker (N / 5, at
- *    least 10: each starts a worker): the shipped `plugins/hello` served over HTTP; after
+ * 2. `host.reload()` alone, called directly, in-process.
+ * 3. Memory per reload, in-process: the shipped `plugins/hello` served over HTTP; after
  *    20 warm-up reloads, GC twice, read `Deno.memoryUsage()`; then N admin
  *    reloads (`POST /api/plugins/hello:reload`, one after another); GC twice,
  *    read again. Heap used and RSS growth divided by N.
  *
- * Usage: deno run --v8-flags=--expose-gc --unstable-worker-options <flags> bench/_reload_child.ts <saves per pattern> <reloads>
+ * With `worker-memory` as the mode, only 2. and 3. with `hello` in a worker,
+ * in a process of its own; with `bare-worker`, only the memory per
+ * cycle of a bare worker (the floor under it).
+ *
+ * Usage: deno run --v8-flags=--expose-gc --unstable-worker-options <flags> bench/_reload_child.ts <all|worker-memory|bare-worker> <saves per pattern> <reloads>
  *
  * @module
  */
@@ -25,8 +28,9 @@ import { join } from "node:path";
 import { createHost, type Host, serve } from "../mod.ts";
 import { DEFAULT_SETTLE_MS } from "../src/watcher.ts";
 
-const SAVES = Number(Deno.args[0] ?? 30);
-const RELOADS = Number(Deno.args[1] ?? 500);
+const MODE = Deno.args[0];
+const SAVES = Number(Deno.args[1] ?? 30);
+const RELOADS = Number(Deno.args[2] ?? 500);
 const WARMUP_SAVES = 3;
 const AFTER_SAVE_MS = 150;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -52,6 +56,9 @@ await Deno.writeTextFile(join(dir, "one", "mod.ts"), one(0));
 await Deno.writeTextFile(join(dir, "multi", "lib", "a.ts"), `export const A = 0;\n`);
 await Deno.writeTextFile(join(dir, "multi", "lib", "b.ts"), `export const B = 0;\n`);
 await Deno.writeTextFile(join(dir, "multi", "mod.ts"), multiMod(0));
+
+/** The last version written, across patterns. */
+let version = 0;
 
 /** One way an editor saves, and what the route answers afterwards. */
 interface Pattern {
@@ -220,22 +227,54 @@ async function reloadAndMemory(isolation: "none" | "worker", count: number) {
   };
 }
 
-// 1. Save → served through the watcher: every pattern in-process, the first in a worker.
-let version = 0;
-const saveResults = [
-  ...await savesToServed("none", PATTERNS),
-  ...await savesToServed("worker", PATTERNS.slice(0, 1)),
-];
-// 2. and 3.: host.reload() alone and memory per admin reload, in-process and in a worker.
-const inProcess = await reloadAndMemory("none", RELOADS);
-const workerReloads = Math.max(10, Math.round(RELOADS / 5));
-const isolated = await reloadAndMemory("worker", workerReloads);
-await Deno.remove(root, { recursive: true });
+/** Memory per cycle of a bare worker: created, answers one message, terminated; the floor under a worker reload. */
+async function bareWorkerCycles(count: number) {
+  const src = URL.createObjectURL(new Blob(["postMessage(0);"], { type: "text/javascript" }));
+  const cycle = async () => {
+    const worker = new Worker(src, { type: "module" });
+    await new Promise((resolve) => worker.onmessage = resolve);
+    worker.terminate();
+  };
+  for (let i = 0; i < 20; i++) await cycle();
+  const settle = async () => {
+    gc!();
+    await sleep(50);
+    gc!();
+  };
+  await settle();
+  const before = Deno.memoryUsage();
+  for (let i = 0; i < count; i++) await cycle();
+  await settle();
+  const after = Deno.memoryUsage();
+  return {
+    method: `${count} cycles of a bare worker (new Worker of a one-line module that posts one message, terminate()) ` +
+      "after 20 warm-up ones, in a process of its own; gc() twice around each reading; growth of rss divided by the count",
+    cycles: count,
+    rssBytesPerCycle: (after.rss - before.rss) / count,
+  };
+}
 
-console.log(JSON.stringify({
-  saveToServed: { settleMs: DEFAULT_SETTLE_MS, afterSaveMs: AFTER_SAVE_MS, patterns: saveResults },
-  reloadMs: inProcess.reloadMs,
-  memory: inProcess.memory,
-  worker: { reloadMs: isolated.reloadMs, memory: isolated.memory },
-}));
-Deno.exit(0);
+if (MODE === "worker-memory") {
+  // Memory per reload in a worker, in a process of its own so that the in-process reloads' retained modules do not
+  // shape it.
+  const isolated = await reloadAndMemory("worker", RELOADS);
+  await Deno.remove(root, { recursive: true });
+  console.log(JSON.stringify(isolated));
+} else if (MODE === "bare-worker") {
+  await Deno.remove(root, { recursive: true });
+  console.log(JSON.stringify(await bareWorkerCycles(RELOADS)));
+} else {
+  // 1. Save → served through the watcher: every pattern in-process, the first in a worker.
+  const saveResults = [
+    ...await savesToServed("none", PATTERNS),
+    ...await savesToServed("worker", PATTERNS.slice(0, 1)),
+  ];
+  // 2. and 3.: host.reload() alone and memory per admin reload, in-process.
+  const inProcess = await reloadAndMemory("none", RELOADS);
+  await Deno.remove(root, { recursive: true });
+  console.log(JSON.stringify({
+    saveToServed: { settleMs: DEFAULT_SETTLE_MS, afterSaveMs: AFTER_SAVE_MS, patterns: saveResults },
+    reloadMs: inProcess.reloadMs,
+    memory: inProcess.memory,
+  }));
+}

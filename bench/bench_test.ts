@@ -173,3 +173,19 @@ Deno.test("renderSummary() has one row per in-process group and HTTP case", () =
   );
   assert.match(md, /\| HTTP req\/s \(wrk\), 404 \| 50,000 \| bare Hono /);
 });
+
+Deno.test("renderSummary() and metricsOf() show the memory per worker reload beside a bare worker's cycle", () => {
+  const data = { deno: "2.9.6", date: "2026-01-01T00:00:00Z", ...run({ http: 0.9, time: 1.1 }) };
+  const reload = data.results.reload as Record<string, unknown>;
+  reload.worker = {
+    reloadMs: { median: 40, p99: 50, samples: 30 },
+    memory: { method: "w", reloads: 1000, heapBytesPerReload: 2048, rssBytesPerReload: 26 * 1024 },
+  };
+  reload.bareWorker = { method: "b", cycles: 1000, rssBytesPerCycle: 8 * 1024 };
+  assert.match(
+    renderSummary(data),
+    /\| memory retained per reload in a worker \(host heap \/ RSS\) \| 2\.0 KiB \/ 26\.0 KiB \| bare worker cycle: - \/ 8\.0 KiB \|/,
+  );
+  const byId = Object.fromEntries(metricsOf(data).map((m) => [m.id, m.value]));
+  assert.equal(byId["reload / RSS per bare worker cycle"], 8);
+});

@@ -189,6 +189,10 @@ export function metricsOf(data: { results?: Json }): Metric[] {
       { id: "reload / RSS per reload, in a worker", value: m.rssBytesPerReload / 1024, ...info("KiB") },
     );
   }
+  const bare = reload?.bareWorker as { rssBytesPerCycle?: number } | undefined;
+  if (typeof bare?.rssBytesPerCycle === "number") {
+    out.push({ id: "reload / RSS per bare worker cycle", value: bare.rssBytesPerCycle / 1024, ...info("KiB") });
+  }
   const memory = reload?.memory as Memory | undefined;
   if (memory) {
     out.push({

@@ -39,6 +39,7 @@ export const EFFORT_DEFAULTS: Record<string, number> = {
   BENCH_STARTUP_RUNS: 3,
   BENCH_SAVES: 30,
   BENCH_RELOADS: 500,
+  BENCH_WORKER_RELOADS: 1000,
 };
 
 /** What the machine is and how busy it was. */

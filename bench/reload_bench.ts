@@ -4,7 +4,9 @@
  * save patterns, with the reloads each save caused; `host.reload()` alone;
  * and the memory each admin reload retains (ES modules cannot be unloaded).
  *
- * Effort: BENCH_SAVES (default 30 per pattern), BENCH_RELOADS (default 500).
+ * Effort: BENCH_SAVES (default 30 per pattern), BENCH_RELOADS (default 500,
+ * in-process), BENCH_WORKER_RELOADS (default 1000, in a worker, and as many
+ * bare worker cycles).
  *
  * @module
  */
@@ -39,6 +41,8 @@ export interface ReloadResults {
   memory: MemoryPerReload;
   /** The same two measures with the plugin isolated in a worker (the default). */
   worker?: { reloadMs: { median: number; p99: number; samples: number }; memory: MemoryPerReload };
+  /** RSS retained per cycle of a bare worker (create, one message, terminate): the floor under a worker reload. */
+  bareWorker?: { method: string; cycles: number; rssBytesPerCycle: number };
 }
 
 /** Memory retained per reload. */
@@ -63,30 +67,14 @@ export async function runStandalone(filter?: RegExp): Promise<ReloadResults | un
   if (filter && !filter.test("reload")) return undefined;
   const saves = Number(Deno.env.get("BENCH_SAVES") ?? 30);
   const reloads = Number(Deno.env.get("BENCH_RELOADS") ?? 500);
-  console.log(`\n• hot reload (${saves} saves per pattern; ${reloads} admin reloads for memory)`);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--v8-flags=--expose-gc",
-      "--unstable-worker-options",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net=127.0.0.1",
-      new URL("./_reload_child.ts", import.meta.url).pathname,
-      String(saves),
-      String(reloads),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const line = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
-  let r: ReloadResults;
-  try {
-    r = JSON.parse(line);
-  } catch {
-    throw new Error(`The reload benchmark printed no result (exit ${out.code})`);
-  }
+  const workerReloads = Number(Deno.env.get("BENCH_WORKER_RELOADS") ?? 1000);
+  console.log(
+    `\n• hot reload (${saves} saves per pattern; ${reloads} admin reloads in-process and ${workerReloads} in a worker ` +
+      "for memory)",
+  );
+  const r: ReloadResults = await child("all", saves, reloads);
+  r.worker = await child("worker-memory", 0, workerReloads);
+  r.bareWorker = await child("bare-worker", 0, workerReloads);
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   console.log(`save → new version served (watcher settle window ${r.saveToServed.settleMs} ms):`);
   for (const p of r.saveToServed.patterns) {
@@ -115,7 +103,41 @@ export async function runStandalone(filter?: RegExp): Promise<ReloadResults | un
       }   (${m.memory.reloads} reloads)`,
     );
   }
+  if (r.bareWorker) {
+    console.log(
+      `retained per bare worker cycle (the floor)   RSS ${
+        kib(r.bareWorker.rssBytesPerCycle)
+      }   (${r.bareWorker.cycles} cycles)`,
+    );
+  }
   return r;
+}
+
+/** Runs `_reload_child.ts` in one mode, in a fresh process, and reads its JSON line. */
+async function child<T>(mode: string, saves: number, reloads: number): Promise<T> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--expose-gc",
+      "--unstable-worker-options",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net=127.0.0.1",
+      new URL("./_reload_child.ts", import.meta.url).pathname,
+      mode,
+      String(saves),
+      String(reloads),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new Error(`The reload benchmark (${mode}) printed no result (exit ${out.code})`);
+  }
 }
 
 if (import.meta.main) await runStandalone();

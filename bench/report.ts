@@ -274,8 +274,17 @@ export function renderResults(data: BenchData): string {
         } | ${m.memory.reloads} |`,
       );
     }
+    if (reload.bareWorker) {
+      out.push(
+        `| a bare worker, created and terminated (the floor) | - | - | - | ${
+          kib(reload.bareWorker.rssBytesPerCycle)
+        } | ${reload.bareWorker.cycles} cycles |`,
+      );
+    }
     out.push(
-      `\nMethod: ${reload.memory.method}.${reload.worker ? ` In a worker: ${reload.worker.memory.method}.` : ""}`,
+      `\nMethod: ${reload.memory.method}.${reload.worker ? ` In a worker: ${reload.worker.memory.method}.` : ""}${
+        reload.bareWorker ? ` The floor: ${reload.bareWorker.method}.` : ""
+      }`,
     );
   }
   return out.join("\n");
@@ -359,7 +368,9 @@ export function renderSummary(data: BenchData): string {
       out.push(
         `| memory retained per reload in a worker (host heap / RSS) | ${
           kib(reload.worker.memory.heapBytesPerReload)
-        } / ${kib(reload.worker.memory.rssBytesPerReload)} | - | - |`,
+        } / ${kib(reload.worker.memory.rssBytesPerReload)} | ${
+          reload.bareWorker ? `bare worker cycle: - / ${kib(reload.bareWorker.rssBytesPerCycle)}` : "-"
+        } | - |`,
       );
     }
   }
