@@ -9,7 +9,11 @@
  *   (host-wide middleware of `analytics` on; `notifier`'s webhook points at a
  *   127.0.0.1 URL that is never called, as no task fails), isolated or not;
  * - `hono`: a bare Hono app on `Deno.serve` answering the same paths with the
- *   same status, content type and body as the `hello` server.
+ *   same status, content type and body as the `hello` server;
+ * - `hono-worker`: the same Hono app (plugin route only) in a worker, behind
+ *   the least forwarding there is: the floor under any design that serves a
+ *   plugin's routes from its worker (not in the full run; see BENCHMARKS.md,
+ *   "Measured separately").
  *
  * Plugins' data goes to a temporary folder, removed on SIGTERM.
  *
@@ -83,7 +87,43 @@ async function start(kind: string): Promise<() => Promise<void>> {
     const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen }, app.fetch);
     return () => server.shutdown();
   }
-  throw new TypeError(`Unknown server kind '${kind}': use hello, hello-inproc, all, all-inproc or hono`);
+  if (kind === "hono-worker") {
+    // The floor under any design that runs a plugin's routes in a worker: the same Hono app in a worker, behind the
+    // least forwarding there is (request head out, one message; status, headers and a transferred buffer back).
+    const source = `import { Hono } from ${JSON.stringify(import.meta.resolve("hono"))};
+const app = new Hono();
+app.get("/api/plugins/hello/greet/:who", (c) => c.text("Hello, " + c.req.param("who") + "!"));
+self.onmessage = async ({ data: [id, method, url, headers] }) => {
+  const res = await app.fetch(new Request(url, { method, headers }));
+  const body = await res.arrayBuffer();
+  self.postMessage([id, res.status, [...res.headers], body], [body]);
+};`;
+    const worker = new Worker(URL.createObjectURL(new Blob([source], { type: "application/javascript" })), {
+      type: "module",
+    });
+    const waiting = new Map<number, (response: Response) => void>();
+    worker.onmessage = ({ data: [id, status, headers, body] }) => {
+      waiting.get(id)!(new Response(body, { status, headers }));
+      waiting.delete(id);
+    };
+    let next = 0;
+    const server = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen },
+      (request) =>
+        new Promise<Response>((resolve) => {
+          const id = next++;
+          waiting.set(id, resolve);
+          worker.postMessage([id, request.method, request.url, [...request.headers]]);
+        }),
+    );
+    return async () => {
+      await server.shutdown();
+      worker.terminate();
+    };
+  }
+  throw new TypeError(
+    `Unknown server kind '${kind}': use hello, hello-inproc, all, all-inproc, hono or hono-worker`,
+  );
 }
 
 if (import.meta.main) {

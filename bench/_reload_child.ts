@@ -203,8 +203,21 @@ async function reloadAndMemory(isolation: "none" | "worker", count: number) {
   };
   await settle();
   const before = Deno.memoryUsage();
-  for (let i = 0; i < count; i++) await adminReload();
-  await settle();
+  // RSS after every eighth of the reloads: it moves in steps (the allocator keeps freed pages, then gives them back),
+  // so where it stands matters as much as the average.
+  const step = Math.max(1, Math.floor(count / 8));
+  const half = Math.floor(count / 2);
+  const rssTrajectory: { reloads: number; rss: number }[] = [];
+  let middleRss = before.rss;
+  for (let i = 1; i <= count; i++) {
+    await adminReload();
+    if (i % step === 0 || i === half || i === count) {
+      await settle();
+      const rss = Deno.memoryUsage().rss;
+      rssTrajectory.push({ reloads: i, rss });
+      if (i === half) middleRss = rss;
+    }
+  }
   const after = Deno.memoryUsage();
   await server.shutdown();
   return {
@@ -215,10 +228,12 @@ async function reloadAndMemory(isolation: "none" | "worker", count: number) {
           isolation === "worker" ? "isolated in a worker" : "in-process"
         } (POST /api/plugins/hello:reload, one after another) after 20 warm-up ones; gc() twice around each ` +
         "reading (--expose-gc); growth of the host's Deno.memoryUsage() heapUsed and of the process's rss divided " +
-        "by the count",
+        "by the count; read again halfway, for the growth over the second half alone, and after every eighth",
       reloads: count,
       heapBytesPerReload: (after.heapUsed - before.heapUsed) / count,
       rssBytesPerReload: (after.rss - before.rss) / count,
+      rssBytesPerReloadSecondHalf: (after.rss - middleRss) / (count - half),
+      rssTrajectory,
       heapBefore: before.heapUsed,
       heapAfter: after.heapUsed,
       rssBefore: before.rss,
@@ -243,7 +258,11 @@ async function bareWorkerCycles(count: number) {
   };
   await settle();
   const before = Deno.memoryUsage();
-  for (let i = 0; i < count; i++) await cycle();
+  const half = Math.floor(count / 2);
+  for (let i = 0; i < half; i++) await cycle();
+  await settle();
+  const middle = Deno.memoryUsage();
+  for (let i = half; i < count; i++) await cycle();
   await settle();
   const after = Deno.memoryUsage();
   return {
@@ -251,6 +270,7 @@ async function bareWorkerCycles(count: number) {
       "after 20 warm-up ones, in a process of its own; gc() twice around each reading; growth of rss divided by the count",
     cycles: count,
     rssBytesPerCycle: (after.rss - before.rss) / count,
+    rssBytesPerCycleSecondHalf: (after.rss - middle.rss) / (count - half),
   };
 }
 

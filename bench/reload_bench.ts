@@ -42,7 +42,7 @@ export interface ReloadResults {
   /** The same two measures with the plugin isolated in a worker (the default). */
   worker?: { reloadMs: { median: number; p99: number; samples: number }; memory: MemoryPerReload };
   /** RSS retained per cycle of a bare worker (create, one message, terminate): the floor under a worker reload. */
-  bareWorker?: { method: string; cycles: number; rssBytesPerCycle: number };
+  bareWorker?: { method: string; cycles: number; rssBytesPerCycle: number; rssBytesPerCycleSecondHalf?: number };
 }
 
 /** Memory retained per reload. */
@@ -55,6 +55,10 @@ export interface MemoryPerReload {
   heapBytesPerReload: number;
   /** Growth of the process's RSS per reload, in bytes. */
   rssBytesPerReload: number;
+  /** The same over the second half of the reloads alone: near 0 once RSS has reached its plateau. */
+  rssBytesPerReloadSecondHalf?: number;
+  /** The process's RSS after every eighth of the reloads. */
+  rssTrajectory?: { reloads: number; rss: number }[];
 }
 
 /**
@@ -76,6 +80,7 @@ export async function runStandalone(filter?: RegExp): Promise<ReloadResults | un
   r.worker = await child("worker-memory", 0, workerReloads);
   r.bareWorker = await child("bare-worker", 0, workerReloads);
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  const secondHalf = (b: number | undefined) => b === undefined ? "-" : kib(b);
   console.log(`save → new version served (watcher settle window ${r.saveToServed.settleMs} ms):`);
   for (const p of r.saveToServed.patterns) {
     console.log(
@@ -100,14 +105,22 @@ export async function runStandalone(filter?: RegExp): Promise<ReloadResults | un
     console.log(
       `retained per admin reload, ${mode.padEnd(11)}   heap ${kib(m.memory.heapBytesPerReload)}   RSS ${
         kib(m.memory.rssBytesPerReload)
-      }   (${m.memory.reloads} reloads)`,
+      } (second half ${secondHalf(m.memory.rssBytesPerReloadSecondHalf)})   (${m.memory.reloads} reloads)`,
+    );
+  }
+  const trajectory = r.worker?.memory.rssTrajectory;
+  if (trajectory?.length) {
+    console.log(
+      `RSS in a worker after N reloads: ${
+        trajectory.map((t) => `${t.reloads}: ${(t.rss / 2 ** 20).toFixed(0)} MiB`).join(", ")
+      }`,
     );
   }
   if (r.bareWorker) {
     console.log(
-      `retained per bare worker cycle (the floor)   RSS ${
-        kib(r.bareWorker.rssBytesPerCycle)
-      }   (${r.bareWorker.cycles} cycles)`,
+      `retained per bare worker cycle (the floor)   RSS ${kib(r.bareWorker.rssBytesPerCycle)} (second half ${
+        secondHalf(r.bareWorker.rssBytesPerCycleSecondHalf)
+      })   (${r.bareWorker.cycles} cycles)`,
     );
   }
   return r;
