@@ -174,6 +174,18 @@ Deno.test("renderSummary() has one row per in-process group and HTTP case", () =
   assert.match(md, /\| HTTP req\/s \(wrk\), 404 \| 50,000 \| bare Hono /);
 });
 
+Deno.test("renderSummary() and metricsOf() name the peer of a case measured against another server", () => {
+  const data = { deno: "2.9.6", date: "2026-01-01T00:00:00Z", ...run({ http: 0.7, time: 1.1 }) };
+  const http = data.results.http as { cases: Record<string, unknown>[] };
+  http.cases[0].peerLabel = "bare Hono in a worker";
+  assert.match(
+    renderSummary(data),
+    /\| HTTP req\/s \(wrk\), 404 \| 50,000 \| bare Hono in a worker 60,000 \| 0\.70 \|/,
+  );
+  const ids = metricsOf(data).map((m) => m.id);
+  assert.ok(ids.includes("http / 404 / plugboard ÷ bare Hono in a worker (req/s)"), ids.join("; "));
+});
+
 Deno.test("renderSummary() and metricsOf() show the memory per worker reload beside a bare worker's cycle", () => {
   const data = { deno: "2.9.6", date: "2026-01-01T00:00:00Z", ...run({ http: 0.9, time: 1.1 }) };
   const reload = data.results.reload as Record<string, unknown>;

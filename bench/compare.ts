@@ -119,11 +119,19 @@ export function metricsOf(data: { results?: Json }): Metric[] {
     }
   }
   const http = data.results?.http as
-    | { cases?: { case: string; ratio: number; spread: number; ours: { requestsPerSecond: number; p99Ms: number } }[] }
+    | {
+      cases?: {
+        case: string;
+        ratio: number;
+        spread: number;
+        peerLabel?: string;
+        ours: { requestsPerSecond: number; p99Ms: number };
+      }[];
+    }
     | undefined;
   for (const c of http?.cases ?? []) {
     out.push({
-      id: `http / ${c.case} / plugboard ÷ bare Hono (req/s)`,
+      id: `http / ${c.case} / plugboard ÷ ${c.peerLabel ?? "bare Hono"} (req/s)`,
       value: c.ratio,
       better: "higher",
       spread: c.spread,

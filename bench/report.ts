@@ -163,7 +163,7 @@ export function renderResults(data: BenchData): string {
   if (http && "cases" in http) {
     out.push("\n### HTTP (wrk, out of process)\n");
     out.push(
-      "| case | server | req/s | p50 | p99 | plugboard / bare Hono | ratio per round |",
+      "| case | server | req/s | p50 | p99 | plugboard / peer | ratio per round |",
       "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     );
     for (const c of http.cases) {
@@ -315,7 +315,7 @@ export function renderSummary(data: BenchData): string {
   if (http && "cases" in http) {
     for (const c of http.cases) {
       out.push(
-        `| HTTP req/s (wrk), ${c.case} | ${int(c.ours.requestsPerSecond)} | bare Hono ${
+        `| HTTP req/s (wrk), ${c.case} | ${int(c.ours.requestsPerSecond)} | ${c.peerLabel ?? "bare Hono"} ${
           int(c.peer.requestsPerSecond)
         } | ${c.ratio.toFixed(2)} |`,
       );
