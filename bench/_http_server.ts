@@ -12,8 +12,7 @@
  *   same status, content type and body as the `hello` server;
  * - `hono-worker`: the same Hono app (plugin route only) in a worker, behind
  *   the least forwarding there is: the floor under any design that serves a
- *   plugin's routes from its worker (not in the full run; see BENCHMARKS.md,
- *   "Measured separately").
+ *   plugin's routes from its worker (the HTTP bench's "the floor" case).
  *
  * Plugins' data goes to a temporary folder, removed on SIGTERM.
  *

@@ -168,6 +168,39 @@ async function savesToServed(isolation: "none" | "worker", patterns: Pattern[]) 
   return results;
 }
 
+/** Runs `gc()` twice, 50 ms apart, so that a memory reading sees what is retained. */
+async function settle(): Promise<void> {
+  gc!();
+  await sleep(50);
+  gc!();
+}
+
+/**
+ * Memory around `count` cycles, after 20 warm-up ones: readings before and after, RSS after every eighth of the
+ * cycles (it moves in steps: the allocator keeps freed pages, then gives them back, so where it stands matters as
+ * much as the average) and the RSS growth per cycle over the second half alone.
+ */
+async function memoryOver(count: number, cycle: () => Promise<void>) {
+  for (let i = 0; i < 20; i++) await cycle();
+  await settle();
+  const before = Deno.memoryUsage();
+  const step = Math.max(1, Math.floor(count / 8));
+  const half = Math.floor(count / 2);
+  const rssTrajectory: { reloads: number; rss: number }[] = [];
+  let middleRss = before.rss;
+  for (let i = 1; i <= count; i++) {
+    await cycle();
+    if (i % step === 0 || i === half || i === count) {
+      await settle();
+      const rss = Deno.memoryUsage().rss;
+      rssTrajectory.push({ reloads: i, rss });
+      if (i === half) middleRss = rss;
+    }
+  }
+  const after = Deno.memoryUsage();
+  return { before, after, rssTrajectory, rssPerCycleSecondHalf: (after.rss - middleRss) / (count - half) };
+}
+
 /** `host.reload()` alone, then memory per admin reload, of the shipped hello plugin in one isolation mode. */
 async function reloadAndMemory(isolation: "none" | "worker", count: number) {
   const host = createHost({
@@ -195,30 +228,7 @@ async function reloadAndMemory(isolation: "none" | "worker", count: number) {
     await host.reload("hello");
     reloadMs.push(performance.now() - t);
   }
-  for (let i = 0; i < 20; i++) await adminReload();
-  const settle = async () => {
-    gc!();
-    await sleep(50);
-    gc!();
-  };
-  await settle();
-  const before = Deno.memoryUsage();
-  // RSS after every eighth of the reloads: it moves in steps (the allocator keeps freed pages, then gives them back),
-  // so where it stands matters as much as the average.
-  const step = Math.max(1, Math.floor(count / 8));
-  const half = Math.floor(count / 2);
-  const rssTrajectory: { reloads: number; rss: number }[] = [];
-  let middleRss = before.rss;
-  for (let i = 1; i <= count; i++) {
-    await adminReload();
-    if (i % step === 0 || i === half || i === count) {
-      await settle();
-      const rss = Deno.memoryUsage().rss;
-      rssTrajectory.push({ reloads: i, rss });
-      if (i === half) middleRss = rss;
-    }
-  }
-  const after = Deno.memoryUsage();
+  const m = await memoryOver(count, adminReload);
   await server.shutdown();
   return {
     reloadMs: { median: median(reloadMs), p99: p99(reloadMs), samples: reloadMs.length },
@@ -230,14 +240,14 @@ async function reloadAndMemory(isolation: "none" | "worker", count: number) {
         "reading (--expose-gc); growth of the host's Deno.memoryUsage() heapUsed and of the process's rss divided " +
         "by the count; read again halfway, for the growth over the second half alone, and after every eighth",
       reloads: count,
-      heapBytesPerReload: (after.heapUsed - before.heapUsed) / count,
-      rssBytesPerReload: (after.rss - before.rss) / count,
-      rssBytesPerReloadSecondHalf: (after.rss - middleRss) / (count - half),
-      rssTrajectory,
-      heapBefore: before.heapUsed,
-      heapAfter: after.heapUsed,
-      rssBefore: before.rss,
-      rssAfter: after.rss,
+      heapBytesPerReload: (m.after.heapUsed - m.before.heapUsed) / count,
+      rssBytesPerReload: (m.after.rss - m.before.rss) / count,
+      rssBytesPerReloadSecondHalf: m.rssPerCycleSecondHalf,
+      rssTrajectory: m.rssTrajectory,
+      heapBefore: m.before.heapUsed,
+      heapAfter: m.after.heapUsed,
+      rssBefore: m.before.rss,
+      rssAfter: m.after.rss,
     },
   };
 }
@@ -250,27 +260,13 @@ async function bareWorkerCycles(count: number) {
     await new Promise((resolve) => worker.onmessage = resolve);
     worker.terminate();
   };
-  for (let i = 0; i < 20; i++) await cycle();
-  const settle = async () => {
-    gc!();
-    await sleep(50);
-    gc!();
-  };
-  await settle();
-  const before = Deno.memoryUsage();
-  const half = Math.floor(count / 2);
-  for (let i = 0; i < half; i++) await cycle();
-  await settle();
-  const middle = Deno.memoryUsage();
-  for (let i = half; i < count; i++) await cycle();
-  await settle();
-  const after = Deno.memoryUsage();
+  const m = await memoryOver(count, cycle);
   return {
     method: `${count} cycles of a bare worker (new Worker of a one-line module that posts one message, terminate()) ` +
       "after 20 warm-up ones, in a process of its own; gc() twice around each reading; growth of rss divided by the count",
     cycles: count,
-    rssBytesPerCycle: (after.rss - before.rss) / count,
-    rssBytesPerCycleSecondHalf: (after.rss - middle.rss) / (count - half),
+    rssBytesPerCycle: (m.after.rss - m.before.rss) / count,
+    rssBytesPerCycleSecondHalf: m.rssPerCycleSecondHalf,
   };
 }
 
@@ -283,7 +279,7 @@ if (MODE === "worker-memory") {
 } else if (MODE === "bare-worker") {
   await Deno.remove(root, { recursive: true });
   console.log(JSON.stringify(await bareWorkerCycles(RELOADS)));
-} else {
+} else if (MODE === "all") {
   // 1. Save → served through the watcher: every pattern in-process, the first in a worker.
   const saveResults = [
     ...await savesToServed("none", PATTERNS),
@@ -297,4 +293,7 @@ if (MODE === "worker-memory") {
     reloadMs: inProcess.reloadMs,
     memory: inProcess.memory,
   }));
+} else {
+  await Deno.remove(root, { recursive: true });
+  throw new TypeError(`Unknown mode '${MODE}': use all, worker-memory or bare-worker`);
 }

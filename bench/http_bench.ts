@@ -132,6 +132,9 @@ const SERVER_NAMES: Record<Ours | Peer, string> = {
 
 const PEER_LABELS: Record<Peer, string> = { hono: "bare Hono", "hono-worker": "bare Hono in a worker" };
 
+/** The server a case is measured against. */
+const peerOf = (def: CaseDef): Peer => def.peer ?? "hono";
+
 /** Converts wrk's `842.00us`, `1.15ms` or `2.00s` to milliseconds. */
 function toMs(text: string): number {
   const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
@@ -270,7 +273,7 @@ async function sameAnswer(def: CaseDef, ours: Server, peer: Server): Promise<voi
   const [a, b] = [await answer(ours), await answer(peer)];
   if (!a.startsWith(`${def.status} `) || a !== b) {
     throw new Error(
-      `${def.name}: plugboard answers "${a}", ${PEER_LABELS[def.peer ?? "hono"]} "${b}" (status, type, body length)`,
+      `${def.name}: plugboard answers "${a}", ${PEER_LABELS[peerOf(def)]} "${b}" (status, type, body length)`,
     );
   }
 }
@@ -320,7 +323,7 @@ export async function runStandalone(filter?: RegExp): Promise<HttpResults | unde
     try {
       for (const def of CASES) {
         const ours = servers[def.ours];
-        const peer = servers[def.peer ?? "hono"];
+        const peer = servers[peerOf(def)];
         if (round === 0) await sameAnswer(def, ours, peer);
         const order: ["ours" | "peer", Server][] = [["ours", ours], ["peer", peer]];
         if (round % 2 === 1) order.reverse();
@@ -344,13 +347,13 @@ export async function runStandalone(filter?: RegExp): Promise<HttpResults | unde
     const roundRatios = ours.map((r, i) => r.requestsPerSecond / peer[i].requestsPerSecond);
     const mid = median(roundRatios);
     const o = side(SERVER_NAMES[def.ours], ours);
-    const p = side(SERVER_NAMES[def.peer ?? "hono"], peer);
+    const p = side(SERVER_NAMES[peerOf(def)], peer);
     return {
       case: def.name,
       path: def.path,
       ours: o,
       peer: p,
-      peerLabel: PEER_LABELS[def.peer ?? "hono"],
+      peerLabel: PEER_LABELS[peerOf(def)],
       ratio: o.requestsPerSecond / p.requestsPerSecond,
       roundRatios,
       spread: (Math.max(...roundRatios) - Math.min(...roundRatios)) / 2 / mid,
