@@ -43,9 +43,9 @@ export type Remove = (listener: Listener) => void;
 /**
  * Calls a listener list; returns the list's length. A generated dispatcher
  * has `retire`, to be called when it is replaced: until then it trusts that
- * none of its listeners was removed and calls each straight away (no check
- * per call); retiring swaps each call for one that checks the listener's
- * `removed` first, for the emits that are still running it.
+ * none of its listeners was removed and calls each straight away (its
+ * optimised code checks nothing per call); once retired, the emits that are
+ * still running it check each listener's `removed` first.
  */
 export type Dispatch = ((payload: unknown, event: string) => number) & { retire?: () => void };
 
@@ -142,46 +142,75 @@ export function takesPayloadOnly(fn: (...args: never[]) => unknown): boolean {
 }
 
 /**
+ * Lists up to this long are retired by swapping each call's target; longer
+ * ones by a flag (see `generatedDispatcher`).
+ */
+const SWAP_LIMIT = 16;
+
+/**
  * Straight-line code, one call per listener in its own `try`, so that every
  * call site sees one function. A listener that cannot tell (see
  * `takesPayloadOnly`) is called with the payload only: a call with more
  * arguments than the function declares costs V8 more on every call
- * (measured: about 0.3 ns per listener, 10% of a dispatch to 100 listeners). A returned value other
- * than undefined is checked for a promise outside the generated code. Each source is made unique by a serial number:
- * V8 caches what `new Function` compiles by source text, and two dispatchers
- * built from the same text (any two lists of the same length) would share
- * one feedback vector, so their call sites would see the handlers of both
- * lists and turn polymorphic, then megamorphic (measured: 2 listeners on 8
- * events, 17-23 ns per emit shared against 7-9 ns unique). With `eager`,
- * the returned function is wrapped in parentheses so V8 compiles it at once.
- * Only indices enter the source, never user input.
+ * (measured: about 0.3 ns per listener, 10% of a dispatch to 100 listeners).
+ * A returned value other than undefined is checked for a promise outside
+ * the generated code.
+ *
+ * Until it is retired, a dispatcher calls each listener without asking
+ * whether it was removed. Two ways to retire, each the cheaper one where it
+ * is used (fresh processes, mitata, distinct handlers):
+ * - up to SWAP_LIMIT listeners, each function is a `let`, and `retire`
+ *   swaps it for one that checks `removed` first. When V8 inlines every
+ *   listener (short lists) this costs nothing measurable; the flag below
+ *   left its check in the optimised code of about half the processes with
+ *   one listener (0.73 ns per emit became 1.1-1.3).
+ * - longer lists check a flag before each call: a field of an object whose
+ *   class is its own. V8 treats a field never written since its object was
+ *   made as a constant and drops the check from optimised code; `retire`
+ *   writes it, which throws that code away, even in an emit under way, so
+ *   the check then runs and reads each listener's `removed`. Listeners past
+ *   V8's inlining budget are real calls, and there the `let` cost a load and
+ *   a compare each: 0.3 ns per listener, 10% of a dispatch to 100 (6% at
+ *   32, nothing at 16). A class shared by all dispatchers would not do: one
+ *   retirement would make the field a variable for every one of them.
+ *
+ * Each source is made unique by a serial number: V8 caches what
+ * `new Function` compiles by source text, and two dispatchers built from the
+ * same text (any two lists of the same length) would share one feedback
+ * vector, so their call sites would see the handlers of both lists and turn
+ * polymorphic, then megamorphic (measured: 2 listeners on 8 events, 17-23 ns
+ * per emit shared against 7-9 ns unique). With `eager`, the returned
+ * function is wrapped in parentheses so V8 compiles it at once. Only
+ * indices enter the source, never user input.
  */
 function generatedDispatcher(list: readonly Listener[], { fail, remove }: DispatchOptions, eager: boolean): Dispatch {
   const n = list.length;
-  let head = "";
+  const swap = n <= SWAP_LIMIT;
+  const consts = swap ? [] : ["state = new (class { live = true })()"];
+  const lets: string[] = [];
   let body = "";
-  let guards = "";
+  let retire = swap ? "" : "\nstate.live = false;";
   for (let i = 0; i < n; i++) {
-    const once = list[i].once;
-    head += `${i ? ", " : ""}l${i} = list[${i}]`;
-    head += once ? `, f${i} = l${i}.fn` : "";
-    const args = list[i].payloadOnly ? "p" : "p, e";
-    const call = `try { r = f${i}(${args}); ` +
-      `if (r !== undefined) watch(r, l${i}, e, fail); } catch (x) { fail(l${i}, e, x); }`;
-    body += once ? `if (!l${i}.removed) { remove(l${i}); ${call} }\n` : `${call}\n`;
-    if (!once) guards += `f${i} = (p, e) => l${i}.removed ? undefined : l${i}.fn(p, e);\n`;
+    const l = `l${i}`, f = `f${i}`, once = list[i].once;
+    consts.push(`${l} = list[${i}]`);
+    if (swap && !once) {
+      lets.push(`${f} = ${l}.fn`);
+      retire += `\n${f} = (p, e) => ${l}.removed ? undefined : ${l}.fn(p, e);`;
+    } else consts.push(`${f} = ${l}.fn`);
+    const call = `try { r = ${f}(${list[i].payloadOnly ? "p" : "p, e"}); ` +
+      `if (r !== undefined) watch(r, ${l}, e, fail); } catch (x) { fail(${l}, e, x); }`;
+    if (once) body += `if (!${l}.removed) { remove(${l}); ${call} }\n`;
+    else body += swap ? `${call}\n` : `if (state.live || !${l}.removed) { ${call} }\n`;
   }
-  let vars = "";
-  for (let i = 0; i < n; i++) if (!list[i].once) vars += `${vars ? ", " : ""}f${i} = l${i}.fn`;
   const fn = `function dispatch(p, e) {\nlet r;\n${body}return ${n};\n}`;
   const factory = new Function(
     "list",
     "fail",
     "remove",
     "watch",
-    `"use strict"; // plugboard event dispatcher #${++generated}\nconst ${head};\n` +
-      (vars ? `let ${vars};\n` : "") +
-      `const dispatch = ${eager ? `(${fn})` : fn};\ndispatch.retire = () => {\n${guards}};\nreturn dispatch;`,
+    `"use strict"; // plugboard event dispatcher #${++generated}\nconst ${consts.join(", ")};\n` +
+      (lets.length ? `let ${lets.join(", ")};\n` : "") +
+      `const dispatch = ${eager ? `(${fn})` : fn};\ndispatch.retire = () => {${retire}\n};\nreturn dispatch;`,
   );
   return factory(list, fail, remove, watch) as Dispatch;
 }

@@ -174,6 +174,31 @@ for (const [path, base] of Object.entries(PATHS)) {
     assert.deepEqual(calls, ["a", "b", "b", "added"]);
   });
 
+  // 8 listeners: each call's target is swapped on retirement; 40: a flag is (see generatedDispatcher).
+  for (const n of [8, 40]) {
+    test(`in optimised code (300,000 emits first), one of ${n} listeners unloaded mid-emit is skipped`, async () => {
+      // The third handler unloads an owner on every emit ("nobody" until the last), so that the call is not new to
+      // V8 when it matters: the dispatcher is then running optimised code, which checks nothing per listener until
+      // its retirement throws that code away (traced with --trace-deopt: "dependent field type constness changed").
+      const b = bus();
+      const calls = new Array<number>(n).fill(0);
+      let target = "nobody";
+      for (let i = 0; i < n; i++) {
+        const count = (p: { taskId: string }) => (calls[i] += p.taskId.length);
+        const unload = (p: { taskId: string }) => (count(p), b.removeOwner(target));
+        b.on("task.created", i === 2 ? unload : count, { owner: i === 6 ? "victim" : undefined });
+      }
+      await Promise.resolve(); // a list over 16 gets its generated code from a microtask
+      for (let k = 0; k < 300_000; k++) b.emit("task.created", { taskId: "t" });
+      target = "victim";
+      assert.equal(b.emit("task.created", { taskId: "t" }), n);
+      const expected = calls.map((_, i) => i === 6 ? 300_000 : 300_001);
+      assert.deepEqual(calls, expected);
+      assert.equal(b.emit("task.created", { taskId: "t" }), n - 1);
+      assert.deepEqual(calls, expected.map((c, i) => i === 6 ? c : c + 1));
+    });
+  }
+
   test("a listener added during emit runs from the next emit on", () => {
     const b = bus();
     const calls: string[] = [];
