@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { compare, metricsOf } from "./compare.ts";
 import { parseWrk } from "./http_bench.ts";
-import { renderSummary, writeDocs } from "./report.ts";
+import { renderResults, renderSummary, writeDocs } from "./report.ts";
 
 const WRK_OUTPUT = `Running 2s test @ http://127.0.0.1:39409/api/plugins/hello/missing
   2 threads and 50 connections
@@ -200,4 +200,29 @@ Deno.test("renderSummary() and metricsOf() show the memory per worker reload bes
   );
   const byId = Object.fromEntries(metricsOf(data).map((m) => [m.id, m.value]));
   assert.equal(byId["reload / RSS per bare worker cycle"], 8);
+});
+
+Deno.test("renderResults() puts each case's warmed average beside its spread across fresh processes", () => {
+  const data = { deno: "2.9.6", date: "2026-01-01T00:00:00Z", ...run({ http: 0.9, time: 1.1 }) };
+  const fresh = (median: number) => ({ runs: [median], min: median, median, max: median, unbatched: 0 });
+  const results = data.results as Record<string, unknown>;
+  results.events = [{
+    group: "emit, 10 distinct listeners",
+    ours: "plugboard",
+    cases: [
+      { name: "plugboard", avg: 9.1, p75: 9.2, p99: 9.3, fresh: fresh(8.4) },
+      { name: "tseep", avg: 7.3, p75: 7.4, p99: 7.5, fresh: fresh(8.3) },
+    ],
+  }];
+  results.routes_spread = [{
+    group: "route dispatch",
+    ours: "plugboard",
+    cases: [{ name: "plugboard", fresh: fresh(420) }, { name: "hono", fresh: fresh(260) }],
+  }];
+  const md = renderResults(data);
+  assert.match(md, /\| \*\*plugboard\*\* \| 8\.40 ns \| 8\.40 ns \| 8\.40 ns \| 0 \| 9\.10 ns \|/);
+  assert.match(md, /\| tseep \| 8\.30 ns \| 8\.30 ns \| 8\.30 ns \| 0 \| 7\.30 ns \|/);
+  // The route spread's warmed figures come from the route group of the same name: 550 and 500 ns in `run`.
+  assert.match(md, /\| \*\*plugboard\*\* \| 420\.00 ns \| 420\.00 ns \| 420\.00 ns \| 0 \| 550\.00 ns \|/);
+  assert.match(md, /\| hono \| 260\.00 ns \| 260\.00 ns \| 260\.00 ns \| 0 \| 500\.00 ns \|/);
 });

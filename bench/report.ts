@@ -12,7 +12,7 @@
  * @module
  */
 
-import { formatNs, type GroupResult } from "./_runner.ts";
+import { type CaseResult, formatNs, type GroupResult } from "./_runner.ts";
 import type { HttpResults } from "./http_bench.ts";
 import type { ReloadResults } from "./reload_bench.ts";
 import { type Spread, spreadTable } from "./_fresh.ts";
@@ -202,6 +202,7 @@ export function renderResults(data: BenchData): string {
       title: `${g.group} (\`host.fetch\` against bare Hono)`,
       ours: g.ours,
       cases: g.cases,
+      warmed: warmedOf(data.results.routes, g.group),
     })),
   ];
   if (spreads.length) {
@@ -214,7 +215,7 @@ export function renderResults(data: BenchData): string {
         "clock read, ~90 ns for a 9 ns emit. An *unbatched* run is one where it still timed calls one by one.\n",
     );
     for (const s of spreads) {
-      out.push(spreadTable(s.title, new Map(s.cases.map((c) => [c.name, c.fresh])), s.ours), "");
+      out.push(spreadTable(s.title, new Map(s.cases.map((c) => [c.name, c.fresh])), s.ours, s.warmed), "");
     }
   }
   const isolation = data.results.isolation as IsolationCase[] | undefined;
@@ -425,12 +426,27 @@ if (import.meta.main) {
   }
 }
 
+/** A group's spreads across fresh processes, with each case's warmed average from the same run when there is one. */
+interface SpreadGroup {
+  title: string;
+  ours: string;
+  cases: { name: string; fresh: Spread }[];
+  warmed: Map<string, number>;
+}
+
 /** The event groups that were also measured across fresh processes. */
-function eventSpreads(value: unknown): { title: string; ours: string; cases: { name: string; fresh: Spread }[] }[] {
+function eventSpreads(value: unknown): SpreadGroup[] {
   return groupList(value).flatMap((g) => {
-    const cases = (g.cases as { name: string; fresh?: Spread }[]).filter((c): c is { name: string; fresh: Spread } =>
+    const cases = (g.cases as (CaseResult & { fresh?: Spread })[]).filter((c): c is CaseResult & { fresh: Spread } =>
       c.fresh !== undefined
     );
-    return cases.length ? [{ title: g.group, ours: g.ours ?? cases[0].name, cases }] : [];
+    const warmed = new Map(cases.filter((c) => Number.isFinite(c.avg)).map((c) => [c.name, c.avg]));
+    return cases.length ? [{ title: g.group, ours: g.ours ?? cases[0].name, cases, warmed }] : [];
   });
+}
+
+/** The warmed average of each case of the group titled `group` in a run's results, if it ran. */
+function warmedOf(value: unknown, group: string): Map<string, number> {
+  const found = groupList(value).find((g) => g.group === group);
+  return new Map(found ? found.cases.map((c) => [c.name, c.avg]) : []);
 }
