@@ -18,9 +18,13 @@ export interface SourceLocation {
 const LOCATION_RE = /((?:file|https?):\/\/[^\s()'"]+?|\/[^\s()'":]+):(\d+):(\d+)/g;
 
 function texts(error: unknown, depth = 0): string[] {
-  if (depth > 3 || error === null || typeof error !== "object") return error ? [String(error)] : [];
-  const e = error as { message?: unknown; stack?: unknown; cause?: unknown };
-  return [String(e.message ?? ""), String(e.stack ?? ""), ...texts(e.cause, depth + 1)];
+  try {
+    if (depth > 3 || error === null || typeof error !== "object") return error ? [String(error)] : [];
+    const e = error as { message?: unknown; stack?: unknown; cause?: unknown };
+    return [String(e.message ?? ""), String(e.stack ?? ""), ...texts(e.cause, depth + 1)];
+  } catch {
+    return []; // a value that cannot be read as text points nowhere
+  }
 }
 
 /**

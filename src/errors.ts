@@ -8,6 +8,7 @@
  * @module
  */
 
+import { errorText } from "./error_text.ts";
 import type { PluginMeta } from "./plugin.ts";
 
 /** One entry of the catalogue. */
@@ -322,7 +323,7 @@ export function asPluginError(
   options: PluginErrorOptions & { prefix?: string } = {},
 ): PluginError {
   if (error instanceof PluginError) return error;
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorText(error);
   return new PluginError(code, options.prefix ? `${options.prefix}: ${text}` : text, { ...options, cause: error });
 }
 

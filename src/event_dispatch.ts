@@ -62,10 +62,15 @@ export const dispatchNone: Dispatch = function dispatchNone() {
   return 0;
 };
 
-/** Reports a rejection of the promise a listener returned. */
+/** Reports a rejection of the promise a listener returned, once (a hand-made thenable may call back again). */
 function watch(result: unknown, listener: Listener, event: string, fail: Fail): void {
   if (result === null || typeof (result as PromiseLike<unknown>).then !== "function") return;
-  (result as PromiseLike<unknown>).then(undefined, (error) => fail(listener, event, error));
+  let reported = false;
+  (result as PromiseLike<unknown>).then(undefined, (error) => {
+    if (reported) return;
+    reported = true;
+    fail(listener, event, error);
+  });
 }
 
 let codegen = true;

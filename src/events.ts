@@ -22,6 +22,7 @@
  * @module
  */
 
+import { errorText } from "./error_text.ts";
 import type { PlugboardEvents } from "./event_types.ts";
 import {
   type Dispatch,
@@ -74,7 +75,8 @@ export interface EventBusOptions {
   /**
    * Called when a handler of `system.error` itself fails (and, without
    * `onHandlerError`, when a handler fails while nobody listens to
-   * `system.error`), so such failures are never lost nor recursive.
+   * `system.error`), so such failures are never lost nor recursive. If it
+   * throws, that goes to `console.error`, and the other handlers still run.
    * @default console.error
    */
   onUnhandled?: (error: unknown, event: string, owner: string | undefined) => void;
@@ -199,9 +201,18 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
    * ```
    */
   constructor(options: EventBusOptions = {}) {
-    this.#onUnhandled = options.onUnhandled ??
+    const onUnhandled = options.onUnhandled ??
       ((error, event, owner) =>
         console.error(`[plugboard] handler of "${event}"${owner ? ` in plugin "${owner}"` : ""} failed:`, error));
+    this.#onUnhandled = (error, event, owner) => {
+      try {
+        onUnhandled(error, event, owner);
+      } catch (thrown) {
+        try {
+          console.error(`[plugboard] onUnhandled threw while reporting a failed handler of "${event}":`, thrown);
+        } catch { /* nowhere left to report it; the other handlers still run */ }
+      }
+    };
     this.#onHandlerError = options.onHandlerError;
     const unrollLimit = options.unrollLimit ?? UNROLL_LIMIT;
     if (!(unrollLimit >= 0)) {
@@ -335,7 +346,8 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
    *
    * @param event the event name
    * @param payload the event's data
-   * @returns how many listeners were called
+   * @returns how many listeners the event had when the emit began (one
+   *   removed by another handler during the emit, and so skipped, counts)
    *
    * @example A failing handler does not stop the others
    * ```ts
@@ -378,23 +390,29 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
    * ```
    */
   async emitAsync<K extends EventName<E>>(event: K, payload: E[K]): Promise<EmitResult> {
-    const live = this.#listFor(event).filter((l) => !l.removed);
-    this.#remove(live.filter((l) => l.once));
-    const settled = await Promise.allSettled(live.map((l) => {
+    const list = this.#listFor(event);
+    const once = new Set(list.filter((l) => l.once && !l.removed));
+    this.#remove([...once]);
+    const called: Listener[] = [];
+    const results: Promise<unknown>[] = [];
+    for (const l of list) {
+      if (l.removed && !once.has(l)) continue; // removed by an earlier handler of this emit, as `emit` skips it
+      called.push(l);
       try {
-        return Promise.resolve(l.fn(payload, event));
+        results.push(Promise.resolve(l.fn(payload, event)));
       } catch (err) {
-        return Promise.reject(err);
+        results.push(Promise.reject(err));
       }
-    }));
+    }
+    const settled = await Promise.allSettled(results);
     let failed = 0;
     settled.forEach((s, i) => {
       if (s.status === "rejected") {
         failed++;
-        this.#fail(live[i], event, s.reason);
+        this.#fail(called[i], event, s.reason);
       }
     });
-    return { called: live.length, failed };
+    return { called: called.length, failed };
   }
 
   /**
@@ -552,12 +570,18 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
     });
   }
 
-  /** A name without listeners of its own gets a dispatcher too; when too many have, they are all dropped. */
+  /**
+   * A name without listeners of its own gets a dispatcher too; when too many
+   * have, they are all dropped. A dropped dispatcher is retired, as a
+   * replaced one is: it may be running (the name being added here may have
+   * just lost its last listener to a handler of that very dispatcher).
+   */
   #addLazy(event: string): Dispatch {
     if (this.#lazy.size >= LAZY_CACHE_LIMIT) {
       const table: Record<string, Dispatch | undefined> = Object.create(NO_PROTO);
       for (const name of this.#lazy) this.#lists.delete(name);
       for (const name of this.#lists.keys()) table[name] = this.#dispatchers[name];
+      for (const name in this.#dispatchers) if (!(name in table)) this.#dispatchers[name]?.retire?.();
       this.#lazy.clear();
       this.#dispatchers = table;
     }
@@ -582,7 +606,7 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
       return;
     }
     if (this.listenerCount(SYSTEM_ERROR) === 0) return this.#onUnhandled(error, event, owner);
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     (this as EventBus<EventMap>).emit(SYSTEM_ERROR, {
       origin: "event",
       plugin: owner,

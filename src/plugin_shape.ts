@@ -11,6 +11,7 @@ import { PluginError } from "./errors.ts";
 import type { PluginContext } from "./context.ts";
 import type { PluginMeta } from "./plugin.ts";
 import { type ConfigSchema, isConfigSchema } from "./schema.ts";
+import { errorText } from "./error_text.ts";
 
 /** A plugin in the one shape the host runs. */
 export interface NormalizedPlugin {
@@ -109,7 +110,7 @@ export function readPlugin(mod: Record<string, unknown>, source: string, hint: s
   } catch (cause) {
     throw new PluginError(
       "INVALID_PLUGIN",
-      `its constructor threw: ${(cause as Error)?.message ?? cause}`,
+      `its constructor threw: ${errorText(cause)}`,
       { plugin: hint, source, stage: "load", from: source, cause },
     );
   }

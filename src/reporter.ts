@@ -6,6 +6,7 @@
  * @module
  */
 
+import { errorText } from "./error_text.ts";
 import type { ErrorOrigin, PlugboardEvents } from "./event_types.ts";
 import type { EventBus } from "./events.ts";
 import type { Logger } from "./logger.ts";
@@ -54,7 +55,7 @@ export function createErrorReporter(
 ): ErrorReporter {
   return (failure) => {
     const { origin, plugin, event, error } = failure;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     const where = `${plugin ? ` in plugin "${plugin}"` : ""}${event ? ` (event "${event}")` : ""}`;
     const message = `${origin} error${where}: ${reason}`;
     log.error(message, error);

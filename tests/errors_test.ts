@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
-import { ConfigError, PermissionError, PluginError, ServiceNotFoundError, SettingsError } from "../mod.ts";
+import {
+  ConfigError,
+  EventBus,
+  Logger,
+  PermissionError,
+  PluginError,
+  ServiceNotFoundError,
+  SettingsError,
+} from "../mod.ts";
+import { errorText } from "../src/error_text.ts";
 import { asPluginError } from "../src/errors.ts";
+import { createErrorReporter } from "../src/reporter.ts";
 
 Deno.test("a PluginError's message is its reason alone without a stage or a plugin", () => {
   assert.equal(new PluginError("NOT_FOUND", "No such thing").message, "No such thing");
@@ -70,4 +80,22 @@ Deno.test("asPluginError() keeps a PluginError and wraps anything else with the 
   assert.equal(wrapped.cause, cause);
   assert.equal(wrapped.message, 'Cannot load plugin "p": setup threw: x is undefined');
   assert.equal(asPluginError("plain", "PLUGIN_FAILED").message, "plain");
+});
+
+Deno.test("a thrown value that cannot be shown as text still makes a message, a report and a system.error", () => {
+  const odd = Object.create(null);
+  assert.equal(
+    asPluginError(odd, "SETUP_FAILED", { plugin: "p", stage: "load" }).message,
+    'Cannot load plugin "p": a thrown object that cannot be shown as text',
+  );
+  const bus = new EventBus();
+  const seen: string[] = [];
+  bus.on("system.error", (e) => void seen.push(e.message));
+  const reported: unknown[] = [];
+  const report = createErrorReporter(new Logger("t", { level: "silent" }), bus, (f) => reported.push(f.error));
+  report({ origin: "route", plugin: "hello", error: odd });
+  assert.deepEqual(seen, ['route error in plugin "hello": a thrown object that cannot be shown as text']);
+  assert.deepEqual(reported, [odd]);
+  assert.equal(errorText({ message: "shaped like an Error" }), "shaped like an Error");
+  assert.equal(errorText(Symbol("s")), "Symbol(s)");
 });

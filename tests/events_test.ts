@@ -373,6 +373,117 @@ for (const [path, base] of Object.entries(PATHS)) {
     assert.equal(b.listenerCount("task.created"), 3);
   });
 
+  test("emitAsync() skips a listener an earlier handler removed, as emit() does", async () => {
+    const b = bus();
+    const calls: string[] = [];
+    let offB = () => {};
+    b.on("task.created", () => (calls.push("a"), offB()));
+    offB = b.on("task.created", () => calls.push("b"));
+    assert.deepEqual(await b.emitAsync("task.created", { taskId: "t" }), { called: 1, failed: 0 });
+    assert.deepEqual(calls, ["a"]);
+  });
+
+  // Values a handler may throw that String() cannot convert, or whose message cannot be read.
+  const unprintable: Record<string, () => unknown> = {
+    "an object without a prototype": () => Object.create(null),
+    "a toString that throws": () => ({
+      toString: () => {
+        throw new Error("no");
+      },
+    }),
+    "an Error whose message getter throws": () =>
+      Object.defineProperty(new Error("x"), "message", {
+        get: () => {
+          throw new Error("no");
+        },
+      }),
+    "a revoked Proxy": () => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    },
+  };
+  for (const [what, make] of Object.entries(unprintable)) {
+    test(`a handler that throws or rejects with ${what} is reported, and the others still run`, async () => {
+      const b = bus();
+      const errors: SystemErrorEvent[] = [];
+      b.on("system.error", (e) => errors.push(e));
+      b.on("task.created", () => {
+        throw make();
+      }, { owner: "odd" });
+      b.on("task.created", () => Promise.reject(make()), { owner: "odd" });
+      let ran = 0;
+      b.on("task.created", () => ran++);
+      b.emit("task.created", { taskId: "t" });
+      await new Promise((r) => setTimeout(r, 0));
+      assert.equal(ran, 1);
+      assert.equal(errors.length, 2);
+      for (const e of errors) {
+        assert.match(
+          e.message,
+          /^Handler of "task.created" in plugin "odd" failed: a thrown object that cannot be shown as text$/,
+        );
+      }
+    });
+  }
+
+  test("an onUnhandled that throws goes to the console, and the other handlers still run", () => {
+    const b = bus({
+      onUnhandled: () => {
+        throw new Error("reporter broke");
+      },
+    });
+    let ran = 0;
+    b.on("task.created", () => {
+      throw new Error("boom");
+    });
+    b.on("task.created", () => ran++);
+    const logged: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      assert.equal(b.emit("task.created", { taskId: "t" }), 2);
+    } finally {
+      console.error = original;
+    }
+    assert.equal(ran, 1);
+    assert.match(
+      String((logged[0] as unknown[])[0]),
+      /onUnhandled threw while reporting a failed handler of "task.created"/,
+    );
+  });
+
+  test("a hand-made thenable that rejects twice is reported once", async () => {
+    const failures: unknown[] = [];
+    const b = bus({ onHandlerError: ({ error }) => failures.push(error) });
+    b.on("task.created", () => ({
+      then(_ok: unknown, fail: (e: unknown) => void) {
+        fail("first");
+        fail("second");
+      },
+    }));
+    b.emit("task.created", { taskId: "t" });
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(failures, ["first"]);
+  });
+
+  for (const n of [2, 40]) {
+    test(`past 2,048 names resolved by a first emit, one of ${n} listeners removed mid-emit is still skipped`, async () => {
+      // The name's last own listeners go mid-emit, so it becomes a lazy name, and adding it empties the cache: the
+      // dispatcher running the emit is dropped from the table, and must be retired like a replaced one.
+      const b = bus() as unknown as EventBus<Record<string, undefined>>;
+      for (let i = 0; i < 2048; i++) b.emit(`lazy.${i}`, undefined);
+      const calls: number[] = [];
+      b.on("x", () => (calls.push(0), b.removeOwner("o")), { owner: "o" });
+      for (let i = 1; i < n; i++) b.on("x", () => calls.push(i), { owner: "o" });
+      await Promise.resolve();
+      b.emit("x", undefined);
+      assert.deepEqual(calls, [0]);
+      b.emit("x", undefined);
+      assert.deepEqual(calls, [0]);
+    });
+  }
+
   test("an aborted signal removes the listener; an already aborted one never adds it", () => {
     const b = bus();
     const ac = new AbortController();

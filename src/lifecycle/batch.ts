@@ -13,6 +13,7 @@ import type { PreparedPlugin } from "../loader.ts";
 import type { PluginState } from "../plugin_info.ts";
 import { activateTogether, discard, type Lifecycle } from "./activation.ts";
 import type { PluginRecord } from "./registry.ts";
+import { errorText } from "../error_text.ts";
 
 /** A source to load, with the name to show before its manifest is read. */
 export interface BatchSource {
@@ -174,7 +175,7 @@ export async function loadBatch(
     const { error } = refused;
     const err = error instanceof PluginError ? error : new PluginError(
       "SETUP_FAILED",
-      String((error as Error)?.message ?? error),
+      errorText(error),
       { plugin: name, stage: "load", cause: error },
     );
     if (record) registry.transition(record, "failed", { error: err });

@@ -21,6 +21,7 @@ import { dependentsOf } from "../dependencies.ts";
 import { discard, type Lifecycle, round, setUp, swap } from "./activation.ts";
 import { loadBatch } from "./batch.ts";
 import type { PluginRecord } from "./registry.ts";
+import { errorText } from "../error_text.ts";
 
 /**
  * Reloads a plugin. A plugin that is not active is loaded afresh from its source.
@@ -55,7 +56,7 @@ export async function reload(lc: Lifecycle, name: string, options: PrepareOption
       await next.version.stop({ timeoutMs: lc.options.disposeTimeout });
       throw new PluginError(
         "SETUP_FAILED",
-        `its setup left a promise rejected with nobody handling it: ${(stray as Error)?.message ?? stray}. ` +
+        `its setup left a promise rejected with nobody handling it: ${errorText(stray)}. ` +
           `Await it, or add a .catch()`,
         { plugin: name, source: record.source, stage: "reload", cause: stray },
       );

@@ -21,6 +21,7 @@ import type {
   PluginVersion,
   StartRequest,
 } from "./runtime.ts";
+import { errorText } from "../error_text.ts";
 
 /** The source scheme of plugins defined in code. */
 export const INLINE_SCHEME = "inline:";
@@ -87,7 +88,7 @@ export class InProcessRuntime implements PluginRuntime {
       );
     } catch (cause) {
       if (cause instanceof PluginError) throw cause;
-      const text = String((cause as Error)?.message ?? cause);
+      const text = errorText(cause);
       throw new PluginError("IMPORT_FAILED", `importing ${shown} failed: ${request.mapPaths?.(text) ?? text}`, {
         plugin: hint,
         source: shown,

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { errorText } from "../error_text.ts";
+
 /** Anything with `postMessage` (a Worker, or a worker's `self`). */
 export interface MessageEndpoint {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -74,7 +76,7 @@ export function toWireError(error: unknown): WireError {
       stack: error.stack,
     };
   }
-  return { name: "Error", message: String(error) };
+  return { name: "Error", message: errorText(error) };
 }
 
 /**

@@ -24,6 +24,7 @@ import type { ResponseRecord } from "../routes.ts";
 import { type HostDirectory, WorkerBus, WorkerContainer, WorkerHooks, WorkerRouteTable } from "./worker_tables.ts";
 import type { WireRequest, WireResponse } from "./wire_http.ts";
 import { fromWireRequest, toWireResponse } from "./wire_http.ts";
+import { errorText } from "../error_text.ts";
 
 /** What `start` receives from the host. */
 export interface WorkerStart {
@@ -55,7 +56,7 @@ const rpc: Rpc = new Rpc(self, {
       mod = await import(p.href);
     } catch (cause) {
       const explained = explainPermissionError(p.hint, cause) as Error;
-      throw new PluginError("IMPORT_FAILED", `importing ${p.shown} failed: ${explained?.message ?? explained}`, {
+      throw new PluginError("IMPORT_FAILED", `importing ${p.shown} failed: ${errorText(explained)}`, {
         plugin: p.hint,
         stage: "load",
       });
@@ -122,7 +123,7 @@ const rpc: Rpc = new Rpc(self, {
       const stray = strays[0] as Error;
       throw new PluginError(
         "SETUP_FAILED",
-        `its setup left a promise rejected with nobody handling it: ${stray?.message ?? stray}. ` +
+        `its setup left a promise rejected with nobody handling it: ${errorText(stray)}. ` +
           `Await it, or add a .catch()`,
         { plugin: name, stage: "load" },
       );

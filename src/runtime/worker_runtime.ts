@@ -34,6 +34,7 @@ import type {
 } from "./runtime.ts";
 import { directoryOf, WorkerBridge } from "./worker_bridge.ts";
 import type { WorkerStart } from "./worker_main.ts";
+import { errorText } from "../error_text.ts";
 
 const WORKER_URL = new URL("./worker_main.ts", import.meta.url);
 
@@ -340,7 +341,7 @@ function fromRemote(
   if (remote?.code && remote.reason !== undefined && KEPT_CODES.has(remote.code)) {
     return new PluginError(remote.code as PluginErrorCode, remote.reason, { plugin, stage: "load", cause: error });
   }
-  const text = remote?.reason ?? (error as Error)?.message ?? String(error);
+  const text = remote?.reason ?? errorText(error);
   return new PluginError(code, prefix ? `${prefix}: ${text}` : text, { plugin, stage: "load", cause: error });
 }
 
