@@ -322,9 +322,18 @@ export function asPluginError(
   code: PluginErrorCode,
   options: PluginErrorOptions & { prefix?: string } = {},
 ): PluginError {
-  if (error instanceof PluginError) return error;
+  if (isPluginError(error)) return error;
   const text = errorText(error);
   return new PluginError(code, options.prefix ? `${options.prefix}: ${text}` : text, { ...options, cause: error });
+}
+
+/** `instanceof PluginError`, false for a value that cannot be inspected (a revoked Proxy) rather than a throw. */
+function isPluginError(value: unknown): value is PluginError {
+  try {
+    return value instanceof PluginError;
+  } catch {
+    return false;
+  }
 }
 
 /**

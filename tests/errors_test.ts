@@ -98,4 +98,7 @@ Deno.test("a thrown value that cannot be shown as text still makes a message, a 
   assert.deepEqual(reported, [odd]);
   assert.equal(errorText({ message: "shaped like an Error" }), "shaped like an Error");
   assert.equal(errorText(Symbol("s")), "Symbol(s)");
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  assert.equal(asPluginError(proxy, "SETUP_FAILED").reason, "a thrown object that cannot be shown as text");
 });

@@ -390,3 +390,26 @@ Deno.test("unloading an isolated plugin terminates its worker: its timers stop",
     "no tick after unload, although the plugin never cleared its interval",
   );
 });
+
+Deno.test("an isolated plugin that throws what cannot be cloned fails at once, not at its timeout", async () => {
+  // An Error whose stack is a function cannot be posted as it is: a reply built from it would never arrive, and the
+  // host would wait for the setup timeout (setup) or answer 504 (route).
+  const odd = `Object.assign(new Error("odd"), { stack: () => 1 })`;
+  await using tmp = await tempPlugins();
+  await tmp.write(
+    "plugins/odd-route/mod.ts",
+    pluginSource("odd-route", { setup: `ctx.routes.get("/x", () => { throw ${odd}; });` }),
+  );
+  await tmp.write("plugins/odd-setup/mod.ts", pluginSource("odd-setup", { setup: `throw ${odd};` }));
+  await using host = await isolatedHost(tmp.dir);
+  const failed = host.get("odd-setup")!;
+  assert.equal(failed.state, "failed");
+  assert.match(failed.error ?? "", /odd/);
+  assert.doesNotMatch(failed.error ?? "", /timed out/);
+  const res = await host.call("/api/plugins/odd-route/x");
+  assert.equal(res.status, 500);
+  await res.body?.cancel();
+  await waitFor(() => host.errors.some((e) => e.plugin === "odd-route" && /odd/.test(e.message)), {
+    what: "the route's failure reported",
+  });
+});

@@ -8,12 +8,11 @@
  */
 
 import { planLoadOrder } from "../dependencies.ts";
-import { PluginError } from "../errors.ts";
+import { asPluginError, PluginError } from "../errors.ts";
 import type { PreparedPlugin } from "../loader.ts";
 import type { PluginState } from "../plugin_info.ts";
 import { activateTogether, discard, type Lifecycle } from "./activation.ts";
 import type { PluginRecord } from "./registry.ts";
-import { errorText } from "../error_text.ts";
 
 /** A source to load, with the name to show before its manifest is read. */
 export interface BatchSource {
@@ -173,11 +172,7 @@ export async function loadBatch(
     if (record) records.set(r, record);
     if (!refused) continue;
     const { error } = refused;
-    const err = error instanceof PluginError ? error : new PluginError(
-      "SETUP_FAILED",
-      errorText(error),
-      { plugin: name, stage: "load", cause: error },
-    );
+    const err = asPluginError(error, "SETUP_FAILED", { plugin: name, stage: "load" });
     if (record) registry.transition(record, "failed", { error: err });
     else lc.log.debug(err.message);
     outcomes.set(r, { name, error: err });

@@ -8,10 +8,9 @@
  * @module
  */
 
-import { PluginError } from "../errors.ts";
+import { asPluginError, PluginError } from "../errors.ts";
 import { type Lifecycle, round, setUp } from "./activation.ts";
 import type { LiveVersion, PluginRecord } from "./registry.ts";
-import { errorText } from "../error_text.ts";
 
 /** Crashes within {@linkcode CRASH_WINDOW_MS} that make a plugin `failed`. */
 export const MAX_CRASHES = 3;
@@ -73,7 +72,7 @@ async function restart(lc: Lifecycle, record: PluginRecord, crashed: LiveVersion
     lc.log.info(`Plugin "${record.name}" restarted in ${round(performance.now() - started)} ms`);
   } catch (error) {
     await crashed.scope.dispose();
-    const reason = error instanceof PluginError ? error : new PluginError("SETUP_FAILED", errorText(error));
+    const reason = asPluginError(error, "SETUP_FAILED");
     lc.registry.transition(record, "failed", {
       error: new PluginError("PLUGIN_UNAVAILABLE", `its restart after a crash failed: ${reason.reason}`, {
         plugin: record.name,

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { errorText } from "../error_text.ts";
+
 const DENO_RE = /Requires (\w+) access(?: to "?([^",]*)"?)?/;
 
 const VERB: Record<string, string> = {
@@ -39,10 +41,14 @@ const VERB: Record<string, string> = {
  * ```
  */
 export function explainPermissionError(plugin: string, error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const denied = error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied ||
-    (error instanceof TypeError && error.message.startsWith("Requires "));
-  const m = denied ? DENO_RE.exec(error.message) : null;
+  let m: RegExpExecArray | null;
+  try {
+    const denied = error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied ||
+      (error instanceof TypeError && errorText(error).startsWith("Requires "));
+    m = denied ? DENO_RE.exec(errorText(error)) : null;
+  } catch {
+    return error; // a value that cannot be inspected (a revoked Proxy) is passed on as it is
+  }
   if (!m) return error;
   const [, kind, target = ""] = m;
   const field = kind === "ffi" ? undefined : kind;

@@ -60,22 +60,28 @@ export class RemoteError extends Error {
 }
 
 /**
- * Serialises an error for the wire.
+ * Serialises an error for the wire: strings only, so that posting it cannot
+ * fail. A plugin may throw anything (an `Error` whose `stack` is a function,
+ * a revoked Proxy); a description that could not be cloned would leave the
+ * caller waiting for a reply until its timeout.
  *
  * @param error anything thrown
  * @returns a cloneable description
  */
 export function toWireError(error: unknown): WireError {
-  if (error instanceof Error) {
-    const { code, reason } = error as { code?: unknown; reason?: unknown };
-    return {
-      name: error.name,
-      message: error.message,
-      code: typeof code === "string" ? code : undefined,
-      reason: typeof reason === "string" ? reason : undefined,
-      stack: error.stack,
-    };
-  }
+  const text = (value: unknown) => typeof value === "string" ? value : undefined;
+  try {
+    if (error instanceof Error) {
+      const { name, stack, code, reason } = error as Error & { code?: unknown; reason?: unknown };
+      return {
+        name: text(name) ?? "Error",
+        message: errorText(error),
+        code: text(code),
+        reason: text(reason),
+        stack: text(stack),
+      };
+    }
+  } catch { /* its fields cannot be read: described below as any other value */ }
   return { name: "Error", message: errorText(error) };
 }
 
