@@ -23,8 +23,18 @@
  * @module
  */
 
-export { createHost, type Host, type HostOptions, type UnloadOptions } from "./src/host.ts";
-export type { RouteLimits } from "./src/options.ts";
+export {
+  createHost,
+  type Host,
+  type HostOptions,
+  type UnloadOptions,
+  type UnloadResult,
+  type UpdateResult,
+} from "./src/host.ts";
+export type { HostSettings, PluginSource, RemoteLimits, RouteLimits } from "./src/options.ts";
+export type { EnvReader } from "./src/config.ts";
+export type { ModuleChange } from "./src/remote/errors.ts";
+export type { Capabilities, PluginPermissions } from "./src/plugin_permissions.ts";
 export { definePlugin, Plugin, type PluginDefinition, type PluginMeta } from "./src/plugin.ts";
 export type { PluginContext, PluginEvents, PluginHooks, PluginServices } from "./src/context.ts";
 export {
@@ -55,8 +65,11 @@ export {
 } from "./src/errors.ts";
 export { Logger, type LoggerOptions, type LogLevel, type LogRecord, type LogSink } from "./src/logger.ts";
 export type { PluginInfo, PluginState, PluginTimings } from "./src/plugin_info.ts";
-export type { ConfigSchema, StandardSchema } from "./src/schema.ts";
+export type { ConfigSchema, SafeParseSchema, SchemaIssue, StandardResult, StandardSchema } from "./src/schema.ts";
 export {
+  type HostMiddleware,
+  type MiddlewareEntry,
+  type ObserverEntry,
   PLUGIN_ROUTE_PREFIX,
   type PluginRouter,
   type ResponseObserver,
@@ -68,6 +81,8 @@ export { type RunningServer, serve, type ServeOptions } from "./src/server.ts";
 export type { FolderWatch, WatchOptions } from "./src/watcher.ts";
 export {
   KeyExistsError,
+  type LegacyMigrationReport,
+  type LegacyPluginReport,
   type Migration,
   openPluginStorage,
   type OpenPluginStorageOptions,

@@ -31,4 +31,10 @@ export type { PluginSql, PluginStorage } from "./src/storage.ts";
 export { ConfigError, PermissionError, PluginError, ServiceNotFoundError } from "./src/errors.ts";
 export { KeyExistsError, StorageBusyError } from "./src/storage/errors.ts";
 export { retryBusy } from "./src/storage/retry.ts";
-export { PLUGIN_ROUTE_PREFIX, type ResponseObserver, type ResponseRecord } from "./src/routes.ts";
+export {
+  type HostMiddleware,
+  PLUGIN_ROUTE_PREFIX,
+  type PluginRouter,
+  type ResponseObserver,
+  type ResponseRecord,
+} from "./src/routes.ts";

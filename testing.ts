@@ -97,6 +97,7 @@ export interface TestHost {
   assertUnloadsClean(): Promise<void>;
   /** Stops the host. */
   close(): Promise<void>;
+  /** Stops the host, as {@linkcode TestHost.close} does: `await using t = await createTestHost(...)` calls it. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 

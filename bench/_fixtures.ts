@@ -15,10 +15,11 @@ export const PONG = "pong";
  *
  * @param count how many plugins
  * @param routes routes per plugin
+ * @param parent where to make the folder (it must exist); the system's temporary folder by default
  * @returns the plugins folder
  */
-export async function generatePlugins(count: number, routes: number): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "plugboard-bench-" });
+export async function generatePlugins(count: number, routes: number, parent?: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "plugboard-bench-", dir: parent });
   for (let i = 0; i < count; i++) {
     const name = `p${i}`;
     const lines = Array.from(

@@ -31,7 +31,12 @@ import { DEFAULT_SETTLE_MS } from "../src/watcher.ts";
 const MODE = Deno.args[0];
 const SAVES = Number(Deno.args[1] ?? 30);
 const RELOADS = Number(Deno.args[2] ?? 500);
-const WARMUP_SAVES = 3;
+/** Saves before those measured, per pattern: 3, or 1 for a short run (fewer than 10 saves measured, as `--quick`). */
+const WARMUP_SAVES = SAVES < 10 ? 1 : 3;
+/** Cycles before the first memory reading: 20, or as many as measured when fewer. */
+const WARMUP_CYCLES = Math.min(20, RELOADS);
+/** `host.reload()` calls timed: 30, or as many as the memory reloads when fewer. */
+const DIRECT_RELOADS = Math.min(30, RELOADS);
 const AFTER_SAVE_MS = 150;
 const ROOT = new URL("..", import.meta.url).pathname;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -176,12 +181,12 @@ async function settle(): Promise<void> {
 }
 
 /**
- * Memory around `count` cycles, after 20 warm-up ones: readings before and after, RSS after every eighth of the
+ * Memory around `count` cycles, after WARMUP_CYCLES warm-up ones (20 in a full run): readings before and after, RSS after every eighth of the
  * cycles (it moves in steps: the allocator keeps freed pages, then gives them back, so where it stands matters as
  * much as the average) and the RSS growth per cycle over the second half alone.
  */
 async function memoryOver(count: number, cycle: () => Promise<void>) {
-  for (let i = 0; i < 20; i++) await cycle();
+  for (let i = 0; i < WARMUP_CYCLES; i++) await cycle();
   await settle();
   const before = Deno.memoryUsage();
   const step = Math.max(1, Math.floor(count / 8));
@@ -223,7 +228,7 @@ async function reloadAndMemory(isolation: "none" | "worker", count: number) {
     if (res.status !== 200) throw new Error(`POST ${reloadUrl} answered ${res.status}`);
   };
   const reloadMs: number[] = [];
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < DIRECT_RELOADS; i++) {
     const t = performance.now();
     await host.reload("hello");
     reloadMs.push(performance.now() - t);
@@ -236,7 +241,7 @@ async function reloadAndMemory(isolation: "none" | "worker", count: number) {
       method:
         `${count} admin reloads of plugins/hello ${
           isolation === "worker" ? "isolated in a worker" : "in-process"
-        } (POST /api/plugins/hello:reload, one after another) after 20 warm-up ones; gc() twice around each ` +
+        } (POST /api/plugins/hello:reload, one after another) after ${WARMUP_CYCLES} warm-up ones; gc() twice around each ` +
         "reading (--expose-gc); growth of the host's Deno.memoryUsage() heapUsed and of the process's rss divided " +
         "by the count; read again halfway, for the growth over the second half alone, and after every eighth",
       reloads: count,
@@ -263,7 +268,7 @@ async function bareWorkerCycles(count: number) {
   const m = await memoryOver(count, cycle);
   return {
     method: `${count} cycles of a bare worker (new Worker of a one-line module that posts one message, terminate()) ` +
-      "after 20 warm-up ones, in a process of its own; gc() twice around each reading; growth of rss divided by the count",
+      `after ${WARMUP_CYCLES} warm-up ones, in a process of its own; gc() twice around each reading; growth of rss divided by the count`,
     cycles: count,
     rssBytesPerCycle: (m.after.rss - m.before.rss) / count,
     rssBytesPerCycleSecondHalf: m.rssPerCycleSecondHalf,

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { effort, effortList } from "./_effort.ts";
+
 /** A benchmark body; it may be async. */
 export type BenchFn = () => unknown;
 
@@ -54,9 +56,6 @@ export interface GroupResult {
 
 let printedHeader = false;
 
-/** How many times each case is measured; the median run is reported. Set BENCH_REPEATS to change. */
-const REPEATS = Math.max(1, Number(Deno.env.get("BENCH_REPEATS") ?? 3));
-
 /** The flags each measuring process gets: those of `deno task bench`, and worker options for isolated plugins. */
 const FLAGS = [
   "--unstable-worker-options",
@@ -67,6 +66,21 @@ const FLAGS = [
   "--allow-import=127.0.0.1",
   "--allow-run",
 ];
+
+/**
+ * The cases of a group to measure: plugboard's and the named peers, or every
+ * case when none of the group's peers is named.
+ *
+ * @param def the group
+ * @param peers the peers to keep (`BENCH_PEERS`); every peer when undefined
+ * @returns the cases' names, in the group's order
+ */
+export function casesToMeasure(def: BenchGroup, peers: readonly string[] | undefined): string[] {
+  const names = Object.keys(def.cases);
+  if (!peers) return names;
+  const kept = names.filter((n) => n === def.ours || peers.includes(n));
+  return kept.length > 1 ? kept : names;
+}
 
 /**
  * Measures one case in its own process (`_isolate.ts`) and returns what it printed.
@@ -124,15 +138,17 @@ export function formatNs(ns: number): string {
 export async function runModule(module: string, filter?: RegExp): Promise<GroupResult[]> {
   const mod: BenchModule = await import(module);
   const out: GroupResult[] = [];
+  const repeats = Math.max(1, effort("BENCH_REPEATS"));
   for (const [group, def] of Object.entries(mod.groups)) {
     if (filter && !filter.test(group)) continue;
     console.log(`\n• ${group}`);
-    // Each case is measured REPEATS times, interleaved with the others, and
-    // the median run is kept: single runs of a JIT-compiled function vary by
-    // tens of percent from one process to the next.
+    // Each case is measured BENCH_REPEATS times, interleaved with the others,
+    // and the median run is kept: single runs of a JIT-compiled function vary
+    // by tens of percent from one process to the next.
     const runs = new Map<string, { printed: string; stats: Omit<CaseResult, "name"> }[]>();
-    for (let rep = 0; rep < REPEATS; rep++) {
-      for (const name of Object.keys(def.cases)) {
+    const names = casesToMeasure(def, effortList("BENCH_PEERS"));
+    for (let rep = 0; rep < repeats; rep++) {
+      for (const name of names) {
         const r = await measureInProcess(module, group, name);
         runs.set(name, [...(runs.get(name) ?? []), r]);
       }
@@ -143,7 +159,7 @@ export async function runModule(module: string, filter?: RegExp): Promise<GroupR
       const lines = r.printed.split("\n");
       // mitata prints clk/cpu/runtime and the column header first: show them once.
       const start = lines.findIndex((l) => l.startsWith("-----"));
-      if (!printedHeader) {
+      if (start >= 0 && !printedHeader) {
         console.log(lines.slice(0, start + 1).join("\n"));
         printedHeader = true;
       }

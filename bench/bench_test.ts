@@ -1,6 +1,8 @@
 /**
- * Tests of the benchmark tooling: reading wrk's output, the regression
- * check's verdicts and bands, and the regeneration of the docs.
+ * Tests of the benchmark tooling: the command line of `deno task bench`
+ * (options, `--help`, `--quick`), the effort settings, reading wrk's output,
+ * the regression check's verdicts and bands, and the regeneration of the
+ * docs (the README's short summary, BENCHMARKS.md's tables).
  * `deno test --allow-read --allow-write --allow-env --allow-run bench/`
  *
  * @module
@@ -9,7 +11,203 @@
 import assert from "node:assert/strict";
 import { compare, metricsOf } from "./compare.ts";
 import { parseWrk } from "./http_bench.ts";
-import { renderResults, renderSummary, writeDocs } from "./report.ts";
+import {
+  type BenchData,
+  README_LINK,
+  renderHeadlines,
+  renderReadmeSummary,
+  renderResults,
+  renderRun,
+  renderSummary,
+  writeDocs,
+} from "./report.ts";
+import { EFFORT, effort, quickEnv, reducedEffort } from "./_effort.ts";
+import { HELP, MODULES, parseOptions, UsageError } from "./main.ts";
+import { casesToMeasure, measureInProcess, runModule } from "./_runner.ts";
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+/** The flags of `deno task bench`. */
+const TASK_FLAGS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-net=127.0.0.1",
+  "--allow-import=127.0.0.1",
+  "--allow-run",
+];
+
+/** Runs bench/main.ts as `deno task bench` does. */
+async function runMain(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--unstable-worker-options", ...TASK_FLAGS, MAIN, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+/** The committed results of the full run behind the docs. */
+async function committed(): Promise<BenchData> {
+  return JSON.parse(await Deno.readTextFile(new URL("./results.json", import.meta.url)));
+}
+
+Deno.test("parseOptions() reads the options, and -h / --help alone", () => {
+  assert.deepEqual(parseOptions(["--help"]), { help: true });
+  assert.deepEqual(parseOptions(["-h", "--quick"]), { help: true });
+  const o = parseOptions(["--quick", "--only", "events,http", "--filter", "emit", "--json", "out.json"]);
+  assert.deepEqual({ ...o }, { quick: true, only: "events,http", filter: "emit", json: "out.json" });
+  assert.deepEqual({ ...parseOptions(["--compare", "a.json", "--against", "b.json"]) }, {
+    compare: "a.json",
+    against: "b.json",
+  });
+});
+
+Deno.test("parseOptions() refuses a wrong command line with a one-line UsageError", () => {
+  const refused = (args: string[], message: RegExp) =>
+    assert.throws(() => parseOptions(args), (e: unknown) => {
+      assert.ok(e instanceof UsageError, String(e));
+      assert.match(e.message, message);
+      assert.doesNotMatch(e.message, /\n/);
+      return true;
+    });
+  refused(["--bogus"], /^unknown option '--bogus'$/);
+  refused(["-x"], /^unknown option '-x'$/);
+  refused(["--json"], /^--json needs a value$/);
+  refused(["events"], /^unexpected argument 'events'/);
+  refused(["--quick", "--docs"], /--quick cannot write the docs/);
+  refused(["--quick", "--compare", "bench/results.json"], /drop --quick/);
+  refused(["--docs", "--only", "events"], /drop --only and --filter/);
+  refused(["--against", "b.json"], /--against <file> needs --compare <file>/);
+  refused(["--only", "events,nope"], /--only: no module 'nope'/);
+  refused(["--filter", "("], /--filter: '\(' is not a regular expression/);
+});
+
+Deno.test("--help lists every option and every effort variable with its full and quick values", () => {
+  for (const option of ["--quick", "--only", "--filter", "--json", "--docs", "--compare", "--against", "--help"]) {
+    assert.match(HELP, new RegExp(`^  (-h, )?${option}\\b`, "m"), option);
+  }
+  for (const m of MODULES) assert.ok(HELP.includes(m), m);
+  for (const [name, s] of Object.entries(EFFORT)) {
+    const line = HELP.split("\n").find((l) => l.trimStart().startsWith(`${name} `));
+    assert.ok(line, `${name} is not listed`);
+    const [, full, quick] = line.trim().split(/\s+/);
+    assert.equal(full, s.full === undefined ? "all" : String(s.full), name);
+    assert.equal(quick, String(s.quick), name);
+  }
+});
+
+Deno.test("deno task bench --help prints the help and exits 0; a wrong option prints one line and exits 2", async () => {
+  const help = await runMain(["--help"]);
+  assert.equal(help.code, 0, help.stderr);
+  assert.equal(help.stdout.trim(), HELP.trim());
+  const wrong = await runMain(["--bogus"]);
+  assert.equal(wrong.code, 2);
+  assert.equal(wrong.stdout, "");
+  const lines = wrong.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, wrong.stderr);
+  assert.match(lines[0], /unknown option '--bogus'.*--help/);
+  assert.doesNotMatch(wrong.stderr, /\bat |Error|\.ts:\d+/);
+  const docs = await runMain(["--quick", "--docs"]);
+  assert.equal(docs.code, 2);
+  assert.match(docs.stderr, /--quick cannot write the docs/);
+});
+
+Deno.test("deno task bench --quick says so, sets the quick effort, and marks its JSON", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const json = `${dir}/quick.json`;
+    // A filter no group matches: every module is loaded and skips its work, in a second or two.
+    const run = await runMain(["--quick", "--filter", "^no group has this title$", "--json", json], {
+      BENCH_SAVES: "7",
+    });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^QUICK RUN \(--quick\)/m);
+    assert.match(run.stdout, /BENCH_REPEATS=1 .*BENCH_SAVES=7 /);
+    assert.match(run.stdout, /Wrote .*quick\.json \(marked quick\)/);
+    const data = JSON.parse(await Deno.readTextFile(json));
+    assert.equal(data.machine.quick, true);
+    assert.equal(data.machine.reducedEffort.BENCH_REPEATS, 1);
+    assert.equal(data.machine.reducedEffort.BENCH_PEERS, "tseep");
+    // What the user set wins over the quick value.
+    assert.equal(data.machine.reducedEffort.BENCH_SAVES, 7);
+    await assert.rejects(writeDocs(data, { benchmarks: `${dir}/B.md`, readme: `${dir}/R.md` }), /quick run/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("quickEnv() sets every effort variable the environment does not set already", () => {
+  const set = quickEnv({ BENCH_REPEATS: "5", PATH: "/bin" });
+  assert.equal(set.BENCH_REPEATS, undefined);
+  assert.equal(set.BENCH_HTTP_SECONDS, "1");
+  assert.equal(set.BENCH_PEERS, "tseep");
+  assert.deepEqual(Object.keys(set).sort(), Object.keys(EFFORT).filter((k) => k !== "BENCH_REPEATS").sort());
+});
+
+Deno.test("reducedEffort() records values below a full run's, and any peer list that narrows the groups", () => {
+  assert.deepEqual(reducedEffort({}), {});
+  assert.deepEqual(
+    reducedEffort({ BENCH_REPEATS: "1", BENCH_FRESH_RUNS: "20", BENCH_PEERS: "tseep", BENCH_FRESH_PEERS: "tseep" }),
+    { BENCH_REPEATS: 1, BENCH_PEERS: "tseep" },
+  );
+});
+
+Deno.test("effort() reads a variable, else the full run's value, and refuses what is not a number", () => {
+  const before = Deno.env.get("BENCH_SAVES");
+  try {
+    Deno.env.delete("BENCH_SAVES");
+    assert.equal(effort("BENCH_SAVES"), 30);
+    Deno.env.set("BENCH_SAVES", "4");
+    assert.equal(effort("BENCH_SAVES"), 4);
+    Deno.env.set("BENCH_SAVES", "many");
+    assert.throws(() => effort("BENCH_SAVES"), /BENCH_SAVES=many: expected a number/);
+  } finally {
+    if (before === undefined) Deno.env.delete("BENCH_SAVES");
+    else Deno.env.set("BENCH_SAVES", before);
+  }
+});
+
+Deno.test("casesToMeasure() keeps plugboard and the named peers, or every case when none of them is named", () => {
+  const fn = () => () => 0;
+  const group = { ours: "plugboard", cases: { plugboard: fn, tseep: fn, mitt: fn } };
+  assert.deepEqual(casesToMeasure(group, undefined), ["plugboard", "tseep", "mitt"]);
+  assert.deepEqual(casesToMeasure(group, ["tseep"]), ["plugboard", "tseep"]);
+  assert.deepEqual(casesToMeasure(group, ["hono"]), ["plugboard", "tseep", "mitt"]);
+});
+
+Deno.test("runModule() with the quick settings measures plugboard against BENCH_PEERS only, one short run each", async () => {
+  const dir = await Deno.makeTempDir();
+  const names = ["BENCH_REPEATS", "BENCH_WARMUP_MS", "BENCH_CASE_MS", "BENCH_PEERS"];
+  const before = names.map((n) => Deno.env.get(n));
+  try {
+    const module = `${dir}/tiny_bench.ts`;
+    await Deno.writeTextFile(
+      module,
+      `let n = 0;
+export const groups = {
+  "tiny": { ours: "ours", cases: { ours: () => () => n++, fast: () => () => n--, other: () => () => n ^= 1 } },
+};
+`,
+    );
+    Object.entries({ BENCH_REPEATS: "1", BENCH_WARMUP_MS: "1", BENCH_CASE_MS: "5", BENCH_PEERS: "fast" })
+      .forEach(([k, v]) => Deno.env.set(k, v));
+    const [g] = await runModule(new URL(`file://${module}`).href);
+    assert.deepEqual(g.cases.map((c) => c.name), ["ours", "fast"]);
+    assert.deepEqual(g.cases.map((c) => c.runs?.length), [1, 1]);
+    assert.equal(g.fastestPeer, "fast");
+    assert.ok(g.cases.every((c) => c.avg > 0 && Number.isFinite(c.avg)), JSON.stringify(g.cases));
+    assert.ok(Math.abs(g.ratioToFastestPeer! - g.cases[0].avg / g.cases[1].avg) < 1e-9);
+    // BENCH_CASE_MS: mitata's measure for that long, without run()'s calibration, and a line of our own.
+    const one = await measureInProcess(new URL(`file://${module}`).href, "tiny", "other");
+    assert.match(one.printed, /^other +\d+(\.\d+)? (ps|ns)\/iter +p75 /);
+  } finally {
+    names.forEach((n, i) => before[i] === undefined ? Deno.env.delete(n) : Deno.env.set(n, before[i]!));
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 const WRK_OUTPUT = `Running 2s test @ http://127.0.0.1:39409/api/plugins/hello/missing
   2 threads and 50 connections
@@ -158,6 +356,12 @@ Deno.test("writeDocs() replaces only the marked parts, again and again", async (
     const r = await Deno.readTextFile(readme);
     assert.match(r, /From the run of 2026-01-01/);
     assert.match(r, /\nafter\n$/);
+    // The README gets the short table and the link; BENCHMARKS.md keeps a row per group.
+    assert.match(r, /\| headline +\| plugboard +\|/);
+    assert.ok(r.replace(/\s+/g, " ").includes(README_LINK), r);
+    assert.doesNotMatch(r, /memory retained per reload/);
+    assert.match(once, /\| memory retained per reload in-process \(heap \/ RSS\) +\|/);
+    assert.doesNotMatch(once, /\| headline /);
     await Deno.writeTextFile(readme, "# R without markers\n");
     await assert.rejects(writeDocs(data, { benchmarks, readme }), /markers <!-- bench:summary:start -->/);
   } finally {
@@ -225,4 +429,66 @@ Deno.test("renderResults() puts each case's warmed average beside its spread acr
   // The route spread's warmed figures come from the route group of the same name: 550 and 500 ns in `run`.
   assert.match(md, /\| \*\*plugboard\*\* \| 420\.00 ns \| 420\.00 ns \| 420\.00 ns \| 0 \| 550\.00 ns \|/);
   assert.match(md, /\| hono \| 260\.00 ns \| 260\.00 ns \| 260\.00 ns \| 0 \| 500\.00 ns \|/);
+});
+
+Deno.test("renderHeadlines() of the committed run: at most 8 rows, the headline ratios, each against its peer", async () => {
+  const md = renderHeadlines(await committed());
+  const rows = md.split("\n").slice(2);
+  assert.ok(rows.length >= 7 && rows.length <= 8, md);
+  assert.match(md, /\| event emit, 1 listener \| 745 ps \| tseep 776 ps \| 0\.96 \(time\) \|/);
+  assert.match(md, /\| event emit, 10 distinct listeners \| 9\.10 ns \| tseep 7\.32 ns \| 1\.24 \(time\) \|/);
+  assert.match(
+    md,
+    /\| route via `host\.fetch`, 100 plugins × 5 routes, in-process \| 691\.11 ns \| bare Hono app\.fetch 495\.15 ns \| 1\.40 \(time\) \|/,
+  );
+  assert.match(
+    md,
+    /\| HTTP req\/s \(wrk\), plugin route, in-process \| 110,232 \| bare Hono 114,523 \| 0\.96 \(req\/s\) \|/,
+  );
+  assert.match(
+    md,
+    /\| HTTP req\/s \(wrk\), plugin route, in a worker \(default\) \| 20,469 \| bare Hono 117,836 \| 0\.17 \(req\/s\) \|/,
+  );
+  assert.match(
+    md,
+    /\| HTTP req\/s \(wrk\), in a worker, against the worker floor \| 21,034 \| bare Hono in a worker 30,762 \| 0\.68 \(req\/s\) \|/,
+  );
+  assert.match(md, /\| hot reload, save → served \(median\), in-process \/ in a worker \| 24\.0 ms \/ 60\.9 ms \|/);
+  assert.match(md, /\| cold `host\.start\(\)`, 100 plugins, in-process \/ in workers \| 132 ms \/ 1\.96 s \|/);
+});
+
+Deno.test("renderHeadlines() leaves out what a run lacks; renderReadmeSummary() ends with the link", () => {
+  const data = { deno: "2.9.6", date: "2026-01-01T00:00:00Z", ...run({ http: 0.9, time: 1.1 }) };
+  const md = renderHeadlines(data);
+  // The fixture's route group and HTTP case are not among the headline ones; its reload has no worker pattern.
+  assert.deepEqual(md.split("\n").slice(2), ["| hot reload, save → served (median), in-process | 20.0 ms | - | - |"]);
+  assert.equal(renderHeadlines({ deno: "2.9.6", date: "2026-01-01T00:00:00Z", results: {} }), "");
+  const summary = renderReadmeSummary(data);
+  assert.match(summary, /^From the run of 2026-01-01 /);
+  assert.ok(summary.endsWith(README_LINK));
+});
+
+Deno.test("renderRun() and the README's sentence mark a quick run", () => {
+  const data: BenchData = {
+    deno: "2.9.6",
+    date: "2026-01-01T00:00:00Z",
+    machine: { quick: true, reducedEffort: { BENCH_REPEATS: 1 } },
+    results: {},
+  };
+  assert.match(
+    renderRun(data),
+    /^> \*\*Provisional figures\*\*: this run was made with a quick run's reduced effort \(`--quick`: BENCH_REPEATS=1\)/,
+  );
+  assert.match(renderReadmeSummary(data), /\*\*Quick run\*\*: reduced effort, indicative figures only\./);
+});
+
+Deno.test("the README's summary block is the one renderReadmeSummary() makes of the committed run", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const block = readme.split("<!-- bench:summary:start -->")[1]?.split("<!-- bench:summary:end -->")[0] ?? "";
+  const cells = (md: string) =>
+    md.split("\n").filter((l) => l.startsWith("| ") && !/^\| -/.test(l)).map((l) =>
+      l.split("|").map((c) => c.trim()).join("|")
+    );
+  assert.deepEqual(cells(block), cells(renderReadmeSummary(await committed())));
+  assert.ok(block.replace(/\s+/g, " ").includes(README_LINK), block);
 });

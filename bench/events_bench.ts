@@ -23,9 +23,12 @@ import { do_not_optimize } from "mitata";
 import { mitt } from "./_mitt.ts";
 import { createNanoEvents } from "nanoevents";
 import { EventEmitter as Tseep } from "tseep";
-import { EventBus } from "../mod.ts";
+// From its own module rather than mod.ts (the same class): the host's modules are not needed here, and loading them
+// costs every measuring process ~0.15 s.
+import { EventBus } from "../src/events.ts";
 import { type BenchFn, type BenchGroup, type CaseResult, type GroupResult, runModule } from "./_runner.ts";
 import { measureSpread, type Spread, spreadTable } from "./_fresh.ts";
+import { effort, effortList } from "./_effort.ts";
 
 type Payload = { taskId: string; agentId: string; n: number };
 type Events = { "task.created": Payload };
@@ -219,7 +222,7 @@ export interface GroupWithFresh extends GroupResult {
 
 /** Options of {@linkcode runStandalone}. */
 export interface FreshOptions {
-  /** Fresh processes per contender. @default BENCH_FRESH_RUNS or 10 */
+  /** Fresh processes per contender; 0 skips them. @default BENCH_FRESH_RUNS or 10 */
   runs?: number;
   /** Peers measured across fresh processes, besides plugboard. @default BENCH_FRESH_PEERS (comma-separated) or every peer */
   peers?: string[];
@@ -240,10 +243,13 @@ export interface FreshOptions {
  * @returns the groups' results
  */
 export async function runStandalone(filter?: RegExp, options: FreshOptions = {}): Promise<GroupWithFresh[]> {
-  const runs = Math.max(1, options.runs ?? Number(Deno.env.get("BENCH_FRESH_RUNS") ?? 10));
-  const peerList = options.peers ?? Deno.env.get("BENCH_FRESH_PEERS")?.split(",").map((s) => s.trim());
+  const runs = options.runs ?? effort("BENCH_FRESH_RUNS");
+  const peerList = options.peers ?? effortList("BENCH_FRESH_PEERS");
   const results: GroupWithFresh[] = options.freshOnly ? [] : await runModule(import.meta.url, filter);
-  for (const title of options.warmOnly ? [] : FRESH_GROUPS) {
+  if (!options.warmOnly && runs < 1) {
+    console.log("\n• event spreads across fresh processes: skipped (BENCH_FRESH_RUNS=0)");
+  }
+  for (const title of options.warmOnly || runs < 1 ? [] : FRESH_GROUPS) {
     if (filter && !filter.test(title)) continue;
     const names = Object.keys(groups[title].cases).filter((n) => n === OURS || !peerList || peerList.includes(n));
     console.log(`\n• ${title}: ${runs} fresh processes per contender, no warm-up`);

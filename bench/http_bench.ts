@@ -18,16 +18,24 @@
  * rounds is reported. wrk is installed with apt-get when missing (as root);
  * otherwise the group is skipped with the reason printed.
  *
- * Effort: BENCH_HTTP_SECONDS (default 5) per measurement, BENCH_HTTP_ROUNDS
- * (default 3, at least 3 for a median worth the name).
+ * Effort: BENCH_HTTP_SECONDS (default 5, whole seconds: wrk's `-d`) per
+ * measurement, BENCH_HTTP_WARMUP_SECONDS (default 1; 0 for none) before it,
+ * BENCH_HTTP_ROUNDS (default 3, at least 3 for a median worth the name; with
+ * 1, as `--quick` sets, a server and path are measured once and the figure is
+ * shared by the cases that use them).
  *
  * @module
  */
 
 import { HELLO_PATH, MISSING_PATH } from "./_http_server.ts";
+import { effort } from "./_effort.ts";
 
-/** wrk's settings. */
-export const WRK = { threads: 2, connections: 50, warmupSeconds: 1 };
+/** wrk's settings; the warm-up is BENCH_HTTP_WARMUP_SECONDS's (1 s in a full run). */
+export const WRK: { threads: number; connections: number; warmupSeconds: number } = {
+  threads: 2,
+  connections: 50,
+  warmupSeconds: 1,
+};
 
 /** What one wrk run measured. */
 export interface WrkResult {
@@ -303,15 +311,16 @@ const ms = (x: number) => `${x.toFixed(2)} ms`;
  */
 export async function runStandalone(filter?: RegExp): Promise<HttpResults | undefined> {
   if (filter && !filter.test("http")) return undefined;
-  const seconds = Number(Deno.env.get("BENCH_HTTP_SECONDS") ?? 5);
-  const roundCount = Math.max(1, Number(Deno.env.get("BENCH_HTTP_ROUNDS") ?? 3));
+  const seconds = Math.max(1, Math.round(effort("BENCH_HTTP_SECONDS")));
+  const warmupSeconds = Math.round(effort("BENCH_HTTP_WARMUP_SECONDS"));
+  const roundCount = Math.max(1, effort("BENCH_HTTP_ROUNDS"));
   const tool = await ensureWrk();
   if ("skipped" in tool) {
     console.log(`\n• http (skipped: ${tool.skipped})`);
     return tool;
   }
   console.log(
-    `\n• http, ${tool.version}: -t${WRK.threads} -c${WRK.connections}, ${WRK.warmupSeconds} s warm-up + ${seconds} s ` +
+    `\n• http, ${tool.version}: -t${WRK.threads} -c${WRK.connections}, ${warmupSeconds} s warm-up + ${seconds} s ` +
       `per measurement, median of ${roundCount} rounds alternating plugboard and bare Hono`,
   );
   const runs = new Map<string, { ours: WrkResult[]; peer: WrkResult[] }>(
@@ -321,6 +330,9 @@ export async function runStandalone(filter?: RegExp): Promise<HttpResults | unde
     const servers = {} as Record<Ours | Peer, Server>;
     for (const kind of Object.keys(SERVER_NAMES) as (Ours | Peer)[]) servers[kind] = await startServer(kind);
     try {
+      // With a single round (a quick run), a server and path already measured for an earlier case is not measured
+      // again: bare Hono's plugin route serves four cases. With more rounds every case measures both sides back to back.
+      const measured = new Map<string, WrkResult>();
       for (const def of CASES) {
         const ours = servers[def.ours];
         const peer = servers[peerOf(def)];
@@ -328,11 +340,16 @@ export async function runStandalone(filter?: RegExp): Promise<HttpResults | unde
         const order: ["ours" | "peer", Server][] = [["ours", ours], ["peer", peer]];
         if (round % 2 === 1) order.reverse();
         for (const [who, server] of order) {
-          await wrk(server.base + def.path, WRK.warmupSeconds);
-          const r = await wrk(server.base + def.path, seconds);
-          const expectedNon2xx = def.status >= 400 ? r.requests : 0;
-          if (r.non2xx !== expectedNon2xx || r.socketErrors) {
-            console.log(`  warning: ${def.name} (${who}): ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
+          const key = `${who === "ours" ? def.ours : peerOf(def)} ${def.path}`;
+          let r = roundCount === 1 ? measured.get(key) : undefined;
+          if (!r) {
+            if (warmupSeconds > 0) await wrk(server.base + def.path, warmupSeconds);
+            r = await wrk(server.base + def.path, seconds);
+            measured.set(key, r);
+            const expectedNon2xx = def.status >= 400 ? r.requests : 0;
+            if (r.non2xx !== expectedNon2xx || r.socketErrors) {
+              console.log(`  warning: ${def.name} (${who}): ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
+            }
           }
           runs.get(def.name)![who].push(r);
         }
@@ -373,7 +390,7 @@ export async function runStandalone(filter?: RegExp): Promise<HttpResults | unde
       }   ${c.ratio.toFixed(2)} (±${(c.spread * 100).toFixed(0)}%)`,
     );
   }
-  return { tool: tool.version, settings: { ...WRK, seconds, rounds: roundCount }, cases };
+  return { tool: tool.version, settings: { ...WRK, warmupSeconds, seconds, rounds: roundCount }, cases };
 }
 
 if (import.meta.main) await runStandalone();

@@ -11,13 +11,15 @@
  * @module
  */
 
+import { effort } from "./_effort.ts";
+
 /** One save pattern's figures. */
 export interface SavePattern {
   /** How the editor saves. */
   pattern: string;
   /** Where the plugin ran. */
   isolation?: "none" | "worker";
-  /** Saves measured (after 3 warm-up saves). */
+  /** Saves measured (after 3 warm-up saves; 1 when fewer than 10 are measured). */
   saves: number;
   /** Median save → new version served, in ms. */
   medianMs: number;
@@ -69,9 +71,9 @@ export interface MemoryPerReload {
  */
 export async function runStandalone(filter?: RegExp): Promise<ReloadResults | undefined> {
   if (filter && !filter.test("reload")) return undefined;
-  const saves = Number(Deno.env.get("BENCH_SAVES") ?? 30);
-  const reloads = Number(Deno.env.get("BENCH_RELOADS") ?? 500);
-  const workerReloads = Number(Deno.env.get("BENCH_WORKER_RELOADS") ?? 1000);
+  const saves = Math.max(1, effort("BENCH_SAVES"));
+  const reloads = Math.max(1, effort("BENCH_RELOADS"));
+  const workerReloads = Math.max(1, effort("BENCH_WORKER_RELOADS"));
   console.log(
     `\n• hot reload (${saves} saves per pattern; ${reloads} admin reloads in-process and ${workerReloads} in a worker ` +
       "for memory)",

@@ -16,6 +16,7 @@
  */
 
 import { join } from "node:path";
+import { effort } from "./_effort.ts";
 
 /** Modules in the generated plugin. */
 export const MODULES = 20;
@@ -67,7 +68,7 @@ console.log(JSON.stringify({ ms: performance.now() - started }));
  */
 export async function runStandalone(filter?: RegExp): Promise<unknown> {
   if (filter && !filter.test("remote")) return undefined;
-  const runs = Number(Deno.env.get("BENCH_REMOTE_RUNS") ?? 5);
+  const runs = Math.max(1, effort("BENCH_REMOTE_RUNS"));
   const files = pluginFiles();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const body = files[new URL(req.url).pathname];

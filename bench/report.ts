@@ -1,13 +1,15 @@
 /**
  * Turns the JSON of `deno task bench --json <file>` into the Markdown of
- * BENCHMARKS.md (the run's machine, settings and tables) and the summary
- * table that BENCHMARKS.md and the README share.
+ * BENCHMARKS.md (the run's machine, settings, a summary row per group and
+ * every table) and the README's short summary (the headline figures and a
+ * link to BENCHMARKS.md).
  *
  * `deno task bench:report [file]` prints it; `deno task bench:report [file]
  * --write` replaces the generated parts of BENCHMARKS.md and README.md (the
  * text between `<!-- bench:results:start -->` / `end` and
  * `<!-- bench:summary:start -->` / `end` markers) and formats both files.
- * `deno task bench --docs` does the same after a full run.
+ * `deno task bench --docs` does the same after a full run. A quick run's
+ * results (`--quick`) are refused: the docs come from a full run.
  *
  * @module
  */
@@ -25,7 +27,7 @@ export interface BenchData {
   deno: string;
   /** When the run ended (ISO 8601). */
   date: string;
-  /** CPU, cores, memory, OS, load averages, reduced effort, minutes taken. */
+  /** CPU, cores, memory, OS, load averages, `quick` and reduced effort, minutes taken. */
   machine?: Record<string, unknown>;
   /** Per module (events, routes, startup, reload, http): its results. */
   results: Record<string, unknown>;
@@ -94,10 +96,11 @@ export function renderRun(data: BenchData): string {
   }
   const start = (m.loadAverageAtStart as number[] | undefined)?.[0];
   const busy = start !== undefined && start > BUSY_LOAD;
-  if (m.reducedEffort || busy) {
+  if (m.quick || m.reducedEffort || busy) {
+    const effort = m.reducedEffort && Object.entries(m.reducedEffort).map(([k, v]) => `${k}=${v}`).join(", ");
     const why = [
-      m.reducedEffort &&
-      `reduced effort (${Object.entries(m.reducedEffort).map(([k, v]) => `${k}=${v}`).join(", ")})`,
+      m.quick ? `a quick run's reduced effort (\`--quick\`${effort ? `: ${effort}` : ""})` : effort &&
+        `reduced effort (${effort})`,
       busy && `a busy machine (load average ${start!.toFixed(2)} before it started)`,
     ].filter(Boolean).join(" on ");
     out.unshift(
@@ -133,7 +136,9 @@ export function renderRunShort(data: BenchData): string {
   const wrk = http && "tool" in http
     ? `; HTTP with wrk \`-t${http.settings.threads} -c${http.settings.connections}\` in its own process, median of ${http.settings.rounds} rounds`
     : "";
-  const provisional = m.reducedEffort || ((m.loadAverageAtStart as number[] | undefined)?.[0] ?? 0) > BUSY_LOAD
+  const provisional = m.quick
+    ? " **Quick run**: reduced effort, indicative figures only."
+    : m.reducedEffort || ((m.loadAverageAtStart as number[] | undefined)?.[0] ?? 0) > BUSY_LOAD
     ? " **Provisional figures** (a short run or a busy machine: see BENCHMARKS.md)."
     : "";
   return `From the run of ${data.date.slice(0, 10)} in [BENCHMARKS.md](BENCHMARKS.md) (${
@@ -292,8 +297,8 @@ export function renderResults(data: BenchData): string {
 }
 
 /**
- * The summary table shared by BENCHMARKS.md and the README: one row per
- * group or case, plugboard against its best peer.
+ * The summary table of BENCHMARKS.md: one row per group or case, plugboard
+ * against its best peer.
  *
  * @param data a results file
  * @returns Markdown
@@ -378,6 +383,98 @@ export function renderSummary(data: BenchData): string {
   return out.join("\n");
 }
 
+/** The event groups the README quotes, against tseep. */
+export const HEADLINE_EVENTS = ["emit, 1 listener", "emit, 10 distinct listeners"];
+/** The route group the README quotes, against bare Hono. */
+export const HEADLINE_ROUTE = "route dispatch, 100 plugins with 5 routes each";
+/** The HTTP cases the README quotes, and how it names them. */
+export const HEADLINE_HTTP: [string, string][] = [
+  ["plugin route, hello only, in-process", "HTTP req/s (wrk), plugin route, in-process"],
+  ["plugin route, hello only, in a worker (default)", "HTTP req/s (wrk), plugin route, in a worker (default)"],
+  [
+    "plugin route, hello only, in a worker, against Hono in a worker (the floor)",
+    "HTTP req/s (wrk), in a worker, against the worker floor",
+  ],
+];
+
+/**
+ * The README's short table: a few headline figures, each plugboard against
+ * its peer (tseep for events, bare Hono for routes and HTTP, bare Hono in a
+ * worker for the floor), then hot reload and startup. A row whose figures
+ * the run lacks is left out.
+ *
+ * @param data a results file
+ * @returns Markdown, empty when the run has none of them
+ */
+export function renderHeadlines(data: BenchData): string {
+  const rows: string[] = [];
+  const vs = (ours: CaseResult, peer: CaseResult) =>
+    `${formatNs(ours.avg)} | ${peer.name} ${formatNs(peer.avg)} | ${(ours.avg / peer.avg).toFixed(2)} (time) |`;
+  for (const title of HEADLINE_EVENTS) {
+    const g = groupList(data.results.events).find((g) => g.group === title);
+    const ours = g?.cases.find((c) => c.name === g.ours && Number.isFinite(c.avg));
+    const peer = g?.cases.find((c) => c.name === "tseep" && Number.isFinite(c.avg));
+    if (ours && peer) rows.push(`| event ${title} | ${vs(ours, peer)}`);
+  }
+  const route = groupList(data.results.routes).find((g) => g.group === HEADLINE_ROUTE);
+  const routeOurs = route?.cases.find((c) => c.name === route.ours);
+  const routePeer = route?.cases.find((c) => c.name === route.fastestPeer);
+  if (routeOurs && routePeer) {
+    rows.push(`| route via \`host.fetch\`, 100 plugins × 5 routes, in-process | ${vs(routeOurs, routePeer)}`);
+  }
+  const http = data.results.http as HttpResults | undefined;
+  if (http && "cases" in http) {
+    for (const [name, label] of HEADLINE_HTTP) {
+      const c = http.cases.find((c) => c.case === name);
+      if (!c) continue;
+      rows.push(
+        `| ${label} | ${int(c.ours.requestsPerSecond)} | ${c.peerLabel ?? "bare Hono"} ${
+          int(c.peer.requestsPerSecond)
+        } | ${c.ratio.toFixed(2)} (req/s) |`,
+      );
+    }
+  }
+  const reload = data.results.reload as ReloadResults | undefined;
+  const patterns = reload?.saveToServed?.patterns ?? [];
+  const saveInProcess = patterns.find((p) => p.isolation !== "worker");
+  const saveInWorker = patterns.find((p) => p.isolation === "worker");
+  if (saveInProcess) {
+    rows.push(
+      `| hot reload, save → served (median), in-process${saveInWorker ? " / in a worker" : ""} | ${
+        ms(saveInProcess.medianMs, 1)
+      }${saveInWorker ? ` / ${ms(saveInWorker.medianMs, 1)}` : ""} | - | - |`,
+    );
+  }
+  const startup = data.results.startup as StartupData | undefined;
+  const inProcess = startup?.results?.find((r) => r.plugins === 100);
+  const inWorkers = startup?.workers?.find((r) => r.plugins === 100);
+  if (inProcess) {
+    const secs = (x: number) => x >= 1000 ? `${(x / 1000).toFixed(2)} s` : ms(x, 0);
+    rows.push(
+      `| cold \`host.start()\`, 100 plugins, in-process${inWorkers ? " / in workers" : ""} | ${secs(inProcess.ms)}${
+        inWorkers ? ` / ${secs(inWorkers.ms)}` : ""
+      } | - | - |`,
+    );
+  }
+  if (!rows.length) return "";
+  return ["| headline | plugboard | peer | plugboard ÷ peer |", "| --- | ---: | ---: | ---: |", ...rows].join("\n");
+}
+
+/** The line under the README's table. */
+export const README_LINK =
+  "Every group, the spreads across fresh processes, the method and where plugboard trails, and why: " +
+  "[BENCHMARKS.md](BENCHMARKS.md).";
+
+/**
+ * The README's summary: one sentence on the run, the headline table, the link to BENCHMARKS.md.
+ *
+ * @param data a results file
+ * @returns Markdown
+ */
+export function renderReadmeSummary(data: BenchData): string {
+  return [renderRunShort(data), renderHeadlines(data), README_LINK].filter(Boolean).join("\n\n");
+}
+
 /** Replaces the text between `<!-- bench:<name>:start -->` and `<!-- bench:<name>:end -->`. */
 function replaceBetween(text: string, name: string, body: string, file: string): string {
   const start = `<!-- bench:${name}:start -->`;
@@ -389,18 +486,22 @@ function replaceBetween(text: string, name: string, body: string, file: string):
 }
 
 /**
- * Rewrites the generated parts of BENCHMARKS.md and README.md from a run,
- * then formats them with `deno fmt`.
+ * Rewrites the generated parts of BENCHMARKS.md (the summary row of every
+ * group, every table) and README.md (the short summary) from a run, then
+ * formats them with `deno fmt`.
  *
  * @param data a results file
  * @param files where the documents are
  * @returns the files written
- * @throws {Error} when a file lacks its markers
+ * @throws {Error} when a file lacks its markers, or the run was a quick one
  */
 export async function writeDocs(
   data: BenchData,
   files: { benchmarks?: string; readme?: string } = {},
 ): Promise<string[]> {
+  if (data.machine?.quick) {
+    throw new Error("These results come from a quick run (--quick): the docs come from a full run");
+  }
   const root = new URL("..", import.meta.url).pathname;
   const benchmarks = files.benchmarks ?? `${root}BENCHMARKS.md`;
   const readme = files.readme ?? `${root}README.md`;
@@ -410,7 +511,7 @@ export async function writeDocs(
   b = replaceBetween(b, "results", renderResults(data), benchmarks);
   await Deno.writeTextFile(benchmarks, b);
   let r = await Deno.readTextFile(readme);
-  r = replaceBetween(r, "summary", `${renderRunShort(data)}\n\n${summary}`, readme);
+  r = replaceBetween(r, "summary", renderReadmeSummary(data), readme);
   await Deno.writeTextFile(readme, r);
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", benchmarks, readme] }).output();
   return [benchmarks, readme];
@@ -422,7 +523,11 @@ if (import.meta.main) {
   if (Deno.args.includes("--write")) {
     for (const file of await writeDocs(data)) console.log(`Regenerated the tables of ${file}`);
   } else {
-    console.log(`## Summary\n\n${renderSummary(data)}\n\n## Results\n\n${renderResults(data)}`);
+    console.log(
+      `## README summary\n\n${renderReadmeSummary(data)}\n\n## Summary\n\n${renderSummary(data)}\n\n## Results\n\n${
+        renderResults(data)
+      }`,
+    );
   }
 }
 

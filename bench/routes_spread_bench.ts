@@ -15,6 +15,7 @@ import { createHost, type Host } from "../mod.ts";
 import { generatePlugins, PONG } from "./_fixtures.ts";
 import type { BenchFn, BenchGroup } from "./_runner.ts";
 import { measureSpread, type Spread, spreadTable } from "./_fresh.ts";
+import { effort } from "./_effort.ts";
 
 const OURS = "plugboard host.fetch";
 const HONO = "bare Hono app.fetch";
@@ -68,7 +69,7 @@ export interface RouteSpread {
 }
 
 /**
- * Measures every group across fresh processes (`BENCH_FRESH_RUNS`, default 10).
+ * Measures every group across fresh processes (`BENCH_FRESH_RUNS`, default 10; 0 skips them).
  *
  * @param filter only groups whose title matches
  * @param runs processes per contender
@@ -76,9 +77,13 @@ export interface RouteSpread {
  */
 export async function runStandalone(
   filter?: RegExp,
-  runs = Number(Deno.env.get("BENCH_FRESH_RUNS") ?? 10),
+  runs = effort("BENCH_FRESH_RUNS"),
 ): Promise<RouteSpread[]> {
   const out: RouteSpread[] = [];
+  if (runs < 1) {
+    console.log("\n• route spreads across fresh processes: skipped (BENCH_FRESH_RUNS=0)");
+    return out;
+  }
   for (const [title, def] of Object.entries(groups)) {
     if (filter && !filter.test(title)) continue;
     console.log(`\n• ${title}: ${runs} fresh processes per contender, no warm-up`);

@@ -2,14 +2,16 @@
  * Startup: a cold `host.start()` (fresh process, nothing cached in memory)
  * over 10, 100 and 1,000 generated plugins, each with one route, in-process
  * (`isolation: "none"`); and over 10 and 100 in workers (the default: a
- * worker per plugin; 1,000 workers would need ~20 GB here). Each size runs
- * BENCH_STARTUP_RUNS times (default 3); the median is reported, with the time
- * per plugin to show how it grows and the process's RSS once started.
+ * worker per plugin; 1,000 workers would need ~20 GB here; BENCH_STARTUP_WORKERS
+ * caps the count, 10 in a quick run). Each size runs BENCH_STARTUP_RUNS times
+ * (default 3); the median is reported, with the time per plugin to show how it
+ * grows and the process's RSS once started.
  *
  * @module
  */
 
 import { generatePlugins } from "./_fixtures.ts";
+import { effort } from "./_effort.ts";
 
 /** Plugin counts measured in-process. */
 export const SIZES = [10, 100, 1000];
@@ -82,10 +84,10 @@ async function measure(sizes: number[], runs: number, isolation: "none" | "worke
  */
 export async function runStandalone(filter?: RegExp): Promise<unknown> {
   if (filter && !filter.test("startup")) return undefined;
-  const runs = Number(Deno.env.get("BENCH_STARTUP_RUNS") ?? 3);
+  const runs = Math.max(1, effort("BENCH_STARTUP_RUNS"));
   console.log(`\n• cold host.start() (median of ${runs} fresh processes)`);
   const results = await measure(SIZES, runs, "none");
-  const workers = await measure(WORKER_SIZES, runs, "worker");
+  const workers = await measure(WORKER_SIZES.filter((n) => n <= effort("BENCH_STARTUP_WORKERS")), runs, "worker");
   const growth = results[results.length - 1].ms / results[1].ms;
   console.log(`summary\n  in-process, 1,000 plugins take ${growth.toFixed(1)}x the time of 100 (linear would be 10x)`);
   return { results, workers };

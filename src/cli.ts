@@ -12,6 +12,7 @@ import { checkApiKey, type HostSettings, hostSettingsSchema } from "./options.ts
 import { formatIssues } from "./schema.ts";
 import { describePermissions } from "./plugin_permissions.ts";
 import { SettingsError } from "./errors.ts";
+import { assertReadableFolder } from "./discovery.ts";
 import type { PluginInfo } from "./plugin_info.ts";
 import { type RunningServer, serve } from "./server.ts";
 
@@ -210,12 +211,7 @@ export function signalExitCode(signal: "SIGINT" | "SIGTERM"): number {
  */
 export function checkStartup(settings: Settings): void {
   const pluginsDir = settings.pluginsDir === null ? null : resolve(settings.pluginsDir ?? "./plugins");
-  if (pluginsDir !== null && Deno.permissions.querySync({ name: "read", path: pluginsDir }).state !== "granted") {
-    throw new SettingsError(
-      `Cannot read the plugins folder "${pluginsDir}": it is outside Deno's --allow-read. ` +
-        `Add it (--allow-read=${pluginsDir}) or choose a --plugins-dir inside the allowed folders`,
-    );
-  }
+  if (pluginsDir !== null) assertReadableFolder(pluginsDir);
   const port = settings.port ?? 8000;
   const hostname = settings.hostname ?? "127.0.0.1";
   let listener: Deno.Listener | undefined;

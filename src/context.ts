@@ -7,9 +7,8 @@
 
 import type { PlugboardEvents } from "./event_types.ts";
 import type { EmitResult, EventBus, EventHandler, EventName, MatchingEvents, WildcardPattern } from "./events.ts";
-import type { MiddlewareHandler } from "hono";
 import type { Logger } from "./logger.ts";
-import type { PluginRouter, ResponseObserver } from "./routes.ts";
+import type { HostMiddleware, PluginRouter, ResponseObserver } from "./routes.ts";
 import type { HookRegistry, HookWrapper, PlugboardHooks } from "./hooks.ts";
 import type { HostPorts } from "./runtime/runtime.ts";
 import type { PluginSql, PluginStorage } from "./storage.ts";
@@ -26,8 +25,11 @@ export class PluginEvents<E extends PlugboardEvents = PlugboardEvents> {
   #scope: Scope;
 
   /**
+   * Wraps the host's bus for one plugin; the host builds one per plugin, a
+   * plugin only meets it as `ctx.events`.
+   *
    * @param bus the host's bus
-   * @param scope the plugin's scope
+   * @param scope the plugin's scope: it owns every listener added here
    */
   constructor(bus: EventBus<E>, scope: Scope) {
     this.#bus = bus;
@@ -42,6 +44,15 @@ export class PluginEvents<E extends PlugboardEvents = PlugboardEvents> {
    * @returns a function that removes the listener now
    */
   on<K extends EventName<E>>(event: K, handler: EventHandler<E, K>): () => void;
+  /**
+   * Listens to every event a wildcard (`*`, or a prefix such as `task.*`)
+   * matches, until the plugin unloads.
+   *
+   * @param pattern `*`, or a prefix ending in `*` such as `task.*`
+   * @param handler called with the payload and the name of the event that matched
+   * @returns a function that removes the listener now
+   * @throws {TypeError} when `handler` is not a function
+   */
   on<P extends WildcardPattern>(
     pattern: P,
     handler: (payload: E[MatchingEvents<E, P>], event: MatchingEvents<E, P>) => unknown,
@@ -127,8 +138,11 @@ export class PluginServices<S extends Record<string, unknown> = PlugboardService
   #staged = new Map<string, () => unknown>();
 
   /**
+   * Wraps the host's container for one plugin; the host builds one per
+   * plugin, a plugin only meets it as `ctx.services`.
+   *
    * @param container the host's container
-   * @param scope the plugin's scope
+   * @param scope the plugin's scope: it owns every service provided here
    */
   constructor(container: Container, scope: Scope) {
     this.#container = container;
@@ -167,6 +181,14 @@ export class PluginServices<S extends Record<string, unknown> = PlugboardService
    * @throws {ServiceNotFoundError} naming this plugin as the requester
    */
   resolve<K extends keyof S & string>(name: K): S[K];
+  /**
+   * Resolves a service that {@linkcode PlugboardServices} does not type, as
+   * the type the caller names (not checked at run time).
+   *
+   * @param name the service
+   * @returns the service
+   * @throws {ServiceNotFoundError} naming this plugin as the requester
+   */
   resolve<T>(name: string): T;
   resolve(name: string): unknown {
     const staged = this.#staged.get(name);
@@ -223,8 +245,11 @@ export class PluginHooks<H extends Record<string, any> = PlugboardHooks & Record
   #scope: Scope;
 
   /**
+   * Wraps the host's hook registry for one plugin; the host builds one per
+   * plugin, a plugin only meets it as `ctx.hooks`.
+   *
    * @param hooks the host's registry
-   * @param scope the plugin's scope
+   * @param scope the plugin's scope: it owns every definition and wrapper added here
    */
   constructor(hooks: HookRegistry, scope: Scope) {
     this.#hooks = hooks;
@@ -311,7 +336,7 @@ export interface PluginContext<C = Record<string, unknown>> {
    * route (other plugins' included), in the order added, until unload. The
    * host's own endpoints (`/health`, the admin API) run no plugin code.
    */
-  middleware(handler: MiddlewareHandler): void;
+  middleware(handler: HostMiddleware): void;
   /**
    * Observes every request to a plugin route (other plugins' included) once
    * its response is ready: method, path, route pattern, status and duration.

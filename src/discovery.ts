@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { SettingsError } from "./errors.ts";
 
 /** A plugin found on disk. */
 export interface Discovered {
@@ -48,6 +49,7 @@ export async function findEntry(folder: string): Promise<string | undefined> {
  *
  * @param dir the plugins folder
  * @returns what was found; empty when the folder does not exist
+ * @throws {SettingsError} when Deno may not read the folder, naming the flag to add
  *
  * @example
  * ```ts
@@ -58,6 +60,7 @@ export async function findEntry(folder: string): Promise<string | undefined> {
  * ```
  */
 export async function discoverPlugins(dir: string): Promise<Discovered[]> {
+  assertReadableFolder(dir);
   const found: Discovered[] = [];
   let entries: Deno.DirEntry[];
   try {
@@ -72,4 +75,26 @@ export async function discoverPlugins(dir: string): Promise<Discovered[]> {
     if (source) found.push({ hint: entry.name, source });
   }
   return found;
+}
+
+/**
+ * Checks that Deno may read the plugins folder, before anything reads it,
+ * so the refusal names the folder and the flag instead of Deno's bare
+ * `NotCapable`.
+ *
+ * @param dir the absolute plugins folder
+ * @throws {SettingsError} naming the folder and the `--allow-read` to add
+ *
+ * @example
+ * ```ts
+ * import { assertReadableFolder } from "./discovery.ts";
+ * assertReadableFolder(Deno.cwd()); // the tests may read the project
+ * ```
+ */
+export function assertReadableFolder(dir: string): void {
+  if (Deno.permissions.querySync({ name: "read", path: dir }).state === "granted") return;
+  throw new SettingsError(
+    `Cannot read the plugins folder "${dir}": it is outside Deno's --allow-read. ` +
+      `Add it (--allow-read=${dir}) or choose a plugins folder inside the allowed folders`,
+  );
 }

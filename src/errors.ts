@@ -250,6 +250,9 @@ export class PluginError extends Error {
   readonly from: string | undefined;
 
   /**
+   * Creates an error whose message is `Cannot <stage> plugin "<plugin>": <reason>`
+   * when both `stage` and `plugin` are given, else `reason` alone.
+   *
    * @param code stable error code
    * @param reason what went wrong and how to fix it (the whole message when no `stage` is given)
    * @param options plugin, source, stage, manifest and cause
@@ -354,6 +357,8 @@ export class PermissionError extends PluginError {
   readonly fix: string;
 
   /**
+   * Creates a `PERMISSION_DENIED` error.
+   *
    * @param reason what was refused and how to allow it
    * @param fix the flag or option alone
    * @param options plugin, source, stage and cause
@@ -383,6 +388,8 @@ export class ConfigError extends PluginError {
   readonly field: string | undefined;
 
   /**
+   * Creates an `INVALID_CONFIG` error.
+   *
    * @param reason what is wrong and where
    * @param options plugin, file, field, stage and cause
    */
@@ -414,8 +421,11 @@ export class ServiceNotFoundError extends PluginError {
   readonly service: string;
 
   /**
+   * Creates a `SERVICE_NOT_FOUND` error whose message lists what is provided
+   * and says how to make the service available.
+   *
    * @param service the missing service name
-   * @param requester who asked (a plugin name or "host")
+   * @param requester the plugin that asked; undefined for the host
    * @param available names that are provided, to suggest
    */
   constructor(service: string, requester: string | undefined, available: readonly string[]) {
@@ -444,7 +454,11 @@ export class ServiceNotFoundError extends PluginError {
  * ```
  */
 export class SettingsError extends PluginError {
-  /** @param message what is wrong and how to fix it */
+  /**
+   * Creates an `INVALID_SETTINGS` error.
+   *
+   * @param message what is wrong and how to fix it; the whole message
+   */
   constructor(message: string) {
     super("INVALID_SETTINGS", message);
   }

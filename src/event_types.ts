@@ -35,8 +35,11 @@ export interface SystemErrorEvent {
 
 /** Payload of the plugin lifecycle events. */
 export interface PluginLifecycleEvent {
+  /** The plugin's name (before its manifest is read, the name it is shown under). */
   name: string;
+  /** Its manifest's `version`, once the manifest has been read. */
   version?: string;
+  /** The path or URL it is loaded from. */
   source: string;
   /** Milliseconds the step took, where measured. */
   durationMs?: number;
@@ -73,13 +76,22 @@ export interface PluginLifecycleEvent {
  * ```
  */
 export interface PlugboardEvents {
+  /** A failure the host contained (a throwing handler, route, timer, ...) instead of letting it spread. */
   "system.error": SystemErrorEvent;
+  /** The host started tracking a plugin (state `discovered`). */
   "plugin.discovered": PluginLifecycleEvent;
+  /** A plugin started loading (state `loading`). */
   "plugin.loading": PluginLifecycleEvent;
+  /** A plugin finished loading and is active; `durationMs` is the whole load. */
   "plugin.loaded": PluginLifecycleEvent;
+  /** A plugin failed to load, or failed while active; `error` says why. */
   "plugin.failed": PluginLifecycleEvent;
+  /** A plugin started unloading (state `unloading`). */
   "plugin.unloading": PluginLifecycleEvent;
+  /** A plugin finished unloading (state `unloaded`). */
   "plugin.unloaded": PluginLifecycleEvent;
+  /** A new version of a plugin was swapped in; `durationMs` is the whole reload. */
   "plugin.reloaded": PluginLifecycleEvent;
+  /** A reload was refused and the previous version keeps serving; `error` says why. */
   "plugin.reload_failed": PluginLifecycleEvent;
 }

@@ -250,6 +250,29 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
    * ```
    */
   on<K extends EventName<E>>(event: K, handler: EventHandler<E, K>, options?: ListenOptions): () => void;
+  /**
+   * Adds a listener for every event a wildcard matches: `*` for all of them,
+   * or a prefix ending in `*` such as `task.*`. The handler's payload is
+   * typed as the union of the matching events' payloads.
+   *
+   * @param pattern `*`, or a prefix ending in `*`
+   * @param handler called with the payload and the name of the event that matched
+   * @param options owner, abort signal, once
+   * @returns a function that removes the listener
+   * @throws {TypeError} when `handler` is not a function
+   *
+   * @example Count every plugin lifecycle event
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EventBus, type PlugboardEvents } from "../mod.ts";
+   * const bus = new EventBus<PlugboardEvents>();
+   * const names: string[] = [];
+   * bus.on("plugin.*", (payload, name) => names.push(`${name} ${payload.name}`));
+   * bus.emit("plugin.loaded", { name: "hello", source: "./plugins/hello/mod.ts" });
+   * bus.emit("system.error", { origin: "timer", message: "x", error: new Error("x") });
+   * assert.deepEqual(names, ["plugin.loaded hello"]);
+   * ```
+   */
   on<P extends WildcardPattern>(
     pattern: P,
     handler: (payload: E[MatchingEvents<E, P>], event: MatchingEvents<E, P>) => unknown,

@@ -38,8 +38,13 @@ type AnyFn = (...args: any[]) => any;
 // deno-lint-ignore no-empty-interface
 export interface PlugboardHooks {}
 
-/** A wrapper: receives the next function in the chain, returns a replacement. */
-export type HookWrapper<F extends AnyFn> = (next: F) => F;
+/**
+ * A wrapper: receives the next function in the chain, returns a replacement.
+ *
+ * @typeParam F the hook's function type
+ */
+// deno-lint-ignore no-explicit-any
+export type HookWrapper<F extends (...args: any[]) => any> = (next: F) => F;
 
 interface HookSlot {
   base?: AnyFn;
@@ -48,15 +53,13 @@ interface HookSlot {
   composed?: AnyFn;
 }
 
-// deno-lint-ignore no-explicit-any
-type HookMap = Record<string, any>;
-
 /**
  * Named extension points and their wrappers.
  *
  * @typeParam H map from hook name to function type
  */
-export class HookRegistry<H extends HookMap = PlugboardHooks & HookMap> {
+// deno-lint-ignore no-explicit-any
+export class HookRegistry<H extends Record<string, any> = PlugboardHooks & Record<string, any>> {
   #slots = new Map<string, HookSlot>();
 
   /**

@@ -9,7 +9,7 @@
  */
 
 import { join } from "node:path";
-import { discoverPlugins } from "./discovery.ts";
+import { assertReadableFolder, discoverPlugins } from "./discovery.ts";
 import { PluginError } from "./errors.ts";
 import type { PlugboardEvents } from "./event_types.ts";
 import { EventBus } from "./events.ts";
@@ -52,6 +52,8 @@ export type { UpdateResult } from "./lifecycle/remote.ts";
  *
  * @param options see {@linkcode HostOptions}
  * @returns the host, not started
+ * @throws {SettingsError} for an unusable `apiKey`
+ * @throws {TypeError} when `storage` has both `dir` and `path`
  *
  * @example Start and stop an empty host
  * ```ts
@@ -97,7 +99,14 @@ export class Host {
   #watch: FolderWatch | undefined;
   #stopCatching: (() => void) | undefined;
 
-  /** @param options see {@linkcode HostOptions} */
+  /**
+   * Builds a host that is not started; prefer {@linkcode createHost}, which
+   * does the same.
+   *
+   * @param options see {@linkcode HostOptions}
+   * @throws {SettingsError} for an unusable `apiKey`
+   * @throws {TypeError} when `storage` has both `dir` and `path`
+   */
   constructor(options: HostOptions = {}) {
     const o = this.#options = resolveHostOptions(options);
     this.log = new Logger("plugboard", o.logger);
@@ -159,16 +168,17 @@ export class Host {
    * `list()` shows each failure with its reason.
    *
    * @returns every plugin's info
+   * @throws {SettingsError} when Deno may not read the plugins folder
    */
   start(): Promise<PluginInfo[]> {
     if (this.#options.catchStrayFailures) {
       this.#stopCatching ??= catchStrayFailures({
         claim: (error) => claimStrayFailure(this.#lifecycle, error),
-        unattributed: (error) => this.#report({ origin: "unhandled", error }),
       });
     }
     return this.#exclusive(async () => {
       const dir = this.#options.pluginsDir;
+      if (dir) assertReadableFolder(dir);
       if (dir && await canSnapshot(join(dir, "x"))) await removeStaleSnapshots(dir);
       const found = dir ? await discoverPlugins(dir) : [];
       const sources: BatchSource[] = [...found, ...this.#options.plugins.map((s) => ({ hint: hintFor(s), source: s }))];

@@ -12,10 +12,13 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 /** One log line, as handed to a {@linkcode LogSink}. */
 export interface LogRecord {
+  /** The level it was written at (never `silent`, which only turns output off). */
   level: Exclude<LogLevel, "silent">;
   /** `plugboard` for the host, else the plugin's name. */
   name: string;
+  /** The first argument of the call, such as `"ready"` for `log.info("ready", { port })`. */
   message: string;
+  /** The rest of the call's arguments, as passed (not formatted). */
   args: unknown[];
 }
 
@@ -75,6 +78,9 @@ export class Logger {
   #level: LogLevel;
 
   /**
+   * Creates a logger that hands every record at or above `options.level` to
+   * `options.sink`.
+   *
    * @param name `plugboard` or a plugin name
    * @param options level and sink
    */

@@ -67,9 +67,11 @@ export interface HostSettings {
    */
   grants?: Record<string, PluginPermissions>;
   /**
-   * Catch failures nobody awaited (a floating rejected promise, a throwing
-   * `setTimeout` callback), report them against the plugin on their stack
-   * and keep serving, instead of letting them end the process. @default true
+   * Catch plugins' failures that nobody awaited (a floating rejected
+   * promise, a throwing `setTimeout` callback), report them against the
+   * plugin on their stack and keep serving, instead of letting them end the
+   * process. A stray failure that no plugin's file is on keeps Deno's
+   * default (the process ends with its stack). @default true
    */
   catchStrayFailures?: boolean;
   /** Isolated plugins: how long a worker may miss heartbeats before it is restarted, in ms. @default 1000 */
@@ -167,26 +169,26 @@ export type PluginSource = string | { source: string; integrity?: string };
 
 /** Limits on fetching a URL plugin's module graph. */
 export interface RemoteLimits {
-  /** Per module, in ms. @default 10000 */
+  /** How long fetching one module may take, redirects and body included, in ms. @default 10000 */
   timeoutMs?: number;
-  /** @default 2 MiB */
+  /** The largest module, in bytes. @default 2 MiB */
   maxModuleBytes?: number;
-  /** @default 20 MiB */
+  /** The most bytes a whole module graph may hold. @default 20 MiB */
   maxGraphBytes?: number;
-  /** @default 1000 */
+  /** The most modules a graph may hold. @default 1000 */
   maxModules?: number;
-  /** @default 10 */
+  /** The most redirects followed for one module. @default 10 */
   maxRedirects?: number;
 }
 
-/** Settings that belong to the server around the host, not to the host. */
-type ServeSettingKeys = "port" | "hostname" | "watch" | "shutdownTimeout";
-
 /**
  * Options for `createHost`: the host's part of {@linkcode HostSettings},
- * plus what only code can pass.
+ * plus what only code can pass. `port`, `hostname`, `watch` and
+ * `shutdownTimeout` belong to the server around the host (see `serve`), so
+ * they are left out; `storage` is replaced by the wider
+ * {@linkcode StorageOptions}.
  */
-export interface HostOptions extends Omit<HostSettings, ServeSettingKeys | "storage"> {
+export interface HostOptions extends Omit<HostSettings, "port" | "hostname" | "watch" | "shutdownTimeout" | "storage"> {
   /** The folder searched for plugins by `start()`; `null` for none. @default "./plugins" */
   pluginsDir?: string | null;
   /** Extra plugin sources (paths or URLs, optionally with an entry `integrity`) loaded by `start()`. @default [] */

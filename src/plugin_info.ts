@@ -25,10 +25,19 @@ export interface PluginTimings {
 
 /** A snapshot of one plugin, as `host.list()` and the admin API show it. */
 export interface PluginInfo {
+  /**
+   * The plugin's name: its manifest's `name`, or, for a plugin whose
+   * manifest was never read (it failed first), the name it was shown under
+   * (its folder's name for a discovered plugin).
+   */
   name: string;
+  /** Its manifest's `version`; undefined until the manifest is read. */
   version?: string;
+  /** Its manifest's `description`, if it has one. */
   description?: string;
+  /** Its manifest's `author`, if it has one. */
   author?: string;
+  /** Where it is in its lifecycle now. */
   state: PluginState;
   /** The path or URL it was loaded from. */
   source: string;
@@ -48,6 +57,7 @@ export interface PluginInfo {
    * request) and how many response observers (`ctx.onResponse`).
    */
   hostWide?: { middleware: number; responseObservers: number };
+  /** How long each step of its last successful load or reload took; empty before one completes. */
   timings: PluginTimings;
   /** When it became active (ISO 8601). */
   loadedAt?: string;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { z } from "zod";
 import { PermissionError } from "./errors.ts";
 import { EVENT_PATTERN_RE, mayEmit } from "./emit_rules.ts";
@@ -115,48 +115,100 @@ export function workerPermissions(declared: PluginPermissions, places: Permissio
  * Checks that the host process holds every permission of a worker's set: a
  * worker can never get more than its host, and Deno's own refusal ("Can't
  * escalate parent thread permissions") does not say which one is missing.
+ * Every missing permission is named at once, as the flags to add; a path
+ * inside `codeRoot` (plugboard's own files) is named as that folder, since
+ * the worker needs all of it.
  *
  * @param plugin the plugin's name
  * @param granted the worker's permission set
- * @throws {PermissionError} naming what is missing and the host flag to add
+ * @param codeRoot plugboard's own folder, named instead of its files
+ * @throws {PermissionError} naming what is missing and the host flags to add
+ *
+ * @example A worker set the host lacks (run without --allow-net and --allow-sys)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assertHostGrants } from "./plugin_permissions.ts";
+ * const lacks = async (descriptor: Deno.PermissionDescriptor) =>
+ *   (await Deno.permissions.query(descriptor)).state !== "granted";
+ * if (await lacks({ name: "net", host: "example.com" }) && await lacks({ name: "sys", kind: "hostname" })) {
+ *   await assert.rejects(
+ *     assertHostGrants("p", { net: ["example.com", "example.org"], sys: ["hostname"] }),
+ *     /Run Deno with --allow-net=example\.com,example\.org --allow-sys=hostname /,
+ *   );
+ * }
+ * ```
  */
-export async function assertHostGrants(plugin: string, granted: Deno.PermissionOptionsObject): Promise<void> {
+export async function assertHostGrants(
+  plugin: string,
+  granted: Deno.PermissionOptionsObject,
+  codeRoot?: string,
+): Promise<void> {
   const list = (v: unknown): string[] => Array.isArray(v) ? v.map(String) : [];
-  type Check = [Deno.PermissionDescriptor, string, string];
+  const shownPath = (path: string) =>
+    codeRoot && (path === codeRoot || path.startsWith(codeRoot.endsWith(sep) ? codeRoot : codeRoot + sep))
+      ? codeRoot.replace(/[\\/]+$/, "")
+      : path.replace(/[\\/]+$/, "");
+  type Check = { descriptor: Deno.PermissionDescriptor; flag: string; value: string; what: string };
   const checks: Check[] = [
-    ...list(granted.read).map((path): Check => [{ name: "read", path }, `--allow-read=${path}`, `read "${path}"`]),
-    ...list(granted.write).map((path): Check => [{ name: "write", path }, `--allow-write=${path}`, `write "${path}"`]),
-    ...list(granted.net).map((host): Check => [{ name: "net", host }, `--allow-net=${host}`, `reach "${host}"`]),
-    ...list(granted.env).map((variable): Check => [
-      { name: "env", variable },
-      `--allow-env=${variable}`,
-      `read env "${variable}"`,
-    ]),
-    ...list(granted.import).map((host): Check => [
-      { name: "import", host },
-      `--allow-import=${host}`,
-      `import from "${host}"`,
-    ]),
-    ...list(granted.run).map((
-      command,
-    ): Check => [{ name: "run", command }, `--allow-run=${command}`, `run "${command}"`]),
-    ...list(granted.sys).map((kind): Check => [
-      { name: "sys", kind: kind as Deno.SysPermissionDescriptor["kind"] },
-      `--allow-sys=${kind}`,
-      `read sys "${kind}"`,
-    ]),
+    ...list(granted.read).map((path): Check => ({
+      descriptor: { name: "read", path },
+      flag: "--allow-read",
+      value: shownPath(path),
+      what: `read "${shownPath(path)}"`,
+    })),
+    ...list(granted.write).map((path): Check => ({
+      descriptor: { name: "write", path },
+      flag: "--allow-write",
+      value: shownPath(path),
+      what: `write "${shownPath(path)}"`,
+    })),
+    ...list(granted.net).map((host): Check => ({
+      descriptor: { name: "net", host },
+      flag: "--allow-net",
+      value: host,
+      what: `reach "${host}"`,
+    })),
+    ...list(granted.env).map((variable): Check => ({
+      descriptor: { name: "env", variable },
+      flag: "--allow-env",
+      value: variable,
+      what: `read env "${variable}"`,
+    })),
+    ...list(granted.import).map((host): Check => ({
+      descriptor: { name: "import", host },
+      flag: "--allow-import",
+      value: host,
+      what: `import from "${host}"`,
+    })),
+    ...list(granted.run).map((command): Check => ({
+      descriptor: { name: "run", command },
+      flag: "--allow-run",
+      value: command,
+      what: `run "${command}"`,
+    })),
+    ...list(granted.sys).map((kind): Check => ({
+      descriptor: { name: "sys", kind: kind as Deno.SysPermissionDescriptor["kind"] },
+      flag: "--allow-sys",
+      value: kind,
+      what: `read sys "${kind}"`,
+    })),
   ];
-  for (const [descriptor, flag, what] of checks) {
-    const { state } = await Deno.permissions.query(descriptor);
-    if (state !== "granted") {
-      throw new PermissionError(
-        `its worker needs to ${what}, which the host process may not. Run Deno with ${flag} ` +
-          `(its own folder and data folder are always needed; anything else comes from its manifest's permissions)`,
-        flag,
-        { plugin, stage: "load" },
-      );
-    }
+  const missing: Check[] = [];
+  for (const check of checks) {
+    if ((await Deno.permissions.query(check.descriptor)).state !== "granted") missing.push(check);
   }
+  if (missing.length === 0) return;
+  const values = new Map<string, Set<string>>();
+  for (const { flag, value } of missing) values.set(flag, (values.get(flag) ?? new Set()).add(value));
+  const flags = [...values].map(([flag, set]) => `${flag}=${[...set].join(",")}`).join(" ");
+  const whats = [...new Set(missing.map((m) => m.what))].join(", ");
+  throw new PermissionError(
+    `its worker needs to ${whats}, which the host process may not. Run Deno with ${flags} ` +
+      `(plugboard's own folder, the plugin's folder and its data folder are always needed; anything else comes ` +
+      `from its manifest's permissions)`,
+    flags,
+    { plugin, stage: "load" },
+  );
 }
 
 /**

@@ -16,9 +16,19 @@ export const PLUGIN_ROUTE_PREFIX = "/api/plugins";
 /** A plugin's router: a Hono app whose base path is `/api/plugins/<name>`. */
 export type PluginRouter = Hono;
 
-interface MiddlewareEntry {
+/**
+ * A host-wide middleware, as `ctx.middleware` takes it: a Hono middleware
+ * handler (`async (c, next) => { ...; await next(); ... }`) that runs around
+ * every request to a plugin route.
+ */
+export type HostMiddleware = MiddlewareHandler;
+
+/** One host-wide middleware, as {@linkcode RouteTable.middleware} lists it. */
+export interface MiddlewareEntry {
+  /** The plugin that added it. */
   owner: string;
-  handler: MiddlewareHandler;
+  /** The middleware itself. */
+  handler: HostMiddleware;
 }
 
 /** What a response observer learns about one request to a plugin route, once its response is ready. */
@@ -43,8 +53,11 @@ export interface ResponseRecord {
 /** Told about every request to a plugin route after it is answered; see `ctx.onResponse`. */
 export type ResponseObserver = (record: ResponseRecord) => void;
 
-interface ObserverEntry {
+/** One response observer, as {@linkcode RouteTable.observers} lists it. */
+export interface ObserverEntry {
+  /** The plugin that added it. */
   owner: string;
+  /** The observer itself. */
   observer: ResponseObserver;
 }
 
@@ -175,7 +188,7 @@ export class RouteTable {
    * @param handler a Hono middleware
    * @returns a function that removes it
    */
-  addMiddleware(owner: string, handler: MiddlewareHandler): () => void {
+  addMiddleware(owner: string, handler: HostMiddleware): () => void {
     const entry = { owner, handler };
     this.#middleware = [...this.#middleware, entry];
     this.#changed();

@@ -15,6 +15,11 @@ export interface SchemaIssue {
 
 /** The Standard Schema v1 interface (zod 3.24+, zod 4, valibot, arktype). */
 export interface StandardSchema<Output = unknown> {
+  /**
+   * The part plugboard reads: `validate`, which it calls with the raw config
+   * and awaits. `version`, `vendor` and `types` are part of the standard;
+   * plugboard does not read them.
+   */
   readonly "~standard": {
     readonly version: 1;
     readonly vendor: string;
@@ -23,12 +28,24 @@ export interface StandardSchema<Output = unknown> {
   };
 }
 
-type StandardResult<T> =
+/**
+ * What a Standard Schema's `validate` returns: the parsed `value`, or the
+ * `issues` found (each `path` entry a key, or an object holding the key).
+ *
+ * @typeParam T the parsed value's type
+ */
+export type StandardResult<T> =
   | { readonly value: T; readonly issues?: undefined }
   | { readonly issues: readonly { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] }[] };
 
 /** A schema with zod's `safeParse`, for older copies of zod. */
 export interface SafeParseSchema<Output = unknown> {
+  /**
+   * Parses a value without throwing.
+   *
+   * @param value the raw config
+   * @returns `data` (defaults applied) on success, else the `issues` found
+   */
   safeParse(value: unknown):
     | { success: true; data: Output }
     | { success: false; error: { issues: readonly SchemaIssue[] } };

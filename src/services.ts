@@ -42,9 +42,6 @@ interface Entry {
   built: boolean;
 }
 
-// deno-lint-ignore no-explicit-any
-type AnyServices = Record<string, any>;
-
 /**
  * Holds services by name.
  *
@@ -61,7 +58,8 @@ type AnyServices = Record<string, any>;
  * assert.equal(built, 1);
  * ```
  */
-export class Container<S extends AnyServices = PlugboardServices & AnyServices> {
+// deno-lint-ignore no-explicit-any
+export class Container<S extends Record<string, any> = PlugboardServices & Record<string, any>> {
   #entries = new Map<string, Entry>();
 
   /**
@@ -128,6 +126,15 @@ export class Container<S extends AnyServices = PlugboardServices & AnyServices> 
    * ```
    */
   resolve<K extends keyof S & string>(name: K, options?: ResolveOptions): S[K];
+  /**
+   * Returns a service that `S` does not type, as the type the caller names
+   * (not checked at run time).
+   *
+   * @param name the service name
+   * @param options who is asking
+   * @returns the service
+   * @throws {ServiceNotFoundError} when nobody provides it
+   */
   resolve<T>(name: string, options?: ResolveOptions): T;
   resolve(name: string, options: ResolveOptions = {}): unknown {
     const entry = this.#entries.get(name);

@@ -122,20 +122,31 @@ export const LOOPBACK = {
 export const ROOT_DIR = new URL("..", import.meta.url).pathname;
 
 /**
+ * A frozen copy of the project's lock for child processes: they resolve
+ * exactly the versions `deno.lock` pins (never a newer one a cache or the
+ * registry happens to offer), and none of them can write to `deno.lock`.
+ */
+export const CHILD_LOCK: string = (() => {
+  const copy = join(Deno.makeTempDirSync({ prefix: "plugboard-lock-" }), "deno.lock");
+  Deno.copyFileSync(join(ROOT_DIR, "deno.lock"), copy);
+  return copy;
+})();
+
+/**
  * A `deno <subcommand>` child process with the project's config (for its
- * import map) and no lock file, so tests never touch deno.lock.
+ * import map) and a frozen copy of its lock ({@linkcode CHILD_LOCK}).
  *
- * @param subcommand `run`, `serve` or `test`
+ * @param subcommand `run`, `serve`, `test` or `eval`
  * @param args flags and files after the subcommand
  * @param options extra Deno.Command options
  */
 export function denoCommand(
-  subcommand: "run" | "serve" | "test",
+  subcommand: "run" | "serve" | "test" | "eval",
   args: string[],
   options: Deno.CommandOptions = {},
 ): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: [subcommand, "--no-lock", `--config=${join(ROOT_DIR, "deno.json")}`, ...args],
+    args: [subcommand, `--lock=${CHILD_LOCK}`, "--frozen", `--config=${join(ROOT_DIR, "deno.json")}`, ...args],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },

@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { Deadlines } from "../src/http/deadlines.ts";
+import { denoCommand } from "./_helpers.ts";
 
 const late = (label: string) => () => new Response(label, { status: 504 });
 /** `watch` of a pending response, as the promise it returns then. */
@@ -61,7 +62,7 @@ Deno.test("Deadlines: the timer left armed by answers in time does not keep the 
     const res = await new Deadlines().watch(Promise.resolve(new Response("ok")), 60_000, () => new Response(null));
     console.log(res.status);`;
   const started = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", "--no-lock", code], stdout: "piped" }).output();
+  const out = await denoCommand("eval", [code]).output();
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "200");
   assert.ok(performance.now() - started < 30_000, "the process exited long before the 60 s deadline");
 });

@@ -51,6 +51,24 @@ type _TypeExports = [
   mod.ErrorSpec,
   mod.PluginInfo,
   mod.PluginState,
+  // Added so that every type the public API refers to is public (`deno doc --lint`):
+  mod.UnloadResult,
+  mod.UpdateResult,
+  mod.ModuleChange,
+  mod.HostSettings,
+  mod.PluginSource,
+  mod.RemoteLimits,
+  mod.EnvReader,
+  mod.PluginPermissions,
+  mod.Capabilities,
+  mod.SafeParseSchema,
+  mod.SchemaIssue,
+  mod.StandardResult<unknown>,
+  mod.HostMiddleware,
+  mod.MiddlewareEntry,
+  mod.ObserverEntry,
+  mod.LegacyMigrationReport,
+  mod.LegacyPluginReport,
 ];
 
 Deno.test("the task domain is not part of the core's exports", async () => {

@@ -11,7 +11,7 @@
  */
 
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { limitBodySize } from "./body_limit.ts";
 import { createAdminApp } from "./admin.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import { adminGuard, type HostEnv } from "./auth.ts";
@@ -278,17 +278,12 @@ function noteRoute(pattern: string, handler: MiddlewareHandler): MiddlewareHandl
 
 /** A body limit answering 413 problem+json; nothing beyond the limit is buffered. */
 function limitBody(maxSize: number, plugin?: string): MiddlewareHandler<HostEnv> {
-  return bodyLimit({
-    maxSize,
-    onError: () =>
-      codeProblem(
-        "PAYLOAD_TOO_LARGE",
-        `The request body is larger than ${maxSize} bytes${
-          plugin ? ` (the limit of plugin "${plugin}"'s routes)` : ""
-        }`,
-        plugin ? { plugin } : {},
-      ),
-  });
+  return limitBodySize(maxSize, () =>
+    codeProblem(
+      "PAYLOAD_TOO_LARGE",
+      `The request body is larger than ${maxSize} bytes${plugin ? ` (the limit of plugin "${plugin}"'s routes)` : ""}`,
+      plugin ? { plugin } : {},
+    ));
 }
 
 /** The body limit of the plugin a request is for. */

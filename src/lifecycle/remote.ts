@@ -16,7 +16,9 @@ import { reload } from "./reload.ts";
 
 /** What {@linkcode update} returns. */
 export interface UpdateResult {
+  /** The plugin. */
   name: string;
+  /** The URL it is loaded from. */
   source: string;
   /** Whether the new version was taken. */
   applied: boolean;

@@ -1,10 +1,12 @@
 /**
  * Failures nobody awaited: a rejected promise left floating, or an error
  * thrown from a plain `setTimeout` callback. By default either ends a Deno
- * process; the host catches them instead, attributes each to the plugin
- * whose file is on the error's stack, reports it as `system.error`
- * (origin `unhandled`), counts it in the plugin's info, and keeps serving.
- * Isolated plugins catch their own in their worker.
+ * process. When one comes from a plugin (its file is on the error's stack),
+ * the host reports it as `system.error` (origin `unhandled`), counts it in
+ * the plugin's info, and keeps serving. Anything else is left to Deno's
+ * default: an embedding application's own stray failure still ends its
+ * process with the stack, as it would without plugboard. Isolated plugins
+ * catch their own in their worker.
  *
  * @module
  */
@@ -16,10 +18,8 @@ import type { Lifecycle } from "./activation.ts";
 
 /** What a host does with a stray failure. */
 export interface StrayFailureHandler {
-  /** Reports the failure if it belongs to one of the host's plugins. */
+  /** Reports the failure if it belongs to one of the host's plugins, and says whether it did. */
   claim(error: unknown): boolean;
-  /** Reports a failure no host could attribute. */
-  unattributed(error: unknown): void;
 }
 
 /**
@@ -54,26 +54,23 @@ export function claimStrayFailure(lc: Lifecycle, error: unknown): boolean {
 
 const handlers: StrayFailureHandler[] = [];
 
-function dispatch(error: unknown): void {
-  for (const h of handlers) if (h.claim(error)) return;
-  handlers[0]?.unattributed(error);
+/** True when a host claimed the failure; an unclaimed one keeps Deno's default. */
+function claimed(error: unknown): boolean {
+  return handlers.some((h) => h.claim(error));
 }
 
 function onRejection(e: PromiseRejectionEvent): void {
-  if (handlers.length === 0) return;
-  e.preventDefault();
-  dispatch(e.reason);
+  if (claimed(e.reason)) e.preventDefault();
 }
 
 function onError(e: ErrorEvent): void {
-  if (handlers.length === 0) return;
-  e.preventDefault();
-  dispatch(e.error ?? e.message);
+  if (claimed(e.error ?? e.message)) e.preventDefault();
 }
 
 /**
- * Starts catching stray failures for a host (the listeners are installed
- * once per process, and removed when the last host stops).
+ * Starts catching a host's plugins' stray failures (the listeners are
+ * installed once per process, and removed when the last host stops). A
+ * failure no handler claims is not touched.
  *
  * @param handler how the host claims and reports them
  * @returns a function that stops catching them for this host
@@ -83,7 +80,7 @@ function onError(e: ErrorEvent): void {
  * import assert from "node:assert/strict";
  * import { catchStrayFailures } from "./stray_failures.ts";
  * const seen: unknown[] = [];
- * const stop = catchStrayFailures({ claim: (e) => seen.push(e) > 0, unattributed: () => {} });
+ * const stop = catchStrayFailures({ claim: (e) => seen.push(e) > 0 });
  * Promise.reject(new Error("floating"));
  * await new Promise((r) => setTimeout(r, 0));
  * stop();

@@ -7,8 +7,6 @@
  * @module
  */
 
-/// <reference lib="deno.worker" />
-
 import { createContext } from "../context.ts";
 import { PluginError } from "../errors.ts";
 import { Logger } from "../logger.ts";
@@ -18,7 +16,7 @@ import { Scope } from "../scope.ts";
 import { openPluginStorage, type PluginStore } from "../storage/open.ts";
 import { withTimeout } from "../timeout.ts";
 import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
-import { Rpc, toWireError, type Transfer } from "./rpc.ts";
+import { type MessageEndpoint, Rpc, toWireError, type Transfer } from "./rpc.ts";
 import type { HostPorts } from "./runtime.ts";
 import type { ResponseRecord } from "../routes.ts";
 import { type HostDirectory, WorkerBus, WorkerContainer, WorkerHooks, WorkerRouteTable } from "./worker_tables.ts";
@@ -47,7 +45,21 @@ let handover: (() => unknown) | undefined;
 let storage: PluginStore | undefined;
 const directory: HostDirectory = { services: {}, hooks: [] };
 
-const rpc: Rpc = new Rpc(self, {
+/**
+ * What this module uses of a worker's global scope that Deno's default
+ * (window) types do not declare: `postMessage` to the host and `onmessage`
+ * from it. Typed here, on `self`, rather than with a `deno.worker` lib
+ * reference, which would change the globals of every module type-checked
+ * with this one (and which JSR refuses).
+ */
+interface WorkerScope extends MessageEndpoint {
+  onmessage: ((event: MessageEvent) => void) | null;
+}
+
+/** This worker's global scope: `self`, typed as a worker's. */
+const worker = self as typeof self & WorkerScope;
+
+const rpc: Rpc = new Rpc(worker, {
   async import(p: { href: string; shown: string; hint: string }) {
     name = p.hint;
     explainPermissionsIn(p.hint);
@@ -206,12 +218,12 @@ function stray(error: unknown): void {
   if (settingUp) strays.push(error);
   rpc.notify("report", { origin: "unhandled", error: wireError(error) });
 }
-self.addEventListener("unhandledrejection", (e) => {
+worker.addEventListener("unhandledrejection", (e) => {
   e.preventDefault();
   stray(e.reason);
 });
-self.addEventListener("error", (e) => {
+worker.addEventListener("error", (e) => {
   e.preventDefault();
   stray(e.error ?? e.message);
 });
-self.onmessage = (e: MessageEvent) => rpc.receive(e.data);
+worker.onmessage = (e: MessageEvent) => rpc.receive(e.data);

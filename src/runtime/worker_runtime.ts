@@ -41,6 +41,8 @@ const WORKER_URL = new URL("./worker_main.ts", import.meta.url);
 const ROOT = new URL("../../", import.meta.url);
 /** What an isolated plugin may read of plugboard itself, to import it. */
 const CODE_ROOTS = ["mod.ts", "plugin.ts", "src/"].map((p) => fileURLToPath(new URL(p, ROOT)));
+/** plugboard's own folder: what a refusal asks the operator to make readable, rather than its files one by one. */
+const CODE_ROOT = fileURLToPath(ROOT);
 
 /** Options for {@linkcode WorkerRuntime}. */
 export interface WorkerRuntimeOptions {
@@ -108,7 +110,7 @@ export class WorkerRuntime implements PluginRuntime {
       sourceHost: request.sourceHost,
       codeRoots: CODE_ROOTS,
     });
-    await assertHostGrants(name, granted);
+    await assertHostGrants(name, granted, CODE_ROOT);
     let worker: Worker;
     try {
       worker = new Worker(WORKER_URL, { type: "module", name: `plugin:${name}`, deno: { permissions: granted } });

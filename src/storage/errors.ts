@@ -40,6 +40,9 @@ export class StorageBusyError extends PluginError {
   readonly retryAfter: number;
 
   /**
+   * Creates a `STORAGE_BUSY` error naming the plugin, the operation and how
+   * long SQLite waited.
+   *
    * @param plugin the plugin whose database is locked
    * @param operation what was attempted, such as `set` or `migrate`
    * @param waitedMs how long SQLite waited for the lock
@@ -81,6 +84,8 @@ export class KeyExistsError extends PluginError {
   readonly key: string;
 
   /**
+   * Creates a `CONFLICT` error naming the key and suggesting `set()` or a fresh key.
+   *
    * @param plugin the plugin
    * @param key the key that is already stored
    */

@@ -71,6 +71,9 @@ export class Storage {
   #legacyReport: LegacyMigrationReport | undefined;
 
   /**
+   * Notes where the databases live; nothing is opened, and the old shared
+   * database is not looked for, until a plugin's store is first used.
+   *
    * @param options the data folder, the old file, the busy wait and a log
    * @throws {TypeError} when both `dir` and `path` are given
    */
