@@ -4,7 +4,15 @@
  *
  * ```sh
  * deno serve --port 8000 --host 127.0.0.1 --unstable-worker-options --allow-net=127.0.0.1 \
- *   --allow-read=. --allow-write=./data,./plugins --allow-env serve.ts -- --plugins-dir ./plugins
+ *   --allow-read=. --allow-write=./data,./.plugboard,./plugins --allow-env serve.ts -- --plugins-dir ./plugins
+ * ```
+ *
+ * Without PLUGBOARD_API_KEY it makes an admin token, stores it in
+ * `.plugboard/admin-token` and prints it (set the key with `--parallel`:
+ * each worker would make its own).
+ *
+ * ```sh
+ * curl -H "X-API-Key: $(cat .plugboard/admin-token)" http://127.0.0.1:8000/api/plugins
  * ```
  *
  * @module

@@ -18,13 +18,14 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { createHost, type Host } from "./src/host.ts";
 import type { LogRecord } from "./src/logger.ts";
 import type { PluginInfo } from "./src/plugin_info.ts";
 import type { PluginDefinition } from "./src/plugin.ts";
 import type { PlugboardEvents } from "./src/event_types.ts";
 import type { PluginSql, PluginStorage } from "./src/storage.ts";
+import type { RemoteService } from "./src/service_types.ts";
 
 /** A dependency the plugin under test needs, stood in for by a stub plugin. */
 export interface StubPlugin {
@@ -49,13 +50,18 @@ export interface TestHostOptions {
   config?: Record<string, Record<string, unknown>>;
   /** Environment variables for `${VAR}` substitution (the real environment is not read). @default {} */
   env?: Record<string, string>;
-  /** The database file. @default ":memory:" */
+  /**
+   * The database file. @default the plugin's own file in `dataDir` when it
+   * runs isolated (its worker opens it), `":memory:"` in-process
+   */
   storagePath?: string;
   /** Setup timeout in ms. @default 5000 */
   setupTimeout?: number;
   /**
    * `"worker"` runs the plugin isolated, as `deno task start` does (the test
-   * needs `--unstable-worker-options`); `"none"` in-process. @default "none"
+   * needs `--unstable-worker-options`, or `"unstable": ["worker-options"]` in
+   * `deno.json`); `"none"` in-process. A plugin given as an object always
+   * runs in-process. @default "worker"
    */
   isolation?: "worker" | "none";
   /** The data folder (`<dataDir>/plugins/<name>/`). @default a new temporary folder */
@@ -80,8 +86,11 @@ export interface TestHost {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Emits an event and waits for its handlers. */
   emit<K extends keyof PlugboardEvents & string>(event: K, payload: PlugboardEvents[K]): Promise<void>;
-  /** A service, by name. */
-  service<T = unknown>(name: string): T;
+  /**
+   * A service, by name, as a plugin in another isolate sees it: await every
+   * call and property read (an isolated plugin's service is a proxy).
+   */
+  service<T = unknown>(name: string): RemoteService<T>;
   /** The plugin's key-value store. */
   storage: PluginStorage;
   /** The plugin's tables. */
@@ -117,16 +126,24 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   const logs: LogRecord[] = [];
   const env = options.env ?? {};
   const local = [options.plugin, ...(options.with ?? [])].filter((p): p is string => typeof p === "string");
-  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "plugboard-test-" }).catch(() => undefined);
+  // A database file given for the test is where an isolated plugin's worker looks for it too: its data folder.
+  const fileDir = options.storagePath && options.storagePath !== ":memory:" ? dirname(options.storagePath) : undefined;
+  const dataDir = options.dataDir ?? fileDir ??
+    await Deno.makeTempDir({ prefix: "plugboard-test-" }).catch(() => undefined);
+  const isolation = options.isolation ?? "worker";
   const host = createHost({
     pluginsDir: null,
     allowRead: local.map((p) => resolve(p, "..", "..")),
     logger: { level: "debug", sink: (r) => logs.push(r) },
     env: (name) => env[name],
     config: options.config,
-    storage: { path: options.storagePath ?? ":memory:" },
+    storage: options.storagePath !== undefined
+      ? { path: options.storagePath }
+      : isolation === "none" || !dataDir
+      ? { path: ":memory:" }
+      : undefined,
     setupTimeout: options.setupTimeout ?? 5000,
-    isolation: options.isolation ?? "none",
+    isolation,
     dataDir,
     lockFile: dataDir ? `${dataDir}/plugboard.lock` : undefined,
   });
@@ -161,7 +178,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     request: (path, init) => call(`/api/plugins/${name}${path.startsWith("/") ? path : `/${path}`}`, init),
     fetch: call,
     emit: async (event, payload) => void await host.events.emitAsync(event, payload),
-    service: <T>(service: string) => host.services.resolve<T>(service, { requester: "test" }),
+    service: <T>(service: string) => host.services.resolve<RemoteService<T>>(service, { requester: "test" }),
     get storage() {
       return host.storage.kv(name);
     },

@@ -79,6 +79,12 @@ export const EFFORT = {
   },
   BENCH_SAVES: { full: 30, quick: 3, what: "saves per save pattern (hot reload)", reduces: true },
   BENCH_RELOADS: { full: 500, quick: 10, what: "reloads for the memory per reload, in-process", reduces: true },
+  BENCH_LOAD_RELOADS: {
+    full: 100,
+    quick: 10,
+    what: "reloads under 8 concurrent HTTP clients, per mode (requests dropped per reload)",
+    reduces: true,
+  },
   BENCH_WORKER_RELOADS: {
     full: 1000,
     quick: 5,

@@ -9,6 +9,10 @@
  *    polled over HTTP every millisecond until the new version answers. After
  *    each save the process waits 150 ms (well past the settle window) and
  *    counts the reloads the save caused, failed ones included.
+ * 1b. Requests dropped per reload under load, in-process and in a worker:
+ *    LOAD_CLIENTS clients call the plugin's route over HTTP, one request
+ *    after another each, while `host.reload()` runs N times one after
+ *    another; any answer but a 2xx (or a failed fetch) is a drop.
  * 2. `host.reload()` alone, called directly, in-process.
  * 3. Memory per reload, in-process: the shipped `plugins/hello` served over HTTP; after
  *    20 warm-up reloads, GC twice, read `Deno.memoryUsage()`; then N admin
@@ -19,7 +23,7 @@
  * in a process of its own; with `bare-worker`, only the memory per
  * cycle of a bare worker (the floor under it).
  *
- * Usage: deno run --v8-flags=--expose-gc --unstable-worker-options <flags> bench/_reload_child.ts <all|worker-memory|bare-worker> <saves per pattern> <reloads>
+ * Usage: deno run --v8-flags=--expose-gc --unstable-worker-options <flags> bench/_reload_child.ts <all|worker-memory|bare-worker> <saves per pattern> <reloads> [<reloads under load>]
  *
  * @module
  */
@@ -31,6 +35,9 @@ import { DEFAULT_SETTLE_MS } from "../src/watcher.ts";
 const MODE = Deno.args[0];
 const SAVES = Number(Deno.args[1] ?? 30);
 const RELOADS = Number(Deno.args[2] ?? 500);
+const LOAD_RELOADS = Number(Deno.args[3] ?? 100);
+/** Concurrent clients while the plugin reloads under load. */
+const LOAD_CLIENTS = 8;
 /** Saves before those measured, per pattern: 3, or 1 for a short run (fewer than 10 saves measured, as `--quick`). */
 const WARMUP_SAVES = SAVES < 10 ? 1 : 3;
 /** Cycles before the first memory reading: 20, or as many as measured when fewer. */
@@ -173,6 +180,50 @@ async function savesToServed(isolation: "none" | "worker", patterns: Pattern[]) 
   return results;
 }
 
+/** Requests dropped per reload: LOAD_CLIENTS clients over HTTP while `one` is reloaded `count` times. */
+async function dropsUnderLoad(isolation: "none" | "worker", count: number) {
+  const host = createHost({ pluginsDir: dir, dataDir, isolation, ...TIMEOUTS, logger: { level: "silent" } });
+  await host.start();
+  const server = serve(host, { port: 0 });
+  const url = `http://127.0.0.1:${server.addr.port}/api/plugins/one/v`;
+  const statuses: Record<string, number> = {};
+  let requests = 0;
+  let dropped = 0;
+  let running = true;
+  const client = async () => {
+    while (running) {
+      let status: string;
+      try {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        status = String(res.status);
+      } catch {
+        status = "network error";
+      }
+      requests++;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (!status.startsWith("2")) dropped++;
+    }
+  };
+  const clients = Array.from({ length: LOAD_CLIENTS }, client);
+  await sleep(100);
+  const t = performance.now();
+  for (let i = 0; i < count; i++) await host.reload("one");
+  const seconds = (performance.now() - t) / 1000;
+  running = false;
+  await Promise.all(clients);
+  await server.shutdown();
+  return {
+    isolation,
+    reloads: count,
+    requests,
+    dropped,
+    droppedPerReload: dropped / count,
+    statuses,
+    reloadsPerSecond: count / seconds,
+  };
+}
+
 /** Runs `gc()` twice, 50 ms apart, so that a memory reading sees what is retained. */
 async function settle(): Promise<void> {
   gc!();
@@ -223,7 +274,7 @@ async function reloadAndMemory(isolation: "none" | "worker", count: number) {
   const server = serve(host, { port: 0 });
   const reloadUrl = `http://127.0.0.1:${server.addr.port}/api/plugins/hello:reload`;
   const adminReload = async () => {
-    const res = await fetch(reloadUrl, { method: "POST" });
+    const res = await fetch(reloadUrl, { method: "POST", headers: { "x-api-key": host.adminKey } });
     await res.body?.cancel();
     if (res.status !== 200) throw new Error(`POST ${reloadUrl} answered ${res.status}`);
   };
@@ -290,11 +341,20 @@ if (MODE === "worker-memory") {
     ...await savesToServed("none", PATTERNS),
     ...await savesToServed("worker", PATTERNS.slice(0, 1)),
   ];
+  // 1b. Requests dropped per reload under concurrent load, in both modes.
+  const droppedUnderLoad = {
+    clients: LOAD_CLIENTS,
+    method:
+      `${LOAD_CLIENTS} clients fetch the plugin's route over HTTP on 127.0.0.1, one request after another each, ` +
+      `while host.reload() runs ${LOAD_RELOADS} times in a row; an answer other than 2xx, or a failed fetch, is a drop`,
+    modes: [await dropsUnderLoad("none", LOAD_RELOADS), await dropsUnderLoad("worker", LOAD_RELOADS)],
+  };
   // 2. and 3.: host.reload() alone and memory per admin reload, in-process.
   const inProcess = await reloadAndMemory("none", RELOADS);
   await Deno.remove(root, { recursive: true });
   console.log(JSON.stringify({
     saveToServed: { settleMs: DEFAULT_SETTLE_MS, afterSaveMs: AFTER_SAVE_MS, patterns: saveResults },
+    droppedUnderLoad,
     reloadMs: inProcess.reloadMs,
     memory: inProcess.memory,
   }));

@@ -1,12 +1,15 @@
 /**
  * Hot reload, in a fresh process with --expose-gc (see `_reload_child.ts`):
  * save → new version served over HTTP through the watcher for four editor
- * save patterns, with the reloads each save caused; `host.reload()` alone;
- * and the memory each admin reload retains (ES modules cannot be unloaded).
+ * save patterns, with the reloads each save caused; the requests dropped per
+ * reload under concurrent HTTP load, in-process and in a worker (the goal is
+ * 0); `host.reload()` alone; and the memory each admin reload retains (ES
+ * modules cannot be unloaded).
  *
- * Effort: BENCH_SAVES (default 30 per pattern), BENCH_RELOADS (default 500,
- * in-process), BENCH_WORKER_RELOADS (default 1000, in a worker, and as many
- * bare worker cycles).
+ * Effort: BENCH_SAVES (default 30 per pattern), BENCH_LOAD_RELOADS (default
+ * 100 per mode, under load), BENCH_RELOADS (default 500, in-process),
+ * BENCH_WORKER_RELOADS (default 1000, in a worker, and as many bare worker
+ * cycles).
  *
  * @module
  */
@@ -33,10 +36,30 @@ export interface SavePattern {
   notServedWithin5s: number;
 }
 
+/** Requests dropped while a plugin reloads under concurrent load, in one mode. */
+export interface DropsUnderLoad {
+  /** Where the plugin ran. */
+  isolation: "none" | "worker";
+  /** Reloads, one after another. */
+  reloads: number;
+  /** Requests answered (or failed) meanwhile. */
+  requests: number;
+  /** Answers other than 2xx, and failed fetches. */
+  dropped: number;
+  /** `dropped / reloads`: 0 is the goal. */
+  droppedPerReload: number;
+  /** Requests by status (`"network error"` for a failed fetch). */
+  statuses: Record<string, number>;
+  /** Reloads per second under that load. */
+  reloadsPerSecond: number;
+}
+
 /** The reload group's figures. */
 export interface ReloadResults {
   /** Save → served: the watcher's settle window, the wait after each save, each pattern. */
   saveToServed: { settleMs: number; afterSaveMs: number; patterns: SavePattern[] };
+  /** Requests dropped per reload under concurrent HTTP load, in each mode. */
+  droppedUnderLoad?: { clients: number; method: string; modes: DropsUnderLoad[] };
   /** `host.reload()` of hello called directly, in ms. */
   reloadMs: { median: number; p99: number; samples: number };
   /** Memory retained per admin reload, and how it was measured (in-process). */
@@ -74,11 +97,12 @@ export async function runStandalone(filter?: RegExp): Promise<ReloadResults | un
   const saves = Math.max(1, effort("BENCH_SAVES"));
   const reloads = Math.max(1, effort("BENCH_RELOADS"));
   const workerReloads = Math.max(1, effort("BENCH_WORKER_RELOADS"));
+  const loadReloads = Math.max(1, effort("BENCH_LOAD_RELOADS"));
   console.log(
-    `\n• hot reload (${saves} saves per pattern; ${reloads} admin reloads in-process and ${workerReloads} in a worker ` +
-      "for memory)",
+    `\n• hot reload (${saves} saves per pattern; ${loadReloads} reloads under load per mode; ${reloads} admin reloads ` +
+      `in-process and ${workerReloads} in a worker for memory)`,
   );
-  const r: ReloadResults = await child("all", saves, reloads);
+  const r: ReloadResults = await child("all", saves, reloads, loadReloads);
   r.worker = await child("worker-memory", 0, workerReloads);
   r.bareWorker = await child("bare-worker", 0, workerReloads);
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
@@ -92,6 +116,19 @@ export async function runStandalone(filter?: RegExp): Promise<ReloadResults | un
         p.notServedWithin5s ? `   not served within 5 s: ${p.notServedWithin5s}` : ""
       }`,
     );
+  }
+  const load = r.droppedUnderLoad;
+  if (load) {
+    console.log(`requests dropped per reload under load (${load.clients} clients over HTTP, goal 0):`);
+    for (const m of load.modes) {
+      const where = m.isolation === "worker" ? "in a worker" : "in-process";
+      console.log(
+        `  ${where.padEnd(11)} ${
+          m.droppedPerReload.toFixed(2).padStart(6)
+        } per reload   ${m.dropped} of ${m.requests} ` +
+          `requests over ${m.reloads} reloads (${m.reloadsPerSecond.toFixed(1)} reloads/s)`,
+      );
+    }
   }
   const modes = [["in-process", r], ["in a worker", r.worker]] as const;
   for (const [mode, m] of modes) {
@@ -129,7 +166,7 @@ export async function runStandalone(filter?: RegExp): Promise<ReloadResults | un
 }
 
 /** Runs `_reload_child.ts` in one mode, in a fresh process, and reads its JSON line. */
-async function child<T>(mode: string, saves: number, reloads: number): Promise<T> {
+async function child<T>(mode: string, saves: number, reloads: number, loadReloads = 0): Promise<T> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -143,6 +180,7 @@ async function child<T>(mode: string, saves: number, reloads: number): Promise<T
       mode,
       String(saves),
       String(reloads),
+      String(loadReloads),
     ],
     stdout: "piped",
     stderr: "inherit",

@@ -86,7 +86,7 @@ Copy \`config.json.example\` to \`config.json\`. Fields:
 ## Test
 
 \`\`\`sh
-deno test --allow-read --allow-env plugins/${name}/
+deno test --allow-read --allow-write --allow-env plugins/${name}/
 \`\`\`
 `,
     "mod_test.ts": `import assert from "node:assert/strict";

@@ -15,6 +15,7 @@ import { SettingsError } from "./errors.ts";
 import { assertReadableFolder } from "./discovery.ts";
 import type { PluginInfo } from "./plugin_info.ts";
 import { type RunningServer, serve } from "./server.ts";
+import { describeAdminAccess, keepAdminToken } from "./http/admin_token.ts";
 
 /** What the command runs with: the settings of `plugboard.json`, flags applied. */
 export type Settings = HostSettings;
@@ -41,8 +42,10 @@ Options:
   --help                     show this help
 
 Environment:
-  PLUGBOARD_API_KEY          admin API key (X-API-Key), at least 16 characters;
-                             without it the admin API answers loopback clients only
+  PLUGBOARD_API_KEY          admin API key (X-API-Key or Authorization: Bearer),
+                             at least 16 characters; without it the server makes a
+                             token at each start, stores it in .plugboard/admin-token,
+                             prints it, and asks it of loopback clients only
   PLUGBOARD_DEBUG=1          debug logging
 
 Ctrl-C or SIGTERM shuts down gracefully (exit 0); a second one exits at once.
@@ -251,6 +254,12 @@ async function readSettingsFile(path: string): Promise<string | undefined> {
     return await Deno.readTextFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return undefined;
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      throw new SettingsError(
+        `Cannot read settings file "${path}": it is outside Deno's --allow-read. Run deno with ` +
+          `--allow-read=${resolve(path)}, or pass --config with a file it may read`,
+      );
+    }
     throw err;
   }
 }
@@ -308,10 +317,13 @@ export async function runCli(args: string[]): Promise<CliRun | undefined> {
   if (!apiKey && !isLoopbackName(hostname)) {
     console.warn(
       `Warning: listening on ${hostname} without PLUGBOARD_API_KEY. The admin API still answers loopback clients ` +
-        `only, but plugin routes are reachable from the network; set PLUGBOARD_API_KEY to manage plugins remotely`,
+        `only (with the token made at start), but plugin routes are reachable from the network; set ` +
+        `PLUGBOARD_API_KEY to manage plugins remotely`,
     );
   }
   const host = createHost({ ...s, apiKey, allowedHosts: [...(s.allowedHosts ?? []), hostname] });
+  // Stored before any plugin loads; isolated plugins cannot read .plugboard/ (a trusted one can read anything).
+  const unstored = apiKey ? "" : await keepAdminToken(host.adminKey);
   await host.start();
   if (s.watch) host.watch();
   server = serve(host, { port: s.port, hostname, shutdownTimeout: s.shutdownTimeout });
@@ -323,11 +335,7 @@ export async function runCli(args: string[]): Promise<CliRun | undefined> {
     }`,
   );
   console.log(formatPluginTable(host.list()));
-  console.log(
-    apiKey
-      ? "Admin API: requires the X-API-Key header (PLUGBOARD_API_KEY is set)"
-      : "Admin API: PLUGBOARD_API_KEY is not set, so it answers loopback clients only",
-  );
+  console.log(describeAdminAccess(apiKey ? undefined : host.adminKey, unstored, server.addr));
   if (s.watch) console.log(`Watching ${host.pluginsDir ?? "(no plugins folder)"} for changes`);
   return { host, server };
 }
@@ -374,9 +382,11 @@ export async function startForServe(args: string[]): Promise<{ fetch: Deno.Serve
     }
   }
   host = createHost({ ...s, apiKey });
+  const unstored = apiKey ? "" : await keepAdminToken(host.adminKey);
   await host.start();
   if (s.watch) host.watch();
   console.log(formatPluginTable(host.list()));
+  console.log(describeAdminAccess(apiKey ? undefined : host.adminKey, unstored));
   const started = host;
   return { fetch: (request, info) => started.fetch(request, info) };
 }

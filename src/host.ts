@@ -15,7 +15,9 @@ import type { PlugboardEvents } from "./event_types.ts";
 import { EventBus } from "./events.ts";
 import { HookRegistry } from "./hooks.ts";
 import { createHttpApp } from "./http/app.ts";
-import { type Lifecycle, unload, type UnloadResult, unloadWithDependents } from "./lifecycle/activation.ts";
+import { generateAdminToken } from "./http/admin_token.ts";
+import { unload, type UnloadResult, unloadWithDependents } from "./lifecycle/activation.ts";
+import type { Lifecycle } from "./lifecycle/lifecycle.ts";
 import { type BatchSource, loadBatch } from "./lifecycle/batch.ts";
 import { onFolderChange } from "./lifecycle/folder_changes.ts";
 import { approve, reload } from "./lifecycle/reload.ts";
@@ -89,6 +91,11 @@ export class Host {
    * can tell loopback clients.
    */
   readonly fetch: (request: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response>;
+  /**
+   * The key every admin request must carry (`X-API-Key` or `Authorization: Bearer`): the `apiKey` option, or, without
+   * one, a random token made with the host, which the admin API asks only of loopback clients (docs/SECURITY.md).
+   */
+  readonly adminKey: string;
 
   #options: ResolvedHostOptions;
   #registry: PluginRegistry;
@@ -138,15 +145,20 @@ export class Host {
       hooks: this.hooks,
       storage: this.storage,
       report: this.#report,
-      reload: (name) => this.reload(name),
+      // A plugin's own ctx.reload(): not the operator's, so its crash window is kept.
+      reload: (name) => this.#exclusive(() => reload(this.#lifecycle, name, { keepCrashes: true })),
       enqueue: (fn) => this.#exclusive(fn),
     });
+    // No operator key: a token made here, which the admin API also asks of loopback clients (plugins are on
+    // loopback); the server stores and prints it.
+    this.adminKey = o.apiKey ?? generateAdminToken();
     const app = createHttpApp({
       routes: this.routes,
       admin: this,
       report: this.#report,
       log: this.log,
-      apiKey: o.apiKey,
+      apiKey: this.adminKey,
+      localAdmin: o.apiKey === undefined,
       allowedHosts: o.allowedHosts,
       limits: (name) => ({
         bodyLimit: o.limits[name]?.bodyLimit ?? o.bodyLimit,
@@ -179,6 +191,7 @@ export class Host {
     return this.#exclusive(async () => {
       const dir = this.#options.pluginsDir;
       if (dir) assertReadableFolder(dir);
+      this.storage.migrateLegacy(); // before any worker opens its plugin's file
       if (dir && await canSnapshot(join(dir, "x"))) await removeStaleSnapshots(dir);
       const found = dir ? await discoverPlugins(dir) : [];
       const sources: BatchSource[] = [...found, ...this.#options.plugins.map((s) => ({ hint: hintFor(s), source: s }))];
@@ -253,19 +266,23 @@ export class Host {
   }
 
   /**
-   * Unloads every plugin, in reverse dependency order. Each unload is bounded
-   * by the host's `disposeTimeout`, and every plugin's teardown runs even when
-   * another's fails or runs over.
+   * Unloads every plugin, in reverse dependency order. An isolated plugin's
+   * HTTP requests in flight finish first, for up to its `routeTimeout` (or
+   * `drainTimeout`); then each unload is bounded by the host's
+   * `disposeTimeout`, and every plugin's teardown runs even when another's
+   * fails or runs over.
    *
+   * @param options `drainTimeout`: how long requests in flight may take to finish, in ms (a server that already waited
+   *   for its requests passes 0)
    * @returns when every plugin is unloaded
    */
-  stop(): Promise<void> {
+  stop(options: { drainTimeout?: number } = {}): Promise<void> {
     this.#watch?.close();
     this.#watch = undefined;
     return this.#exclusive(async () => {
       for (const name of [...this.#registry.activeOrder()].reverse()) {
         const record = this.#registry.get(name);
-        if (record?.state === "active") await unload(this.#lifecycle, record);
+        if (record?.state === "active") await unload(this.#lifecycle, record, { drainMs: options.drainTimeout });
       }
       this.storage.close();
       this.#stopCatching?.();

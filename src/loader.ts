@@ -199,6 +199,8 @@ export class PluginLoader {
         importMs: performance.now() - started,
       };
     } catch (error) {
+      // Imported, then refused (its config, a trusted name that does not match): its worker ends with it.
+      version?.discard?.();
       if (snapshot) await removeSnapshot(snapshot);
       if (version && error instanceof PluginError) throw error.with({ manifest: version.manifest });
       throw error;

@@ -15,6 +15,16 @@ import type { LoggerOptions } from "./logger.ts";
 import type { StorageOptions } from "./storage.ts";
 import { type PluginPermissions, pluginPermissionsSchema } from "./plugin_permissions.ts";
 import { SettingsError } from "./errors.ts";
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_HANG_TIMEOUT,
+  DEFAULT_ROUTE_TIMEOUT,
+  type RouteLimits,
+  routeLimitsSchema,
+} from "./plugin_limits.ts";
+
+export { DEFAULT_BODY_LIMIT, DEFAULT_HANG_TIMEOUT, DEFAULT_ROUTE_TIMEOUT } from "./plugin_limits.ts";
+export type { RouteLimits } from "./plugin_limits.ts";
 
 /** What `plugboard.json` holds; every field is optional. */
 export interface HostSettings {
@@ -74,7 +84,15 @@ export interface HostSettings {
    * default (the process ends with its stack). @default true
    */
   catchStrayFailures?: boolean;
-  /** Isolated plugins: how long a worker may miss heartbeats before it is restarted, in ms. @default 1000 */
+  /**
+   * Isolated plugins: how long a worker may stay silent (no reply, note or
+   * heartbeat) while it owes an answer before it is judged hung and
+   * restarted, in ms. A busy worker that keeps answering is never ended;
+   * this bounds one task that never yields (`for (;;) {}`). Per plugin:
+   * `limits.<name>.hangTimeout`. @default 10000
+   */
+  hangTimeout?: number;
+  /** @deprecated The former name of `hangTimeout`, read when `hangTimeout` is not set. */
   heartbeatTimeout?: number;
   /** Isolated plugins: the heap a worker may use before it is restarted, in MB. @default 256 */
   memoryLimitMb?: number;
@@ -83,8 +101,8 @@ export interface HostSettings {
   /** How long a plugin route may take to send its headers, in ms (504 beyond). @default 30000 */
   routeTimeout?: number;
   /**
-   * `bodyLimit` and `routeTimeout` for one plugin, by name, over the host-wide
-   * values: `{ "uploads": { "bodyLimit": 52428800 } }`. @default {}
+   * `bodyLimit`, `routeTimeout` and `hangTimeout` for one plugin, by name,
+   * over the host-wide values: `{ "uploads": { "bodyLimit": 52428800 } }`. @default {}
    */
   limits?: Record<string, RouteLimits>;
   /**
@@ -94,25 +112,8 @@ export interface HostSettings {
   allowedHosts?: string[];
 }
 
-/** Limits on one plugin's routes; see {@linkcode HostSettings.limits}. */
-export interface RouteLimits {
-  /** The largest request body, in bytes. @default the host's `bodyLimit` */
-  bodyLimit?: number;
-  /** How long a route may take to send its headers, in ms. @default the host's `routeTimeout` */
-  routeTimeout?: number;
-}
-
-/** The host-wide request body limit unless `bodyLimit` says otherwise: 1 MiB. */
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
-/** How long a plugin route may take to send its headers unless `routeTimeout` says otherwise: 30 s. */
-export const DEFAULT_ROUTE_TIMEOUT = 30_000;
 /** The shortest admin key the host accepts. */
 export const MIN_API_KEY_LENGTH = 16;
-
-const routeLimitsSchema = z.object({
-  bodyLimit: z.number().int().positive().optional(),
-  routeTimeout: z.number().int().positive().optional(),
-}).strict();
 
 /**
  * Checks `plugboard.json` with zod; an unknown key is an error. Typed as
@@ -155,6 +156,7 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   isolation: z.enum(["worker", "none"]).optional(),
   trusted: z.array(z.string().min(1)).optional(),
   grants: z.record(z.string(), pluginPermissionsSchema).optional(),
+  hangTimeout: z.number().int().positive().optional(),
   heartbeatTimeout: z.number().int().positive().optional(),
   memoryLimitMb: z.number().int().positive().optional(),
   catchStrayFailures: z.boolean().optional(),
@@ -251,7 +253,8 @@ export interface ResolvedHostOptions {
   trusted: readonly string[];
   catchStrayFailures: boolean;
   grants: Readonly<Record<string, PluginPermissions>>;
-  heartbeatTimeout: number;
+  /** How long a worker may stay silent while it owes an answer, in ms (per plugin: `limitsOf` of plugin_limits.ts). */
+  hangTimeout: number;
   memoryLimitMb: number;
   bodyLimit: number;
   routeTimeout: number;
@@ -320,7 +323,7 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
     trusted: [...(options.trusted ?? [])],
     catchStrayFailures: options.catchStrayFailures ?? true,
     grants: { ...options.grants },
-    heartbeatTimeout: options.heartbeatTimeout ?? 1000,
+    hangTimeout: options.hangTimeout ?? options.heartbeatTimeout ?? DEFAULT_HANG_TIMEOUT,
     memoryLimitMb: options.memoryLimitMb ?? 256,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     routeTimeout: options.routeTimeout ?? DEFAULT_ROUTE_TIMEOUT,
@@ -351,7 +354,8 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
  */
 export function checkApiKey(apiKey: string | undefined, from = "The apiKey option"): string | undefined {
   if (apiKey === undefined) return undefined;
-  const fix = "set a random key of at least 16 characters (openssl rand -hex 32), or unset it for loopback-only access";
+  const fix =
+    "set a random key of at least 16 characters (openssl rand -hex 32), or unset it to use the generated admin token (.plugboard/admin-token)";
   if (apiKey === "") throw new SettingsError(`${from} is empty, which would silently mean no key: ${fix}`);
   if (apiKey.trim() === "") throw new SettingsError(`${from} is only whitespace, which locks everyone out: ${fix}`);
   if (apiKey.length < MIN_API_KEY_LENGTH) {

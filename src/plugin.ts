@@ -8,36 +8,10 @@
 
 import type { PluginContext } from "./context.ts";
 import type { ConfigSchema } from "./schema.ts";
-import type { PluginPermissions } from "./plugin_permissions.ts";
+import type { PluginMeta } from "./plugin_meta.ts";
 import { PluginError } from "./errors.ts";
 
-/** What a plugin says about itself. */
-export interface PluginMeta {
-  /** Lowercase kebab-case, unique in a host: `task-tracker`. */
-  name: string;
-  /** A semantic version: `1.0.0`. */
-  version: string;
-  /** One line for listings. */
-  description?: string;
-  /** Who maintains it. */
-  author?: string;
-  /** Other plugins this one needs, by name, with a semver range: `{ tasks: "^1.0.0" }`. */
-  dependencies?: Record<string, string>;
-  /**
-   * The Deno permissions it needs when isolated, as lists in Deno's vocabulary:
-   * `{ env: ["WEBHOOK_URL"], net: ["hooks.example.com"] }`. Relative paths
-   * start at its folder. Nothing declared: it reads its own code and reads
-   * and writes its own data folder (`ctx.dataDir`), nothing more.
-   */
-  permissions?: PluginPermissions;
-  /**
-   * Events other than its own (`<name>.*`) that it emits when isolated:
-   * `["task.created", "agent.*"]`. An isolated plugin may not emit anything
-   * else, so it cannot forge another plugin's events; `system.*` and
-   * `plugin.*` belong to the host.
-   */
-  emits?: string[];
-}
+export type { PluginMeta };
 
 /**
  * The object form of a plugin.

@@ -12,24 +12,9 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import { z } from "zod";
 import { PermissionError } from "./errors.ts";
 import { EVENT_PATTERN_RE, mayEmit } from "./emit_rules.ts";
+import type { PluginPermissions } from "./plugin_meta.ts";
 
-/** What a plugin may ask for, each as a list (relative paths start at the plugin's folder). */
-export interface PluginPermissions {
-  /** Paths it may read, besides its own folder and data folder. */
-  read?: string[];
-  /** Paths it may write, besides its data folder. */
-  write?: string[];
-  /** Hosts (`name` or `name:port`) it may connect to. */
-  net?: string[];
-  /** Environment variables it may read. */
-  env?: string[];
-  /** Hosts it may import modules from at run time, besides its own source's host. */
-  import?: string[];
-  /** Programs it may run. */
-  run?: string[];
-  /** System information it may read (`hostname`, `osRelease`, ...). */
-  sys?: string[];
-}
+export type { PluginPermissions };
 
 /** The most entries a manifest list may hold (permissions, `emits`, dependencies): a manifest is not a database. */
 export const MANIFEST_LIST_MAX = 256;
@@ -116,8 +101,8 @@ export function workerPermissions(declared: PluginPermissions, places: Permissio
  * worker can never get more than its host, and Deno's own refusal ("Can't
  * escalate parent thread permissions") does not say which one is missing.
  * Every missing permission is named at once, as the flags to add; a path
- * inside `codeRoot` (plugboard's own files) is named as that folder, since
- * the worker needs all of it.
+ * read inside `codeRoot` (plugboard's own files) is named as that folder,
+ * since the worker needs all of it.
  *
  * @param plugin the plugin's name
  * @param granted the worker's permission set
@@ -159,8 +144,8 @@ export async function assertHostGrants(
     ...list(granted.write).map((path): Check => ({
       descriptor: { name: "write", path },
       flag: "--allow-write",
-      value: shownPath(path),
-      what: `write "${shownPath(path)}"`,
+      value: path,
+      what: `write "${path}"`,
     })),
     ...list(granted.net).map((host): Check => ({
       descriptor: { name: "net", host },

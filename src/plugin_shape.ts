@@ -9,7 +9,7 @@
 
 import { PluginError } from "./errors.ts";
 import type { PluginContext } from "./context.ts";
-import type { PluginMeta } from "./plugin.ts";
+import type { PluginMeta } from "./plugin_meta.ts";
 import { type ConfigSchema, isConfigSchema } from "./schema.ts";
 import { errorText } from "./error_text.ts";
 

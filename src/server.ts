@@ -70,7 +70,8 @@ export function serve(host: Host, options: ServeOptions = {}): RunningServer {
       if (outcome === "late") {
         host.log.warn(`In-flight requests did not finish within ${bound} ms; stopping plugins anyway`);
       }
-      await host.stop();
+      // Past the bound, the plugins' unloads do not wait for those requests again.
+      await host.stop(outcome === "late" ? { drainTimeout: 0 } : {});
     })();
   return { addr: server.addr as Deno.NetAddr, shutdown, finished: server.finished.then(() => stopping) };
 }

@@ -107,7 +107,6 @@ export function folderHost(dir: string, options: HostOptions = {}): Host & { log
     pluginsDir: join(dir, "plugins"),
     dataDir: join(dir, "data"),
     setupTimeout: 20_000,
-    heartbeatTimeout: 3000,
     ...options,
   });
 }
@@ -136,12 +135,12 @@ export const CHILD_LOCK: string = (() => {
  * A `deno <subcommand>` child process with the project's config (for its
  * import map) and a frozen copy of its lock ({@linkcode CHILD_LOCK}).
  *
- * @param subcommand `run`, `serve`, `test` or `eval`
+ * @param subcommand `run`, `serve`, `test`, `eval` or `info`
  * @param args flags and files after the subcommand
  * @param options extra Deno.Command options
  */
 export function denoCommand(
-  subcommand: "run" | "serve" | "test" | "eval",
+  subcommand: "run" | "serve" | "test" | "eval" | "info",
   args: string[],
   options: Deno.CommandOptions = {},
 ): Deno.Command {
@@ -184,3 +183,14 @@ export async function waitFor(
 export async function timerTurns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 1));
 }
+
+/**
+ * Plugin code (a statement) that loops without ever yielding while the file
+ * `spinning` exists beside the plugin's module: a hung plugin, for the
+ * watchdog. Write that file to make it spin; the loop ends when the test's
+ * temporary folder is removed. Deno cannot stop a thread stuck in a loop
+ * (denoland/deno#35657): a bare `for (;;) {}` would keep a core of the
+ * machine busy until the whole suite ends.
+ */
+export const SPIN =
+  `for (const spinning = new URL("./spinning", import.meta.url);;) { try { Deno.statSync(spinning); } catch { break; } }`;

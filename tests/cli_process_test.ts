@@ -3,11 +3,23 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { denoCommand, pluginSource, ROOT_DIR, tempPlugins, waitFor } from "./_helpers.ts";
 
-/** A main.ts child process whose output is collected as it comes. */
+/**
+ * A main.ts child process whose output is collected as it comes. It runs in
+ * a folder of its own, where it keeps its admin token (`.plugboard/`), not in
+ * the project's.
+ */
 function startMain(
   args: string[],
-  options: { flags?: string[]; env?: Record<string, string>; script?: string; subcommand?: "run" | "serve" } = {},
+  options: {
+    flags?: string[];
+    env?: Record<string, string>;
+    script?: string;
+    subcommand?: "run" | "serve";
+    cwd?: string;
+  } = {},
 ) {
+  const own = options.cwd === undefined;
+  const cwd = options.cwd ?? Deno.makeTempDirSync({ prefix: "plugboard-cwd-" });
   const flags = options.flags ?? [
     "--unstable-worker-options",
     "--allow-net=127.0.0.1",
@@ -20,6 +32,7 @@ function startMain(
     join(ROOT_DIR, options.script ?? "main.ts"),
     ...args,
   ], {
+    cwd,
     env: { NO_COLOR: "1", ...options.env },
   }).spawn();
   const out = { stdout: "", stderr: "" };
@@ -33,6 +46,7 @@ function startMain(
     async status() {
       const status = await child.status;
       await done;
+      if (own) await Deno.remove(cwd, { recursive: true }).catch(() => {});
       return status;
     },
     waitFor: (re: RegExp, timeoutMs = 20_000) =>
@@ -102,8 +116,12 @@ Deno.test("main.ts: usage and startup errors are one line with the fix and exit 
     "--allow-env",
   ];
   assert.match(
-    await usageError(["--port", "0", ...dir], { flags: readOnly }),
+    await usageError(["--port", "0", ...dir], { flags: readOnly, cwd: ROOT_DIR }),
     /Cannot read the plugins folder ".*plugins": it is outside Deno's --allow-read\. Add it/,
+  );
+  assert.match(
+    await usageError(["--port", "0", ...dir], { flags: readOnly }),
+    /Cannot read settings file "plugboard.json": it is outside Deno's --allow-read\. Run deno with --allow-read=/,
   );
   assert.match(
     await usageError(["--port", "0", ...dir], { env: { PLUGBOARD_API_KEY: "" } }),

@@ -9,9 +9,11 @@ async function startServer(options: Parameters<typeof quietHost>[0] = {}) {
   const server = serve(host, { port: 0, hostname: "127.0.0.1" });
   const base = `http://127.0.0.1:${server.addr.port}`;
   const call = async (method: string, path: string, body?: unknown) => {
+    // With the host's admin key (its own token: no apiKey is set); plugin routes ignore it.
     const res = await fetch(`${base}${path}`, {
       method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+      headers: { "x-api-key": host.adminKey, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
     let parsed: unknown = text;

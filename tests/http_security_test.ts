@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { serve } from "../mod.ts";
+import { WWW_AUTHENTICATE } from "../src/http/auth.ts";
 import { LOOPBACK, MOD_URL, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
 
 const KEY = "s3cret-admin-key-0123456789";
@@ -19,11 +20,14 @@ async function json(res: Response) {
 
 const HELLO = pluginSource("hello", { setup: "ctx.routes.get('/', (c) => c.text('hi'));" });
 
-Deno.test("no-key mode: a foreign Host (DNS rebinding) and a cross-site Origin are refused; same origin passes", async () => {
+Deno.test("no-key mode: a foreign Host (DNS rebinding) and a cross-site Origin are refused, token or not; same origin passes", async () => {
   await using tmp = await tempPlugins({ "hello/mod.ts": HELLO });
   await using s = await startServer({ pluginsDir: tmp.dir, allowedHosts: ["Box.Lan"] });
   const get = (headers: Record<string, string>) =>
-    s.host.fetch(new Request("http://x/api/plugins", { headers }), LOOPBACK);
+    s.host.fetch(
+      new Request("http://x/api/plugins", { headers: { "x-api-key": s.host.adminKey, ...headers } }),
+      LOOPBACK,
+    );
   const rebind = await json(await get({ host: "rebind.attacker.example:8000" }));
   assert.equal(rebind.status, 403);
   assert.match(rebind.body.detail, /Host is "rebind.attacker.example:8000"/);
@@ -35,7 +39,7 @@ Deno.test("no-key mode: a foreign Host (DNS rebinding) and a cross-site Origin a
   }
   const crossSite = await json(await get({ host: "127.0.0.1:8000", origin: "https://evil.example" }));
   assert.equal(crossSite.status, 403);
-  assert.match(crossSite.body.detail, /refuses cross-site requests \(Origin is "https:\/\/evil.example"\)/);
+  assert.match(crossSite.body.detail, /refuses requests from other origins \(Origin is "https:\/\/evil.example"/);
   assert.equal((await get({ host: "127.0.0.1:8000", origin: "null" })).status, 403);
   assert.equal((await get({ host: "127.0.0.1:8000", origin: "http://127.0.0.1:9999" })).status, 403);
   assert.equal((await get({ host: "127.0.0.1:8000", origin: "http://127.0.0.1:8000" })).status, 200);
@@ -44,7 +48,7 @@ Deno.test("no-key mode: a foreign Host (DNS rebinding) and a cross-site Origin a
     const res = await json(
       await fetch(`${s.base}${path}`, {
         method: "POST",
-        headers: { origin: "https://evil.example", "content-type": "text/plain" },
+        headers: { origin: "https://evil.example", "content-type": "text/plain", "x-api-key": s.host.adminKey },
         body: '{"source":"./x/mod.ts"}',
       }),
     );
@@ -56,7 +60,12 @@ Deno.test("no-key mode: a foreign Host (DNS rebinding) and a cross-site Origin a
 Deno.test("admin bodies only as application/json: anything else is 415 problem+json", async () => {
   await using tmp = await tempPlugins({ "hello/mod.ts": HELLO });
   await using s = await startServer({ pluginsDir: tmp.dir });
-  const post = (path: string, init: RequestInit) => fetch(`${s.base}${path}`, { method: "POST", ...init });
+  const post = (path: string, init: RequestInit) =>
+    fetch(`${s.base}${path}`, {
+      method: "POST",
+      ...init,
+      headers: { "x-api-key": s.host.adminKey, ...init.headers as Record<string, string> },
+    });
   const text = await json(await post("/api/plugins", { body: '{"source":"./x/mod.ts"}' }));
   assert.equal(text.status, 415);
   assert.equal(text.type, "application/problem+json");
@@ -110,7 +119,7 @@ Deno.test("key hygiene: an empty, blank or short admin key is refused at startup
   quietHost({ apiKey: KEY });
 });
 
-Deno.test("keyed mode: wrong, missing, query, Authorization and duplicate keys are 401 with WWW-Authenticate", async () => {
+Deno.test("keyed mode: wrong, missing, query, non-Bearer and duplicate keys are 401 with WWW-Authenticate", async () => {
   await using tmp = await tempPlugins({ "hello/mod.ts": HELLO });
   await using s = await startServer({ pluginsDir: tmp.dir, apiKey: KEY });
   const cases: [string, RequestInit][] = [
@@ -118,21 +127,29 @@ Deno.test("keyed mode: wrong, missing, query, Authorization and duplicate keys a
     ["/api/plugins", { headers: { "x-api-key": KEY.slice(0, -1) } }],
     ["/api/plugins", { headers: { "x-api-key": `${KEY}x` } }],
     [`/api/plugins?api_key=${KEY}`, {}],
-    ["/api/plugins", { headers: { authorization: `Bearer ${KEY}` } }],
+    ["/api/plugins", { headers: { authorization: `Basic ${btoa(`admin:${KEY}`)}` } }],
+    ["/api/plugins", { headers: { authorization: `Bearer ${KEY}x` } }],
+    ["/api/plugins", { headers: { authorization: `Bearer ${KEY}`, "x-api-key": "wrong" } }],
     ["/api/plugins", { headers: [["x-api-key", KEY], ["x-api-key", KEY]] }],
   ];
   for (const [path, init] of cases) {
     const r = await json(await fetch(`${s.base}${path}`, init));
     assert.equal(r.status, 401, `${path} ${JSON.stringify(init)}`);
-    assert.equal(r.headers.get("www-authenticate"), 'APIKey realm="plugboard admin API", header="X-API-Key"');
+    assert.equal(r.headers.get("www-authenticate"), WWW_AUTHENTICATE);
   }
-  const upper = await fetch(`${s.base}/api/plugins`, { headers: { "X-API-KEY": KEY } });
-  assert.equal(upper.status, 200);
-  await upper.body?.cancel();
-  // No-key mode keeps 403 for a caller who may not: a non-loopback client, even claiming loopback.
+  for (
+    const headers of [["X-API-KEY", KEY], ["authorization", `Bearer ${KEY}`], ["authorization", `bearer  ${KEY}`]]
+  ) {
+    const ok = await fetch(`${s.base}/api/plugins`, { headers: [headers as [string, string]] });
+    assert.equal(ok.status, 200, JSON.stringify(headers));
+    await ok.body?.cancel();
+  }
+  // No-key mode keeps 403 for a caller who may not: a non-loopback client, even claiming loopback, even with the token.
   await using open = await startServer({ pluginsDir: tmp.dir });
   const remote = await open.host.fetch(
-    new Request("http://x/api/plugins", { headers: { "x-forwarded-for": "127.0.0.1" } }),
+    new Request("http://x/api/plugins", {
+      headers: { "x-forwarded-for": "127.0.0.1", "x-api-key": open.host.adminKey },
+    }),
     {
       ...LOOPBACK,
       remoteAddr: { transport: "tcp", hostname: "203.0.113.9", port: 1 },
@@ -216,18 +233,26 @@ Deno.test("no-key mode: patched String, RegExp and Array prototypes cannot open 
   });
   await using s = await startServer({ pluginsDir: tmp.dir, trusted: ["patcher"] });
   assert.equal(s.host.get("patcher")?.state, "active", s.host.get("patcher")?.error);
+  const token = { "x-api-key": s.host.adminKey };
   try {
-    const remote = await s.host.fetch(new Request("http://x/api/plugins"), {
+    const remote = await s.host.fetch(new Request("http://x/api/plugins", { headers: token }), {
       ...LOOPBACK,
       remoteAddr: { transport: "tcp", hostname: "203.0.113.9", port: 1 },
     });
     assert.equal(remote.status, 403, "a non-loopback client is still refused");
     const rebind = await s.host.fetch(
-      new Request("http://x/api/plugins", { headers: { host: "rebind.attacker.example" } }),
+      new Request("http://x/api/plugins", { headers: { host: "rebind.attacker.example", ...token } }),
       LOOPBACK,
     );
     assert.equal(rebind.status, 403, "a foreign Host is still refused");
-    const own = await s.host.fetch(new Request("http://x/api/plugins"), LOOPBACK);
+    const userinfo = await s.host.fetch(
+      new Request("http://x/api/plugins", { headers: { host: "localhost:80@rebind.attacker.example", ...token } }),
+      LOOPBACK,
+    );
+    assert.equal(userinfo.status, 403, "a Host with userinfo is still refused");
+    const noToken = await s.host.fetch(new Request("http://x/api/plugins"), LOOPBACK);
+    assert.equal(noToken.status, 401, "a loopback client without the token is still refused");
+    const own = await s.host.fetch(new Request("http://x/api/plugins", { headers: token }), LOOPBACK);
     assert.equal(own.status, 200, "the admin API is still the host's, not the plugin middleware's");
     assert.notEqual(await own.text(), "grabbed");
   } finally {
@@ -356,7 +381,10 @@ Deno.test("errors are problem+json: 405 with Allow, 414, strict :action parsing,
   assert.match(raw, /content-type: application\/problem\+json/i);
   assert.match(raw, /"code":"URI_TOO_LONG"/);
   for (const target of ["hello:reload:purge", ":purge", "hello:", "Hello:reload", "hello:RELOAD", "../hello:reload"]) {
-    const r = await fetch(`${s.base}/api/plugins/${target}`, { method: "POST" });
+    const r = await fetch(`${s.base}/api/plugins/${target}`, {
+      method: "POST",
+      headers: { "x-api-key": s.host.adminKey },
+    });
     assert.equal(r.status, 404, target);
     assert.equal(r.headers.get("content-type"), "application/problem+json");
     await r.body?.cancel();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { serve, type SystemErrorEvent } from "../mod.ts";
+import { WWW_AUTHENTICATE } from "../src/http/auth.ts";
 import {
   denoCommand,
   LOOPBACK,
@@ -32,7 +33,10 @@ async function startServer(options: Parameters<typeof quietHost>[0] = {}) {
   await host.start();
   const server = serve(host, { port: 0, hostname: "127.0.0.1" });
   const base = `http://127.0.0.1:${server.addr.port}`;
-  return { host, server, base, [Symbol.asyncDispose]: () => server.shutdown() };
+  /** A request to the admin API with the host's admin key (its own token when no apiKey is set). */
+  const admin = (path: string, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, { ...init, headers: { "x-api-key": host.adminKey, ...init.headers as object } });
+  return { host, server, base, admin, [Symbol.asyncDispose]: () => server.shutdown() };
 }
 
 async function json(res: Response) {
@@ -50,17 +54,22 @@ Deno.test("GET /health answers with plugin counts", async () => {
   });
 });
 
-Deno.test("admin API: loopback clients without a key; a key when configured", async () => {
+Deno.test("admin API: without a key, loopback clients with the host's token; a key when configured", async () => {
   await using tmp = await tempPlugins({ "hello/mod.ts": HELLO });
   await using open = await startServer({ pluginsDir: tmp.dir });
-  const list = await json(await fetch(`${open.base}/api/plugins`));
+  const anonymous = await json(await fetch(`${open.base}/api/plugins`));
+  assert.equal(anonymous.status, 401, "being on loopback is not enough");
+  const list = await json(await open.admin("/api/plugins"));
   assert.equal(list.status, 200);
   assert.deepEqual(list.body.plugins.map((p: { name: string }) => p.name), ["hello"]);
   // The same host seen from a non-loopback address (in-process, no traffic leaves the machine).
-  const remote = await open.host.fetch(new Request("http://x/api/plugins"), {
-    ...LOOPBACK,
-    remoteAddr: { transport: "tcp", hostname: "203.0.113.9", port: 1 },
-  });
+  const remote = await open.host.fetch(
+    new Request("http://x/api/plugins", { headers: { "x-api-key": open.host.adminKey } }),
+    {
+      ...LOOPBACK,
+      remoteAddr: { transport: "tcp", hostname: "203.0.113.9", port: 1 },
+    },
+  );
   assert.equal(remote.status, 403);
   assert.match((await remote.json()).detail, /answers loopback clients only \(this one is 203.0.113.9\)/);
 
@@ -71,7 +80,7 @@ Deno.test("admin API: loopback clients without a key; a key when configured", as
   assert.equal(none.body.code, "UNAUTHORIZED");
   const wrong = await fetch(`${keyed.base}/api/plugins`, { headers: { "X-API-Key": "nope" } });
   assert.equal(wrong.status, 401, "a wrong key is missing credentials too (RFC 9110)");
-  assert.equal(wrong.headers.get("www-authenticate"), 'APIKey realm="plugboard admin API", header="X-API-Key"');
+  assert.equal(wrong.headers.get("www-authenticate"), WWW_AUTHENTICATE);
   await wrong.body?.cancel();
   const right = await fetch(`${keyed.base}/api/plugins/hello`, { headers: { "X-API-Key": KEY } });
   assert.equal(right.status, 200);
@@ -95,7 +104,7 @@ Deno.test("load from a URL, route appears; unload, route is 404; reload; errors 
   await using files = serveStatic(join(tmp.dir, "remote"));
   await using s = await startServer({ pluginsDir: null, allowImport: [files.host] });
   const post = (body: unknown) =>
-    fetch(`${s.base}/api/plugins`, {
+    s.admin(`/api/plugins`, {
       method: "POST",
       body: JSON.stringify(body),
       headers: { "content-type": "application/json" },
@@ -115,15 +124,15 @@ Deno.test("load from a URL, route appears; unload, route is 404; reload; errors 
 
   const needs = await json(await post({ source: `${files.base}/needs/mod.js` }));
   assert.equal(needs.status, 201);
-  const refused = await json(await fetch(`${s.base}/api/plugins/echo`, { method: "DELETE" }));
+  const refused = await json(await s.admin(`/api/plugins/echo`, { method: "DELETE" }));
   assert.equal(refused.status, 409);
   assert.match(refused.body.detail, /"needs" depends on it/);
 
-  const reloaded = await json(await fetch(`${s.base}/api/plugins/echo:reload`, { method: "POST" }));
+  const reloaded = await json(await s.admin(`/api/plugins/echo:reload`, { method: "POST" }));
   assert.equal(reloaded.status, 200);
   assert.equal(reloaded.body.reloads, 1);
 
-  const gone = await json(await fetch(`${s.base}/api/plugins/echo?cascade=true`, { method: "DELETE" }));
+  const gone = await json(await s.admin(`/api/plugins/echo?cascade=true`, { method: "DELETE" }));
   assert.equal(gone.status, 200);
   assert.equal(gone.body.state, "unloaded");
   const after = await json(await fetch(`${s.base}/api/plugins/echo/say/hi`));
@@ -131,7 +140,7 @@ Deno.test("load from a URL, route appears; unload, route is 404; reload; errors 
   assert.equal(after.type, "application/problem+json");
 
   assert.equal((await json(await post({ nope: 1 }))).status, 400);
-  const badJson = await fetch(`${s.base}/api/plugins`, {
+  const badJson = await s.admin(`/api/plugins`, {
     method: "POST",
     body: "{",
     headers: { "content-type": "application/json" },
@@ -141,9 +150,9 @@ Deno.test("load from a URL, route appears; unload, route is 404; reload; errors 
   const denied = await json(await post({ source: "https://cdn.example.com/x/mod.js" }));
   assert.equal(denied.status, 403);
   assert.equal(denied.body.fix, 'allowImport: ["cdn.example.com"]');
-  assert.equal((await json(await fetch(`${s.base}/api/plugins/nope`))).status, 404);
-  assert.equal((await json(await fetch(`${s.base}/api/plugins/nope:reload`, { method: "POST" }))).status, 404);
-  assert.equal((await json(await fetch(`${s.base}/api/plugins/echo:explode`, { method: "POST" }))).status, 404);
+  assert.equal((await json(await s.admin(`/api/plugins/nope`))).status, 404);
+  assert.equal((await json(await s.admin(`/api/plugins/nope:reload`, { method: "POST" }))).status, 404);
+  assert.equal((await json(await s.admin(`/api/plugins/echo:explode`, { method: "POST" }))).status, 404);
 });
 
 Deno.test("a throwing route answers 500 problem+json with an error id and no stack; the server keeps serving", async () => {
@@ -171,7 +180,7 @@ Deno.test("a plugin cannot shadow /health, the admin API or another plugin", asy
   });
   await using s = await startServer({ pluginsDir: tmp.dir });
   assert.equal((await json(await fetch(`${s.base}/health`))).body.status, "ok");
-  const list = await json(await fetch(`${s.base}/api/plugins`));
+  const list = await json(await s.admin(`/api/plugins`));
   assert.equal(list.body.plugins.length, 3);
   assert.equal(await (await fetch(`${s.base}/api/plugins/other/`)).text(), "other");
   assert.equal(
@@ -202,7 +211,7 @@ Deno.test("host-wide middleware runs in order around every request and is remove
   assert.equal(r.headers.get("x-trace"), "second:200, first");
   // The host's own endpoints run no plugin code: no middleware around them.
   for (const path of ["/api/plugins", "/api/plugins/hello", "/health"]) {
-    const own = await fetch(`${s.base}${path}`);
+    const own = await s.admin(path);
     await own.body?.cancel();
     assert.equal(own.status, 200);
     assert.equal(own.headers.get("x-trace"), null, path);
@@ -225,7 +234,7 @@ Deno.test("a plugin middleware that throws or never settles cannot reach the adm
     "hanger/mod.ts": pluginSource("hanger", { setup: "ctx.middleware(() => new Promise(() => {}));" }),
   });
   await using s = await startServer({ pluginsDir: tmp.dir });
-  const list = await fetch(`${s.base}/api/plugins`);
+  const list = await s.admin(`/api/plugins`);
   assert.equal(list.status, 200);
   assert.equal((await list.json()).plugins.length, 3);
   const health = await fetch(`${s.base}/health`);
@@ -243,10 +252,10 @@ Deno.test("a route a plugin pushes outside its prefix is not served; the admin A
   });
   await using s = await startServer({ pluginsDir: tmp.dir });
   assert.equal(await (await fetch(`${s.base}/api/plugins/shadow/ok`)).text(), "ok");
-  const list = await fetch(`${s.base}/api/plugins`);
+  const list = await s.admin(`/api/plugins`);
   assert.equal(list.status, 200);
   assert.equal((await list.json()).plugins[0].name, "shadow");
-  const info = await fetch(`${s.base}/api/plugins/shadow`);
+  const info = await s.admin(`/api/plugins/shadow`);
   assert.equal((await info.json()).name, "shadow");
   const other = await fetch(`${s.base}/api/plugins/other/x`);
   assert.equal(other.status, 404);
@@ -288,7 +297,7 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
     join(tmp.dir, "plugins"),
     "--data-dir",
     join(tmp.dir, "data"),
-  ]).spawn();
+  ], { cwd: tmp.dir }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   let port = "";
@@ -312,7 +321,7 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   await child.stderr.cancel();
   assert.equal(status.code, 0, out);
   assert.match(out, /slow\s+1\.0\.0\s+active/);
-  assert.match(out, /PLUGBOARD_API_KEY is not set, so it answers loopback clients only/);
+  assert.match(out, /PLUGBOARD_API_KEY is not set, so it requires the token made for this run/);
   assert.equal(await Deno.readTextFile(join(tmp.dir, "disposed-slow")), "yes");
   assert.equal(await Deno.readTextFile(join(tmp.dir, "disposed-other")), "yes");
 });

@@ -9,19 +9,18 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { SystemErrorEvent } from "../mod.ts";
 import type {} from "../plugins/tasks/events.ts";
-import { LOOPBACK, pluginSource, quietHost, tempPlugins, waitFor } from "./_helpers.ts";
+import { LOOPBACK, pluginSource, quietHost, SPIN, tempPlugins, waitFor } from "./_helpers.ts";
 
 const KEY = "an-admin-key-long-enough-1234";
 
-/** A host that isolates every plugin, with a short heartbeat budget. */
+/** A host that isolates every plugin, with generous budgets for a busy machine. */
 async function isolatedHost(dir: string, options: Parameters<typeof quietHost>[0] = {}) {
   const host = quietHost({
     isolation: "worker",
     pluginsDir: join(dir, "plugins"),
     dataDir: join(dir, "data"),
-    // Generous: a shared CI machine can be slow to start workers and to answer heartbeats;
-    // the tests of a hanging plugin ask for a short budget themselves.
-    heartbeatTimeout: 3000,
+    // Generous: a shared CI machine can be slow to start workers. The watchdog keeps its default budget (10 s); the
+    // tests of a hanging or exiting plugin ask for a short one themselves.
     setupTimeout: 20_000,
     apiKey: KEY,
     ...options,
@@ -72,7 +71,7 @@ export default {
     JSON.parse = () => ({ patched: true });
     ctx.routes.get("/report", (c) => c.body(stringify(attempts), 200, { "content-type": "application/json" }));
     ctx.routes.get("/exit", () => Deno.exit(7));
-    ctx.routes.get("/spin", () => { for (;;) {} });
+    ctx.routes.get("/spin", () => { ${SPIN} });
   },
 };
 `;
@@ -136,7 +135,7 @@ Deno.test("a hostile isolated plugin: every attack is refused or stays in its ow
 Deno.test("an isolated plugin that calls Deno.exit() is restarted; the host keeps serving", async () => {
   await using tmp = await tempPlugins();
   await tmp.write("plugins/hostile/mod.ts", HOSTILE(tmp.dir));
-  await using host = await isolatedHost(tmp.dir, { heartbeatTimeout: 500 });
+  await using host = await isolatedHost(tmp.dir, { hangTimeout: 500 });
   const exit = host.call("/api/plugins/hostile/exit");
   const res = await exit;
   assert.equal(res.status, 503, "its pending request is answered 503");
@@ -153,7 +152,8 @@ Deno.test("an isolated plugin that calls Deno.exit() is restarted; the host keep
 Deno.test("a plugin spinning in a route: /health answers throughout, the worker is restarted, then failed after 3 crashes", async () => {
   await using tmp = await tempPlugins();
   await tmp.write("plugins/hostile/mod.ts", HOSTILE(tmp.dir));
-  await using host = await isolatedHost(tmp.dir, { heartbeatTimeout: 500 });
+  await tmp.write("plugins/hostile/spinning", "");
+  await using host = await isolatedHost(tmp.dir, { hangTimeout: 500 });
   for (let crash = 1; crash <= 3; crash++) {
     const spinning = host.call("/api/plugins/hostile/spin");
     const health = host.call("/health");
@@ -175,12 +175,13 @@ Deno.test("a plugin spinning in a route: /health answers throughout, the worker 
 
 Deno.test("a plugin spinning in an event handler is restarted; other plugins keep receiving", async () => {
   await using tmp = await tempPlugins({
-    "plugins/spinner/mod.ts": pluginSource("spinner", { setup: `ctx.events.on("spin.now", () => { for (;;) {} });` }),
+    "plugins/spinner/mod.ts": pluginSource("spinner", { setup: `ctx.events.on("spin.now", () => { ${SPIN} });` }),
+    "plugins/spinner/spinning": "",
     "plugins/counter/mod.ts": pluginSource("counter", {
       setup: `let n = 0; ctx.events.on("spin.now", () => { n++; }); ctx.routes.get("/n", (c) => c.json(n));`,
     }),
   });
-  await using host = await isolatedHost(tmp.dir, { heartbeatTimeout: 500 });
+  await using host = await isolatedHost(tmp.dir, { hangTimeout: 500 });
   host.events.emit("spin.now" as never, {} as never);
   await waitFor(() => host.get("spinner")!.restarts === 1, { what: "the spinner's restart" });
   assert.equal(await (await host.call("/api/plugins/counter/n")).json(), 1);
@@ -189,9 +190,9 @@ Deno.test("a plugin spinning in an event handler is restarted; other plugins kee
 Deno.test("a setup that never returns times out and its worker is terminated", async () => {
   await using tmp = await tempPlugins({
     "plugins/stuck/mod.ts": pluginSource("stuck", {
-      setup:
-        `ctx.setInterval(() => Deno.writeTextFileSync(ctx.dataDir + "/tick", String(Date.now())), 20); for (;;) {}`,
+      setup: `ctx.setInterval(() => Deno.writeTextFileSync(ctx.dataDir + "/tick", String(Date.now())), 20); ${SPIN}`,
     }),
+    "plugins/stuck/spinning": "",
   });
   await using host = await isolatedHost(tmp.dir, { setupTimeout: 300 });
   const info = host.get("stuck")!;
@@ -211,8 +212,8 @@ Deno.test("a plugin over its memory budget is restarted before the process runs 
       });`,
     }),
   });
-  // A generous heartbeat budget, so that the restart is for memory, not for a long allocation.
-  await using host = await isolatedHost(tmp.dir, { memoryLimitMb: 48, heartbeatTimeout: 5000 });
+  // The default hang budget (10 s): the restart is for memory, not for a long allocation.
+  await using host = await isolatedHost(tmp.dir, { memoryLimitMb: 48 });
   const grown = await host.call("/api/plugins/hog/grow");
   await grown.body?.cancel();
   await waitFor(() => host.get("hog")!.restarts === 1, { what: "the restart over budget", timeoutMs: 5000 });

@@ -69,6 +69,10 @@ type _TypeExports = [
   mod.ObserverEntry,
   mod.LegacyMigrationReport,
   mod.LegacyPluginReport,
+  // Another plugin's service, as ctx.services.resolve types it:
+  mod.RemoteService<{ m(): number }>,
+  mod.RemoteMember<number>,
+  mod.RemoteMethod<() => number>,
 ];
 
 Deno.test("the task domain is not part of the core's exports", async () => {

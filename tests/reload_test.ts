@@ -57,7 +57,10 @@ Deno.test("a broken new version keeps the old one serving; the failure names fil
   const info = host.get("layered")!;
   assert.equal(info.state, "active");
   assert.deepEqual(info.reloadErrorLocation, event.location);
-  const overHttp = await (await host.fetch(new Request("http://x/api/plugins/layered"), LOOPBACK)).json();
+  const overHttp = await (await host.fetch(
+    new Request("http://x/api/plugins/layered", { headers: { "x-api-key": host.adminKey } }),
+    LOOPBACK,
+  )).json();
   assert.equal(overHttp.state, "active");
   assert.match(overHttp.reloadError, /^Cannot reload plugin "layered": importing .* failed/);
   assert.deepEqual(overHttp.reloadErrorLocation, event.location);

@@ -47,7 +47,7 @@ for (const isolation of ["none", "worker"] as const) {
       assert.equal(await call("/api/plugins/served/missing"), 404);
       // The host's own endpoints run no plugin code, observers included.
       assert.equal(await call("/health"), 200);
-      assert.equal(await call("/api/plugins"), 200);
+      assert.equal(await call("/api/plugins", { headers: { "x-api-key": host.adminKey } }), 200);
       let seen: ResponseRecord[] = [];
       await waitFor(async () => {
         seen = await (await host.fetch(new Request("http://127.0.0.1/api/plugins/watcher/seen"), LOOPBACK)).json();

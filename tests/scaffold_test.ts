@@ -18,7 +18,12 @@ Deno.test("deno task new scaffolds a plugin that loads and whose test passes", a
   await host.start();
   assert.equal(host.get("my-plugin")?.state, "active");
   await host.stop();
-  const out = await denoCommand("test", ["--allow-read", "--allow-env", join(tmp.dir, "my-plugin/mod_test.ts")])
+  const out = await denoCommand("test", [
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    join(tmp.dir, "my-plugin/mod_test.ts"),
+  ])
     .output();
   const text = new TextDecoder().decode(out.stdout);
   assert.equal(out.code, 0, text + new TextDecoder().decode(out.stderr));

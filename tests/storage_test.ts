@@ -338,7 +338,10 @@ Deno.test("host: ctx.storage survives reload and unload; purge removes it (admin
   await again.start();
   assert.equal((await post(again)).n, 5);
   const admin = (target: string) =>
-    again.fetch(new Request(`http://x/api/plugins/${target}:purge`, { method: "POST" }), LOOPBACK);
+    again.fetch(
+      new Request(`http://x/api/plugins/${target}:purge`, { method: "POST", headers: { "x-api-key": again.adminKey } }),
+      LOOPBACK,
+    );
   const alias = await admin("task_notes");
   assert.equal(alias.status, 404, "no name aliasing");
   await alias.body?.cancel();

@@ -9,6 +9,6 @@ Deno.test("hello: greets with the configured greeting and counts created tasks",
   assert.equal(await (await t.request("/greet/ada")).text(), "Hi, ada!");
   await t.emit("task.created", { taskId: "t1" });
   assert.deepEqual(await (await t.request("/")).json(), { greeting: "Hi", tasksSeen: 1 });
-  assert.equal(t.service<{ greet(w: string): string }>("hello").greet("bob"), "Hi, bob!");
+  assert.equal(await t.service<{ greet(w: string): string }>("hello").greet("bob"), "Hi, bob!");
   await t.assertUnloadsClean();
 });

@@ -18,9 +18,9 @@ function receiver(statuses: number[] = [200]) {
   return { url: `http://127.0.0.1:${server.addr.port}/hook`, received, [Symbol.asyncDispose]: () => server.shutdown() };
 }
 
-async function until(check: () => boolean, ms = 3000) {
+async function until(check: () => boolean | Promise<boolean>, ms = 5000) {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -30,7 +30,7 @@ Deno.test("notifier: a failed task POSTs an alert to the webhook from config.jso
   await using hook = receiver([200]);
   await using t = await createTestHost({ plugin: PLUGIN, env: { NOTIFIER_WEBHOOK_URL: hook.url } });
   await t.emit("task.failed", { taskId: "t1", error: "boom", agentId: "a1" });
-  await until(() => t.service<{ stats(): Stats }>("notifier").stats().sent === 1);
+  await until(async () => (await t.service<{ stats(): Stats }>("notifier").stats()).sent === 1);
   assert.deepEqual(
     (hook.received as Record<string, unknown>[]).map(({ type, taskId, error, agentId }) => ({
       type,
@@ -52,9 +52,9 @@ Deno.test("notifier: retries with backoff, then succeeds", async () => {
   });
   await t.emit("task.failed", { taskId: "t1", error: "boom" });
   const notifier = t.service<{ stats(): Stats }>("notifier");
-  await until(() => notifier.stats().sent === 1);
+  await until(async () => (await notifier.stats()).sent === 1);
   assert.equal(hook.received.length, 3);
-  assert.equal(notifier.stats().retried, 2);
+  assert.equal((await notifier.stats()).retried, 2);
 });
 
 Deno.test("notifier: a webhook that is down does not block the bus; the alert is counted and kept", async () => {
@@ -66,13 +66,14 @@ Deno.test("notifier: a webhook that is down does not block the bus; the alert is
   });
   const notifier = t.service<{ stats(): Stats; undelivered(): { alert: { taskId: string } }[] }>("notifier");
   await t.emit("task.failed", { taskId: "t9", error: "boom" });
+  const { pending, failed } = await notifier.stats();
   assert.deepEqual(
-    { pending: notifier.stats().pending, failed: notifier.stats().failed },
+    { pending, failed },
     { pending: 1, failed: 0 },
-    "the event's handlers returned while delivery was still under way",
+    "the handlers returned while delivery was under way",
   );
-  await until(() => notifier.stats().failed === 1);
-  assert.equal(notifier.undelivered()[0].alert.taskId, "t9");
+  await until(async () => (await notifier.stats()).failed === 1);
+  assert.equal((await notifier.undelivered())[0].alert.taskId, "t9");
   assert.ok(t.logs.some((l) => l.level === "error" && /Alert .* for task t9 not delivered/.test(l.message)));
 });
 

@@ -79,9 +79,10 @@ Deno.test("tasks: the body is JSON whatever content type curl or fetch sends; ma
 Deno.test("tasks: ids never collide, and tasks are inserted without overwriting", async () => {
   await using t = await createTestHost({ plugin: PLUGIN });
   const service = t.service<{ create(i: { title: string }): Task }>("tasks");
-  const ids = new Set(Array.from({ length: 300 }, (_, i) => service.create({ title: `t${i}` }).id));
+  const created = await Promise.all(Array.from({ length: 300 }, (_, i) => service.create({ title: `t${i}` })));
+  const ids = new Set(created.map((task) => task.id));
   assert.equal(ids.size, 300);
-  const task = service.create({ title: "again" });
+  const task = await service.create({ title: "again" });
   assert.throws(() => t.storage.add(`task:${task.id}`, { forged: true }), { code: "CONFLICT" });
 });
 
@@ -89,7 +90,7 @@ Deno.test("tasks: tasks persist in storage across a reload", async () => {
   await using t = await createTestHost({ plugin: PLUGIN });
   await t.service<{ run(i: { title: string }): Promise<unknown> }>("tasks").run({ title: "keep me" });
   await t.reload();
-  assert.equal(t.service<{ list(): unknown[] }>("tasks").list().length, 1);
+  assert.equal((await t.service<{ list(): unknown[] }>("tasks").list()).length, 1);
   assert.equal(t.storage.list("task:").length, 1);
 });
 
@@ -143,7 +144,7 @@ Deno.test("tasks: after a crash, tasks left pending or running are marked failed
 
 Deno.test("tasks: unloading mid-task marks the task interrupted instead of leaving it running", async () => {
   await using t = await createTestHost({ plugin: PLUGIN, config: { tasks: { workMs: 30_000 } } });
-  const task = t.service<{ create(i: { title: string }): Task }>("tasks").create({ title: "long" });
+  const task = await t.service<{ create(i: { title: string }): Task }>("tasks").create({ title: "long" });
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(t.storage.get<Task>(`task:${task.id}`)?.status, "running");
   await t.host.unload("tasks");

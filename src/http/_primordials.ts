@@ -24,6 +24,24 @@ const headersGet = Headers.prototype.get;
 /** `URL` as it was at startup. */
 export const HostURL: typeof URL = URL;
 
+const URL_PARTS = [
+  "protocol",
+  "username",
+  "password",
+  "hostname",
+  "port",
+  "pathname",
+  "search",
+  "hash",
+  "origin",
+] as const;
+/** The parts of a URL read by the admin guard. */
+export type URLPart = typeof URL_PARTS[number];
+const urlGetters = {} as Record<URLPart, () => string>;
+for (const part of URL_PARTS) urlGetters[part] = Object.getOwnPropertyDescriptor(URL.prototype, part)!.get!;
+/** `url[part]`, through the getter as it was at startup. */
+export const urlPart = (url: URL, part: URLPart): string => apply(urlGetters[part], url, []);
+
 /** `s.startsWith(prefix)`. */
 export const startsWith = (s: string, prefix: string): boolean => apply(stringStartsWith, s, [prefix]);
 /** `s.indexOf(search, from)`. */

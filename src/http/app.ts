@@ -193,7 +193,12 @@ function createHostApp(ports: HttpPorts): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   app.get("/health", () => jsonResponse({ status: "ok", plugins: ports.admin.stateCounts() }));
   const audit = (line: string, refused: boolean) => refused ? ports.log.warn(line) : ports.log.info(line);
-  const guard = adminGuard({ apiKey: ports.apiKey, allowedHosts: ports.allowedHosts ?? [], audit });
+  const guard = adminGuard({
+    key: ports.apiKey,
+    local: ports.localAdmin ?? false,
+    allowedHosts: ports.allowedHosts ?? [],
+    audit,
+  });
   // Admin bodies are small ({"source": ...}): 64 KiB is plenty, and nothing larger is buffered.
   app.use(`${PLUGIN_ROUTE_PREFIX}/*`, limitBody(64 * 1024));
   app.use(PLUGIN_ROUTE_PREFIX, limitBody(64 * 1024));

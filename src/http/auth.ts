@@ -1,25 +1,19 @@
 /**
- * The admin API's guard: an `X-API-Key` compared in constant time, or, with
- * no key configured, loopback clients only.
+ * The admin API's guard. Every admin request carries the admin key, as
+ * `X-API-Key` or `Authorization: Bearer`, compared in constant time: the
+ * operator's key (`PLUGBOARD_API_KEY`, the `apiKey` option), or, when none is
+ * configured, the token the host made at start. With a made token the guard
+ * is also local: loopback clients only, addressed to a loopback name, from no
+ * other origin. Being on loopback is never enough: isolated plugins are on
+ * loopback too.
  *
  * @module
  */
 
 import type { MiddlewareHandler } from "hono";
 import { codeProblem } from "./problem.ts";
-import {
-  charCodeAt,
-  header,
-  HostURL,
-  includes,
-  indexOf,
-  lastIndexOf,
-  matches,
-  slice,
-  startsWith,
-  toLowerCase,
-  trim,
-} from "./_primordials.ts";
+import { charCodeAt, header, slice, toLowerCase, trim } from "./_primordials.ts";
+import { isLocalHost, isLoopback, sameOrigin, serverOrigin } from "./locality.ts";
 
 // Captured when the host starts, before any plugin loads: a plugin that
 // patches globals or prototypes (crypto.subtle, node:crypto's Hmac,
@@ -54,17 +48,6 @@ export function constantTimeEqual(given: string, secret: string): boolean {
   return diff === 0;
 }
 
-/**
- * Tells whether an address is loopback (127.0.0.0/8 or ::1).
- *
- * @param hostname the client address
- * @returns true for loopback
- */
-export function isLoopback(hostname: string | undefined): boolean {
-  if (!hostname) return false;
-  return hostname === "::1" || startsWith(hostname, "127.") || startsWith(hostname, "::ffff:127.");
-}
-
 /** The Hono environment the host's app runs with. */
 export interface HostEnv {
   /** `route`: the pattern of the plugin route that answered, noted only while response observers exist. */
@@ -75,72 +58,67 @@ export interface HostEnv {
 
 /** Options for {@linkcode adminGuard}. */
 export interface AdminGuardOptions {
-  /** The key; undefined for loopback-only access. @default undefined */
-  apiKey?: string;
-  /** Host names accepted in the `Host` header in no-key mode, besides loopback names. @default [] */
+  /** The secret every admin request must carry. */
+  key: string;
+  /**
+   * The key is a token the host made, not the operator's: also answer only
+   * loopback clients, a `Host` that is a loopback name or one of
+   * `allowedHosts`, and no `Origin` but the server's own. @default false
+   */
+  local?: boolean;
+  /** Host names accepted in the `Host` header in local mode, besides loopback names. @default [] */
   allowedHosts?: readonly string[];
   /** Receives one line per admin request: what, which plugin, result, client. @default nothing */
   audit?: (line: string, refused: boolean) => void;
 }
 
-/** The `WWW-Authenticate` challenge sent with every 401 (RFC 9110, section 11.6.1). */
-export const WWW_AUTHENTICATE = 'APIKey realm="plugboard admin API", header="X-API-Key"';
+/** The challenges sent with every 401 (RFC 9110, section 11.6.1): the key as `X-API-Key`, or as a bearer token. */
+export const WWW_AUTHENTICATE =
+  'APIKey realm="plugboard admin API", header="X-API-Key", Bearer realm="plugboard admin API"';
 
 /**
- * The host name of a `Host` header value, lower-cased, without its port.
+ * The key a request presents: its `X-API-Key` header, else the token of an
+ * `Authorization: Bearer <token>` header. A key in the query string or under
+ * another authorization scheme does not count.
  *
- * @param host a Host header value such as `localhost:8000` or `[::1]:8000`
- * @returns the name alone
- */
-function hostName(host: string): string {
-  const h = toLowerCase(trim(host));
-  if (startsWith(h, "[")) return slice(h, 0, indexOf(h, "]") + 1);
-  const colon = lastIndexOf(h, ":");
-  return colon < 0 ? h : slice(h, 0, colon);
-}
-
-const IPV4_LOOPBACK = /^127\.(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){2}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
-
-/**
- * Tells whether a `Host` header names this machine's loopback interface
- * (`localhost`, `127.x.y.z` in dotted form, `[::1]`) or one of `allowed`.
- * Anything else (a rebinding domain, a decimal IP, userinfo) is refused.
- *
- * @param host the Host header value
- * @param allowed extra host names, lower-case
- * @returns whether the admin API may answer it in no-key mode
+ * @param headers the request's headers
+ * @returns the key, or undefined when it presents none
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isLocalHost } from "./auth.ts";
- * assert.equal(isLocalHost("localhost:8000", []), true);
- * assert.equal(isLocalHost("[::1]:8000", []), true);
- * assert.equal(isLocalHost("rebind.attacker.example", []), false);
- * assert.equal(isLocalHost("2130706433:8000", []), false);
+ * import { presentedKey } from "./auth.ts";
+ * assert.equal(presentedKey(new Headers({ "x-api-key": "k1" })), "k1");
+ * assert.equal(presentedKey(new Headers({ authorization: "Bearer k2" })), "k2");
+ * assert.equal(presentedKey(new Headers({ authorization: "Basic azM6" })), undefined);
  * ```
  */
-export function isLocalHost(host: string, allowed: readonly string[]): boolean {
-  const name = hostName(host);
-  return name === "localhost" || name === "[::1]" || matches(IPV4_LOOPBACK, name) || includes(allowed, name);
+export function presentedKey(headers: Headers): string | undefined {
+  const key = header(headers, "x-api-key");
+  if (key !== null) return key;
+  const authorization = header(headers, "authorization");
+  if (authorization === null || toLowerCase(slice(authorization, 0, 7)) !== "bearer ") return undefined;
+  const token = trim(slice(authorization, 7));
+  return token === "" ? undefined : token;
 }
 
 /**
- * Builds the admin guard. With a key, the `X-API-Key` header must match it
- * (401 with `WWW-Authenticate` otherwise). Without one, only loopback clients
- * are answered (403 otherwise), and only when the `Host` header is a loopback
- * name or an allowed host and any `Origin` is the same origin (DNS rebinding
- * and cross-site requests are refused with 403).
+ * Builds the admin guard: 401 with `WWW-Authenticate` for a missing or wrong
+ * key; in local mode, first 403 for a non-loopback client, a foreign `Host`
+ * (DNS rebinding) or a foreign `Origin` (a page of another site, another
+ * scheme or another port).
  *
- * @param options key, allowed hosts and the audit log
+ * @param options the key, local mode, allowed hosts and the audit log
  * @returns a Hono middleware answering 401/403 problems
  */
-export function adminGuard(options: AdminGuardOptions = {}): MiddlewareHandler<HostEnv> {
-  const { apiKey, allowedHosts = [], audit } = options;
+export function adminGuard(options: AdminGuardOptions): MiddlewareHandler<HostEnv> {
+  const { key, local = false, allowedHosts = [], audit } = options;
   return async (c, next) => {
     const addr = c.env?.info?.remoteAddr;
     const client = addr && "hostname" in addr ? addr.hostname : undefined;
-    const refusal = refuse(apiKey, allowedHosts, c.req.raw, client);
+    const request = c.req.raw;
+    const refusal = (local ? refuseNonLocal(allowedHosts, request, client) : undefined) ??
+      refuseKey(key, local, request);
     const target = `${c.req.method} ${c.req.path}`;
     if (refusal) {
       audit?.(`Admin ${target} refused with ${refusal.status} (client ${client ?? "unknown"})`, true);
@@ -152,33 +130,36 @@ export function adminGuard(options: AdminGuardOptions = {}): MiddlewareHandler<H
   };
 }
 
-/** Why an admin request is refused, as a problem response; undefined when it may proceed. */
-function refuse(
-  apiKey: string | undefined,
+/** 401 unless the request presents the key. */
+function refuseKey(key: string, local: boolean, request: Request): Response | undefined {
+  const given = presentedKey(request.headers);
+  if (given !== undefined && constantTimeEqual(given, key)) return undefined;
+  const which = local
+    ? "the token the server made at start (printed at startup; deno task start keeps it in .plugboard/admin-token, " +
+      "new at each start)"
+    : "the key set in PLUGBOARD_API_KEY (or the apiKey option)";
+  return codeProblem(
+    "UNAUTHORIZED",
+    given === undefined
+      ? `The admin API needs the admin key, sent as X-API-Key or Authorization: Bearer: ${which}`
+      : `The key sent is not the admin key: send ${which}`,
+    {},
+    { "www-authenticate": WWW_AUTHENTICATE },
+  );
+}
+
+/** 403 for a request that is not local: another machine, a foreign Host, another origin. */
+function refuseNonLocal(
   allowedHosts: readonly string[],
   request: Request,
   client: string | undefined,
 ): Response | undefined {
-  if (apiKey) {
-    const given = header(request.headers, "x-api-key");
-    if (!given) {
-      return codeProblem("UNAUTHORIZED", "The admin API needs an X-API-Key header", {}, {
-        "www-authenticate": WWW_AUTHENTICATE,
-      });
-    }
-    if (!constantTimeEqual(given, apiKey)) {
-      return codeProblem("UNAUTHORIZED", "The X-API-Key header is not the admin key", {}, {
-        "www-authenticate": WWW_AUTHENTICATE,
-      });
-    }
-    return undefined;
-  }
   if (!isLoopback(client)) {
     return codeProblem(
       "FORBIDDEN",
       `No admin key is configured, so the admin API answers loopback clients only (this one is ${
         client ?? "unknown"
-      }). Set PLUGBOARD_API_KEY (or the apiKey option) and send it as X-API-Key`,
+      }). Set PLUGBOARD_API_KEY (or the apiKey option) to manage plugins from elsewhere`,
     );
   }
   const host = header(request.headers, "host");
@@ -191,30 +172,12 @@ function refuse(
     );
   }
   const origin = header(request.headers, "origin");
-  if (origin !== null && !sameOrigin(origin, host ?? hostOfUrl(request.url))) {
+  if (origin !== null && !sameOrigin(origin, serverOrigin(request.url, host))) {
     return codeProblem(
       "FORBIDDEN",
-      `No admin key is configured, so the admin API refuses cross-site requests (Origin is "${origin}"). ` +
-        `Call it from the same origin or without a browser, or set PLUGBOARD_API_KEY`,
+      `No admin key is configured, so the admin API refuses requests from other origins (Origin is "${origin}"; ` +
+        `scheme, host and port must be the server's own). Call it without a browser, or set PLUGBOARD_API_KEY`,
     );
   }
   return undefined;
-}
-
-function hostOfUrl(url: string): string {
-  try {
-    return new HostURL(url).host;
-  } catch {
-    return "";
-  }
-}
-
-/** Whether an `Origin` header names the same host and port the request was sent to. */
-function sameOrigin(origin: string, host: string): boolean {
-  try {
-    const url = new HostURL(origin);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.host === toLowerCase(trim(host));
-  } catch {
-    return false;
-  }
 }

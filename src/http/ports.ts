@@ -42,9 +42,15 @@ export interface HttpPorts {
   report: ErrorReporter;
   /** The host's logger. */
   log: Logger;
-  /** The admin API key; without one the admin API answers loopback clients only. */
-  apiKey: string | undefined;
-  /** Host names the admin API accepts in no-key mode besides loopback names. @default [] */
+  /** The admin key every admin request must carry (`X-API-Key` or `Authorization: Bearer`). */
+  apiKey: string;
+  /**
+   * The key is a token the host made (no operator key configured): the admin
+   * API also answers loopback clients only, addressed to a loopback name, from
+   * no other origin. @default false
+   */
+  localAdmin?: boolean;
+  /** Host names the admin API accepts in local mode besides loopback names. @default [] */
   allowedHosts?: readonly string[];
   /** The body limit (bytes) and route deadline (ms) of one plugin's routes. @default 1 MiB and 30 s */
   limits?: (plugin: string) => { bodyLimit: number; routeTimeout: number };

@@ -6,36 +6,17 @@
  * @module
  */
 
-import { join } from "node:path";
 import { dependentsOf } from "../dependencies.ts";
 import { asPluginError, type PluginError, PluginError as PluginErrorClass } from "../errors.ts";
 import type { PluginInfo } from "../plugin_info.ts";
-import type { RemotePlugins } from "../remote/mod.ts";
-import type { Logger } from "../logger.ts";
-import type { PluginLoader, PreparedPlugin } from "../loader.ts";
-import type { ResolvedHostOptions } from "../options.ts";
-import type { HostPorts } from "../runtime/runtime.ts";
-import { type DisposeFailure, Scope } from "../scope.ts";
+import type { PreparedPlugin } from "../loader.ts";
+import { limitsOf } from "../plugin_limits.ts";
+import type { DisposeFailure } from "../scope.ts";
 import { removeSnapshot } from "../snapshots.ts";
 import { superviseCrashes } from "./crashes.ts";
-import type { LiveVersion, PluginRecord, PluginRegistry } from "./registry.ts";
-
-/** What the lifecycle steps share. */
-export interface Lifecycle {
-  registry: PluginRegistry;
-  loader: PluginLoader;
-  ports: HostPorts;
-  options: ResolvedHostOptions;
-  log: Logger;
-  /** Runs an operation in the host's queue, after the ones already queued. */
-  enqueue<T>(fn: () => Promise<T>): Promise<T>;
-  /** Stray failures of versions being set up, by their snapshot folder (see `stray_failures.ts`). */
-  strays: Map<string, unknown[]>;
-  /** Records a URL plugin's pins in plugboard.lock once a version of it works. */
-  pin(prepared: PreparedPlugin): Promise<void>;
-  /** The URL plugins' fetcher, lock and snapshots, opened on first use. */
-  remote(): Promise<RemotePlugins>;
-}
+import { type Lifecycle, round } from "./lifecycle.ts";
+import type { LiveVersion, PluginRecord } from "./registry.ts";
+import { setUp } from "./set_up.ts";
 
 /** What an unload returns: the plugin's info and every plugin it unloaded, dependents first. */
 export type UnloadResult = PluginInfo & { unloaded: string[] };
@@ -69,42 +50,6 @@ export async function unloadWithDependents(lc: Lifecycle, name: string, cascade:
   for (const d of dependents) await unload(lc, lc.registry.require(d));
   await unload(lc, record);
   return { ...lc.registry.info(record), unloaded: [...dependents, name] };
-}
-
-/**
- * Sets a prepared version up in a fresh, staged scope (nothing is live yet).
- *
- * @param lc the lifecycle
- * @param record the plugin
- * @param prepared the version
- * @param previous what the active version handed over, on reload
- * @returns the version with its staged scope
- * @throws {PluginError} when setup fails or times out (the scope is disposed)
- */
-export async function setUp(
-  lc: Lifecycle,
-  record: PluginRecord,
-  prepared: PreparedPlugin,
-  previous?: unknown,
-  options: { reload?: boolean } = {},
-): Promise<LiveVersion> {
-  const { version, snapshot } = prepared;
-  const scope = new Scope(version.manifest.name);
-  if (snapshot) scope.onDispose(() => removeSnapshot(snapshot), "snapshot removal");
-  const dataDir = join(lc.options.dataDir, "plugins", version.manifest.name);
-  await Deno.mkdir(dataDir, { recursive: true }).catch(
-    () => {/* read-only hosts: the plugin finds out when it writes */},
-  );
-  await version.start(lc.ports, {
-    scope,
-    source: record.source,
-    config: prepared.config,
-    previous,
-    setupTimeout: lc.options.setupTimeout,
-    dataDir,
-    refuseStrayFailures: options.reload ?? false,
-  });
-  return { version, scope, snapshot };
 }
 
 /**
@@ -195,29 +140,38 @@ export async function swap(lc: Lifecycle, record: PluginRecord, next: LiveVersio
 
 /**
  * Unloads an active plugin: its own teardown, then every registration undone,
- * then its `onDispose` callbacks, within the host's unload budget.
+ * then its `onDispose` callbacks, within the host's unload budget. An
+ * isolated plugin first lets its requests in flight finish.
  *
  * @param lc the lifecycle
  * @param record the plugin
+ * @param options `drainMs`: how long requests in flight may take to finish (default: the plugin's `routeTimeout`)
  */
-export async function unload(lc: Lifecycle, record: PluginRecord): Promise<void> {
+export async function unload(lc: Lifecycle, record: PluginRecord, options: { drainMs?: number } = {}): Promise<void> {
   lc.registry.transition(record, "unloading");
   const live = record.live;
-  if (live) report(lc, record.name, await stop(lc, live));
+  if (live) report(lc, record.name, await stop(lc, live, options.drainMs));
   lc.registry.transition(record, "unloaded");
 }
 
 /**
- * Releases what a prepared version holds that never became live (its snapshot).
+ * Releases what a prepared version holds that never became live: its worker
+ * (an isolated version's ends at once) and its snapshot. Every version the
+ * lifecycle prepares and does not activate goes through here.
  *
  * @param prepared the version
  */
 export async function discard(prepared: PreparedPlugin): Promise<void> {
+  prepared.version.discard?.();
   if (prepared.snapshot) await removeSnapshot(prepared.snapshot);
 }
 
-function stop(lc: Lifecycle, live: LiveVersion): Promise<DisposeFailure[]> {
-  return live.version.stop({ timeoutMs: lc.options.disposeTimeout });
+/** Stops a version that was live: its requests in flight get up to the plugin's route deadline (or `drainMs`) to finish. */
+function stop(lc: Lifecycle, live: LiveVersion, drainMs?: number): Promise<DisposeFailure[]> {
+  return live.version.stop({
+    timeoutMs: lc.options.disposeTimeout,
+    drainMs: drainMs ?? limitsOf(lc.options, live.scope.owner).routeTimeout,
+  });
 }
 
 function report(lc: Lifecycle, plugin: string, failures: DisposeFailure[]): void {
@@ -227,14 +181,4 @@ function report(lc: Lifecycle, plugin: string, failures: DisposeFailure[]): void
 
 function asSetupError(error: unknown, record: PluginRecord): PluginError {
   return asPluginError(error, "SETUP_FAILED", { plugin: record.name, source: record.source, stage: "load" });
-}
-
-/**
- * Rounds milliseconds to two decimals.
- *
- * @param ms milliseconds
- * @returns rounded
- */
-export function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }

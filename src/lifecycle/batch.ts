@@ -11,7 +11,8 @@ import { planLoadOrder } from "../dependencies.ts";
 import { asPluginError, PluginError } from "../errors.ts";
 import type { PreparedPlugin } from "../loader.ts";
 import type { PluginState } from "../plugin_info.ts";
-import { activateTogether, discard, type Lifecycle } from "./activation.ts";
+import { activateTogether, discard } from "./activation.ts";
+import type { Lifecycle } from "./lifecycle.ts";
 import type { PluginRecord } from "./registry.ts";
 
 /** A source to load, with the name to show before its manifest is read. */

@@ -3,13 +3,17 @@
  * its memory budget: the failure is reported, and the plugin is restarted
  * (a fresh worker, the same source) after a growing delay; after
  * {@linkcode MAX_CRASHES} crashes within {@linkcode CRASH_WINDOW_MS} it is
- * `failed` with the reason. Until the restart, its routes answer 503.
+ * `failed` with the reason. Until the restart, its routes answer 503. The
+ * operator's load or reload of the plugin empties its window
+ * (`registry.track`, `reload`), so a plugin fixed after crash-looping gets
+ * its full allowance again; its own `ctx.reload()` does not.
  *
  * @module
  */
 
 import { asPluginError, PluginError } from "../errors.ts";
-import { type Lifecycle, round, setUp } from "./activation.ts";
+import { type Lifecycle, round } from "./lifecycle.ts";
+import { setUp } from "./set_up.ts";
 import type { LiveVersion, PluginRecord } from "./registry.ts";
 
 /** Crashes within {@linkcode CRASH_WINDOW_MS} that make a plugin `failed`. */

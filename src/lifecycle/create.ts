@@ -12,6 +12,7 @@ import type { HookRegistry } from "../hooks.ts";
 import { PluginLoader } from "../loader.ts";
 import type { Logger } from "../logger.ts";
 import type { ResolvedHostOptions } from "../options.ts";
+import { limitsOf } from "../plugin_limits.ts";
 import type { RemotePlugins } from "../remote/mod.ts";
 import type { ErrorReporter } from "../reporter.ts";
 import type { RouteTable } from "../routes.ts";
@@ -19,7 +20,7 @@ import type { InProcessRuntime } from "../runtime/in_process.ts";
 import { WorkerRuntime } from "../runtime/worker_runtime.ts";
 import type { Container } from "../services.ts";
 import type { Storage } from "../storage.ts";
-import type { Lifecycle } from "./activation.ts";
+import type { Lifecycle } from "./lifecycle.ts";
 import type { PluginRegistry } from "./registry.ts";
 import { openRemotePlugins } from "./remote.ts";
 
@@ -52,7 +53,7 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
   const worker = o.isolation === "worker"
     ? new WorkerRuntime({
       dataDir: o.dataDir,
-      heartbeatTimeout: o.heartbeatTimeout,
+      hangTimeout: (name) => limitsOf(o, name).hangTimeout,
       memoryLimitMb: o.memoryLimitMb,
       grants: o.grants,
     })

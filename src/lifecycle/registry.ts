@@ -45,7 +45,10 @@ export interface PluginRecord {
   failures: number;
   /** Times its worker was restarted after a crash. */
   restarts: number;
-  /** When its worker crashed (ms since the epoch), for the crash window. */
+  /**
+   * When its worker crashed (ms since the epoch), for the crash window;
+   * emptied when the operator loads or reloads it.
+   */
   crashes: number[];
   /** What a refused new version asks for beyond the active one, until approved. */
   pendingPermissions?: Capabilities;
@@ -136,7 +139,9 @@ export class PluginRegistry {
 
   /**
    * Starts tracking a plugin as `discovered` (emits `plugin.discovered`),
-   * taking over the slot of a known name but keeping its position and reload count.
+   * taking over the slot of a known name but keeping its position, reload,
+   * failure and restart counts. Its crash window starts empty: a load is the
+   * operator's, so a plugin that crash-looped gets its full allowance again.
    *
    * @param name the plugin
    * @param source where it comes from
@@ -152,7 +157,7 @@ export class PluginRegistry {
       reloads: old?.reloads ?? 0,
       failures: old?.failures ?? 0,
       restarts: old?.restarts ?? 0,
-      crashes: old?.crashes ?? [],
+      crashes: [],
       approvedPermissions: old?.approvedPermissions,
     };
     this.#records.set(name, record);

@@ -18,20 +18,34 @@ import type { PreparedPlugin, PrepareOptions } from "../loader.ts";
 import type { PluginInfo } from "../plugin_info.ts";
 import { isUrlSource } from "../permissions.ts";
 import { dependentsOf } from "../dependencies.ts";
-import { discard, type Lifecycle, round, setUp, swap } from "./activation.ts";
+import { discard, swap } from "./activation.ts";
+import { type Lifecycle, round } from "./lifecycle.ts";
+import { setUp } from "./set_up.ts";
 import { loadBatch } from "./batch.ts";
 import type { PluginRecord } from "./registry.ts";
 import { errorText } from "../error_text.ts";
+
+/** Options of {@linkcode reload}. */
+export interface ReloadOptions extends PrepareOptions {
+  /**
+   * Keep the plugin's crash window: the reload is not the operator's (the
+   * plugin's own `ctx.reload()`, or a dependency's reload). An operator's
+   * reload empties it, so a plugin fixed after crash-looping gets its full
+   * allowance of crashes again.
+   */
+  keepCrashes?: boolean;
+}
 
 /**
  * Reloads a plugin. A plugin that is not active is loaded afresh from its source.
  *
  * @param lc the lifecycle
  * @param name the plugin
+ * @param options `update` (URL plugins: take a changed graph), `keepCrashes`
  * @returns its info after the reload
  * @throws {PluginError} why the new version was refused (the old one keeps serving)
  */
-export async function reload(lc: Lifecycle, name: string, options: PrepareOptions = {}): Promise<PluginInfo> {
+export async function reload(lc: Lifecycle, name: string, options: ReloadOptions = {}): Promise<PluginInfo> {
   const record = lc.registry.require(name);
   if (record.state !== "active") {
     const [outcome] = await loadBatch(lc, [{ hint: name, source: record.source }], { track: true });
@@ -68,6 +82,7 @@ export async function reload(lc: Lifecycle, name: string, options: PrepareOption
     throw refuse(lc, record, error, prepared?.snapshot);
   }
   record.reloads++;
+  if (!options.keepCrashes) record.crashes = [];
   record.pendingPermissions = undefined;
   record.approvedPermissions = undefined;
   record.reloadError = undefined;
@@ -83,7 +98,7 @@ export async function reload(lc: Lifecycle, name: string, options: PrepareOption
   await lc.pin(prepared).catch((error) => lc.log.error(`Cannot pin plugin "${name}"`, error));
   // Dependents hold what they resolved from the old version: reload them, nearest first.
   for (const dependent of dependentsOf(name, lc.registry.activeNodes()).reverse()) {
-    await reload(lc, dependent).catch(() => {/* recorded; the old dependent keeps serving */});
+    await reload(lc, dependent, { keepCrashes: true }).catch(() => {/* recorded; the old dependent keeps serving */});
   }
   return lc.registry.info(record);
 }

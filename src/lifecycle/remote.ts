@@ -11,7 +11,7 @@ import { PluginError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { ResolvedHostOptions } from "../options.ts";
 import { type ModuleChange, RemotePlugins } from "../remote/mod.ts";
-import type { Lifecycle } from "./activation.ts";
+import type { Lifecycle } from "./lifecycle.ts";
 import { reload } from "./reload.ts";
 
 /** What {@linkcode update} returns. */

@@ -14,7 +14,7 @@
 import { resolve, sep } from "node:path";
 import { filesOf } from "../error_location.ts";
 import { isUrlSource } from "../permissions.ts";
-import type { Lifecycle } from "./activation.ts";
+import type { Lifecycle } from "./lifecycle.ts";
 
 /** What a host does with a stray failure. */
 export interface StrayFailureHandler {

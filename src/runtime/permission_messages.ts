@@ -20,6 +20,7 @@ const VERB: Record<string, string> = {
   sys: "read sys",
   import: "import from",
   ffi: "load native code",
+  all: "use every permission",
 };
 
 /**
@@ -51,16 +52,27 @@ export function explainPermissionError(plugin: string, error: unknown): unknown 
   }
   if (!m) return error;
   const [, kind, target = ""] = m;
-  const field = kind === "ffi" ? undefined : kind;
-  const fix = field ? `declare it in permissions.${field} of its manifest` : "plugins are never granted ffi";
-  const explained = new Deno.errors.NotCapable(
-    `Plugin "${plugin}" may not ${VERB[kind] ?? `use ${kind}`} ${target ? `"${target}"` : ""}: ${fix}`.replace(
-      " :",
-      ":",
-    ),
-    { cause: error },
-  );
+  const what = `${VERB[kind] ?? `use ${kind}`}${target ? ` "${target}"` : ""}`;
+  const explained = new Deno.errors.NotCapable(`Plugin "${plugin}" may not ${what}: ${fixFor(plugin, kind)}`, {
+    cause: error,
+  });
   return explained;
+}
+
+/** The manifest's permission fields: what a fix may tell the author to declare. */
+const FIELDS = ["read", "write", "net", "env", "import", "run", "sys"];
+
+/**
+ * What the author should do about a refused kind of access: declare it in
+ * the manifest field of that name; `ffi` is never granted; anything else
+ * (Deno's `all`, for an operation that needs every permission) has no field,
+ * so the fix names the fields there are and the operator's way out.
+ */
+function fixFor(plugin: string, kind: string): string {
+  if (FIELDS.includes(kind)) return `declare it in permissions.${kind} of its manifest`;
+  if (kind === "ffi") return "plugins are never granted ffi";
+  return `an isolated plugin gets only what its manifest declares in permissions (${FIELDS.join(", ")}), and ` +
+    `this needs more than those give. Do without it, or ask the operator to trust the plugin (--trust ${plugin})`;
 }
 
 /** Functions of the `Deno` namespace that check permissions, rewrapped in a worker. */

@@ -33,6 +33,8 @@ export interface WireError {
   code?: string;
   /** A plugboard error's reason (its message without "Cannot load plugin ..."). */
   reason?: string;
+  /** The plugin the error is about (for a service call: the plugin that provides the service). */
+  plugin?: string;
   stack?: string;
 }
 
@@ -48,6 +50,8 @@ export class RemoteError extends Error {
   readonly code: string | undefined;
   /** The original plugboard error's reason, when it had one. */
   readonly reason: string | undefined;
+  /** The plugin the error is about, when the other side named one. */
+  readonly plugin: string | undefined;
 
   /** @param wire the error as it crossed */
   constructor(wire: WireError) {
@@ -55,6 +59,7 @@ export class RemoteError extends Error {
     this.name = wire.name;
     this.code = wire.code;
     this.reason = wire.reason;
+    this.plugin = wire.plugin;
     if (wire.stack) this.stack = wire.stack;
   }
 }
@@ -72,12 +77,17 @@ export function toWireError(error: unknown): WireError {
   const text = (value: unknown) => typeof value === "string" ? value : undefined;
   try {
     if (error instanceof Error) {
-      const { name, stack, code, reason } = error as Error & { code?: unknown; reason?: unknown };
+      const { name, stack, code, reason, plugin } = error as Error & {
+        code?: unknown;
+        reason?: unknown;
+        plugin?: unknown;
+      };
       return {
         name: text(name) ?? "Error",
         message: errorText(error),
         code: text(code),
         reason: text(reason),
+        plugin: text(plugin),
         stack: text(stack),
       };
     }

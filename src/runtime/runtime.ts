@@ -18,7 +18,7 @@ import type { PluginError } from "../errors.ts";
 import type { EventBus } from "../events.ts";
 import type { HookRegistry } from "../hooks.ts";
 import type { Logger } from "../logger.ts";
-import type { PluginMeta } from "../plugin.ts";
+import type { PluginMeta } from "../plugin_meta.ts";
 import type { ErrorReporter } from "../reporter.ts";
 import type { RouteTable } from "../routes.ts";
 import type { DisposeFailure, Scope } from "../scope.ts";
@@ -109,10 +109,19 @@ export interface PluginVersion {
   /**
    * Runs the plugin's own teardown, undoes its registrations and runs its
    * `onDispose` callbacks, each within the time budget; every step runs.
+   * An isolated version first stops receiving anything new, then lets the
+   * HTTP requests already sent to its worker finish, for at most `drainMs`.
    *
+   * @param options `timeoutMs`: the unload budget; `drainMs`: how long requests in flight may take to finish (default 0)
    * @returns what failed or ran over time
    */
-  stop(options: { timeoutMs: number }): Promise<DisposeFailure[]>;
+  stop(options: { timeoutMs: number; drainMs?: number }): Promise<DisposeFailure[]>;
+  /**
+   * Releases a version that will never be started, or whose start failed
+   * (refused, disabled, superseded): an isolated version's worker ends at
+   * once. Idempotent; in-process versions hold nothing to release.
+   */
+  discard?(): void;
   /**
    * Called when the version's code stops answering or exits on its own (an
    * isolated plugin's worker crashed, hung or ran over its memory budget).

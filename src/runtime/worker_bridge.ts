@@ -14,16 +14,19 @@ import type { ErrorOrigin } from "../event_types.ts";
 import type { EmitResult } from "../events.ts";
 import { mayEmit } from "../emit_rules.ts";
 import { asyncProxy } from "./async_proxy.ts";
+import { assertCrossable } from "./crossing.ts";
+import { runServiceCall, type ServiceCall } from "./service_calls.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
 import { fromWireResponse, toWireRequest, type WireResponse } from "./wire_http.ts";
 import type { RouteSpec } from "./worker_tables.ts";
-import type { ResponseObserver, ResponseRecord } from "../routes.ts";
+import type { PluginRouter, ResponseObserver, ResponseRecord } from "../routes.ts";
+import { formatLogValue } from "../log_escape.ts";
 
-/** Property names a worker may not walk through on another plugin's service. */
-const FORBIDDEN_KEYS = new Set(["constructor", "prototype", "caller", "callee", "arguments"]);
 /** Log levels a worker may use (it is not trusted to name a method). */
 const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
+/** The part of a child logger's name kept after `<plugin>:` (anything else shows as the plugin's name alone). */
+const LOG_PART_RE = /^[a-z0-9][a-z0-9._-]{0,31}$/i;
 /** Origins a worker may report (it is not trusted to send anything else). */
 const ORIGINS = new Set<string>([
   "event",
@@ -50,7 +53,10 @@ export interface BridgedVersion {
   emits(): readonly string[];
   ports(): HostPorts | undefined;
   request(): StartRequest | undefined;
+  /** No longer the live version (replaced, unloading, stopped): it registers nothing more. */
   ended(): boolean;
+  /** Its worker is terminated: what it still sends is dropped. Until then it may emit, as its teardown does in-process. */
+  gone(): boolean;
 }
 
 /** Stand-ins for one worker's registrations, and answers to its calls. */
@@ -75,6 +81,13 @@ export class WorkerBridge {
     if (!scope || this.#v.ended()) return;
     let remove: (() => void) | void;
     let gone = false;
+    // Each stand-in is removed once: a withdrawal from the worker after the scope was deactivated (the old version
+    // of a reload stopping) must not remove what the new version registered under the same name.
+    const takeRemover = () => {
+      const r = remove;
+      remove = undefined;
+      return r;
+    };
     // Staged registrations are activated by the scope's commit, which collects what fails (the lifecycle fails a
     // version whose names are taken); one made while the scope is live is activated here, and a failure reported.
     let registering = true;
@@ -90,13 +103,13 @@ export class WorkerBridge {
       },
       deactivate: () => {
         gone = true;
-        remove?.();
+        takeRemover()?.();
       },
     });
     registering = false;
     this.#removers.set(key, () => {
       gone = true;
-      remove?.();
+      takeRemover()?.();
       this.#removers.delete(key);
     });
   }
@@ -119,7 +132,7 @@ export class WorkerBridge {
           )),
       unlisten: (p: { id: number }) => this.#withdraw(`listen:${p.id}`),
       emit: (p: { event: string; payload: unknown }) => {
-        if (this.#v.ended()) return;
+        if (this.#v.gone()) return;
         const refused = this.#refuseEmit(p.event);
         if (refused) ports().report({ origin: "event", plugin: owner(), event: p.event, error: refused });
         else ports().events.emit(p.event as "system.error", p.payload as never);
@@ -131,30 +144,27 @@ export class WorkerBridge {
       },
       provide: (p: { name: string }) =>
         this.#register(`service:${p.name}`, () => {
-          const proxy = asyncProxy((path, args) => this.#v.rpc().call("callService", { name: p.name, path, args }));
+          const proxy: unknown = asyncProxy((path, args, kind) => {
+            const call: ServiceCall = { name: p.name, path, args, kind };
+            // Held past its version (the host or an in-process plugin resolved it before a reload or restart): the
+            // call goes to the plugin's live version, as a worker's own proxies do by resolving the name each time.
+            const live = this.#v.ended() ? ports().services.tryResolve(p.name) : undefined;
+            if (live !== undefined && live !== proxy && ports().services.owner(p.name) === owner()) {
+              return runServiceCall(live, call, owner());
+            }
+            assertCrossable(args, { service: p.name, path, part: "arguments" });
+            return this.#v.rpc().call("callService", call);
+          });
           ports().services.provide(p.name as never, proxy as never, { owner: owner() });
-          return () => ports().services.remove(p.name, owner());
+          return () => {
+            // By identity: a stand-in of another version under the same name and owner is not this one's to remove.
+            if (ports().services.tryResolve(p.name) === proxy) ports().services.remove(p.name, owner());
+          };
         }),
       unprovide: (p: { name: string }) => this.#withdraw(`service:${p.name}`),
-      callService: async (p: { name: string; path: string[]; args: unknown[] }) => {
-        let target: unknown = ports().services.resolve(p.name, { requester: owner() });
-        let self: unknown;
-        for (const key of p.path) {
-          // The worker names the path: never let it reach constructors or prototypes (Function, Object.assign...).
-          if (typeof key !== "string" || FORBIDDEN_KEYS.has(key) || key.startsWith("__")) {
-            throw new PluginError("PERMISSION_DENIED", `Service "${p.name}" has no method ${String(key)}`, {
-              plugin: owner(),
-            });
-          }
-          self = target;
-          target = (target as Record<string, unknown>)?.[key];
-        }
-        if (typeof target !== "function") {
-          return p.args.length
-            ? Promise.reject(new TypeError(`Service "${p.name}" has no method ${p.path.join(".")}`))
-            : target;
-        }
-        return await (target as (...a: unknown[]) => unknown).apply(self, p.args);
+      callService: (p: ServiceCall) => {
+        const service = ports().services.resolve(p.name, { requester: owner() });
+        return runServiceCall(service, p, ports().services.owner(p.name));
       },
       define: (p: { name: string }) =>
         this.#register(
@@ -193,7 +203,7 @@ export class WorkerBridge {
       mount: (p: { routes: RouteSpec[] }) =>
         this.#register("router", () => {
           const router = ports().routes.createRouter(owner());
-          const forward = this.#forward();
+          const forward = this.#forward(router);
           for (const r of p.routes) {
             // Routes are announced with their full path; the stand-in router has the same base path.
             const base = `/api/plugins/${owner()}`;
@@ -226,10 +236,17 @@ export class WorkerBridge {
         if (!next) throw new PluginError("NOT_FOUND", "That request has already finished");
         return next();
       },
-      log: (p: { level: "debug" | "info" | "warn" | "error"; name: string; message: string; args: unknown[] }) => {
-        if (!LOG_LEVELS.has(p.level)) return;
-        const name = typeof p.name === "string" && p.name !== "plugboard" ? p.name : owner();
-        ports().log.child(name)[p.level](String(p.message), ...(Array.isArray(p.args) ? p.args : []));
+      log: (p: { level: "debug" | "info" | "warn" | "error"; name: unknown; message: unknown; args: unknown }) => {
+        // The host names the line, never the worker: a plugin's own name, or `<name>:<part>` for a child logger
+        // it named so. The text is escaped to one line (the logger escapes message and strings; values become text).
+        const log = this.#v.ports()?.log;
+        if (!log || !LOG_LEVELS.has(p?.level)) return;
+        const part = typeof p.name === "string" && p.name.startsWith(`${owner()}:`)
+          ? p.name.slice(owner().length + 1)
+          : "";
+        const name = LOG_PART_RE.test(part) ? `${owner()}:${part}` : owner();
+        const args = Array.isArray(p.args) ? p.args.map(formatLogValue) : [];
+        log.child(name)[p.level](typeof p.message === "string" ? p.message : formatLogValue(p.message), ...args);
       },
       report: (p: { origin: string; event?: string; error: { name: string; message: string; code?: string } }) =>
         ports().report({
@@ -253,9 +270,16 @@ export class WorkerBridge {
     );
   }
 
-  /** A route handler that forwards the request to the worker. */
-  #forward(): MiddlewareHandler {
+  /**
+   * A route handler that forwards the request to the worker. A request that
+   * reaches it after its router was replaced or unmounted (it matched before
+   * a reload or unload, then waited in a middleware) is the plugin's live
+   * version's, or 404: never sent to a worker that is stopping.
+   */
+  #forward(router: PluginRouter): MiddlewareHandler {
     return async (c) => {
+      const live = this.#v.ports()?.routes.get(this.#v.name());
+      if (live !== router) return live ? live.fetch(c.req.raw, c.env) : c.notFound();
       try {
         const wire = await this.#v.rpc().call<WireResponse>("fetch", toWireRequest(c.req.raw));
         return fromWireResponse(wire);

@@ -18,11 +18,13 @@ import { withTimeout } from "../timeout.ts";
 import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
 import { type MessageEndpoint, Rpc, toWireError, type Transfer } from "./rpc.ts";
 import type { HostPorts } from "./runtime.ts";
+import type { ServiceCall } from "./service_calls.ts";
 import type { ResponseRecord } from "../routes.ts";
 import { type HostDirectory, WorkerBus, WorkerContainer, WorkerHooks, WorkerRouteTable } from "./worker_tables.ts";
 import type { WireRequest, WireResponse } from "./wire_http.ts";
 import { fromWireRequest, toWireResponse } from "./wire_http.ts";
 import { errorText } from "../error_text.ts";
+import { routeWorkerOutput } from "./worker_console.ts";
 
 /** What `start` receives from the host. */
 export interface WorkerStart {
@@ -91,6 +93,7 @@ const rpc: Rpc = new Rpc(worker, {
     return plugin!.config ? validateWith(plugin!.config, p.data) : { ok: true, value: p.data };
   },
   async start(p: WorkerStart) {
+    output.open();
     Object.assign(directory, p.directory);
     const rpcLog = (record: { level: string; name: string; message: string; args: unknown[] }) =>
       rpc.notify("log", { ...record, args: record.args.map(printable) });
@@ -160,8 +163,8 @@ const rpc: Rpc = new Rpc(worker, {
   deliver(p: { id: number; event: string; payload: unknown }) {
     return (tables!.events as WorkerBus).deliver(p.id, p.event, p.payload);
   },
-  callService(p: { name: string; path: string[]; args: unknown[] }) {
-    return (tables!.services as WorkerContainer).invoke(p.name, p.path, p.args);
+  callService(p: ServiceCall) {
+    return (tables!.services as WorkerContainer).invoke(p);
   },
   hookImpl(p: { name: string; args: unknown[] }) {
     return (tables!.hooks as WorkerHooks).runImpl(p.name, p.args);
@@ -196,6 +199,10 @@ const rpc: Rpc = new Rpc(worker, {
 });
 
 let tables: HostPorts | undefined;
+
+// Everything the plugin prints (console.*, Deno.stdout, Deno.stderr) is a log line the host names after it, never raw
+// output: routed before any plugin code is imported, held until setup starts (the host has no log for it before).
+const output = routeWorkerOutput((line) => rpc.notify("log", { ...line, name, args: [] }));
 
 function wireError(error: unknown) {
   return toWireError(explainPermissionError(name, error));

@@ -227,6 +227,26 @@ export class Storage {
     this.#stores.clear();
   }
 
+  /**
+   * Moves the old shared database into per-plugin files now, if there is one
+   * and it was not moved yet. The host calls it before any plugin starts: an
+   * isolated plugin opens its own file in its worker, where nothing would
+   * move its old data.
+   *
+   * @returns what was moved, or undefined when there was no old database
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Storage } from "../../mod.ts";
+   * assert.equal(new Storage({ dir: ":memory:" }).migrateLegacy(), undefined);
+   * ```
+   */
+  migrateLegacy(): LegacyMigrationReport | undefined {
+    this.#migrateLegacy();
+    return this.#legacyReport;
+  }
+
   #migrateLegacy(): void {
     if (this.#legacyChecked) return;
     if (this.#legacyFile !== null) {

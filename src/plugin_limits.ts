@@ -1,0 +1,67 @@
+/**
+ * Limits per plugin: the host-wide `bodyLimit`, `routeTimeout` and
+ * `hangTimeout`, each overridable for one plugin under `limits.<name>` in
+ * `plugboard.json` or the host options, and {@linkcode limitsOf}, which
+ * resolves them for a plugin.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+
+/** Limits on one plugin; see `HostSettings.limits`. */
+export interface RouteLimits {
+  /** The largest request body, in bytes. @default the host's `bodyLimit` */
+  bodyLimit?: number;
+  /**
+   * How long a route may take to send its headers, in ms; also how long an
+   * isolated version's requests in flight may take to finish when it is
+   * reloaded or unloaded. @default the host's `routeTimeout`
+   */
+  routeTimeout?: number;
+  /** How long its worker may stay silent while it owes an answer, in ms. @default the host's `hangTimeout` */
+  hangTimeout?: number;
+}
+
+/** The host-wide request body limit unless `bodyLimit` says otherwise: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** How long a plugin route may take to send its headers unless `routeTimeout` says otherwise: 30 s. */
+export const DEFAULT_ROUTE_TIMEOUT = 30_000;
+/** How long a worker may stay silent while it owes an answer unless `hangTimeout` says otherwise: 10 s. */
+export const DEFAULT_HANG_TIMEOUT = 10_000;
+
+/** Checks one plugin's entry under `limits` (an unknown key is an error). */
+export const routeLimitsSchema: z.ZodType<RouteLimits> = z.object({
+  bodyLimit: z.number().int().positive().optional(),
+  routeTimeout: z.number().int().positive().optional(),
+  hangTimeout: z.number().int().positive().optional(),
+}).strict();
+
+/** The host-wide limits and the per-plugin entries, as the resolved host options hold them. */
+export type HostLimits = Required<RouteLimits> & { limits: Readonly<Record<string, RouteLimits>> };
+
+/**
+ * One plugin's limits: its entry under `limits`, over the host-wide values.
+ *
+ * @param host the host-wide values and the per-plugin entries (the resolved host options)
+ * @param name the plugin
+ * @returns every limit, filled in
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveHostOptions } from "./options.ts";
+ * import { limitsOf } from "./plugin_limits.ts";
+ * const o = resolveHostOptions({ cwd: "/srv/app", limits: { slow: { hangTimeout: 60_000 } } });
+ * assert.equal(limitsOf(o, "slow").hangTimeout, 60_000);
+ * assert.equal(limitsOf(o, "other").hangTimeout, 10_000);
+ * ```
+ */
+export function limitsOf(host: HostLimits, name: string): Required<RouteLimits> {
+  const own = Object.hasOwn(host.limits, name) ? host.limits[name] : undefined;
+  return {
+    bodyLimit: own?.bodyLimit ?? host.bodyLimit,
+    routeTimeout: own?.routeTimeout ?? host.routeTimeout,
+    hangTimeout: own?.hangTimeout ?? host.hangTimeout,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * What a plugin says about itself, as plain types with no imports: the
+ * manifest and the permissions it declares. Error classes and the plugin
+ * forms both refer to them, so they sit at the bottom of the module graph.
+ *
+ * @module
+ */
+
+/** What a plugin may ask for, each as a list (relative paths start at the plugin's folder). */
+export interface PluginPermissions {
+  /** Paths it may read, besides its own folder and data folder. */
+  read?: string[];
+  /** Paths it may write, besides its data folder. */
+  write?: string[];
+  /** Hosts (`name` or `name:port`) it may connect to. */
+  net?: string[];
+  /** Environment variables it may read. */
+  env?: string[];
+  /** Hosts it may import modules from at run time, besides its own source's host. */
+  import?: string[];
+  /** Programs it may run. */
+  run?: string[];
+  /** System information it may read (`hostname`, `osRelease`, ...). */
+  sys?: string[];
+}
+
+/** What a plugin says about itself. */
+export interface PluginMeta {
+  /** Lowercase kebab-case, unique in a host: `task-tracker`. */
+  name: string;
+  /** A semantic version: `1.0.0`. */
+  version: string;
+  /** One line for listings. */
+  description?: string;
+  /** Who maintains it. */
+  author?: string;
+  /** Other plugins this one needs, by name, with a semver range: `{ tasks: "^1.0.0" }`. */
+  dependencies?: Record<string, string>;
+  /**
+   * The Deno permissions it needs when isolated, as lists in Deno's vocabulary:
+   * `{ env: ["WEBHOOK_URL"], net: ["hooks.example.com"] }`. Relative paths
+   * start at its folder. Nothing declared: it reads its own code and reads
+   * and writes its own data folder (`ctx.dataDir`), nothing more.
+   */
+  permissions?: PluginPermissions;
+  /**
+   * Events other than its own (`<name>.*`) that it emits when isolated:
+   * `["task.created", "agent.*"]`. An isolated plugin may not emit anything
+   * else, so it cannot forge another plugin's events; `system.*` and
+   * `plugin.*` belong to the host.
+   */
+  emits?: string[];
+}

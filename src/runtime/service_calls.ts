@@ -1,0 +1,115 @@
+/**
+ * One service call for a caller in another isolate, the same on both sides
+ * of a worker's channel: walk the property path the caller named (never
+ * through constructors or prototypes), call the method or read the property,
+ * check that the result can cross, and hand back any failure with its
+ * message, its code and the name of the plugin that provides the service.
+ *
+ * @module
+ */
+
+import { PluginError } from "../errors.ts";
+import { assertCrossable } from "./crossing.ts";
+import { RemoteError, toWireError } from "./rpc.ts";
+
+/** A call or read as it crosses the channel. */
+export interface ServiceCall {
+  /** The service's name. */
+  name: string;
+  /** The property path: `["sub", "m"]` for `svc.sub.m()`. */
+  path: string[];
+  /** The arguments (empty for a read). */
+  args: unknown[];
+  /** A method call, or a property read (`await svc.version`). */
+  kind?: "call" | "read";
+}
+
+/** Property names a caller may not walk through: they would reach `Function` or `Object` of the provider. */
+const FORBIDDEN_KEYS = new Set(["constructor", "prototype", "caller", "callee", "arguments"]);
+
+/**
+ * Runs a call or read on a service for a caller in another isolate.
+ *
+ * @param service the service object (or a stand-in for one in a third isolate)
+ * @param call what the caller asked for
+ * @param provider the plugin that provides the service, named in failures
+ * @returns the result, checked to cross
+ * @throws {RemoteError} what the service threw, with `plugin` set to `provider`
+ * @throws {PluginError} a path the caller may not walk, a missing method, or a result that cannot cross
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runServiceCall } from "./service_calls.ts";
+ * const chat = { count: () => 2, limits: { max: 10 }, fail() { throw Object.assign(new Error("no"), { code: "E1" }); } };
+ * assert.equal(await runServiceCall(chat, { name: "chat", path: ["count"], args: [] }, "chat"), 2);
+ * assert.equal(await runServiceCall(chat, { name: "chat", path: ["limits", "max"], args: [], kind: "read" }, "chat"), 10);
+ * await assert.rejects(runServiceCall(chat, { name: "chat", path: ["fail"], args: [] }, "chat"), {
+ *   message: "no",
+ *   code: "E1",
+ *   plugin: "chat",
+ * });
+ * ```
+ */
+export async function runServiceCall(
+  service: unknown,
+  call: ServiceCall,
+  provider: string | undefined,
+): Promise<unknown> {
+  const { name, path } = call;
+  let target: unknown = service;
+  let self: unknown;
+  for (const key of path) {
+    if (typeof key !== "string" || FORBIDDEN_KEYS.has(key) || key.startsWith("__")) {
+      throw new PluginError("PERMISSION_DENIED", `Service "${name}" has no method ${String(key)}`, {
+        plugin: provider,
+      });
+    }
+    self = target;
+    target = (target as Record<string, unknown> | null | undefined)?.[key];
+  }
+  const shown = path.join(".");
+  let result: unknown;
+  if (call.kind === "read") {
+    if (path.length === 0) {
+      throw new PluginError(
+        "SERVICE_VALUE",
+        `Service "${name}" cannot be read whole from another isolate: call its methods or read its properties`,
+        { plugin: provider },
+      );
+    }
+    // A stand-in for a service in a third isolate reads there when awaited; a plain value is itself.
+    result = await settle(() => target, provider);
+    if (typeof result === "function") {
+      throw new PluginError(
+        "SERVICE_VALUE",
+        `Service "${name}" ${shown} is a method, not a property: call it (await svc.${shown}())`,
+        { plugin: provider },
+      );
+    }
+  } else {
+    if (typeof target !== "function") {
+      throw new PluginError(
+        "NOT_FOUND",
+        `Service "${name}" has no method ${shown || "(call)"}${
+          target === undefined ? "" : `: it is a ${typeof target}; read it with await svc.${shown}`
+        }`,
+        { plugin: provider },
+      );
+    }
+    result = await settle(() => Reflect.apply(target as (...a: unknown[]) => unknown, self, call.args), provider);
+  }
+  assertCrossable(result, { service: name, path, part: "result", plugin: provider });
+  return result;
+}
+
+/** Awaits what the service does; a failure keeps its name, message and code, and names the provider. */
+async function settle(run: () => unknown, provider: string | undefined): Promise<unknown> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof PluginError && error.plugin !== undefined) throw error;
+    const wire = toWireError(error);
+    throw new RemoteError({ ...wire, plugin: wire.plugin ?? provider });
+  }
+}
