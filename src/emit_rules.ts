@@ -10,12 +10,15 @@
 export const EVENT_PATTERN_RE = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?$/;
 
 /**
- * Whether an isolated plugin may emit an event: its own (`<name>.*`), or one
- * its manifest's `emits` names; never the host's (`system.*`, `plugin.*`).
+ * Whether an isolated plugin may emit an event: one its manifest's `emits`
+ * names, or its own (`<name>.*`) unless another plugin declares that event
+ * in its `emits` (a plugin named `task` cannot emit `task.created` that the
+ * `tasks` plugin declares); never the host's (`system.*`, `plugin.*`).
  *
  * @param plugin the plugin's name
  * @param emits the manifest's `emits`
  * @param event the event
+ * @param claimedBy who else declares the event in `emits`, if anyone @default nobody
  * @returns true when allowed
  *
  * @example
@@ -26,10 +29,16 @@ export const EVENT_PATTERN_RE = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?$/;
  * assert.equal(mayEmit("tasks", [], "tasks.cleaned"), true);
  * assert.equal(mayEmit("evil", [], "task.failed"), false);
  * assert.equal(mayEmit("evil", ["system.*"], "system.error"), false);
+ * assert.equal(mayEmit("task", [], "task.created", () => "tasks"), false);
  * ```
  */
-export function mayEmit(plugin: string, emits: readonly string[], event: string): boolean {
+export function mayEmit(
+  plugin: string,
+  emits: readonly string[],
+  event: string,
+  claimedBy?: (event: string) => string | undefined,
+): boolean {
   if (event.startsWith("system.") || event.startsWith("plugin.")) return false;
-  if (event.startsWith(`${plugin}.`)) return true;
-  return emits.some((p) => p === event || (p.endsWith(".*") && event.startsWith(p.slice(0, -1))));
+  if (emits.some((p) => p === event || (p.endsWith(".*") && event.startsWith(p.slice(0, -1))))) return true;
+  return event.startsWith(`${plugin}.`) && claimedBy?.(event) === undefined;
 }

@@ -8,6 +8,7 @@
  */
 
 import { PluginError } from "./errors.ts";
+import { claimConflict } from "./services.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => any;
@@ -61,6 +62,17 @@ interface HookSlot {
 // deno-lint-ignore no-explicit-any
 export class HookRegistry<H extends Record<string, any> = PlugboardHooks & Record<string, any>> {
   #slots = new Map<string, HookSlot>();
+  #claimedBy: ((name: string) => string | undefined) | undefined;
+
+  /**
+   * Creates an empty registry.
+   *
+   * @param options `claimedBy`: who owns a hook name by declaration (a
+   *   plugin's manifest `provides`); another plugin that defines it is refused
+   */
+  constructor(options: { claimedBy?: (name: string) => string | undefined } = {}) {
+    this.#claimedBy = options.claimedBy;
+  }
 
   /**
    * Defines an extension point with its base implementation.
@@ -86,6 +98,10 @@ export class HookRegistry<H extends Record<string, any> = PlugboardHooks & Recor
           `Wrap it with hooks.wrap() instead`,
         { plugin: options.owner },
       );
+    }
+    const claimant = options.owner === undefined ? undefined : this.#claimedBy?.(name);
+    if (claimant !== undefined && claimant !== options.owner) {
+      throw claimConflict("hook", name, options.owner!, claimant);
     }
     slot.base = impl;
     slot.owner = options.owner;

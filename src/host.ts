@@ -23,10 +23,11 @@ import { onFolderChange } from "./lifecycle/folder_changes.ts";
 import { approve, reload } from "./lifecycle/reload.ts";
 import { createLifecycle } from "./lifecycle/create.ts";
 import { update, type UpdateResult } from "./lifecycle/remote.ts";
+import { claimantOf } from "./lifecycle/claims.ts";
 import { PluginRegistry } from "./lifecycle/registry.ts";
 import { catchStrayFailures, claimStrayFailure } from "./lifecycle/stray_failures.ts";
 import { Logger } from "./logger.ts";
-import { PLUGIN_NAME_RE } from "./plugin_name.ts";
+import { hintFor } from "./plugin_name.ts";
 import { type HostOptions, type ResolvedHostOptions, resolveHostOptions } from "./options.ts";
 import type { PluginDefinition } from "./plugin.ts";
 import type { PluginInfo } from "./plugin_info.ts";
@@ -76,13 +77,17 @@ export class Host {
   /** The typed event bus shared by the host and every plugin. */
   readonly events: EventBus<PlugboardEvents>;
   /** The service container shared by the host and every plugin. */
-  readonly services: Container = new Container();
+  readonly services: Container = new Container({
+    claimedBy: (n) => claimantOf(this.#registry.records(), "services", n),
+  });
   /** The host's logger. */
   readonly log: Logger;
   /** Mounted plugin routers and host-wide middleware. */
   readonly routes: RouteTable = new RouteTable();
   /** Extension points that plugins define and wrap. */
-  readonly hooks: HookRegistry = new HookRegistry();
+  readonly hooks: HookRegistry = new HookRegistry({
+    claimedBy: (n) => claimantOf(this.#registry.records(), "hooks", n),
+  });
   /** The plugins' database: `ctx.storage` and `ctx.sql`. */
   readonly storage: Storage;
   /**
@@ -387,14 +392,4 @@ export class Host {
   #refreshDirectories(): void {
     for (const record of this.#registry.records()) record.live?.version.refreshDirectory?.();
   }
-}
-
-/** A name to report for a source before its manifest is read. */
-function hintFor(source: string): string {
-  if (source.startsWith(INLINE_SCHEME)) return source.slice(INLINE_SCHEME.length);
-  const parts = source.replace(/[?#].*$/, "").split(/[\\/]/).filter(Boolean);
-  let last = parts.pop() ?? "plugin";
-  if (/^(mod|index|main|plugin)\.[cm]?[jt]sx?$/.test(last)) last = parts.pop() ?? last;
-  const hint = last.replace(/\.[cm]?[jt]sx?$/, "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  return PLUGIN_NAME_RE.test(hint) ? hint : "plugin";
 }

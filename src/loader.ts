@@ -15,7 +15,7 @@ import type { Logger } from "./logger.ts";
 import type { ResolvedHostOptions } from "./options.ts";
 import { type CheckedSource, checkSource } from "./permissions.ts";
 import { INLINE_SCHEME } from "./runtime/in_process.ts";
-import type { IsolationKind, PluginRuntime, PluginVersion } from "./runtime/runtime.ts";
+import type { ImportRequest, IsolationKind, PluginRuntime, PluginVersion } from "./runtime/runtime.ts";
 import type { RemoteImport, RemotePlugin, RemotePlugins } from "./remote/mod.ts";
 import { canSnapshot, removeSnapshot, snapshotPlugin } from "./snapshots.ts";
 
@@ -39,6 +39,8 @@ export interface PreparedPlugin {
 export interface PrepareOptions {
   /** For a URL plugin: fetch its whole graph again and accept changed modules (re-pinned once it works). */
   update?: boolean;
+  /** For a new version of an approved plugin: what it asks beyond its approval (see `ImportRequest.unapproved`). */
+  unapproved?: ImportRequest["unapproved"];
 }
 
 /** Where plugin code runs: in-process (trusted and inline plugins) or in a worker (the rest). */
@@ -150,6 +152,7 @@ export class PluginLoader {
         shown,
         hint,
         timeoutMs,
+        unapproved: options.unapproved,
         mapPaths: (text) =>
           remote
             ? remote.mapPaths(text)

@@ -34,6 +34,12 @@ const manifestSchema = z.object({
       'must be an event name or a prefix pattern, such as "task.created" or "task.*"',
     ),
   ).max(MANIFEST_LIST_MAX, `at most ${MANIFEST_LIST_MAX} entries`).optional(),
+  provides: z.object({
+    services: z.array(z.string().min(1).max(128)).max(MANIFEST_LIST_MAX, `at most ${MANIFEST_LIST_MAX} entries`)
+      .optional(),
+    hooks: z.array(z.string().min(1).max(128)).max(MANIFEST_LIST_MAX, `at most ${MANIFEST_LIST_MAX} entries`)
+      .optional(),
+  }).strict().optional(),
 });
 
 /**
@@ -92,6 +98,7 @@ export function validateManifest(
     dependencies: m.dependencies,
     permissions: m.permissions ?? {},
     emits: m.emits ?? [],
+    ...(m.provides ? { provides: m.provides } : {}),
   };
 }
 
@@ -135,6 +142,11 @@ function oversizedFields(given: Record<string, unknown>): { path: string[]; mess
     if (n > MANIFEST_LIST_MAX) out.push({ path, message: `at most ${MANIFEST_LIST_MAX} entries, got ${n}` });
   };
   check(["emits"], given.emits);
+  const provides = given.provides;
+  if (provides !== null && typeof provides === "object") {
+    check(["provides", "services"], (provides as Record<string, unknown>).services);
+    check(["provides", "hooks"], (provides as Record<string, unknown>).hooks);
+  }
   check(["dependencies"], given.dependencies);
   const permissions = given.permissions;
   if (permissions !== null && typeof permissions === "object") {

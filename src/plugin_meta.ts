@@ -8,9 +8,13 @@
 
 /** What a plugin may ask for, each as a list (relative paths start at the plugin's folder). */
 export interface PluginPermissions {
-  /** Paths it may read, besides its own folder and data folder. */
+  /**
+   * Paths it may read, besides its own folder and data folder. Each must
+   * really lead inside them (links followed); a path beyond needs the
+   * operator's `grants`.
+   */
   read?: string[];
-  /** Paths it may write, besides its data folder. */
+  /** Paths it may write, besides its data folder; the same rule as `read`. */
   write?: string[];
   /** Hosts (`name` or `name:port`) it may connect to. */
   net?: string[];
@@ -50,4 +54,11 @@ export interface PluginMeta {
    * `plugin.*` belong to the host.
    */
   emits?: string[];
+  /**
+   * The service and hook names it owns: `{ services: ["tasks"], hooks:
+   * ["task.execute"] }`. Another plugin that registers one of them fails,
+   * whatever the order they load in. Names not declared are first come,
+   * first served.
+   */
+  provides?: { services?: string[]; hooks?: string[] };
 }

@@ -230,6 +230,39 @@ export function widening<T extends Capabilities>(current: T, next: T): Partial<T
 export type Capabilities = PluginPermissions & { emits?: string[] };
 
 /**
+ * A new version that asks for more than the operator approved: refused
+ * before its code runs with any of it. `added` is what it asks for beyond the
+ * approved set, shown as the plugin's `pendingPermissions`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PermissionGrowthError } from "./plugin_permissions.ts";
+ * const err = new PermissionGrowthError("notifier", { env: ["SECRET"] });
+ * assert.equal(err.code, "PERMISSION_DENIED");
+ * assert.match(err.message, /asks for more permissions \(env: SECRET\)/);
+ * ```
+ */
+export class PermissionGrowthError extends PermissionError {
+  /** What it asks for beyond what was approved. */
+  readonly added: Capabilities;
+
+  /**
+   * @param plugin the plugin
+   * @param added what it asks for beyond what was approved
+   */
+  constructor(plugin: string, added: Capabilities) {
+    super(
+      `the new version asks for more permissions (${describePermissions(added)}), so it was not swapped in and none ` +
+        `of its code ran with them. Approve them with POST /api/plugins/${plugin}:approve (or host.approve("${plugin}"))`,
+      `POST /api/plugins/${plugin}:approve`,
+      { plugin, stage: "reload" },
+    );
+    this.added = added;
+  }
+}
+
+/**
  * Both permission sets together.
  *
  * @param a one set

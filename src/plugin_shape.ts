@@ -32,6 +32,7 @@ export const MANIFEST_FIELDS = [
   "dependencies",
   "permissions",
   "emits",
+  "provides",
 ] as const;
 
 /** A plugin as read from its module: its manifest's data unchecked, its functions checked. */

@@ -29,6 +29,15 @@ export interface ProvideOptions {
   owner?: string;
 }
 
+/** Options for {@linkcode Container}. */
+export interface ContainerOptions {
+  /**
+   * Who owns a service name by declaration (a plugin's manifest
+   * `provides`): another plugin that provides it is refused. @default nobody
+   */
+  claimedBy?: (name: string) => string | undefined;
+}
+
 /** Options for {@linkcode Container.resolve}. */
 export interface ResolveOptions {
   /** Who is asking; named in the error when the service is missing. @default undefined (the host) */
@@ -61,6 +70,16 @@ interface Entry {
 // deno-lint-ignore no-explicit-any
 export class Container<S extends Record<string, any> = PlugboardServices & Record<string, any>> {
   #entries = new Map<string, Entry>();
+  #claimedBy: ContainerOptions["claimedBy"];
+
+  /**
+   * Creates an empty container.
+   *
+   * @param options who owns names by declaration
+   */
+  constructor(options: ContainerOptions = {}) {
+    this.#claimedBy = options.claimedBy;
+  }
 
   /**
    * Registers a ready-made service.
@@ -252,6 +271,8 @@ export class Container<S extends Record<string, any> = PlugboardServices & Recor
     }
     const existing = this.#entries.get(name);
     if (existing) throw serviceConflict(name, entry.owner, existing.owner);
+    const claimant = entry.owner === undefined ? undefined : this.#claimedBy?.(name);
+    if (claimant !== undefined && claimant !== entry.owner) throw claimConflict("service", name, entry.owner!, claimant);
     this.#entries.set(name, entry);
   }
 }
@@ -270,6 +291,31 @@ export function serviceConflict(name: string, owner: string | undefined, holder:
     "CONFLICT",
     `Cannot provide service "${name}" for ${by(owner)}: it is already provided by ${by(holder)}. ` +
       `Pick another name or unload the other provider first`,
+    { plugin: owner },
+  );
+}
+
+/**
+ * The error for a name another plugin declares in its manifest's `provides`.
+ *
+ * @param kind "service" or "hook"
+ * @param name the name
+ * @param owner who tried to register it
+ * @param claimant who declares it
+ * @returns a `CONFLICT` error
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { claimConflict } from "./services.ts";
+ * assert.match(claimConflict("service", "tasks", "squat", "tasks").message, /declares it in its manifest's "provides"/);
+ * ```
+ */
+export function claimConflict(kind: "service" | "hook", name: string, owner: string, claimant: string): PluginError {
+  return new PluginError(
+    "CONFLICT",
+    `Plugin "${owner}" may not ${kind === "service" ? "provide service" : "define hook"} "${name}": plugin ` +
+      `"${claimant}" declares it in its manifest's "provides". Choose another name`,
     { plugin: owner },
   );
 }

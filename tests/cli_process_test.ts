@@ -150,7 +150,8 @@ Deno.test("main.ts warns when no-key mode listens beyond loopback", async () => 
 
 Deno.test("SIGTERM: a hung onDispose is cut at disposeTimeout, the others still dispose; a second signal exits at once", async () => {
   await using tmp = await tempPlugins();
-  const marker = join(tmp.dir, "disposed-ticker");
+  // In its own data folder: an isolated plugin may write there alone.
+  const marker = join(tmp.dir, "data", "plugins", "ticker", "disposed");
   await tmp.write(
     "plugins/hung/mod.ts",
     pluginSource("hung", { setup: "ctx.onDispose(() => new Promise(() => {}));" }),
@@ -158,9 +159,8 @@ Deno.test("SIGTERM: a hung onDispose is cut at disposeTimeout, the others still 
   await tmp.write(
     "plugins/ticker/mod.ts",
     pluginSource("ticker", {
-      extra: `permissions: { write: [${JSON.stringify(tmp.dir)}] },`,
       setup: `const t = setInterval(() => {}, 5);
-        ctx.onDispose(() => { clearInterval(t); Deno.writeTextFileSync(${JSON.stringify(marker)}, "yes"); });`,
+        ctx.onDispose(() => { clearInterval(t); Deno.writeTextFileSync(ctx.dataDir + "/disposed", "yes"); });`,
     }),
   );
   await tmp.write("fast.json", JSON.stringify({ disposeTimeout: 300 }));

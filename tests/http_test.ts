@@ -264,24 +264,19 @@ Deno.test("a route a plugin pushes outside its prefix is not served; the admin A
 
 Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every disposer runs, exit 0", async () => {
   await using tmp = await tempPlugins();
-  const marker = (name: string) => JSON.stringify(join(tmp.dir, `disposed-${name}`));
+  // Each writes its markers in its own data folder: an isolated plugin (main.ts's default) may write there alone.
+  const dataOf = (name: string) => join(tmp.dir, "data", "plugins", name);
   await tmp.write(
     "plugins/slow/mod.ts",
     pluginSource("slow", {
-      // Isolated (the default of main.ts): it writes outside its data folder only because it declares it.
-      extra: `permissions: { write: [${JSON.stringify(tmp.dir)}] },`,
-      setup: `ctx.routes.get("/wait", async (c) => { await Deno.writeTextFile(${
-        JSON.stringify(join(tmp.dir, "started"))
-      }, "yes"); await new Promise((r) => setTimeout(r, 300)); return c.text("done"); });
-        ctx.onDispose(() => Deno.writeTextFile(${marker("slow")}, "yes"));`,
+      setup: `ctx.routes.get("/wait", async (c) => { await Deno.writeTextFile(ctx.dataDir + "/started", "yes");
+        await new Promise((r) => setTimeout(r, 300)); return c.text("done"); });
+        ctx.onDispose(() => Deno.writeTextFile(ctx.dataDir + "/disposed", "yes"));`,
     }),
   );
   await tmp.write(
     "plugins/other/mod.ts",
-    pluginSource("other", {
-      extra: `permissions: { write: [${JSON.stringify(tmp.dir)}] },`,
-      setup: `ctx.onDispose(() => Deno.writeTextFile(${marker("other")}, "yes"));`,
-    }),
+    pluginSource("other", { setup: `ctx.onDispose(() => Deno.writeTextFile(ctx.dataDir + "/disposed", "yes"));` }),
   );
   const root = ROOT_DIR;
   const child = denoCommand("run", [
@@ -309,7 +304,7 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   }
   assert.ok(port, out);
   const inflight = fetch(`http://127.0.0.1:${port}/api/plugins/slow/wait`).then((r) => r.text());
-  await waitFor(() => existsSync(join(tmp.dir, "started")), { what: "the slow request to start" });
+  await waitFor(() => existsSync(join(dataOf("slow"), "started")), { what: "the slow request to start" });
   child.kill("SIGTERM");
   assert.equal(await inflight, "done");
   const status = await child.status;
@@ -322,8 +317,8 @@ Deno.test("main.ts shuts down on SIGTERM: in-flight requests finish, every dispo
   assert.equal(status.code, 0, out);
   assert.match(out, /slow\s+1\.0\.0\s+active/);
   assert.match(out, /PLUGBOARD_API_KEY is not set, so it requires the token made for this run/);
-  assert.equal(await Deno.readTextFile(join(tmp.dir, "disposed-slow")), "yes");
-  assert.equal(await Deno.readTextFile(join(tmp.dir, "disposed-other")), "yes");
+  assert.equal(await Deno.readTextFile(join(dataOf("slow"), "disposed")), "yes");
+  assert.equal(await Deno.readTextFile(join(dataOf("other"), "disposed")), "yes");
 });
 
 Deno.test("plugins can use Hono middleware such as hono/cors on their routes", async () => {

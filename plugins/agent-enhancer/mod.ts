@@ -12,6 +12,7 @@ import type {} from "../tasks/events.ts";
 
 export default definePlugin({
   name: "agent-enhancer",
+  provides: { services: ["agent-enhancer"] },
   version: "1.0.0",
   description: "Times task execution and annotates results",
   dependencies: { tasks: "^1.0.0" },

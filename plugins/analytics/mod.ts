@@ -150,6 +150,7 @@ export class RequestStats {
 
 export default definePlugin({
   name: "analytics",
+  provides: { services: ["analytics"] },
   version: "1.0.0",
   description: "Request and task-event statistics",
   config: z.object({

@@ -11,6 +11,7 @@ import type {} from "../tasks/events.ts";
 
 export default definePlugin({
   name: "hello",
+  provides: { services: ["hello"] },
   version: "1.0.0",
   description: "Says hello and counts created tasks",
   config: z.object({ greeting: z.string().default("Hello") }),

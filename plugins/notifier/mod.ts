@@ -24,6 +24,7 @@ export interface Alert {
 
 export default definePlugin({
   name: "notifier",
+  provides: { services: ["notifier"] },
   version: "1.0.0",
   // Isolated, it may reach webhooks on this machine; for another host the operator adds
   // "grants": { "notifier": { "net": ["hooks.example.com"] } } to plugboard.json.

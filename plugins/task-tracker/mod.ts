@@ -25,6 +25,7 @@ export interface TaskTrackerService {
 
 export default definePlugin({
   name: "task-tracker",
+  provides: { services: ["task-tracker"] },
   version: "1.0.0",
   description: "Completions per agent per day",
   dependencies: { tasks: "^1.0.0" },

@@ -29,6 +29,7 @@ export default definePlugin({
   version: "1.0.0",
   // Its events are the task system's, not "tasks.*": declared so that it may emit them when isolated.
   emits: ["task.*", "agent.*"],
+  provides: { services: ["tasks"], hooks: ["task.execute"] },
   description: "Tasks: create, list, run through task.execute",
   config: z.object({
     agents: z.array(z.string().min(1)).min(1).default(["agent-1", "agent-2"]),

@@ -184,6 +184,9 @@ export async function loadBatch(
     registry.transition(record, "disabled");
     outcomes.set(source, { name: record.name });
   }
+  // Every planned plugin's manifest is known before any of them sets up: what each declares (`provides`, `emits`) is
+  // its own from the start, whichever goes live first.
+  for (const { source, prepared } of plan.order) records.get(source)!.manifest = prepared.version.manifest;
   const activated = new Set<PreparedPlugin>();
   // Plugins of one dependency level (none needs another of the level) are set up together, activated in order.
   for (const level of dependencyLevels(plan.order)) {

@@ -15,6 +15,7 @@ import { asPluginError, PluginError } from "../errors.ts";
 import { type Lifecycle, round } from "./lifecycle.ts";
 import { setUp } from "./set_up.ts";
 import type { LiveVersion, PluginRecord } from "./registry.ts";
+import { unapprovedFor } from "./approval.ts";
 
 /** Crashes within {@linkcode CRASH_WINDOW_MS} that make a plugin `failed`. */
 export const MAX_CRASHES = 3;
@@ -64,7 +65,8 @@ async function restart(lc: Lifecycle, record: PluginRecord, crashed: LiveVersion
   if (record.live !== crashed || record.state !== "active") return;
   const started = performance.now();
   try {
-    const prepared = await lc.loader.prepare(record.source, record.name);
+    // The version on disk may have changed since it was approved: it gets no more than the crashed one had.
+    const prepared = await lc.loader.prepare(record.source, record.name, { unapproved: unapprovedFor(record) });
     const next = await setUp(lc, record, prepared);
     crashed.scope.deactivate();
     for (const error of next.scope.commit()) lc.ports.report({ origin: "setup", plugin: record.name, error });

@@ -23,6 +23,7 @@ import type { Storage } from "../storage.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { PluginRegistry } from "./registry.ts";
 import { openRemotePlugins } from "./remote.ts";
+import { emitClaimantOf } from "./claims.ts";
 
 /** What the host hands to {@linkcode createLifecycle}. */
 export interface LifecycleParts {
@@ -80,6 +81,7 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
       log: parts.log,
       report: parts.report,
       reload: async (name) => void await parts.reload(name),
+      emitClaimant: (plugin, event) => emitClaimantOf(parts.registry.records(), plugin, event),
     },
   };
 }

@@ -14,6 +14,7 @@ import { planLoadOrder } from "../dependencies.ts";
 import { findLocation } from "../error_location.ts";
 import { asPluginError, PermissionError, PluginError } from "../errors.ts";
 import { type Capabilities, describePermissions, widening } from "../plugin_permissions.ts";
+import { unapprovedFor } from "./approval.ts";
 import type { PreparedPlugin, PrepareOptions } from "../loader.ts";
 import type { PluginInfo } from "../plugin_info.ts";
 import { isUrlSource } from "../permissions.ts";
@@ -55,7 +56,7 @@ export async function reload(lc: Lifecycle, name: string, options: ReloadOptions
   const started = performance.now();
   let prepared: PreparedPlugin | undefined;
   try {
-    prepared = await lc.loader.prepare(record.source, name, options);
+    prepared = await lc.loader.prepare(record.source, name, { ...options, unapproved: unapprovedFor(record) });
     checkCompatible(lc, record, prepared);
     let previous: unknown;
     try {

@@ -19,6 +19,7 @@ import type { EventBus } from "../events.ts";
 import type { HookRegistry } from "../hooks.ts";
 import type { Logger } from "../logger.ts";
 import type { PluginMeta } from "../plugin_meta.ts";
+import type { Capabilities } from "../plugin_permissions.ts";
 import type { ErrorReporter } from "../reporter.ts";
 import type { RouteTable } from "../routes.ts";
 import type { DisposeFailure, Scope } from "../scope.ts";
@@ -46,6 +47,8 @@ export interface HostPorts {
   readonly report: ErrorReporter;
   /** Asks the host to reload a plugin (its own `ctx.reload()`). */
   reload(name: string): Promise<void>;
+  /** Who, other than `plugin`, declares `event` in its manifest's `emits`. @default nobody */
+  emitClaimant?(plugin: string, event: string): string | undefined;
 }
 
 /** What to import. */
@@ -64,6 +67,13 @@ export interface ImportRequest {
   pluginDir?: string;
   /** A URL plugin's `host:port` (isolated plugins may import from it). */
   sourceHost?: string;
+  /**
+   * For a new version of a plugin already approved (reload, restart): given
+   * what the manifest asks for, returns the part beyond what the operator
+   * approved, or undefined. An isolated version that asks for more is
+   * refused before its code runs with any grant. @default everything admitted (a first load)
+   */
+  unapproved?: (capabilities: Capabilities) => Capabilities | undefined;
 }
 
 /** What `start` needs besides the host's ports. */

@@ -261,12 +261,16 @@ export class WorkerBridge {
 
   /** Why the plugin may not emit an event (the worker is not trusted to check), or undefined. */
   #refuseEmit(event: unknown): PluginError | undefined {
-    if (typeof event === "string" && mayEmit(this.#v.name(), this.#v.emits(), event)) return undefined;
+    const name = this.#v.name();
+    const claimedBy = (e: string) => this.#v.ports()?.emitClaimant?.(name, e);
+    if (typeof event === "string" && mayEmit(name, this.#v.emits(), event, claimedBy)) return undefined;
+    const owner = typeof event === "string" ? claimedBy(event) : undefined;
     return new PluginError(
       "PERMISSION_DENIED",
-      `Plugin "${this.#v.name()}" may not emit ${JSON.stringify(event)}: an isolated plugin emits its own events ` +
-        `("${this.#v.name()}.*") and those named in "emits" of its manifest; system.* and plugin.* belong to the host`,
-      { plugin: this.#v.name() },
+      `Plugin "${name}" may not emit ${JSON.stringify(event)}: an isolated plugin emits its own events ` +
+        `("${name}.*") and those named in "emits" of its manifest; system.* and plugin.* belong to the host` +
+        (owner ? `; plugin "${owner}" declares this one, so declare it in "emits" if yours is meant to` : ""),
+      { plugin: name },
     );
   }
 

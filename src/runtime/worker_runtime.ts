@@ -11,10 +11,12 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PluginError } from "../errors.ts";
+import { assertContainedPaths, assertNoEscapingLinks } from "../plugin_links.ts";
 import {
   assertHostGrants,
   describePermissions,
   mergePermissions,
+  PermissionGrowthError,
   type PluginPermissions,
   workerPermissions,
 } from "../plugin_permissions.ts";
@@ -64,18 +66,53 @@ export class WorkerRuntime implements PluginRuntime {
    * @throws {PluginError} `IMPORT_FAILED`, `TIMEOUT`, `INVALID_PLUGIN` or `PERMISSION_DENIED`
    */
   async import(request: ImportRequest): Promise<PluginVersion> {
+    if (request.pluginDir) await assertNoEscapingLinks(request.hint, request.pluginDir);
     const first = await this.#spawn(request, request.hint, {});
     const { name } = first.manifest;
-    const permissions = mergePermissions(first.manifest.permissions, this.#options.grants?.[name] ?? {});
-    if (name === request.hint && describePermissions(permissions) === "none") return first;
+    if (name !== request.hint) {
+      // Everything name-derived (its data folder, its grants, its approvals) is decided from where it comes from,
+      // before its code runs: a module in "spoof" calling itself "tasks" must never get the tasks plugin's folder.
+      first.terminate();
+      throw new PluginError(
+        "INVALID_PLUGIN",
+        `${request.shown} calls itself "${name}", but it was loaded as "${request.hint}" (its folder or file name). ` +
+          `An isolated plugin's name must match: its data folder and permissions follow that name before any of its ` +
+          `code runs. Rename the folder to "${name}", or the plugin to "${request.hint}"`,
+        { plugin: request.hint, stage: "load", from: request.shown },
+      );
+    }
+    // The manifest is read from this evaluation, made with nothing granted: what the plugin asks for cannot depend
+    // on what it was given. A version asking beyond its approval stops here, before any grant.
+    const added = request.unapproved?.({ ...first.manifest.permissions, emits: first.manifest.emits });
+    if (added) {
+      first.terminate();
+      throw new PermissionGrowthError(name, added);
+    }
+    const grant = this.#options.grants?.[name];
+    const dataDir = join(this.#options.dataDir, "plugins", name);
+    try {
+      await assertContainedPaths(name, first.manifest.permissions, {
+        pluginDir: request.pluginDir ?? dataDir,
+        dataDir,
+        granted: grant,
+      });
+    } catch (error) {
+      first.terminate();
+      throw error;
+    }
+    const permissions = mergePermissions(first.manifest.permissions, grant ?? {});
+    if (describePermissions(permissions) === "none") return first;
     first.terminate();
     const second = await this.#spawn(request, name, permissions);
-    if (second.manifest.name !== name) {
+    if (JSON.stringify(second.manifest) !== JSON.stringify(first.manifest)) {
       second.terminate();
-      throw new PluginError("INVALID_PLUGIN", `its manifest changed while it loaded (now "${second.manifest.name}")`, {
-        plugin: name,
-        stage: "load",
-      });
+      throw new PluginError(
+        "INVALID_PLUGIN",
+        `its manifest changed once it was granted its permissions (first ${manifestText(first.manifest)}, then ` +
+          `${manifestText(second.manifest)}). A manifest must not depend on what the plugin is granted: declare it ` +
+          `as a constant`,
+        { plugin: name, stage: "load", from: request.shown },
+      );
     }
     return second;
   }
@@ -112,4 +149,9 @@ export class WorkerRuntime implements PluginRuntime {
     }
     return version;
   }
+}
+
+/** A manifest's identity and asks, for a message. */
+function manifestText(m: PluginManifest): string {
+  return JSON.stringify({ name: m.name, version: m.version, permissions: m.permissions, emits: m.emits });
 }
