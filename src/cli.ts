@@ -12,6 +12,7 @@ import { checkApiKey, type HostSettings, hostSettingsSchema } from "./options.ts
 import { formatIssues } from "./schema.ts";
 import { describePermissions } from "./plugin_permissions.ts";
 import { SettingsError } from "./errors.ts";
+import { errorText } from "./error_text.ts";
 import { assertReadableFolder } from "./discovery.ts";
 import type { PluginInfo } from "./plugin_info.ts";
 import { type RunningServer, serve } from "./server.ts";
@@ -327,6 +328,11 @@ export async function runCli(args: string[]): Promise<CliRun | undefined> {
   await host.start();
   if (s.watch) host.watch();
   server = serve(host, { port: s.port, hostname, shutdownTimeout: s.shutdownTimeout });
+  // Deno ends its accept loop on a fatal error (such as running out of file descriptors): never live on without it.
+  server.finished.catch((error) => {
+    console.error(`plugboard: the server stopped accepting connections (${errorText(error)}); exiting with code 1`);
+    Deno.exit(1);
+  });
   phase = "serving";
   const { port } = server.addr;
   console.log(

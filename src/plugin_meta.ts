@@ -26,6 +26,20 @@ export interface PluginPermissions {
   run?: string[];
   /** System information it may read (`hostname`, `osRelease`, ...). */
   sys?: string[];
+  /**
+   * The host's events about other plugins it may see whole: `"system"`
+   * (`system.error` messages and stacks), `"plugin"` (`plugin.*` sources,
+   * errors, locations). Without it, those payloads come without the details.
+   */
+  observe?: ("system" | "plugin")[];
+  /**
+   * What it may do to every plugin's HTTP traffic, not only its own routes:
+   * `"middleware"` (`ctx.middleware`, around every plugin route; it may read
+   * and answer other plugins' requests) and `"responses"` (`ctx.onResponse`,
+   * a record of every plugin request). An isolated plugin without it cannot
+   * register either.
+   */
+  hostWide?: ("middleware" | "responses")[];
 }
 
 /** What a plugin says about itself. */

@@ -33,6 +33,9 @@ export const pluginPermissionsSchema: z.ZodType<PluginPermissions> = z.object({
   import: list("hosts"),
   run: list("programs"),
   sys: list("sys names"),
+  observe: z.array(z.enum(["system", "plugin"], { error: 'must be "system" or "plugin"' })).max(2).optional(),
+  hostWide: z.array(z.enum(["middleware", "responses"], { error: 'must be "middleware" or "responses"' })).max(2)
+    .optional(),
   ffi: z.never({ error: "ffi is never granted to a plugin: native code would bypass its isolation" }).optional(),
 }).strict() as z.ZodType<PluginPermissions>;
 
@@ -300,7 +303,9 @@ export function mergePermissions(a: PluginPermissions, b: PluginPermissions): Pl
  * ```
  */
 export function describePermissions(permissions: Capabilities): string {
-  const parts = [...PERMISSION_KINDS, "emits" as const].filter((k) => permissions[k]?.length)
+  const parts = [...PERMISSION_KINDS, "observe" as const, "hostWide" as const, "emits" as const].filter((k) =>
+    permissions[k]?.length
+  )
     .map((k) => `${k}: ${permissions[k]!.join(", ")}`);
   return parts.length ? parts.join("; ") : "none";
 }

@@ -272,7 +272,9 @@ export class Container<S extends Record<string, any> = PlugboardServices & Recor
     const existing = this.#entries.get(name);
     if (existing) throw serviceConflict(name, entry.owner, existing.owner);
     const claimant = entry.owner === undefined ? undefined : this.#claimedBy?.(name);
-    if (claimant !== undefined && claimant !== entry.owner) throw claimConflict("service", name, entry.owner!, claimant);
+    if (claimant !== undefined && claimant !== entry.owner) {
+      throw claimConflict("service", name, entry.owner!, claimant);
+    }
     this.#entries.set(name, entry);
   }
 }

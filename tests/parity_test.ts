@@ -53,6 +53,7 @@ export default {
   name: "chat-audit",
   version: "1.0.0",
   dependencies: { chat: "^1.0.0" },
+  permissions: { hostWide: ["middleware"] },
   setup(ctx) {
     const chat = ctx.services.resolve("chat");
     const heard = [];

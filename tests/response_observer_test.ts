@@ -12,6 +12,7 @@ import { folderHost, LOOPBACK, pluginSource, tempPlugins, waitFor } from "./_hel
 
 /** A plugin that keeps what it observes, served back at `/seen` (the `/seen` requests themselves left out). */
 const WATCHER = pluginSource("watcher", {
+  extra: `permissions: { hostWide: ["responses"] },`,
   setup: `
     const seen = [];
     ctx.onResponse((r) => { if (!r.path.endsWith("/seen")) seen.push(r); });
@@ -105,6 +106,7 @@ for (const isolation of ["none", "worker"] as const) {
   Deno.test(`onResponse (${isolation}): a throwing observer is reported against its plugin; others are unaffected`, async () => {
     await using tmp = await tempPlugins({
       "plugins/thrower/mod.ts": pluginSource("thrower", {
+        extra: `permissions: { hostWide: ["responses"] },`,
         setup: `ctx.onResponse(() => { throw new Error("observer broke"); });`,
       }),
       "plugins/watcher/mod.ts": WATCHER,

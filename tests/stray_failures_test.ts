@@ -29,7 +29,10 @@ for (const isolation of ["none", "worker"] as const) {
       // setup is async here so that setup-floating can wait a little.
       await tmp.write(
         `plugins/${name}/mod.ts`,
-        pluginSource(name, { setup: "" }).replace("setup(ctx) {  }", `async setup(ctx) { ${code} }`),
+        pluginSource(name, {
+          setup: "",
+          extra: name === "middleware-floating" ? `permissions: { hostWide: ["middleware"] },` : "",
+        }).replace("setup(ctx) {  }", `async setup(ctx) { ${code} }`),
       );
     }
     await tmp.write(

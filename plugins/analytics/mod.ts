@@ -150,8 +150,10 @@ export class RequestStats {
 
 export default definePlugin({
   name: "analytics",
-  provides: { services: ["analytics"] },
   version: "1.0.0",
+  provides: { services: ["analytics"] },
+  // It records every plugin's requests, not only its own routes': the operator sees that in the startup table.
+  permissions: { hostWide: ["responses"] },
   description: "Request and task-event statistics",
   config: z.object({
     /** How often the figures are written to storage, in ms: what a crash can lose. */

@@ -58,7 +58,8 @@ export function fromWireRequest(wire: WireRequest): Request {
 
 /**
  * Puts a response on the wire: streaming kinds (server-sent events, NDJSON,
- * binary) as a transferred stream, others read into a buffer first.
+ * binary) and bodies over {@linkcode INLINE_BODY_LIMIT} as a transferred
+ * stream, others read into a buffer first.
  *
  * @param response the response
  * @returns the wire form
@@ -73,8 +74,45 @@ export async function toWireResponse(response: Response): Promise<Transfer<WireR
   if (STREAMING_RE.test(response.headers.get("content-type") ?? "")) {
     return new Transfer({ ...head, body: response.body }, [response.body as unknown as Transferable]);
   }
-  const buffer = await response.arrayBuffer();
-  return new Transfer({ ...head, body: buffer }, [buffer]);
+  // Small bodies cross whole, in one message. A body past INLINE_BODY_LIMIT crosses as a stream, so the host never
+  // holds more than a chunk of it at a time for a slow client (the stream's backpressure reaches the plugin).
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > INLINE_BODY_LIMIT) {
+      const stream = resumed(chunks, reader);
+      return new Transfer({ ...head, body: stream }, [stream as unknown as Transferable]);
+    }
+  }
+  const buffer = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    buffer.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new Transfer({ ...head, body: buffer.buffer }, [buffer.buffer]);
+}
+
+/** The largest response body sent to the host in one message; larger ones are streamed. */
+export const INLINE_BODY_LIMIT = 1024 * 1024;
+
+/** A stream of the chunks already read, then the rest of `reader`, read as the consumer pulls. */
+function resumed(read: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (i < read.length) return controller.enqueue(read[i++]);
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
 }
 
 /**

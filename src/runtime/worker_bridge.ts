@@ -9,12 +9,13 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import { PluginError } from "../errors.ts";
+import { PermissionError, PluginError } from "../errors.ts";
 import type { ErrorOrigin } from "../event_types.ts";
 import type { EmitResult } from "../events.ts";
 import { mayEmit } from "../emit_rules.ts";
 import { asyncProxy } from "./async_proxy.ts";
 import { assertCrossable } from "./crossing.ts";
+import { visiblePayload } from "./event_visibility.ts";
 import { runServiceCall, type ServiceCall } from "./service_calls.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
@@ -51,6 +52,10 @@ export interface BridgedVersion {
   rpc(): Rpc;
   name(): string;
   emits(): readonly string[];
+  /** What of the host's events about other plugins it may see (`permissions.observe`). */
+  observes(): readonly string[];
+  /** What it may do to every plugin's HTTP traffic (`permissions.hostWide`). */
+  hostWide(): readonly string[];
   ports(): HostPorts | undefined;
   request(): StartRequest | undefined;
   /** No longer the live version (replaced, unloading, stopped): it registers nothing more. */
@@ -127,7 +132,12 @@ export class WorkerBridge {
         this.#register(`listen:${p.id}`, () =>
           ports().events.on(
             p.event as "system.error",
-            (payload: unknown, event: string) => this.#v.rpc().call("deliver", { id: p.id, event, payload }),
+            (payload: unknown, event: string) =>
+              this.#v.rpc().call("deliver", {
+                id: p.id,
+                event,
+                payload: visiblePayload(owner(), this.#v.observes(), event, payload),
+              }),
             { owner: owner(), once: p.once },
           )),
       unlisten: (p: { id: number }) => this.#withdraw(`listen:${p.id}`),
@@ -216,11 +226,15 @@ export class WorkerBridge {
         }),
       unmount: () => this.#withdraw("router"),
       middleware: (p: { id: number }) =>
-        this.#register(`middleware:${p.id}`, () => ports().routes.addMiddleware(owner(), this.#middleware(p.id))),
+        this.#register(`middleware:${p.id}`, () => {
+          this.#requireHostWide("middleware", "ctx.middleware");
+          return ports().routes.addMiddleware(owner(), this.#middleware(p.id));
+        }),
       unmiddleware: (p: { id: number }) => this.#withdraw(`middleware:${p.id}`),
       observe: (p: { id: number }) =>
         // One observer per id: a worker repeating an id would leave the first one unremovable until unload.
         this.#removers.has(`observe:${p.id}`) ? undefined : this.#register(`observe:${p.id}`, () => {
+          this.#requireHostWide("responses", "ctx.onResponse");
           const { observer, flush } = this.#observer(p.id);
           const remove = ports().routes.addObserver(owner(), observer);
           this.#flushes.set(p.id, flush);
@@ -257,6 +271,18 @@ export class WorkerBridge {
         }),
       reload: () => ports().reload(owner()),
     };
+  }
+
+  /** Refuses a host-wide registration the manifest does not declare in `permissions.hostWide`. */
+  #requireHostWide(kind: "middleware" | "responses", call: string): void {
+    if (this.#v.hostWide().includes(kind)) return;
+    const name = this.#v.name();
+    throw new PermissionError(
+      `${call} acts on every plugin's requests, not only its own routes: declare it in the manifest as ` +
+        `permissions: { hostWide: ["${kind}"] } (the operator sees it in the startup table and approves it)`,
+      `permissions.hostWide: ["${kind}"]`,
+      { plugin: name },
+    );
   }
 
   /** Why the plugin may not emit an event (the worker is not trusted to check), or undefined. */
@@ -341,6 +367,12 @@ export class WorkerBridge {
           callId,
           request: toWireRequest(c.req.raw, false).value,
         });
+      } catch (error) {
+        // Its worker is gone (crashed, hung, restarting): other plugins' routes do not fail with it. The request goes on
+        // without this middleware, as it would once the plugin is unloaded.
+        if (!(error instanceof PluginError && error.code === "PLUGIN_UNAVAILABLE")) throw error;
+        if (!nextCalled) await next();
+        return;
       } finally {
         this.#nexts.delete(callId);
       }
@@ -351,18 +383,6 @@ export class WorkerBridge {
       if (changed) c.res = new Response(c.res.body, { status: res.status, headers: res.headers });
     };
   }
-}
-
-/**
- * The services and hooks the host has now, for a worker's `has()` and `resolve()`.
- *
- * @param ports the host's tables
- * @returns service name → owner, and hook names
- */
-export function directoryOf(ports: HostPorts) {
-  const services: Record<string, string> = {};
-  for (const name of ports.services.names()) services[name] = ports.services.owner(name) ?? "host";
-  return { services, hooks: ports.hooks.names().filter((n) => ports.hooks.has(n)) };
 }
 
 function problemOf(error: PluginError, headers: Record<string, string>): Response {

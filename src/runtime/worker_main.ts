@@ -26,6 +26,13 @@ import { fromWireRequest, toWireResponse } from "./wire_http.ts";
 import { errorText } from "../error_text.ts";
 import { routeWorkerOutput } from "./worker_console.ts";
 
+/**
+ * The heap as the runtime reports it, taken before any plugin code runs: a
+ * plugin that replaces `Deno.memoryUsage` cannot hide its heap from the
+ * host's budget.
+ */
+const memoryUsage = Deno.memoryUsage;
+
 /** What `start` receives from the host. */
 export interface WorkerStart {
   source: string;
@@ -193,7 +200,7 @@ const rpc: Rpc = new Rpc(worker, {
     Object.assign(directory, p);
   },
   ping(p: { n: number }) {
-    const m = Deno.memoryUsage();
+    const m = memoryUsage();
     rpc.notify("pong", { n: p.n, heapBytes: m.heapUsed + m.external });
   },
 });

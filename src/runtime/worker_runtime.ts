@@ -14,8 +14,8 @@ import { PluginError } from "../errors.ts";
 import { assertContainedPaths, assertNoEscapingLinks } from "../plugin_links.ts";
 import {
   assertHostGrants,
-  describePermissions,
   mergePermissions,
+  PERMISSION_KINDS,
   PermissionGrowthError,
   type PluginPermissions,
   workerPermissions,
@@ -101,7 +101,8 @@ export class WorkerRuntime implements PluginRuntime {
       throw error;
     }
     const permissions = mergePermissions(first.manifest.permissions, grant ?? {});
-    if (describePermissions(permissions) === "none") return first;
+    // Only Deno's own permissions need a second evaluation (observe and hostWide are the host's to enforce).
+    if (!PERMISSION_KINDS.some((kind) => permissions[kind]?.length)) return first;
     first.terminate();
     const second = await this.#spawn(request, name, permissions);
     if (JSON.stringify(second.manifest) !== JSON.stringify(first.manifest)) {

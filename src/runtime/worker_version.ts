@@ -25,7 +25,8 @@ import type {
   StartRequest,
 } from "./runtime.ts";
 import { Watchdog } from "./watchdog.ts";
-import { directoryOf, WorkerBridge } from "./worker_bridge.ts";
+import { WorkerBridge } from "./worker_bridge.ts";
+import { directoryOf } from "./worker_directory.ts";
 import { Drain, DrainedRpc } from "./worker_drain.ts";
 import type { WorkerStart } from "./worker_main.ts";
 
@@ -77,6 +78,8 @@ export class WorkerVersion implements PluginVersion {
       rpc: () => this.#rpc,
       name: () => this.#name,
       emits: () => this.manifest?.emits ?? [],
+      observes: () => this.manifest?.permissions?.observe ?? [],
+      hostWide: () => this.manifest?.permissions?.hostWide ?? [],
       ports: () => this.#ports,
       request: () => this.#request,
       ended: () => this.#ended,
