@@ -82,6 +82,11 @@ export const ERROR_CATALOGUE = {
     hint: "Pass and return plain data (objects, arrays, strings, numbers, Dates, Maps, Sets, typed arrays): a " +
       "function or a class instance cannot reach a plugin in another isolate",
   },
+  RATE_LIMITED: {
+    status: 429,
+    title: "Over its rate",
+    hint: "The plugin sent more per second than its budget; the excess was dropped. Emit or log less often",
+  },
   DISPOSE_FAILED: {
     status: 500,
     title: "Unload step failed",

@@ -42,7 +42,12 @@ export function asyncProxy(call: ProxyCall): unknown {
         return at([...path, key]);
       },
       apply(_target, _self, args) {
-        return call(path, args, "call");
+        // Every call returns a promise: a refusal before sending (an argument that cannot cross) rejects it.
+        try {
+          return call(path, args, "call");
+        } catch (error) {
+          return Promise.reject(error);
+        }
       },
     });
   return at([]);

@@ -11,7 +11,7 @@
 import { PluginError } from "../errors.ts";
 
 /** Prototypes whose instances the structured clone copies whole. */
-const CLONEABLE: readonly (object | null)[] = [
+const CLONEABLE: ReadonlySet<object | null> = new Set([
   null,
   Object.prototype,
   Array.prototype,
@@ -19,8 +19,6 @@ const CLONEABLE: readonly (object | null)[] = [
   RegExp.prototype,
   Map.prototype,
   Set.prototype,
-  ArrayBuffer.prototype,
-  DataView.prototype,
   Error.prototype,
   TypeError.prototype,
   RangeError.prototype,
@@ -32,9 +30,10 @@ const CLONEABLE: readonly (object | null)[] = [
   Number.prototype,
   String.prototype,
   BigInt.prototype,
-  Blob.prototype,
-];
+]);
 const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype);
+/** Binary data, cloned as bytes: nothing in it to check (walking a typed array's indexes costs far more than copying it). */
+const BINARY: ReadonlySet<object | null> = new Set([ArrayBuffer.prototype, DataView.prototype, Blob.prototype]);
 
 /**
  * Describes the first part of `value` that cannot cross intact, or returns
@@ -54,47 +53,52 @@ const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype);
  * ```
  */
 export function uncrossable(value: unknown): string | undefined {
-  return walk(value, "", new Set(), 0);
+  const found = walk(value, new Set(), 0);
+  return found && (found.at ? `${found.what} at ${found.at}` : found.what);
 }
 
-function walk(value: unknown, at: string, seen: Set<object>, depth: number): string | undefined {
-  const where = at ? ` at ${at}` : "";
-  if (typeof value === "function") return `a function${where}`;
-  if (typeof value === "symbol") return `a symbol${where}`;
+/** What cannot cross, and where: the path is built on the way back, only for what was found. */
+type Found = { what: string; at: string };
+
+function walk(value: unknown, seen: Set<object>, depth: number): Found | undefined {
+  if (typeof value === "function") return { what: "a function", at: "" };
+  if (typeof value === "symbol") return { what: "a symbol", at: "" };
   if (value === null || typeof value !== "object") return undefined;
   if (seen.has(value)) return undefined;
   seen.add(value);
   if (depth > 64) return undefined; // the clone itself reports what is too deep
   const proto = Object.getPrototypeOf(value);
-  if (!CLONEABLE.includes(proto) && Object.getPrototypeOf(proto) !== TYPED_ARRAY) {
+  if (BINARY.has(proto) || (proto !== null && Object.getPrototypeOf(proto) === TYPED_ARRAY)) return undefined;
+  if (!CLONEABLE.has(proto)) {
     const name = (proto?.constructor as { name?: unknown } | undefined)?.name;
-    return `an instance of ${typeof name === "string" && name ? name : "a class"}${where}`;
+    return { what: `an instance of ${typeof name === "string" && name ? name : "a class"}`, at: "" };
   }
   if (value instanceof Map) {
     for (const [k, v] of value) {
-      const found = walk(k, `${at}<key>`, seen, depth + 1) ?? walk(v, `${at}.get(${String(k)})`, seen, depth + 1);
+      const found = inside(walk(k, seen, depth + 1), "<key>") ??
+        inside(walk(v, seen, depth + 1), `.get(${String(k)})`);
       if (found) return found;
     }
     return undefined;
   }
   if (value instanceof Set) {
     for (const v of value) {
-      const found = walk(v, `${at}<item>`, seen, depth + 1);
+      const found = inside(walk(v, seen, depth + 1), "<item>");
       if (found) return found;
     }
     return undefined;
   }
   const isArray = Array.isArray(value);
   for (const key of Object.keys(value)) {
-    const found = walk(
-      (value as Record<string, unknown>)[key],
-      isArray ? `${at}[${key}]` : `${at}.${key}`,
-      seen,
-      depth + 1,
-    );
-    if (found) return found;
+    const found = walk((value as Record<string, unknown>)[key], seen, depth + 1);
+    if (found) return inside(found, isArray ? `[${key}]` : `.${key}`);
   }
   return undefined;
+}
+
+/** What was found inside a value, with the step to it prepended. */
+function inside(found: Found | undefined, step: string): Found | undefined {
+  return found && { what: found.what, at: step + found.at };
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { PluginError } from "../errors.ts";
 import { Transfer } from "./rpc.ts";
 
 /** A request on the wire. */
@@ -128,4 +129,24 @@ export function fromWireResponse(wire: WireResponse): Response {
     statusText: wire.statusText,
     headers: wire.headers,
   });
+}
+
+/**
+ * A plugboard error as an `application/problem+json` response.
+ *
+ * @param error the error
+ * @param headers more headers (such as `retry-after`)
+ * @returns the response
+ */
+export function problemResponse(error: PluginError, headers: Record<string, string>): Response {
+  return new Response(
+    JSON.stringify({
+      type: "about:blank",
+      status: error.status,
+      title: error.code,
+      detail: error.message,
+      plugin: error.plugin,
+    }),
+    { status: error.status, headers: { ...headers, "content-type": "application/problem+json" } },
+  );
 }

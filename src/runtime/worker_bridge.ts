@@ -16,10 +16,11 @@ import { mayEmit } from "../emit_rules.ts";
 import { asyncProxy } from "./async_proxy.ts";
 import { assertCrossable } from "./crossing.ts";
 import { visiblePayload } from "./event_visibility.ts";
+import { EMIT_RATE, pluginBudgets, type RateBudget } from "./rate_budget.ts";
 import { runServiceCall, type ServiceCall } from "./service_calls.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
-import { fromWireResponse, toWireRequest, type WireResponse } from "./wire_http.ts";
+import { fromWireResponse, problemResponse, toWireRequest, type WireResponse } from "./wire_http.ts";
 import type { RouteSpec } from "./worker_tables.ts";
 import type { PluginRouter, ResponseObserver, ResponseRecord } from "../routes.ts";
 import { formatLogValue } from "../log_escape.ts";
@@ -29,17 +30,8 @@ const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
 /** The part of a child logger's name kept after `<plugin>:` (anything else shows as the plugin's name alone). */
 const LOG_PART_RE = /^[a-z0-9][a-z0-9._-]{0,31}$/i;
 /** Origins a worker may report (it is not trusted to send anything else). */
-const ORIGINS = new Set<string>([
-  "event",
-  "route",
-  "middleware",
-  "observer",
-  "setup",
-  "dispose",
-  "timer",
-  "hook",
-  "unhandled",
-]);
+// deno-fmt-ignore
+const ORIGINS = new Set<string>(["event", "route", "middleware", "observer", "setup", "dispose", "timer", "hook", "unhandled"]);
 const hostSetTimeout = setTimeout;
 const hostClearTimeout = clearTimeout;
 /** How long an isolated plugin's response records wait on the host, at most, before they are sent. */
@@ -72,12 +64,16 @@ export class WorkerBridge {
   #nextCallId = 1;
   /** Host-side `next` functions of hook calls and middleware in flight, by call id. */
   #nexts = new Map<number, (...args: unknown[]) => unknown>();
+  /** What it may emit, log and report per second (see `rate_budget.ts`). */
+  #emitBudget: RateBudget;
+  #logBudget: RateBudget;
   /** Senders of the response records waiting for the worker, by observer id. */
   #flushes = new Map<number, () => void>();
 
   /** @param version the version whose worker this bridges */
   constructor(version: BridgedVersion) {
     this.#v = version;
+    ({ emits: this.#emitBudget, logs: this.#logBudget } = pluginBudgets(version));
   }
 
   /** Registers a stand-in in the version's scope; `key` lets the worker withdraw it. */
@@ -142,12 +138,23 @@ export class WorkerBridge {
           )),
       unlisten: (p: { id: number }) => this.#withdraw(`listen:${p.id}`),
       emit: (p: { event: string; payload: unknown }) => {
-        if (this.#v.gone()) return;
+        if (this.#v.gone() || !this.#emitBudget.take()) return;
         const refused = this.#refuseEmit(p.event);
         if (refused) ports().report({ origin: "event", plugin: owner(), event: p.event, error: refused });
         else ports().events.emit(p.event as "system.error", p.payload as never);
       },
       emitAsync: (p: { event: string; payload: unknown }): Promise<EmitResult> => {
+        if (!this.#emitBudget.take()) {
+          return Promise.reject(
+            new PluginError(
+              "RATE_LIMITED",
+              `Plugin "${owner()}" is over its budget of ${EMIT_RATE} events per second`,
+              {
+                plugin: owner(),
+              },
+            ),
+          );
+        }
         const refused = this.#refuseEmit(p.event);
         if (refused) return Promise.reject(refused);
         return ports().events.emitAsync(p.event as "system.error", p.payload as never);
@@ -254,7 +261,7 @@ export class WorkerBridge {
         // The host names the line, never the worker: a plugin's own name, or `<name>:<part>` for a child logger
         // it named so. The text is escaped to one line (the logger escapes message and strings; values become text).
         const log = this.#v.ports()?.log;
-        if (!log || !LOG_LEVELS.has(p?.level)) return;
+        if (!log || !LOG_LEVELS.has(p?.level) || !this.#logBudget.take()) return;
         const part = typeof p.name === "string" && p.name.startsWith(`${owner()}:`)
           ? p.name.slice(owner().length + 1)
           : "";
@@ -263,7 +270,7 @@ export class WorkerBridge {
         log.child(name)[p.level](typeof p.message === "string" ? p.message : formatLogValue(p.message), ...args);
       },
       report: (p: { origin: string; event?: string; error: { name: string; message: string; code?: string } }) =>
-        ports().report({
+        this.#logBudget.take() && ports().report({
           origin: ORIGINS.has(p.origin) ? p.origin as ErrorOrigin : "worker",
           plugin: owner(),
           event: p.event,
@@ -315,7 +322,7 @@ export class WorkerBridge {
         return fromWireResponse(wire);
       } catch (error) {
         if (error instanceof PluginError && error.code === "PLUGIN_UNAVAILABLE") {
-          return problemOf(error, { "retry-after": "1" });
+          return problemResponse(error, { "retry-after": "1" });
         }
         throw error instanceof RemoteError ? error : error;
       }
@@ -383,17 +390,4 @@ export class WorkerBridge {
       if (changed) c.res = new Response(c.res.body, { status: res.status, headers: res.headers });
     };
   }
-}
-
-function problemOf(error: PluginError, headers: Record<string, string>): Response {
-  return new Response(
-    JSON.stringify({
-      type: "about:blank",
-      status: error.status,
-      title: error.code,
-      detail: error.message,
-      plugin: error.plugin,
-    }),
-    { status: error.status, headers: { ...headers, "content-type": "application/problem+json" } },
-  );
 }

@@ -1,0 +1,94 @@
+/**
+ * Service calls across an isolate, tried as a demanding user would: every
+ * call returns a promise, whatever is refused; a failure nobody awaited is
+ * the calling plugin's, never the end of the host's process; large binary
+ * arguments cost what their copy costs; an error keeps its code whatever
+ * was thrown.
+ */
+
+import assert from "node:assert/strict";
+import type { SystemErrorEvent } from "../mod.ts";
+import { asyncProxy } from "../src/runtime/async_proxy.ts";
+import { uncrossable } from "../src/runtime/crossing.ts";
+import { toWireError } from "../src/runtime/rpc.ts";
+import { folderHost, LOOPBACK, tempPlugins, waitFor } from "./_helpers.ts";
+
+const PROVIDER = `export default {
+  name: "p",
+  version: "1.0.0",
+  setup(ctx) {
+    ctx.services.provide("p", { echo: (x) => x, never: () => new Promise(() => {}) });
+  },
+};`;
+
+/** Calls it makes and leaves floating, as a plugin that "just notifies" would. */
+const FLOATING = `export default {
+  name: "c",
+  version: "1.0.0",
+  setup(ctx) {
+    const p = () => ctx.services.resolve("p");
+    ctx.routes.get("/missing", (c) => { p().missing(); return c.text("sent"); });
+    ctx.routes.get("/never", (c) => { p().never(); return c.text("sent"); });
+  },
+};`;
+
+Deno.test("a trusted plugin's call to an isolated service that nobody awaits fails as its own stray failure, not the host's", async () => {
+  await using tmp = await tempPlugins({ "plugins/p/mod.ts": PROVIDER, "plugins/c/mod.ts": FLOATING });
+  // A short route deadline: the unload below waits that long for the call in flight, then ends it.
+  const host = folderHost(tmp.dir, { isolation: "worker", trusted: ["c"], limits: { p: { routeTimeout: 300 } } });
+  const errors: SystemErrorEvent[] = [];
+  host.events.on("system.error", (e) => void errors.push(e));
+  await host.start();
+  try {
+    assert.deepEqual(host.list().map((p) => [p.name, p.isolation]), [["c", "in-process"], ["p", "worker"]]);
+    for (const path of ["missing", "never"]) {
+      const res = await host.fetch(new Request(`http://localhost/api/plugins/c/${path}`), LOOPBACK);
+      assert.equal(await res.text(), "sent");
+    }
+    // The missing method is refused by plugboard's code in p's worker; the call never answered is ended by p's unload.
+    await host.unload("p");
+    await waitFor(() => errors.length >= 2, { what: "both failures reported" });
+    assert.deepEqual(
+      errors.map((e) => [e.origin, e.plugin, (e.error as { code?: string }).code]).sort(),
+      [["unhandled", "c", "NOT_FOUND"], ["unhandled", "c", "PLUGIN_UNAVAILABLE"]],
+    );
+  } finally {
+    await host.stop();
+  }
+});
+
+Deno.test("a call refused before it is sent still returns a promise, which rejects", async () => {
+  const svc = asyncProxy(() => {
+    throw Object.assign(new Error("cannot cross"), { code: "SERVICE_VALUE" });
+  }) as { m(x: unknown): Promise<unknown> };
+  const sent = svc.m(() => 1);
+  assert.ok(sent instanceof Promise);
+  await assert.rejects(sent, { code: "SERVICE_VALUE" });
+});
+
+Deno.test("binary data is not walked index by index: a 32 MB argument is checked in a blink", () => {
+  const bytes = new Uint8Array(32 * 1024 * 1024);
+  const started = performance.now();
+  assert.equal(uncrossable([bytes, new Float64Array(1024), bytes.buffer, new DataView(bytes.buffer)]), undefined);
+  const ms = performance.now() - started;
+  assert.ok(ms < 250, `took ${Math.round(ms)} ms`);
+  // What can hide beside binary data is still found, with its path.
+  assert.equal(uncrossable({ files: [{ bytes, done: () => 1 }] }), "a function at .files[0].done");
+  assert.equal(uncrossable(Object.create(null)), undefined);
+});
+
+Deno.test("a thrown object that is not an Error keeps its code across", () => {
+  assert.deepEqual(toWireError({ code: "E_QUOTA", message: "over quota" }), {
+    name: "Error",
+    message: "over quota",
+    code: "E_QUOTA",
+  });
+  assert.deepEqual(toWireError("plain"), { name: "Error", message: "plain" });
+  assert.deepEqual(toWireError(null), { name: "Error", message: "null" });
+  const hostile = new Proxy({}, {
+    get() {
+      throw new Error("no");
+    },
+  });
+  assert.equal(toWireError(hostile).code, undefined);
+});
