@@ -51,7 +51,7 @@ export {
 } from "./src/events.ts";
 export type { ErrorOrigin, PlugboardEvents, PluginLifecycleEvent, SystemErrorEvent } from "./src/event_types.ts";
 export { Container, type PlugboardServices, type ProvideOptions, type ResolveOptions } from "./src/services.ts";
-export type { RemoteMember, RemoteMethod, RemoteService } from "./src/service_types.ts";
+export type { RemoteItems, RemoteMember, RemoteMethod, RemoteService } from "./src/service_types.ts";
 export {
   ConfigError,
   ERROR_CATALOGUE,

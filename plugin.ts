@@ -26,7 +26,7 @@ export type { PluginContext, PluginEvents, PluginHooks, PluginServices } from ".
 export type { PlugboardEvents, PluginLifecycleEvent, SystemErrorEvent } from "./src/event_types.ts";
 export type { PlugboardHooks } from "./src/hooks.ts";
 export type { PlugboardServices } from "./src/services.ts";
-export type { RemoteMember, RemoteMethod, RemoteService } from "./src/service_types.ts";
+export type { RemoteItems, RemoteMember, RemoteMethod, RemoteService } from "./src/service_types.ts";
 export type { PluginPermissions } from "./src/plugin_permissions.ts";
 export type { PluginSql, PluginStorage } from "./src/storage.ts";
 export { ConfigError, PermissionError, PluginError, ServiceNotFoundError } from "./src/errors.ts";

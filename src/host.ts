@@ -33,7 +33,7 @@ import type { PluginDefinition } from "./plugin.ts";
 import type { PluginInfo } from "./plugin_info.ts";
 import { createErrorReporter, type ErrorReporter } from "./reporter.ts";
 import { RouteTable } from "./routes.ts";
-import { INLINE_SCHEME, InProcessRuntime } from "./runtime/in_process.ts";
+import { InProcessRuntime } from "./runtime/in_process.ts";
 import { Container } from "./services.ts";
 import { canSnapshot, removeStaleSnapshots } from "./snapshots.ts";
 import { Storage } from "./storage.ts";

@@ -21,7 +21,9 @@ import {
   DEFAULT_ROUTE_TIMEOUT,
   type RouteLimits,
   routeLimitsSchema,
+  timeoutSchema,
 } from "./plugin_limits.ts";
+import { formatIssues } from "./schema.ts";
 
 export { DEFAULT_BODY_LIMIT, DEFAULT_HANG_TIMEOUT, DEFAULT_ROUTE_TIMEOUT } from "./plugin_limits.ts";
 export type { RouteLimits } from "./plugin_limits.ts";
@@ -138,17 +140,17 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   offline: z.boolean().optional(),
   lockFile: z.string().min(1).optional(),
   remote: z.object({
-    timeoutMs: z.number().int().positive().optional(),
+    timeoutMs: timeoutSchema.optional(),
     maxModuleBytes: z.number().int().positive().optional(),
     maxGraphBytes: z.number().int().positive().optional(),
     maxModules: z.number().int().positive().optional(),
     maxRedirects: z.number().int().min(0).optional(),
   }).strict().optional(),
   allowRead: z.array(z.string().min(1)).optional(),
-  setupTimeout: z.number().int().positive().optional(),
-  importTimeout: z.number().int().positive().optional(),
-  disposeTimeout: z.number().int().positive().optional(),
-  shutdownTimeout: z.number().int().positive().optional(),
+  setupTimeout: timeoutSchema.optional(),
+  importTimeout: timeoutSchema.optional(),
+  disposeTimeout: timeoutSchema.optional(),
+  shutdownTimeout: timeoutSchema.optional(),
   watch: z.boolean().optional(),
   config: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   storage: z.object({ dir: z.string().min(1).optional(), path: z.string().min(1).optional() }).strict().optional(),
@@ -156,12 +158,12 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   isolation: z.enum(["worker", "none"]).optional(),
   trusted: z.array(z.string().min(1)).optional(),
   grants: z.record(z.string(), pluginPermissionsSchema).optional(),
-  hangTimeout: z.number().int().positive().optional(),
-  heartbeatTimeout: z.number().int().positive().optional(),
+  hangTimeout: timeoutSchema.optional(),
+  heartbeatTimeout: timeoutSchema.optional(),
   memoryLimitMb: z.number().int().positive().optional(),
   catchStrayFailures: z.boolean().optional(),
   bodyLimit: z.number().int().positive().optional(),
-  routeTimeout: z.number().int().positive().optional(),
+  routeTimeout: timeoutSchema.optional(),
   limits: z.record(z.string(), routeLimitsSchema).optional(),
   allowedHosts: z.array(z.string().min(1)).optional(),
 }).strict();
@@ -263,6 +265,24 @@ export interface ResolvedHostOptions {
   allowedHosts: readonly string[];
 }
 
+/**
+ * The limits a host takes in code, checked as `plugboard.json`'s are: a value
+ * a caller computed or mistyped (0, a negative, NaN, a string, a delay no
+ * timer can hold) fails at `createHost`, not as workers judged hung at once
+ * or routes that all time out.
+ */
+const hostLimitsSchema = z.object({
+  setupTimeout: timeoutSchema,
+  importTimeout: timeoutSchema,
+  disposeTimeout: timeoutSchema,
+  hangTimeout: timeoutSchema,
+  heartbeatTimeout: timeoutSchema,
+  routeTimeout: timeoutSchema,
+  memoryLimitMb: z.number().int().positive(),
+  bodyLimit: z.number().int().positive(),
+  limits: z.record(z.string(), routeLimitsSchema),
+}).partial();
+
 /** Where plugins' data lives unless `dataDir` says otherwise (relative to cwd). */
 export const DEFAULT_DATA_DIR = "./data";
 
@@ -271,6 +291,7 @@ export const DEFAULT_DATA_DIR = "./data";
  *
  * @param options what the caller passed
  * @returns the options the host runs with
+ * @throws {SettingsError} a time or size limit that is not a whole number in range
  *
  * @example Defaults
  * ```ts
@@ -284,6 +305,8 @@ export const DEFAULT_DATA_DIR = "./data";
  * ```
  */
 export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptions {
+  const checked = hostLimitsSchema.safeParse(options);
+  if (!checked.success) throw new SettingsError(`Host options are invalid: ${formatIssues(checked.error.issues)}`);
   const cwd = options.cwd ?? Deno.cwd();
   const pluginsDir = options.pluginsDir === null ? null : resolve(cwd, options.pluginsDir ?? "./plugins");
   const abs = (p: string) => p === ":memory:" ? p : resolve(cwd, p);

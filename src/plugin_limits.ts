@@ -15,8 +15,9 @@ export interface RouteLimits {
   bodyLimit?: number;
   /**
    * How long a route may take to send its headers, in ms; also how long an
-   * isolated version's requests in flight may take to finish when it is
-   * reloaded or unloaded. @default the host's `routeTimeout`
+   * isolated version's requests and service calls in flight may have taken,
+   * since each was sent, before its reload or unload stops waiting for them.
+   * @default the host's `routeTimeout`
    */
   routeTimeout?: number;
   /** How long its worker may stay silent while it owes an answer, in ms. @default the host's `hangTimeout` */
@@ -30,11 +31,17 @@ export const DEFAULT_ROUTE_TIMEOUT = 30_000;
 /** How long a worker may stay silent while it owes an answer unless `hangTimeout` says otherwise: 10 s. */
 export const DEFAULT_HANG_TIMEOUT = 10_000;
 
+/** The longest a timer can wait, in ms (2^31 - 1, about 24.8 days): a longer delay fires at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A time limit in ms: a whole number from 1 to {@linkcode MAX_TIMEOUT_MS}. */
+export const timeoutSchema: z.ZodNumber = z.number().int().positive().max(MAX_TIMEOUT_MS);
+
 /** Checks one plugin's entry under `limits` (an unknown key is an error). */
 export const routeLimitsSchema: z.ZodType<RouteLimits> = z.object({
   bodyLimit: z.number().int().positive().optional(),
-  routeTimeout: z.number().int().positive().optional(),
-  hangTimeout: z.number().int().positive().optional(),
+  routeTimeout: timeoutSchema.optional(),
+  hangTimeout: timeoutSchema.optional(),
 }).strict();
 
 /** The host-wide limits and the per-plugin entries, as the resolved host options hold them. */

@@ -32,10 +32,25 @@ export type RemoteMethod<F> = F extends (...args: infer A) => infer R ? (...args
  * ```
  */
 export type RemoteService<T> = T extends (...args: never[]) => unknown ? RemoteMethod<T>
+  : T extends readonly unknown[] ? RemoteItems<T>
   : T extends object ? { readonly [K in keyof T]: RemoteMember<T[K]> }
   : T;
 
-/** One member of a service: a method, or a property read by awaiting it (an object property is walked too). */
-export type RemoteMember<V> = V extends (...args: never[]) => unknown ? RemoteMethod<V>
+/**
+ * An array of a service: one item is read by awaiting it (`await svc.tags[0]`),
+ * and its length too; its methods are not called across (most take a
+ * callback, which cannot cross). Awaited whole, it is the array.
+ */
+export type RemoteItems<A extends readonly unknown[]> =
+  & (number extends A["length"] ? { readonly [index: number]: RemoteMember<A[number]> }
+    : { readonly [K in Exclude<keyof A, keyof readonly unknown[]>]: RemoteMember<A[K]> })
+  & { readonly length: PromiseLike<number> };
+
+/**
+ * One member of a service: a method (an optional one too), or a property
+ * read by awaiting it (an object property is walked too).
+ */
+export type RemoteMember<V> = [NonNullable<V>] extends [never] ? PromiseLike<V>
+  : [NonNullable<V>] extends [(...args: never[]) => unknown] ? RemoteMethod<NonNullable<V>>
   : V extends object ? RemoteService<V> & PromiseLike<V>
   : PromiseLike<V>;

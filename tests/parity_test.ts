@@ -37,6 +37,9 @@ export default {
       async failLater() {
         throw Object.assign(new Error("chat is down later"), { code: "CHAT_LATER" });
       },
+      failPlain() {
+        throw { code: "CHAT_PLAIN", message: "chat threw a plain object" };
+      },
       callback: () => () => 1,
       counter: () => new Counter(),
       takes: (fn) => typeof fn,
@@ -80,12 +83,14 @@ export default {
       limits: await chat.limits,
       fail: await failure(() => chat.fail()),
       failLater: await failure(() => chat.failLater()),
+      failPlain: await failure(() => chat.failPlain()),
       heard,
     }));
     ctx.routes.get("/uncrossable", async (c) => c.json({
       callback: await failure(() => chat.callback()),
       counter: await failure(() => chat.counter()),
-      takes: await failure(() => chat.takes(() => 1)),
+      // Every call returns a promise, even one refused before it is sent.
+      takes: await chat.takes(() => 1).then(() => "no error", (e) => ({ message: e.message, code: e.code })),
     }));
   },
 };
@@ -147,6 +152,7 @@ for (const placement of PLACEMENTS) {
     const provider = placement.crosses ? { plugin: "chat" } : {};
     assert.deepEqual(check.fail, { message: "chat is down", code: "CHAT_DOWN", ...provider });
     assert.deepEqual(check.failLater, { message: "chat is down later", code: "CHAT_LATER", ...provider });
+    assert.deepEqual(check.failPlain, { message: "chat threw a plain object", code: "CHAT_PLAIN", ...provider });
     // The hook, wrapped by the consumer, and its middleware on the provider's routes.
     const formatted = await t.call("/api/plugins/chat/format/abc");
     assert.equal(formatted.body, "ABC");

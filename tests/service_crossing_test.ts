@@ -11,6 +11,7 @@ import type { SystemErrorEvent } from "../mod.ts";
 import { asyncProxy } from "../src/runtime/async_proxy.ts";
 import { uncrossable } from "../src/runtime/crossing.ts";
 import { toWireError } from "../src/runtime/rpc.ts";
+import { runServiceCall } from "../src/runtime/service_calls.ts";
 import { folderHost, LOOPBACK, tempPlugins, waitFor } from "./_helpers.ts";
 
 const PROVIDER = `export default {
@@ -91,4 +92,45 @@ Deno.test("a thrown object that is not an Error keeps its code across", () => {
     },
   });
   assert.equal(toWireError(hostile).code, undefined);
+});
+
+Deno.test("a result whose getter throws fails the call as the provider's error, in every placement", async () => {
+  const chat = {
+    state: () => ({
+      get status(): string {
+        throw Object.assign(new Error("status unknown"), { code: "E_STATUS" });
+      },
+    }),
+  };
+  await assert.rejects(runServiceCall(chat, { name: "chat", path: ["state"], args: [] }, "chat"), {
+    message: "status unknown",
+    code: "E_STATUS",
+    plugin: "chat",
+  });
+});
+
+Deno.test("a caller in another isolate cannot choose the `this` of a provider's method (call, apply, bind)", async () => {
+  class Vault {
+    owner = "admin";
+    open(who: string): string {
+      if (who !== this.owner) throw new Error("denied");
+      return "the secret";
+    }
+  }
+  const vault = new Vault();
+  const run = (path: string[], args: unknown[]) => runServiceCall(vault, { name: "vault", path, args }, "p");
+  assert.equal(await run(["open"], ["admin"]), "the secret");
+  await assert.rejects(run(["open"], ["me"]), { message: "denied", plugin: "p" });
+  // A plain object crosses as `this`: the provider's own check would pass against the caller's forgery.
+  await assert.rejects(run(["open", "call"], [{ owner: "me" }, "me"]), { code: "PERMISSION_DENIED" });
+  await assert.rejects(run(["open", "apply"], [{ owner: "me" }, ["me"]]), { code: "PERMISSION_DENIED" });
+  await assert.rejects(run(["open", "bind"], [{ owner: "me" }]), { code: "PERMISSION_DENIED" });
+  // What a function service holds itself is still reached.
+  const counter = Object.assign(() => 1, { version: "2.0.0", reset: () => 0 });
+  assert.equal(await runServiceCall(counter, { name: "counter", path: [], args: [] }, "p"), 1);
+  assert.equal(await runServiceCall(counter, { name: "counter", path: ["reset"], args: [] }, "p"), 0);
+  assert.equal(
+    await runServiceCall(counter, { name: "counter", path: ["version"], args: [], kind: "read" }, "p"),
+    "2.0.0",
+  );
 });

@@ -186,6 +186,37 @@ Deno.test("hangTimeout: host-wide and per plugin in plugboard.json; heartbeatTim
   assert.throws(() => hostSettingsSchema.parse({ limits: { slow: { hangTimeout: 0 } } }));
 });
 
+Deno.test("hangTimeout, routeTimeout and the other limits are checked where they are set, in code as in plugboard.json", () => {
+  const refused = (options: Record<string, unknown>, pattern: RegExp) =>
+    assert.throws(() => resolveHostOptions({ cwd: "/srv", ...options }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, "INVALID_SETTINGS");
+      assert.match(e.message, pattern);
+      return true;
+    });
+  // Each of these used to be taken as given: workers judged hung within 25 ms, every route a 504, a worker
+  // restarted for any heap, a heartbeat every millisecond that never judges anything hung.
+  refused({ hangTimeout: 0 }, /^Host options are invalid: hangTimeout: /);
+  refused({ hangTimeout: -5 }, /hangTimeout: /);
+  refused({ hangTimeout: Number.NaN }, /hangTimeout: /);
+  refused({ hangTimeout: "10000" }, /hangTimeout: /);
+  refused({ routeTimeout: -1 }, /routeTimeout: /);
+  refused({ memoryLimitMb: 0 }, /memoryLimitMb: /);
+  refused({ bodyLimit: 1.5 }, /bodyLimit: /);
+  refused({ limits: { slow: { routeTimeout: 0 } } }, /limits\.slow\.routeTimeout: /);
+  refused({ limits: { slow: { hangTimeout: "60000" } } }, /limits\.slow\.hangTimeout: /);
+  // A timer cannot wait longer than 2^31 - 1 ms: a longer one fires at once (a reload dropped every request in
+  // flight, every setup timed out at once).
+  refused({ routeTimeout: 3_000_000_000 }, /routeTimeout: .*2147483647/);
+  refused({ setupTimeout: 2 ** 31 }, /setupTimeout: /);
+  assert.throws(() => hostSettingsSchema.parse({ limits: { slow: { routeTimeout: 3_000_000_000 } } }));
+  assert.throws(() => hostSettingsSchema.parse({ hangTimeout: 2 ** 31 }));
+  assert.equal(resolveHostOptions({ cwd: "/srv", hangTimeout: 2 ** 31 - 1 }).hangTimeout, 2 ** 31 - 1);
+  assert.equal(
+    resolveHostOptions({ cwd: "/srv", limits: { slow: { hangTimeout: 60_000 } } }).limits.slow.hangTimeout,
+    60_000,
+  );
+});
+
 Deno.test("Watchdog: a stall of the host's own thread is not counted as the worker's silence", async () => {
   const hangs: number[] = [];
   let stalled = false;

@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Drain } from "../src/runtime/worker_drain.ts";
 import { denoCommand, folderHost, LOOPBACK, pluginSource, tempPlugins, waitFor } from "./_helpers.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
@@ -154,6 +155,98 @@ Deno.test("a request held in a middleware across a reload is served by the new v
   } finally {
     await host.stop();
   }
+});
+
+/** A provider whose service waits until the test writes `release` in its data folder. */
+const HELD_PROVIDER = pluginSource("p", {
+  setup: `const id = crypto.randomUUID();
+    ctx.services.provide("p", {
+      async held(n) {
+        ctx.events.emit("p.started", { n });
+        for (;;) {
+          try { await Deno.stat(ctx.dataDir + "/release"); return "done " + n; }
+          catch { await new Promise((r) => setTimeout(r, 10)); }
+        }
+      },
+    });
+    ctx.routes.get("/id", (c) => c.text(id));`,
+});
+
+const HELD_CONSUMER = pluginSource("c", {
+  setup: `ctx.routes.get("/held/:n", async (c) => c.text(await ctx.services.resolve("p").held(c.req.param("n"))));`,
+});
+
+Deno.test("a provider's reload: the service calls its old worker is running finish, for an isolated or trusted caller", async () => {
+  await using tmp = await tempPlugins({ "plugins/p/mod.ts": HELD_PROVIDER, "plugins/c/mod.ts": HELD_CONSUMER });
+  for (const trusted of [[], ["c"]]) {
+    await Deno.remove(join(tmp.dir, "data"), { recursive: true }).catch(() => {});
+    const host = folderHost(tmp.dir, { isolation: "worker", trusted });
+    await host.start();
+    try {
+      const started = new Set<string>();
+      host.events.on("p.started" as never, (e: { n: string }) => void started.add(e.n));
+      const calls = ["1", "2"].map((n) => call(host, `/api/plugins/c/held/${n}`));
+      await waitFor(() => started.size === 2, { what: "the calls to reach p" });
+      const before = await (await call(host, "/api/plugins/p/id")).text();
+      const reloading = host.reload("p");
+      // The new version serves; the old worker still has both calls in flight.
+      await waitFor(async () => (await (await call(host, "/api/plugins/p/id")).text()) !== before, {
+        what: "the new version to go live",
+        timeoutMs: 20_000,
+      });
+      await Deno.writeTextFile(join(tmp.dir, "data", "plugins", "p", "release"), "");
+      for (const [i, res] of (await Promise.all(calls)).entries()) {
+        assert.deepEqual([res.status, await res.text()], [200, `done ${i + 1}`], `trusted: ${trusted}`);
+      }
+      await reloading;
+      assert.equal(host.get("p")?.state, "active");
+    } finally {
+      await host.stop();
+    }
+  }
+});
+
+Deno.test("a request already past its route deadline does not hold up its plugin's reload", async () => {
+  await using tmp = await tempPlugins({
+    "plugins/stuck/mod.ts": pluginSource("stuck", { setup: `ctx.routes.get("/stuck", () => new Promise(() => {}));` }),
+  });
+  const host = folderHost(tmp.dir, { isolation: "worker", limits: { stuck: { routeTimeout: 1500 } } });
+  await host.start();
+  try {
+    const res = await call(host, "/api/plugins/stuck/stuck");
+    assert.equal(res.status, 504, "its client has its answer");
+    await res.body?.cancel();
+    const started = performance.now();
+    await host.reload("stuck");
+    const ms = performance.now() - started;
+    assert.ok(ms < 1200, `the reload took ${Math.round(ms)} ms`);
+  } finally {
+    await host.stop();
+  }
+});
+
+Deno.test("Drain: waits for each request until it has been in flight for the limit, not for the limit from now", async () => {
+  const drain = new Drain();
+  drain.track(new Promise(() => {}));
+  await new Promise((r) => setTimeout(r, 300));
+  let started = performance.now();
+  assert.equal(await drain.wait(250), false, "a request past its limit is not waited for");
+  assert.ok(performance.now() - started < 100);
+  // A younger one is waited for, and the stuck one only until its own limit: 100 ms from now, not 400.
+  const young = Promise.withResolvers<void>();
+  drain.track(young.promise);
+  setTimeout(young.resolve, 20);
+  started = performance.now();
+  assert.equal(await drain.wait(400), false);
+  const ms = performance.now() - started;
+  assert.ok(ms >= 20 && ms < 350, `waited ${Math.round(ms)} ms`);
+  // A limit past what a timer can hold neither ends the wait at once nor waits for nothing.
+  const late = new Drain();
+  const reply = Promise.withResolvers<void>();
+  late.track(reply.promise);
+  const waiting = late.wait(3e9);
+  setTimeout(reply.resolve, 30);
+  assert.equal(await waiting, true);
 });
 
 /**

@@ -92,7 +92,13 @@ export function toWireError(error: unknown): WireError {
       };
     }
   } catch { /* its fields cannot be read: described below as any other value */ }
-  return { name: "Error", message: errorText(error) };
+  // Anything else thrown (a string, null, `{ code, message }`): its text, and its code when it has one.
+  const wire: WireError = { name: "Error", message: errorText(error) };
+  try {
+    const code = typeof error === "object" && error !== null ? text((error as { code?: unknown }).code) : undefined;
+    if (code !== undefined) wire.code = code;
+  } catch { /* a code that cannot be read is none */ }
+  return wire;
 }
 
 /**

@@ -1,14 +1,17 @@
 /**
  * One service call for a caller in another isolate, the same on both sides
  * of a worker's channel: walk the property path the caller named (never
- * through constructors or prototypes), call the method or read the property,
- * check that the result can cross, and hand back any failure with its
- * message, its code and the name of the plugin that provides the service.
+ * through constructors or prototypes, nor to a method's `call`, `apply` or
+ * `bind`, which would let the caller pick its `this`), call the method or
+ * read the property, check that the result can cross, and hand back any
+ * failure with its message, its code and the name of the plugin that
+ * provides the service.
  *
  * @module
  */
 
 import { PluginError } from "../errors.ts";
+import type { ProxyCall } from "./async_proxy.ts";
 import { assertCrossable } from "./crossing.ts";
 import { RemoteError, toWireError } from "./rpc.ts";
 
@@ -26,6 +29,8 @@ export interface ServiceCall {
 
 /** Property names a caller may not walk through: they would reach `Function` or `Object` of the provider. */
 const FORBIDDEN_KEYS = new Set(["constructor", "prototype", "caller", "callee", "arguments"]);
+/** What a function inherits that would let the caller choose the `this` of the provider's method. */
+const THIS_KEYS = new Set(["call", "apply", "bind"]);
 
 /**
  * Runs a call or read on a service for a caller in another isolate.
@@ -60,7 +65,10 @@ export async function runServiceCall(
   let target: unknown = service;
   let self: unknown;
   for (const key of path) {
-    if (typeof key !== "string" || FORBIDDEN_KEYS.has(key) || key.startsWith("__")) {
+    if (
+      typeof key !== "string" || FORBIDDEN_KEYS.has(key) || key.startsWith("__") ||
+      (typeof target === "function" && THIS_KEYS.has(key))
+    ) {
       throw new PluginError("PERMISSION_DENIED", `Service "${name}" has no method ${String(key)}`, {
         plugin: provider,
       });
@@ -99,7 +107,11 @@ export async function runServiceCall(
     }
     result = await settle(() => Reflect.apply(target as (...a: unknown[]) => unknown, self, call.args), provider);
   }
-  assertCrossable(result, { service: name, path, part: "result", plugin: provider });
+  try {
+    assertCrossable(result, { service: name, path, part: "result", plugin: provider });
+  } catch (error) {
+    throw named(error, provider); // a getter of the result that throws is the provider's failure too
+  }
   return result;
 }
 
@@ -108,8 +120,53 @@ async function settle(run: () => unknown, provider: string | undefined): Promise
   try {
     return await run();
   } catch (error) {
-    if (error instanceof PluginError && error.plugin !== undefined) throw error;
-    const wire = toWireError(error);
-    throw new RemoteError({ ...wire, plugin: wire.plugin ?? provider });
+    throw named(error, provider);
   }
+}
+
+/** A failure of the provider's code as it crosses: its name, message and code, and the provider's name. */
+function named(error: unknown, provider: string | undefined): Error {
+  if (error instanceof PluginError && error.plugin !== undefined) return error;
+  const wire = toWireError(error);
+  return new RemoteError({ ...wire, plugin: wire.plugin ?? provider });
+}
+
+/**
+ * Wraps what a stand-in sends so that a failure points at the code that
+ * called it: the error is rebuilt for this call (one error may fail many
+ * calls at once, as when a worker stops) as a {@linkcode RemoteError}, as a
+ * caller in a worker sees it, with the caller's stack after its own. A
+ * failure nobody awaited is then the calling plugin's stray failure, as it
+ * would be in-process, never one that ends the host's process.
+ *
+ * @param send sends one call or read
+ * @returns the same, with the caller's stack on its failures
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromCaller } from "./service_calls.ts";
+ * const send = fromCaller(() => Promise.reject(Object.assign(new Error("down"), { code: "E_DOWN" })));
+ * await assert.rejects(send(["m"], [], "call"), (e: Error & { code?: string }) => {
+ *   assert.equal(e.code, "E_DOWN");
+ *   assert.match(String(e.stack), /service_calls/); // the caller's frames follow the error's own
+ *   return true;
+ * });
+ * ```
+ */
+export function fromCaller(send: ProxyCall): ProxyCall {
+  return (path, args, kind) => {
+    const site = new Error(); // its stack is formatted only if the call fails
+    let sent: Promise<unknown>;
+    try {
+      sent = send(path, args, kind);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    return sent.catch((error) => {
+      const wire = toWireError(error);
+      const caller = String(site.stack).split("\n").slice(1).join("\n");
+      throw new RemoteError({ ...wire, stack: `${wire.stack ?? `${wire.name}: ${wire.message}`}\n${caller}` });
+    });
+  };
 }

@@ -17,7 +17,7 @@ import { asyncProxy } from "./async_proxy.ts";
 import { assertCrossable } from "./crossing.ts";
 import { visiblePayload } from "./event_visibility.ts";
 import { EMIT_RATE, pluginBudgets, type RateBudget } from "./rate_budget.ts";
-import { runServiceCall, type ServiceCall } from "./service_calls.ts";
+import { fromCaller, runServiceCall, type ServiceCall } from "./service_calls.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
 import { fromWireResponse, problemResponse, toWireRequest, type WireResponse } from "./wire_http.ts";
@@ -161,7 +161,7 @@ export class WorkerBridge {
       },
       provide: (p: { name: string }) =>
         this.#register(`service:${p.name}`, () => {
-          const proxy: unknown = asyncProxy((path, args, kind) => {
+          const proxy: unknown = asyncProxy(fromCaller((path, args, kind) => {
             const call: ServiceCall = { name: p.name, path, args, kind };
             // Held past its version (the host or an in-process plugin resolved it before a reload or restart): the
             // call goes to the plugin's live version, as a worker's own proxies do by resolving the name each time.
@@ -171,7 +171,7 @@ export class WorkerBridge {
             }
             assertCrossable(args, { service: p.name, path, part: "arguments" });
             return this.#v.rpc().call("callService", call);
-          });
+          }));
           ports().services.provide(p.name as never, proxy as never, { owner: owner() });
           return () => {
             // By identity: a stand-in of another version under the same name and owner is not this one's to remove.

@@ -1,22 +1,31 @@
 /**
  * Draining an isolated version before its worker is stopped: once the
- * version no longer receives new requests (its routes were unmounted on the
- * host), the HTTP requests already sent to its worker (its routes and its
- * host-wide middleware) are left to finish, up to a time limit, so that a
- * reload or an unload drops none of them. Other calls in flight (event
- * deliveries, service and hook calls) are not waited for: a plugin's own
- * long work is ended by its unload, as in-process.
+ * version no longer receives anything new (its registrations were undone on
+ * the host), what others already sent its worker and are waiting on (HTTP
+ * requests to its routes and middleware, calls of its services) is left to
+ * finish, so that a reload or an unload fails none of them: in-process, the
+ * old version's code runs to its end too. Each is waited for until it has
+ * been in flight for the time limit (the plugin's route deadline), not for
+ * the limit from the stop: one whose caller already had its answer (a 504)
+ * does not hold up the stop. The plugin's own long work (an event delivery,
+ * a hook call, which may be its own) is not waited for: its unload ends it.
  *
  * @module
  */
 
 import { type MessageEndpoint, Rpc, type RpcHandler } from "./rpc.ts";
 
-/** The calls to a worker that are HTTP requests: a drain waits for these. */
-const REQUESTS = new Set(["fetch", "middleware"]);
+/**
+ * The calls to a worker that others are waiting on: HTTP requests, and calls of its services (its own code calls
+ * its services in its worker, never through the host). A drain waits for these.
+ */
+const REQUESTS = new Set(["fetch", "middleware", "callService"]);
+/** The longest delay a timer takes (a longer one fires at once). */
+const MAX_DELAY = 2 ** 31 - 1;
 
 /**
- * Counts requests in flight and waits until there are none.
+ * Counts requests in flight and waits until there are none, or until each
+ * has been in flight for a time limit.
  *
  * @example
  * ```ts
@@ -33,7 +42,8 @@ const REQUESTS = new Set(["fetch", "middleware"]);
  * ```
  */
 export class Drain {
-  #inFlight = 0;
+  /** When each request in flight was sent (`performance.now()`), in the order sent. */
+  #sent = new Set<{ at: number }>();
   #waived: () => boolean;
   #waiters = new Set<() => void>();
 
@@ -44,7 +54,7 @@ export class Drain {
 
   /** How many requests are in flight. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#sent.size;
   }
 
   /**
@@ -53,46 +63,55 @@ export class Drain {
    * @param request the reply awaited
    */
   track(request: Promise<unknown>): void {
-    this.#inFlight++;
+    const sent = { at: performance.now() };
+    this.#sent.add(sent);
     const settled = () => {
-      this.#inFlight--;
+      this.#sent.delete(sent);
       this.check();
     };
     request.then(settled, settled);
   }
 
-  /** Lets the waiters go when nothing is in flight (or the wait is waived); call it when that may have changed. */
+  /** Lets the waiters go when what they wait for is done (or the wait is waived); call it when that may have changed. */
   check(): void {
-    if (this.#waiters.size === 0 || !this.#idle()) return;
-    for (const done of this.#waiters) done();
+    for (const recheck of this.#waiters) recheck();
   }
 
   /**
-   * Waits until no request is in flight, or `ms` passed.
+   * Waits until no request is in flight, or every one still in flight has
+   * been for `ms` (at most `ms` from now).
    *
-   * @param ms the longest wait, in ms
-   * @returns true when drained, false when the time ran out
+   * @param ms the limit per request, in ms
+   * @returns true when drained, false when the time ran out first
    */
   wait(ms: number): Promise<boolean> {
     if (this.#idle()) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      const done = (drained: boolean) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // Until the newest request's limit; timers cap their delay, so a longer one is waited for in steps.
+      const recheck = () => {
         clearTimeout(timer);
-        this.#waiters.delete(settle);
-        resolve(drained);
+        let newest = -Infinity;
+        for (const sent of this.#sent) newest = Math.max(newest, sent.at);
+        const left = newest + ms - performance.now();
+        if (!this.#idle() && left > 0) {
+          timer = setTimeout(recheck, Math.min(left, MAX_DELAY));
+          return;
+        }
+        this.#waiters.delete(recheck);
+        resolve(this.#idle());
       };
-      const settle = () => done(true);
-      const timer = setTimeout(() => done(false), ms);
-      this.#waiters.add(settle);
+      this.#waiters.add(recheck);
+      recheck();
     });
   }
 
   #idle(): boolean {
-    return this.#inFlight === 0 || this.#waived();
+    return this.#sent.size === 0 || this.#waived();
   }
 }
 
-/** A channel to a worker whose HTTP requests are counted by a {@linkcode Drain}. */
+/** A channel to a worker whose requests (what others wait on) are counted by a {@linkcode Drain}. */
 export class DrainedRpc extends Rpc {
   #drain: Drain;
 
@@ -107,7 +126,7 @@ export class DrainedRpc extends Rpc {
   }
 
   /**
-   * Calls the worker; a request (`fetch`, `middleware`) is counted until its reply.
+   * Calls the worker; a request (a route, a middleware, a service call) is counted until its reply.
    *
    * @param method the handler's name
    * @param payload its argument
