@@ -183,8 +183,9 @@ export class WorkerVersion implements PluginVersion {
     // Its requests in flight finish (it may still emit meanwhile, and in its teardown), for up to `drainMs`.
     if (!await this.#drainFor(options.drainMs ?? 0)) {
       this.#ports?.log.warn(
-        `Plugin "${this.#name}": ${this.#drain.inFlight} request(s) still in flight ${options.drainMs} ms after it ` +
-          `was replaced or unloaded; its old worker is stopped with them. Raise "routeTimeout" under ` +
+        `Plugin "${this.#name}": ${this.#drain.inFlight} request(s) or service call(s) still in flight past their ` +
+          `${options.drainMs} ms once it was replaced or unloaded; its old worker is stopped with them. Raise ` +
+          `"routeTimeout" under ` +
           `"limits.${this.#name}" if its requests need longer`,
       );
     }
