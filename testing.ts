@@ -128,8 +128,11 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   const local = [options.plugin, ...(options.with ?? [])].filter((p): p is string => typeof p === "string");
   // A database file given for the test is where an isolated plugin's worker looks for it too: its data folder.
   const fileDir = options.storagePath && options.storagePath !== ":memory:" ? dirname(options.storagePath) : undefined;
-  const dataDir = options.dataDir ?? fileDir ??
-    await Deno.makeTempDir({ prefix: "plugboard-test-" }).catch(() => undefined);
+  // A temporary data folder made here is removed when the test host closes.
+  const madeDir = options.dataDir ?? fileDir
+    ? undefined
+    : await Deno.makeTempDir({ prefix: "plugboard-test-" }).catch(() => undefined);
+  const dataDir = options.dataDir ?? fileDir ?? madeDir;
   const isolation = options.isolation ?? "worker";
   const host = createHost({
     pluginsDir: null,
@@ -150,22 +153,35 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   const events: { name: string; payload: unknown }[] = [];
   const listeners = trackListeners(host);
   host.events.on("*", (payload, name) => void events.push({ name, payload }));
-  await host.start();
-  for (const [name, stub] of Object.entries(options.stubs ?? {})) {
-    await host.load({
-      name,
-      version: stub.version ?? "1.0.0",
-      description: "test stub",
-      setup(ctx: import("./src/context.ts").PluginContext) {
-        for (const [service, value] of Object.entries(stub.services ?? {})) ctx.services.provide(service, value);
-        for (const [hook, impl] of Object.entries(stub.hooks ?? {})) ctx.hooks.define(hook as never, impl as never);
-      },
-    });
+  const close = async () => {
+    await host.stop();
+    if (madeDir) await Deno.remove(madeDir, { recursive: true }).catch(() => {});
+  };
+  let info: PluginInfo;
+  let baseline: ReturnType<typeof listeners.baseline>;
+  let before: ReturnType<typeof snapshot>;
+  try {
+    await host.start();
+    for (const [name, stub] of Object.entries(options.stubs ?? {})) {
+      await host.load({
+        name,
+        version: stub.version ?? "1.0.0",
+        description: "test stub",
+        setup(ctx: import("./src/context.ts").PluginContext) {
+          for (const [service, value] of Object.entries(stub.services ?? {})) ctx.services.provide(service, value);
+          for (const [hook, impl] of Object.entries(stub.hooks ?? {})) ctx.hooks.define(hook as never, impl as never);
+        },
+      });
+    }
+    for (const path of options.with ?? []) await host.load(path);
+    baseline = listeners.baseline();
+    before = snapshot(host);
+    info = await host.load(options.plugin);
+  } catch (error) {
+    // A plugin that fails to load leaves nothing behind: no running host, no data folder.
+    await close();
+    throw error;
   }
-  for (const path of options.with ?? []) await host.load(path);
-  const baseline = listeners.baseline();
-  const before = snapshot(host);
-  const info = await host.load(options.plugin);
   const name = info.name;
   const call = (path: string, init?: RequestInit) =>
     Promise.resolve(host.fetch(new Request(new URL(path, "http://plugboard.test"), init), LOOPBACK_INFO));
@@ -195,8 +211,8 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       }
       if (leaks.length) throw new Error(`Plugin "${name}" did not unload clean: ${leaks.join("; ")}`);
     },
-    close: () => host.stop(),
-    [Symbol.asyncDispose]: () => host.stop(),
+    close,
+    [Symbol.asyncDispose]: close,
   };
   return t;
 }

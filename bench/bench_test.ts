@@ -24,6 +24,7 @@ import {
 import { EFFORT, effort, quickEnv, reducedEffort } from "./_effort.ts";
 import { HELP, MODULES, parseOptions, UsageError } from "./main.ts";
 import { casesToMeasure, measureInProcess, runModule } from "./_runner.ts";
+import { CHILD_LOCK } from "../tests/_helpers.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 /** The flags of `deno task bench`. */
@@ -40,7 +41,8 @@ const TASK_FLAGS = [
 /** Runs bench/main.ts as `deno task bench` does. */
 async function runMain(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--unstable-worker-options", ...TASK_FLAGS, MAIN, ...args],
+    // The project's lock, frozen: the child resolves only what deno.lock pins.
+    args: ["run", `--lock=${CHILD_LOCK}`, "--frozen", ...TASK_FLAGS, MAIN, ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",

@@ -137,50 +137,23 @@ export async function assertHostGrants(
       ? codeRoot.replace(/[\\/]+$/, "")
       : path.replace(/[\\/]+$/, "");
   type Check = { descriptor: Deno.PermissionDescriptor; flag: string; value: string; what: string };
-  const checks: Check[] = [
-    ...list(granted.read).map((path): Check => ({
-      descriptor: { name: "read", path },
-      flag: "--allow-read",
-      value: shownPath(path),
-      what: `read "${shownPath(path)}"`,
-    })),
-    ...list(granted.write).map((path): Check => ({
-      descriptor: { name: "write", path },
-      flag: "--allow-write",
-      value: path,
-      what: `write "${path}"`,
-    })),
-    ...list(granted.net).map((host): Check => ({
-      descriptor: { name: "net", host },
-      flag: "--allow-net",
-      value: host,
-      what: `reach "${host}"`,
-    })),
-    ...list(granted.env).map((variable): Check => ({
-      descriptor: { name: "env", variable },
-      flag: "--allow-env",
-      value: variable,
-      what: `read env "${variable}"`,
-    })),
-    ...list(granted.import).map((host): Check => ({
-      descriptor: { name: "import", host },
-      flag: "--allow-import",
-      value: host,
-      what: `import from "${host}"`,
-    })),
-    ...list(granted.run).map((command): Check => ({
-      descriptor: { name: "run", command },
-      flag: "--allow-run",
-      value: command,
-      what: `run "${command}"`,
-    })),
-    ...list(granted.sys).map((kind): Check => ({
-      descriptor: { name: "sys", kind: kind as Deno.SysPermissionDescriptor["kind"] },
-      flag: "--allow-sys",
-      value: kind,
-      what: `read sys "${kind}"`,
-    })),
+  // Per kind: the descriptor for one value, and how a message names it.
+  const kinds: [PermissionKind, (v: string) => Deno.PermissionDescriptor, string][] = [
+    ["read", (path) => ({ name: "read", path }), "read"],
+    ["write", (path) => ({ name: "write", path }), "write"],
+    ["net", (host) => ({ name: "net", host }), "reach"],
+    ["env", (variable) => ({ name: "env", variable }), "read env"],
+    ["import", (host) => ({ name: "import", host }), "import from"],
+    ["run", (command) => ({ name: "run", command }), "run"],
+    ["sys", (kind) => ({ name: "sys", kind: kind as Deno.SysPermissionDescriptor["kind"] }), "read sys"],
   ];
+  const checks = kinds.flatMap(([kind, descriptor, verb]) =>
+    list(granted[kind]).map((raw): Check => {
+      // Reads of plugboard's own files are named as its folder; anything else as it is.
+      const value = kind === "read" ? shownPath(raw) : raw;
+      return { descriptor: descriptor(raw), flag: `--allow-${kind}`, value, what: `${verb} "${value}"` };
+    })
+  );
   const missing: Check[] = [];
   for (const check of checks) {
     if ((await Deno.permissions.query(check.descriptor)).state !== "granted") missing.push(check);

@@ -77,6 +77,16 @@ export function serveStatic(dir: string): StaticServer {
   return { base: `http://${host}`, host, requests, [Symbol.asyncDispose]: () => server.shutdown() };
 }
 
+/** Data folders made by {@linkcode quietHost} for hosts a test did not stop: removed when the test module ends. */
+const madeDataDirs = new Set<string>();
+globalThis.addEventListener("unload", () => {
+  for (const dir of madeDataDirs) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* gone already */ }
+  }
+});
+
 /**
  * A host that logs to an array instead of the console, keeps plugin data in
  * a temporary folder, and runs plugins in-process unless `isolation` says
@@ -84,7 +94,9 @@ export function serveStatic(dir: string): StaticServer {
  */
 export function quietHost(options: HostOptions = {}): Host & { logs: LogRecord[] } {
   const logs: LogRecord[] = [];
-  const dataDir = Deno.makeTempDirSync({ prefix: "plugboard-data-" });
+  // A data folder of its own unless the test names one; removed when the host stops.
+  const own = options.dataDir === undefined ? Deno.makeTempDirSync({ prefix: "plugboard-data-" }) : undefined;
+  const dataDir = own ?? options.dataDir!;
   const host = createHost({
     logger: { level: "debug", sink: (r) => logs.push(r) },
     isolation: "none",
@@ -92,6 +104,15 @@ export function quietHost(options: HostOptions = {}): Host & { logs: LogRecord[]
     lockFile: join(dataDir, "plugboard.lock"),
     ...options,
   });
+  if (own) {
+    madeDataDirs.add(own);
+    const stop = host.stop.bind(host);
+    host.stop = async (...args: Parameters<Host["stop"]>) => {
+      await stop(...args);
+      await Deno.remove(own, { recursive: true }).catch(() => {});
+      madeDataDirs.delete(own);
+    };
+  }
   return Object.assign(host, { logs });
 }
 
@@ -124,10 +145,19 @@ export const ROOT_DIR = new URL("..", import.meta.url).pathname;
  * A frozen copy of the project's lock for child processes: they resolve
  * exactly the versions `deno.lock` pins (never a newer one a cache or the
  * registry happens to offer), and none of them can write to `deno.lock`.
+ * One copy in `.plugboard/` serves every test module; it is replaced (by a
+ * rename, so a child never reads half a file) only when `deno.lock` changed.
  */
 export const CHILD_LOCK: string = (() => {
-  const copy = join(Deno.makeTempDirSync({ prefix: "plugboard-lock-" }), "deno.lock");
-  Deno.copyFileSync(join(ROOT_DIR, "deno.lock"), copy);
+  const lock = Deno.readTextFileSync(join(ROOT_DIR, "deno.lock"));
+  const copy = join(ROOT_DIR, ".plugboard", "child.lock");
+  try {
+    if (Deno.readTextFileSync(copy) === lock) return copy;
+  } catch { /* not made yet */ }
+  Deno.mkdirSync(dirname(copy), { recursive: true });
+  const fresh = `${copy}.${Deno.pid}.${crypto.randomUUID()}`;
+  Deno.writeTextFileSync(fresh, lock);
+  Deno.renameSync(fresh, copy);
   return copy;
 })();
 

@@ -10,6 +10,7 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { readUpTo } from "../bytes.ts";
 
 /**
  * Refuses bodies larger than `maxSize` bytes with `tooLarge(c)`.
@@ -42,25 +43,8 @@ export function limitBodySize<E extends object>(
     if (length !== null && !raw.headers.has("transfer-encoding")) {
       return Number.parseInt(length, 10) > maxSize ? tooLarge(c) : next();
     }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const reader = raw.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxSize) {
-        await reader.cancel().catch(() => {});
-        return tooLarge(c);
-      }
-      chunks.push(value);
-    }
-    const body = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      body.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
+    const body = await readUpTo(raw.body.getReader(), maxSize);
+    if (body === undefined) return tooLarge(c);
     c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, body });
     await next();
   };

@@ -9,6 +9,7 @@
 import { assertAllowed, hostWithPort, isAllowedHost, isDowngrade } from "./allow.ts";
 import { cannotLoad, RemoteError } from "./errors.ts";
 import { looksLikeHtml, type MediaType, mediaTypeOf } from "./media_type.ts";
+import { readUpTo } from "../bytes.ts";
 
 /** Default time one module may take, redirects and body included, in ms. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -246,29 +247,12 @@ async function readLimited(
     throw tooLarge();
   }
   if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let bytes: Uint8Array | undefined;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
+    bytes = await readUpTo(response.body.getReader(), limit);
   } catch (cause) {
-    if (cause instanceof RemoteError) throw cause;
     throw unreachable(cause, url, ctx.prefix, ctx.timeoutMs, ctx.signal, ctx.context);
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
+  if (bytes === undefined) throw tooLarge();
   return bytes;
 }

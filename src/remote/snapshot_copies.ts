@@ -49,12 +49,14 @@ async function copyTree(from: string, to: string): Promise<void> {
  * import assert from "node:assert/strict";
  * import { join } from "node:path";
  * import { copySnapshot, removeSnapshotCopy } from "./snapshot_copies.ts";
- * const dir = join(await Deno.makeTempDir(), "a".repeat(64));
+ * const root = await Deno.makeTempDir();
+ * const dir = join(root, "a".repeat(64));
  * await Deno.mkdir(join(dir, "http_h_1"), { recursive: true });
  * await Deno.writeTextFile(join(dir, "http_h_1", "mod.js"), "export default 1;");
  * const copy = await copySnapshot({ dir, entryPath: join(dir, "http_h_1", "mod.js") }, 2);
  * assert.equal((await import(copy.entryUrl)).default, 1);
  * await removeSnapshotCopy(copy.dir);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function copySnapshot(
@@ -77,8 +79,8 @@ export async function copySnapshot(
  * ```ts
  * import { removeSnapshotCopy } from "./snapshot_copies.ts";
  * const dir = await Deno.makeTempDir();
- * await removeSnapshotCopy(dir);
- * await removeSnapshotCopy(dir);
+ * await removeSnapshotCopy(dir); // removes it
+ * await removeSnapshotCopy(dir); // already gone: fine
  * ```
  */
 export async function removeSnapshotCopy(dir: string): Promise<void> {

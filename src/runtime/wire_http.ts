@@ -7,6 +7,7 @@
  */
 
 import type { PluginError } from "../errors.ts";
+import { concat } from "../bytes.ts";
 import { Transfer } from "./rpc.ts";
 
 /** A request on the wire. */
@@ -90,12 +91,7 @@ export async function toWireResponse(response: Response): Promise<Transfer<WireR
       return new Transfer({ ...head, body: stream }, [stream as unknown as Transferable]);
     }
   }
-  const buffer = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    buffer.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const buffer = concat(chunks, size);
   return new Transfer({ ...head, body: buffer.buffer }, [buffer.buffer]);
 }
 

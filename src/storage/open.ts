@@ -19,8 +19,11 @@ import { createSql, type PluginSql } from "./sql.ts";
  * import assert from "node:assert/strict";
  * import { openPluginStorage, STORAGE_FILE } from "./open.ts";
  * const dir = Deno.makeTempDirSync();
- * using store = openPluginStorage({ name: "tasks", dir });
- * assert.equal(store.file, `${dir}/${STORAGE_FILE}`);
+ * {
+ *   using store = openPluginStorage({ name: "tasks", dir });
+ *   assert.equal(store.file, `${dir}/${STORAGE_FILE}`);
+ * }
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export const STORAGE_FILE = "storage.db";
