@@ -80,6 +80,21 @@ export {
 export { HookRegistry, type HookWrapper, type PlugboardHooks } from "./src/hooks.ts";
 export { type RunningServer, serve, type ServeOptions } from "./src/server.ts";
 export type { FolderWatch, WatchOptions } from "./src/watcher.ts";
+export type { McpHub } from "./src/mcp/hub.ts";
+export type { McpSessionEvent } from "./src/event_types.ts";
+export type {
+  McpContent,
+  PluginMcp,
+  PromptBuilder,
+  PromptSpec,
+  ResourceMeta,
+  ResourceReader,
+  ToolAnnotations,
+  ToolCallExtra,
+  ToolHandler,
+  ToolResult,
+  ToolSpec,
+} from "./src/mcp/types.ts";
 export {
   KeyExistsError,
   type LegacyMigrationReport,

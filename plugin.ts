@@ -29,6 +29,17 @@ export type { PlugboardServices } from "./src/services.ts";
 export type { RemoteItems, RemoteMember, RemoteMethod, RemoteService } from "./src/service_types.ts";
 export type { PluginPermissions } from "./src/plugin_permissions.ts";
 export type { PluginSql, PluginStorage } from "./src/storage.ts";
+export type { McpSessionEvent } from "./src/event_types.ts";
+export type {
+  McpContent,
+  PluginMcp,
+  PromptSpec,
+  ResourceMeta,
+  ToolAnnotations,
+  ToolCallExtra,
+  ToolResult,
+  ToolSpec,
+} from "./src/mcp/types.ts";
 export { ConfigError, PermissionError, PluginError, ServiceNotFoundError } from "./src/errors.ts";
 export { KeyExistsError, StorageBusyError } from "./src/storage/errors.ts";
 export { retryBusy } from "./src/storage/retry.ts";

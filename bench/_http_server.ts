@@ -5,9 +5,13 @@
  * - `hello`: plugboard (`createHost` + `serve` from mod.ts) with the shipped
  *   `plugins/hello` only, isolated in a worker (the default);
  * - `hello-inproc`: the same with `isolation: "none"` (in-process);
+ * - `hello-sandbox`: the same with `hello` sandboxed (its own process);
  * - `all`, `all-inproc`: plugboard with every shipped plugin in `plugins/`
  *   (host-wide middleware of `analytics` on; `notifier`'s webhook points at a
  *   127.0.0.1 URL that is never called, as no task fails), isolated or not;
+ * - `flood`: `hello` plus two isolated plugins, one emitting 5,000 events and
+ *   200 log lines every timer turn, one listening to them (for `/health`
+ *   under a flood; the host's budgets drop what is over them);
  * - `hono`: a bare Hono app on `Deno.serve` answering the same paths with the
  *   same status, content type and body as the `hello` server;
  * - `hono-worker`: the same Hono app (plugin route only) in a worker, behind
@@ -43,7 +47,7 @@ export const MISSING_PATH = "/api/plugins/hello/missing";
 async function start(kind: string): Promise<() => Promise<void>> {
   const onListen = (addr: Deno.NetAddr) => console.log(addr.port);
   const [set, mode] = kind.split("-");
-  if ((set === "hello" || set === "all") && (mode === undefined || mode === "inproc")) {
+  if ((set === "hello" || set === "all") && (mode === undefined || mode === "inproc" || mode === "sandbox")) {
     const dataDir = await Deno.makeTempDir({ prefix: "plugboard-http-bench-" });
     const host = createHost({
       cwd: ROOT,
@@ -51,6 +55,7 @@ async function start(kind: string): Promise<() => Promise<void>> {
       plugins: set === "hello" ? [`${ROOT}plugins/hello/mod.ts`] : [],
       allowRead: [`${ROOT}plugins`],
       isolation: mode === "inproc" ? "none" : "worker",
+      sandboxed: mode === "sandbox" ? ["hello"] : [],
       // Generous: a busy machine must make startup slow, not make plugins fail.
       importTimeout: 300_000,
       setupTimeout: 300_000,
@@ -64,6 +69,40 @@ async function start(kind: string): Promise<() => Promise<void>> {
     return async () => {
       await server.shutdown();
       await Deno.remove(dataDir, { recursive: true });
+    };
+  }
+  if (kind === "flood") {
+    const dir = await Deno.makeTempDir({ prefix: "plugboard-http-bench-flood-" });
+    const plugin = (name: string, setup: string) =>
+      Deno.mkdir(`${dir}/plugins/${name}`, { recursive: true }).then(() =>
+        Deno.writeTextFile(
+          `${dir}/plugins/${name}/mod.ts`,
+          `export default { name: "${name}", version: "1.0.0", setup(ctx) { ${setup} } };`,
+        )
+      );
+    await plugin(
+      "flooder",
+      `ctx.setInterval(() => {
+        for (let i = 0; i < 5000; i++) ctx.events.emit("flooder.tick", { i });
+        for (let i = 0; i < 200; i++) ctx.log.error("line " + i);
+      }, 0);`,
+    );
+    await plugin("counter", `let n = 0; ctx.events.on("flooder.tick", () => { n++; });`);
+    const host = createHost({
+      cwd: ROOT,
+      pluginsDir: `${dir}/plugins`,
+      plugins: [`${ROOT}plugins/hello/mod.ts`],
+      allowRead: [`${ROOT}plugins`],
+      importTimeout: 300_000,
+      setupTimeout: 300_000,
+      dataDir: `${dir}/data`,
+      logger: { level: "silent" },
+    });
+    await host.start();
+    const server = serve(host, { port: 0, onListen });
+    return async () => {
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
     };
   }
   if (kind === "hono") {
@@ -121,7 +160,7 @@ self.onmessage = async ({ data: [id, method, url, headers] }) => {
     };
   }
   throw new TypeError(
-    `Unknown server kind '${kind}': use hello, hello-inproc, all, all-inproc, hono or hono-worker`,
+    `Unknown server kind '${kind}': use hello, hello-inproc, hello-sandbox, all, all-inproc, flood, hono or hono-worker`,
   );
 }
 

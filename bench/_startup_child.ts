@@ -1,7 +1,9 @@
 /**
  * Times one cold `host.start()` over a plugins folder (argument 1) in a fresh
- * process, with the isolation mode of argument 2 (`none` or `worker`), and
- * prints the milliseconds and the process's RSS once started.
+ * process, with the isolation mode of argument 2 (`none`, `worker`, or
+ * `sandbox`: every plugin in its own process), and prints the milliseconds,
+ * the process's RSS once started and, for sandboxed plugins, the sum of
+ * their processes' RSS (read with `ps`).
  *
  * @module
  */
@@ -9,12 +11,15 @@
 import { createHost } from "../mod.ts";
 
 const dataDir = await Deno.makeTempDir({ prefix: "plugboard-startup-bench-" });
-const isolation = Deno.args[1] === "worker" ? "worker" : "none";
+const mode = Deno.args[1];
+const isolation = mode === "worker" || mode === "sandbox" ? "worker" : "none";
+const sandboxed = mode === "sandbox" ? [...Deno.readDirSync(Deno.args[0])].map((e) => e.name) : [];
 // Generous timeouts: a busy machine must make the figure slow, not make plugins fail.
 const host = createHost({
   pluginsDir: Deno.args[0],
   dataDir,
   isolation,
+  sandboxed,
   importTimeout: 300_000,
   setupTimeout: 300_000,
   logger: { level: "silent" },
@@ -24,6 +29,12 @@ const list = await host.start();
 const ms = performance.now() - t;
 const rss = Deno.memoryUsage().rss;
 const failed = list.filter((p) => p.state !== "active").length;
+let childRss = 0;
+const pids = list.flatMap((p) => p.sandbox ? [String(p.sandbox.pid)] : []);
+if (pids.length) {
+  const out = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", pids.join(",")] }).output();
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) childRss += (Number(line.trim()) || 0) * 1024;
+}
 await host.stop();
 await Deno.remove(dataDir, { recursive: true });
-console.log(JSON.stringify({ ms, rss, plugins: list.length, failed }));
+console.log(JSON.stringify({ ms, rss, childRss, plugins: list.length, failed }));

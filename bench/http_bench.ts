@@ -5,11 +5,12 @@
  * plugboard against a bare Hono app on `Deno.serve` answering the same
  * status, content type and body:
  *
- * - a plugin route with `hello` only, isolated in a worker (the default), and
- *   the same in-process (`isolation: "none"`);
+ * - a plugin route with `hello` only, isolated in a worker (the default), the
+ *   same in-process (`isolation: "none"`) and sandboxed (its own process);
  * - the same route with every shipped plugin loaded (host-wide middleware
  *   on), in workers and in-process;
- * - `/health`;
+ * - `/health`, and `/health` while an isolated plugin floods the host with
+ *   events and log lines (its p99 is the containment figure);
  * - a 404 (a path under a plugin's prefix that it does not serve).
  *
  * Every round starts fresh servers and measures each case on plugboard and
@@ -97,7 +98,7 @@ export type HttpResults =
   | { skipped: string };
 
 /** A plugboard server kind of `_http_server.ts`. */
-type Ours = "hello" | "hello-inproc" | "all" | "all-inproc";
+type Ours = "hello" | "hello-inproc" | "hello-sandbox" | "all" | "all-inproc" | "flood";
 
 /** What plugboard is measured against. */
 type Peer = "hono" | "hono-worker";
@@ -123,15 +124,20 @@ const CASES: CaseDef[] = [
     peer: "hono-worker",
   },
   { name: "plugin route, hello only, in-process", ours: "hello-inproc", path: HELLO_PATH, status: 200 },
+  { name: "plugin route, hello only, sandboxed (own process)", ours: "hello-sandbox", path: HELLO_PATH, status: 200 },
   { name: "plugin route, every shipped plugin, in workers (default)", ours: "all", path: HELLO_PATH, status: 200 },
   { name: "plugin route, every shipped plugin, in-process", ours: "all-inproc", path: HELLO_PATH, status: 200 },
   { name: "/health", ours: "hello", path: "/health", status: 200 },
+  // Containment under a flood: the p99 is the figure (the issue's bound is 100 ms), not the throughput.
+  { name: "/health while a plugin floods events and logs", ours: "flood", path: "/health", status: 200 },
   { name: "404", ours: "hello", path: MISSING_PATH, status: 404 },
 ];
 
 const SERVER_NAMES: Record<Ours | Peer, string> = {
   hello: "plugboard, hello in a worker",
   "hello-inproc": "plugboard, hello in-process",
+  "hello-sandbox": "plugboard, hello sandboxed",
+  flood: "plugboard, hello and an isolated plugin flooding events and logs",
   all: "plugboard, every plugin in workers",
   "all-inproc": "plugboard, every plugin in-process",
   hono: "bare Hono on Deno.serve",
@@ -234,6 +240,8 @@ async function startServer(kind: Ours | Peer): Promise<Server> {
       "--allow-read",
       "--allow-write",
       "--allow-env",
+      // The sandboxed case starts its plugin's process through prlimit.
+      "--allow-run=prlimit,ps",
       new URL("./_http_server.ts", import.meta.url).pathname,
       kind,
     ],

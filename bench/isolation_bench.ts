@@ -1,7 +1,8 @@
 /**
  * The cost of isolation, side by side on the same plugin: a route called
  * through `host.fetch` (no network), `emitAsync` to one listener, and a
- * service call round trip, each with the plugin in a worker and in-process.
+ * service call round trip, each with the plugin in-process, in a worker and
+ * sandboxed (in its own process).
  * Each case runs in one process, after a warm-up; the figure is the median of
  * batches of sequential calls (a worker's cost is the thread hand-off, which
  * a concurrent load hides; see the HTTP group for throughput).
@@ -20,6 +21,10 @@ export interface IsolationCase {
   ratio: number;
   /** workerUs - inProcessUs. */
   addedUs: number;
+  /** The same, sandboxed (its own process). */
+  sandboxUs?: number;
+  /** sandboxUs / inProcessUs. */
+  sandboxRatio?: number;
 }
 
 const PLUGIN = `export default {
@@ -46,7 +51,7 @@ async function measure(fn: () => Promise<unknown>, batches = 15, per = 200): Pro
   return samples[Math.floor(samples.length / 2)];
 }
 
-async function probeHost(isolation: "worker" | "none") {
+async function probeHost(mode: "worker" | "none" | "sandbox") {
   const dir = await Deno.makeTempDir({ prefix: "plugboard-isolation-bench-" });
   await Deno.mkdir(`${dir}/plugins/probe`, { recursive: true });
   await Deno.writeTextFile(`${dir}/plugins/probe/mod.ts`, PLUGIN);
@@ -54,7 +59,8 @@ async function probeHost(isolation: "worker" | "none") {
     pluginsDir: `${dir}/plugins`,
     dataDir: `${dir}/data`,
     lockFile: `${dir}/plugboard.lock`,
-    isolation,
+    isolation: mode === "none" ? "none" : "worker",
+    sandboxed: mode === "sandbox" ? ["probe"] : [],
     logger: { level: "silent" },
   });
   await host.start();
@@ -70,11 +76,11 @@ async function probeHost(isolation: "worker" | "none") {
 export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | undefined> {
   if (filter && !filter.test("isolation")) return undefined;
   const figures: Record<string, Record<string, number>> = {};
-  for (const isolation of ["none", "worker"] as const) {
+  for (const isolation of ["none", "worker", "sandbox"] as const) {
     const { host, dir } = await probeHost(isolation);
     const service = host.services.resolve<{ add(a: number, b: number): number | Promise<number> }>("probe");
     const request = () => Promise.resolve(host.fetch(new Request("http://localhost/api/plugins/probe/r")));
-    const key = isolation === "none" ? "inProcess" : "worker";
+    const key = isolation === "none" ? "inProcess" : isolation;
     figures["route through host.fetch"] ??= {};
     figures["route through host.fetch"][key] = await measure(async () => await (await request()).text());
     figures["emitAsync to one listener"] ??= {};
@@ -92,13 +98,17 @@ export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | 
     workerUs: f.worker,
     ratio: f.worker / f.inProcess,
     addedUs: f.worker - f.inProcess,
+    sandboxUs: f.sandbox,
+    sandboxRatio: f.sandbox / f.inProcess,
   }));
-  console.log("\n• isolation: the same plugin in-process and in a worker (median µs per sequential call)");
+  console.log("\n• isolation: the same plugin in-process, in a worker and sandboxed (median µs per sequential call)");
   for (const c of cases) {
     console.log(
       `  ${c.name.padEnd(28)} in-process ${c.inProcessUs.toFixed(1).padStart(8)} µs   worker ${
         c.workerUs.toFixed(1).padStart(8)
-      } µs   +${c.addedUs.toFixed(1)} µs (${c.ratio.toFixed(1)}x)`,
+      } µs   +${c.addedUs.toFixed(1)} µs (${c.ratio.toFixed(1)}x)   sandboxed ${
+        c.sandboxUs!.toFixed(1).padStart(8)
+      } µs (${c.sandboxRatio!.toFixed(1)}x)`,
     );
   }
   return cases;

@@ -38,8 +38,17 @@ export const BUSY_LOAD = 1;
 
 /** What the startup group writes. */
 interface StartupData {
-  results: { plugins: number; ms: number; msPerPlugin: number; rss?: number; failed?: number }[];
+  results: {
+    plugins: number;
+    ms: number;
+    msPerPlugin: number;
+    rss?: number;
+    failed?: number;
+    childRss?: number;
+    rssPerPlugin?: number;
+  }[];
   workers?: { plugins: number; ms: number; msPerPlugin: number; rss?: number; failed?: number }[];
+  sandboxes?: StartupData["results"];
 }
 
 const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
@@ -190,14 +199,21 @@ export function renderResults(data: BenchData): string {
   if (startup?.results) {
     out.push(
       "\n### Cold startup\n",
-      "| plugins | where they run | host.start() | per plugin | RSS once started |",
-      "| ---: | --- | ---: | ---: | ---: |",
+      "| plugins | where they run | host.start() | per plugin | RSS once started (with plugins' processes) | RSS per plugin |",
+      "| ---: | --- | ---: | ---: | ---: | ---: |",
     );
-    for (const [where, list] of [["in-process", startup.results], ["in workers (default)", startup.workers ?? []]]) {
+    const tiers = [
+      ["in-process", startup.results],
+      ["in workers (default)", startup.workers ?? []],
+      ["sandboxed (own processes)", startup.sandboxes ?? []],
+    ];
+    for (const [where, list] of tiers) {
       for (const r of list as StartupData["results"]) {
-        const rss = r.rss ? `${(r.rss / 2 ** 20).toFixed(0)} MiB` : "-";
+        const total = (r.rss ?? 0) + (r.childRss ?? 0);
+        const rss = total ? `${(total / 2 ** 20).toFixed(0)} MiB` : "-";
+        const per = r.rssPerPlugin ? `${(r.rssPerPlugin / 2 ** 20).toFixed(1)} MiB` : "-";
         const failed = r.failed ? ` (${r.failed} failed to load)` : "";
-        out.push(`| ${r.plugins} | ${where} | ${ms(r.ms, 1)}${failed} | ${ms(r.msPerPlugin, 3)} | ${rss} |`);
+        out.push(`| ${r.plugins} | ${where} | ${ms(r.ms, 1)}${failed} | ${ms(r.msPerPlugin, 3)} | ${rss} | ${per} |`);
       }
     }
   }
@@ -227,16 +243,19 @@ export function renderResults(data: BenchData): string {
   if (Array.isArray(isolation) && isolation.length) {
     out.push(
       "\n### The cost of isolation\n",
-      "The same plugin in-process and in a worker, in one process, median µs per sequential call (the thread " +
-        "hand-off each call pays; the HTTP group shows throughput under concurrent load):\n",
-      "| case | in-process | in a worker | added | ratio |",
-      "| --- | ---: | ---: | ---: | ---: |",
+      "The same plugin in-process, in a worker and sandboxed (its own process), in one run, median µs per " +
+        "sequential call (the hand-off each call pays; the HTTP group shows throughput under concurrent load):\n",
+      "| case | in-process | in a worker | added | ratio | sandboxed | ratio |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
     for (const c of isolation) {
+      const sandbox = c.sandboxUs === undefined
+        ? "- | -"
+        : `${c.sandboxUs.toFixed(1)} µs | ${c.sandboxRatio!.toFixed(1)}x`;
       out.push(
         `| ${c.name} | ${c.inProcessUs.toFixed(1)} µs | ${c.workerUs.toFixed(1)} µs | +${c.addedUs.toFixed(1)} µs | ${
           c.ratio.toFixed(1)
-        }x |`,
+        }x | ${sandbox} |`,
       );
     }
   }

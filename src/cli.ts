@@ -10,13 +10,14 @@ import { createHost, type Host } from "./host.ts";
 import { resolve } from "node:path";
 import { checkApiKey, type HostSettings, hostSettingsSchema } from "./options.ts";
 import { formatIssues } from "./schema.ts";
-import { describePermissions } from "./plugin_permissions.ts";
 import { SettingsError } from "./errors.ts";
 import { errorText } from "./error_text.ts";
 import { assertReadableFolder } from "./discovery.ts";
-import type { PluginInfo } from "./plugin_info.ts";
+import { formatPluginTable } from "./plugin_table.ts";
 import { type RunningServer, serve } from "./server.ts";
 import { describeAdminAccess, keepAdminToken } from "./http/admin_token.ts";
+
+export { formatPluginTable } from "./plugin_table.ts";
 
 /** What the command runs with: the settings of `plugboard.json`, flags applied. */
 export type Settings = HostSettings;
@@ -33,6 +34,8 @@ Options:
   --data-dir <dir>           plugins' data folders live in <dir>/plugins/<name> (default ./data)
   --trust <name>             run this plugin in-process, trusted (repeatable);
                              every other plugin runs isolated in its own worker
+  --sandbox <name>           run this plugin in its own Deno process, with kernel
+                             limits (repeatable; Linux; needs --allow-run=prlimit,ps)
   --plugin <path-or-url>     load this plugin too (repeatable)
   --allow-import-host <host> let URL plugins come from this host (repeatable);
                              plugboard fetches them itself: Deno needs --allow-net=<host>
@@ -47,7 +50,10 @@ Environment:
                              at least 16 characters; without it the server makes a
                              token at each start, stores it in .plugboard/admin-token,
                              prints it, and asks it of loopback clients only
-  PLUGBOARD_DEBUG=1          debug logging
+  PLUGBOARD_DEBUG=<names>    debug lines of these plugins (comma-separated; * or 1 for all)
+  PLUGBOARD_LOG=json         log as JSON lines (time, level, plugin, msg, error with stack)
+
+MCP clients: http://<host>:<port>/mcp (with the admin key); deno task mcp for stdio.
 
 Ctrl-C or SIGTERM shuts down gracefully (exit 0); a second one exits at once.
 A usage or startup error prints one line and exits with code 2.
@@ -90,6 +96,7 @@ export async function parseCli(
         "plugins-dir": { type: "string" },
         "data-dir": { type: "string" },
         trust: { type: "string", multiple: true },
+        sandbox: { type: "string", multiple: true },
         plugin: { type: "string", multiple: true },
         "allow-import-host": { type: "string", multiple: true },
         config: { type: "string" },
@@ -137,6 +144,7 @@ export async function parseCli(
     pluginsDir: v["plugins-dir"] ?? fromFile.pluginsDir,
     dataDir: v["data-dir"] ?? fromFile.dataDir,
     trusted: [...(fromFile.trusted ?? []), ...(v.trust ?? [])],
+    sandboxed: [...(fromFile.sandboxed ?? []), ...(v.sandbox ?? [])],
     plugins: [...(fromFile.plugins ?? []), ...(v.plugin ?? [])],
     allowImport: [...(fromFile.allowImport ?? []), ...(v["allow-import-host"] ?? [])],
     watch: v.watch ?? fromFile.watch,
@@ -144,34 +152,6 @@ export async function parseCli(
     ...(v.offline ?? fromFile.offline ? { offline: true } : {}),
   };
   return { help: false, settings, configFile: text === undefined ? undefined : configFile };
-}
-
-/**
- * Formats the startup table of plugins.
- *
- * @param plugins the host's list
- * @returns lines of text
- */
-export function formatPluginTable(plugins: PluginInfo[]): string {
-  if (plugins.length === 0) return "  (no plugins)";
-  const rows = plugins.map((p) => [
-    p.name,
-    p.version ?? "-",
-    p.state,
-    p.timings.totalMs === undefined ? "" : `${p.timings.totalMs.toFixed(1)} ms`,
-    p.isolation === "in-process" ? "trusted" : p.isolation ?? "-",
-    p.isolation === "worker"
-      ? describePermissions({ ...p.permissions, emits: p.emits })
-      : p.isolation === "in-process"
-      ? "all (the host's)"
-      : "-",
-    p.state === "failed" ? (p.error ?? "") : p.routes.join(", ") || "-",
-  ]);
-  const head = ["PLUGIN", "VERSION", "STATE", "LOAD", "RUNS", "PERMISSIONS", "ROUTES / ERROR"];
-  const last = head.length - 1;
-  const widths = head.slice(0, last).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => "  " + r.slice(0, last).map((c, i) => c.padEnd(widths[i])).join("  ") + "  " + r[last];
-  return [line(head), ...rows.map(line)].join("\n");
 }
 
 /** What {@linkcode runCli} started. */

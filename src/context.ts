@@ -13,6 +13,9 @@ import type { Scope } from "./scope.ts";
 import { PluginEvents } from "./plugin_events.ts";
 import { PluginServices } from "./plugin_services.ts";
 import { PluginHooks } from "./plugin_hooks.ts";
+import { createPluginMcp } from "./mcp/plugin_mcp.ts";
+import type { McpPort } from "./mcp/port.ts";
+import type { PluginMcp } from "./mcp/types.ts";
 
 export { PluginEvents, PluginHooks, PluginServices };
 
@@ -57,6 +60,8 @@ export interface PluginContext<C = Record<string, unknown>> {
   onResponse(observer: ResponseObserver): void;
   /** Extension points: define them, or wrap those of the host and other plugins. */
   readonly hooks: PluginHooks;
+  /** MCP tools, resources and prompts, listed to every MCP client as `<plugin>__<name>` (docs/PLUGINS.md). */
+  readonly mcp: PluginMcp;
   /** The plugin's persistent key-value store (SQLite); kept across reloads, restarts and unloads. */
   readonly storage: PluginStorage;
   /** The plugin's own SQL tables (`{{name}}` in SQL), with migrations. */
@@ -147,6 +152,7 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
     return id;
   };
   let router: PluginRouter | undefined;
+  let mcp: PluginMcp | undefined;
   return {
     name,
     get routes() {
@@ -188,6 +194,9 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
     events: new PluginEvents(ports.events, scope),
     services: new PluginServices(ports.services, scope),
     hooks: new PluginHooks(ports.hooks, scope),
+    get mcp() {
+      return mcp ??= createPluginMcp(name, ports.mcp ?? noMcp(name), scope);
+    },
     get storage() {
       return ports.storage().kv(name);
     },
@@ -211,5 +220,16 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
       timers.delete(id);
     },
     reload: () => ports.reload(name),
+  };
+}
+
+/** The MCP port of a host without one: every registration is refused, saying so. */
+function noMcp(name: string): McpPort {
+  return {
+    add: () => {
+      throw new PluginError("NOT_FOUND", `Cannot use ctx.mcp in plugin "${name}": this host has no MCP table`, {
+        plugin: name,
+      });
+    },
   };
 }

@@ -17,7 +17,8 @@ export type ErrorOrigin =
   | "timer"
   | "hook"
   | "worker"
-  | "unhandled";
+  | "unhandled"
+  | "tool";
 
 /** Payload of `system.error`: a failure that was contained. */
 export interface SystemErrorEvent {
@@ -94,4 +95,20 @@ export interface PlugboardEvents {
   "plugin.reloaded": PluginLifecycleEvent;
   /** A reload was refused and the previous version keeps serving; `error` says why. */
   "plugin.reload_failed": PluginLifecycleEvent;
+  /** An MCP client finished initializing a session. */
+  "mcp.session.opened": McpSessionEvent;
+  /** An MCP session ended (the client closed it, it was idle too long, or the host stopped). */
+  "mcp.session.closed": McpSessionEvent;
+}
+
+/** Payload of `mcp.session.opened` and `mcp.session.closed`. */
+export interface McpSessionEvent {
+  /** The session's id (`stdio` for the stdio entry). */
+  sessionId: string;
+  /** The client's name, as it introduced itself. */
+  client?: string;
+  /** How it is connected. */
+  transport: "http" | "stdio";
+  /** Tool, resource and prompt calls it made, on `mcp.session.closed`. */
+  calls?: number;
 }

@@ -377,11 +377,12 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
     return this.#remove(this.#sets.ownedBy(owner));
   }
 
-  /**
-   * Removes listeners, then rebuilds each affected dispatcher once.
-   *
-   * @returns how many were still there
-   */
+  /** The names and patterns an owner listens to, once each. @param owner the owner @returns them, in the order added */
+  listenedBy(owner: string): string[] {
+    return [...new Set(this.#sets.ownedBy(owner).sort((a, b) => a.seq - b.seq).map((l) => l.key))];
+  }
+
+  /** Removes listeners, then rebuilds each affected dispatcher once; returns how many were still there. */
   #remove(listeners: readonly Listener[]): number {
     const { count, names, prefixes } = this.#sets.remove(listeners);
     if (count === 0) return 0;

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { assertReadableFolder, discoverPlugins } from "./discovery.ts";
 import { PluginError } from "./errors.ts";
 import type { PlugboardEvents } from "./event_types.ts";
-import { EventBus } from "./events.ts";
+import type { EventBus } from "./events.ts";
 import { HookRegistry } from "./hooks.ts";
 import { createHttpApp } from "./http/app.ts";
 import { generateAdminToken } from "./http/admin_token.ts";
@@ -27,6 +27,8 @@ import { claimantOf } from "./lifecycle/claims.ts";
 import { PluginRegistry } from "./lifecycle/registry.ts";
 import { catchStrayFailures, claimStrayFailure } from "./lifecycle/stray_failures.ts";
 import { Logger } from "./logger.ts";
+import { McpHub } from "./mcp/hub.ts";
+import { Observability } from "./metrics/observability.ts";
 import { hintFor } from "./plugin_name.ts";
 import { type HostOptions, type ResolvedHostOptions, resolveHostOptions } from "./options.ts";
 import type { PluginDefinition } from "./plugin.ts";
@@ -101,6 +103,10 @@ export class Host {
    * one, a random token made with the host, which the admin API asks only of loopback clients (docs/SECURITY.md).
    */
   readonly adminKey: string;
+  /** Metrics, event streams, access log, per-plugin debug and last errors: what `/metrics` and `/admin` show. */
+  readonly observability: Observability;
+  /** MCP: every plugin's tools, resources and prompts, and the sessions of `/mcp` (docs/HTTP.md#mcp). */
+  readonly mcp: McpHub;
 
   #options: ResolvedHostOptions;
   #registry: PluginRegistry;
@@ -112,8 +118,7 @@ export class Host {
   #stopCatching: (() => void) | undefined;
 
   /**
-   * Builds a host that is not started; prefer {@linkcode createHost}, which
-   * does the same.
+   * Builds a host that is not started; prefer {@linkcode createHost}, which does the same.
    *
    * @param options see {@linkcode HostOptions}
    * @throws {SettingsError} for an unusable `apiKey`
@@ -122,7 +127,8 @@ export class Host {
   constructor(options: HostOptions = {}) {
     const o = this.#options = resolveHostOptions(options);
     this.log = new Logger("plugboard", o.logger);
-    this.events = new EventBus<PlugboardEvents>({
+    const obs = this.observability = new Observability(this, o, (name) => this.#registry.get(name)?.live?.version);
+    this.events = obs.bus<PlugboardEvents>({
       // One reporter for every system.error: a failing handler is reported like any other contained failure.
       onHandlerError: ({ event, owner, error }) => this.#report({ origin: "event", plugin: owner, event, error }),
       onUnhandled: (error, event, owner) =>
@@ -138,6 +144,7 @@ export class Host {
     this.#report = createErrorReporter(this.log, this.events, (f) => {
       const record = f.plugin ? this.#registry.get(f.plugin) : undefined;
       if (record) record.failures++;
+      obs.failure(f);
     });
     this.#lifecycle = createLifecycle({
       options: o,
@@ -157,17 +164,24 @@ export class Host {
     // No operator key: a token made here, which the admin API also asks of loopback clients (plugins are on
     // loopback); the server stores and prints it.
     this.adminKey = o.apiKey ?? generateAdminToken();
+    const guard = { key: this.adminKey, local: o.apiKey === undefined, allowedHosts: o.allowedHosts };
+    const deadline = (name: string) => o.limits[name]?.routeTimeout ?? o.routeTimeout;
+    this.#lifecycle.ports.mcp =
+      (this.mcp = new McpHub({ events: this.events, report: this.#report, deadline, guard, limits: o.mcp }))
+        .registry;
     const app = createHttpApp({
+      mcp: this.mcp,
       routes: this.routes,
       admin: this,
       report: this.#report,
       log: this.log,
       apiKey: this.adminKey,
+      observability: obs,
       localAdmin: o.apiKey === undefined,
       allowedHosts: o.allowedHosts,
       limits: (name) => ({
         bodyLimit: o.limits[name]?.bodyLimit ?? o.bodyLimit,
-        routeTimeout: o.limits[name]?.routeTimeout ?? o.routeTimeout,
+        routeTimeout: deadline(name),
       }),
     });
     const noInfo = { info: undefined };
@@ -284,11 +298,14 @@ export class Host {
   stop(options: { drainTimeout?: number } = {}): Promise<void> {
     this.#watch?.close();
     this.#watch = undefined;
+    this.observability.close();
     return this.#exclusive(async () => {
+      await this.mcp.close();
       for (const name of [...this.#registry.activeOrder()].reverse()) {
         const record = this.#registry.get(name);
         if (record?.state === "active") await unload(this.#lifecycle, record, { drainMs: options.drainTimeout });
       }
+      this.#lifecycle.close?.();
       this.storage.close();
       this.#stopCatching?.();
       this.#stopCatching = undefined;
@@ -325,35 +342,22 @@ export class Host {
     return watch;
   }
 
-  /**
-   * Every known plugin (active, failed, disabled, unloaded).
-   *
-   * @returns snapshots, in the order they were first seen
-   */
+  /** Every known plugin (active, failed, disabled, unloaded). @returns snapshots, in the order first seen */
   list(): PluginInfo[] {
-    return this.#registry.records().map((r) => this.#registry.info(r));
+    return this.#registry.records().map((r) => this.mcp.describe(this.#registry.info(r)));
   }
 
-  /**
-   * How many plugins are in each state, as `/health` shows it.
-   *
-   * @returns state → count, for the states some plugin is in
-   */
+  /** How many plugins are in each state, as `/health` shows it. @returns state → count, for the states in use */
   stateCounts(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const r of this.#registry.records()) counts[r.state] = (counts[r.state] ?? 0) + 1;
     return counts;
   }
 
-  /**
-   * One plugin.
-   *
-   * @param name the plugin
-   * @returns its snapshot, or undefined
-   */
+  /** One plugin. @param name the plugin @returns its snapshot, or undefined */
   get(name: string): PluginInfo | undefined {
     const record = this.#registry.get(name);
-    return record && this.#registry.info(record);
+    return record && this.mcp.describe(this.#registry.info(record));
   }
 
   /**

@@ -15,7 +15,9 @@ import type { Logger } from "./logger.ts";
 import type { ResolvedHostOptions } from "./options.ts";
 import { type CheckedSource, checkSource } from "./permissions.ts";
 import { INLINE_SCHEME } from "./runtime/in_process.ts";
-import type { ImportRequest, IsolationKind, PluginRuntime, PluginVersion } from "./runtime/runtime.ts";
+import type { IsolationKind, PluginRuntime, PluginVersion } from "./runtime/runtime.ts";
+import type { Capabilities } from "./plugin_permissions.ts";
+import { contentHash } from "./plugin_hash.ts";
 import type { RemoteImport, RemotePlugin, RemotePlugins } from "./remote/mod.ts";
 import { canSnapshot, removeSnapshot, snapshotPlugin } from "./snapshots.ts";
 
@@ -39,15 +41,20 @@ export interface PreparedPlugin {
 export interface PrepareOptions {
   /** For a URL plugin: fetch its whole graph again and accept changed modules (re-pinned once it works). */
   update?: boolean;
-  /** For a new version of an approved plugin: what it asks beyond its approval (see `ImportRequest.unapproved`). */
-  unapproved?: ImportRequest["unapproved"];
+  /**
+   * For a new version of an approved plugin: what it asks beyond its approval (see `ImportRequest.unapproved`),
+   * given its capabilities and its content hash (`plugin_hash.ts`) when it has a folder.
+   */
+  unapproved?: (capabilities: Capabilities, contentHash?: string) => Capabilities | undefined;
 }
 
-/** Where plugin code runs: in-process (trusted and inline plugins) or in a worker (the rest). */
+/** Where plugin code runs: in-process (trusted and inline plugins), in its own process (sandboxed), or in a worker. */
 export interface Runtimes {
   inProcess: PluginRuntime;
   /** Absent when the host runs every plugin in-process (`isolation: "none"`). */
   worker?: PluginRuntime;
+  /** The sandbox tier, for the plugins named in `sandboxed`. */
+  process?: PluginRuntime;
 }
 
 /** Loads plugin versions for a host. */
@@ -81,11 +88,14 @@ export class PluginLoader {
 
   /**
    * The runtime for a source: in-process for plugins defined in code and for
-   * those the operator trusts (by folder name), a worker for the rest.
+   * those the operator trusts (by folder name), a process of its own for those
+   * the operator sandboxes, a worker for the rest.
    */
   #runtimeFor(hint: string, inline: boolean): PluginRuntime {
-    const { worker, inProcess } = this.#runtimes;
-    if (inline || !worker || this.#options.trusted.includes(hint)) return inProcess;
+    const { worker, inProcess, process } = this.#runtimes;
+    if (inline) return inProcess;
+    if (process && this.#options.sandboxed.includes(hint)) return process;
+    if (!worker || this.#options.trusted.includes(hint)) return inProcess;
     return worker;
   }
 
@@ -138,13 +148,17 @@ export class PluginLoader {
       remote = await (await this.#remote()).prepare(base, { plugin: hint, update: options.update });
       href = remote.href;
       snapshot = remote.copy;
-    } else if (runtime.kind === "worker") {
-      // A fresh worker evaluates the whole module graph afresh.
+    } else if (runtime.kind !== "in-process") {
+      // A fresh worker (or process) evaluates the whole module graph afresh.
       href = base;
     } else {
       ({ href, snapshot } = await this.#freshHref(checked));
     }
     this.#imported.add(base);
+    // The code an approval is bound to: hashed before it is imported (a change after this is another version).
+    const folder = checked.kind === "local" ? checked.dir : remote?.copy;
+    const hash = options.unapproved && folder ? await contentHash(folder) : undefined;
+    const unapproved = options.unapproved;
     let version: PluginVersion | undefined;
     try {
       version = await runtime.import({
@@ -152,7 +166,7 @@ export class PluginLoader {
         shown,
         hint,
         timeoutMs,
-        unapproved: options.unapproved,
+        unapproved: unapproved && ((capabilities) => unapproved(capabilities, hash)),
         mapPaths: (text) =>
           remote
             ? remote.mapPaths(text)

@@ -24,6 +24,12 @@ import {
   timeoutSchema,
 } from "./plugin_limits.ts";
 import { formatIssues } from "./schema.ts";
+import { checkApiKey, checkSandboxed } from "./settings_checks.ts";
+import type { McpLimits } from "./mcp/limits.ts";
+import { mcpLimitsSchema } from "./mcp/limits_schema.ts";
+
+export { checkApiKey, MIN_API_KEY_LENGTH } from "./settings_checks.ts";
+import { type ObservabilitySettings, observabilitySettingsSchema } from "./metrics/settings.ts";
 
 export { DEFAULT_BODY_LIMIT, DEFAULT_HANG_TIMEOUT, DEFAULT_ROUTE_TIMEOUT } from "./plugin_limits.ts";
 export type { RouteLimits } from "./plugin_limits.ts";
@@ -74,6 +80,13 @@ export interface HostSettings {
   /** Plugins the operator trusts to run in-process (by name, which must match its folder's name). @default [] */
   trusted?: string[];
   /**
+   * Plugins the operator sandboxes: each runs in its own Deno process, with
+   * Deno's permission flags built from its grant and limits the kernel
+   * enforces (heap, open files, CPU time; see `limits`). Linux only; the
+   * host needs `--allow-run=prlimit,ps`. @default []
+   */
+  sandboxed?: string[];
+  /**
    * Permissions the operator grants isolated plugins on top of what their
    * manifests declare, by plugin name: `{ notifier: { net: ["hooks.example.com"] } }`. @default {}
    */
@@ -112,10 +125,11 @@ export interface HostSettings {
    * header when no admin key is set; the CLI adds `--hostname`. @default []
    */
   allowedHosts?: string[];
+  /** Access log, metrics (`/metrics`), dashboard (`/admin`) and per-plugin debug (docs/OPERATIONS.md). @default all on */
+  observability?: ObservabilitySettings;
+  /** Limits of the MCP endpoint (`/mcp`): sizes, calls and sessions (docs/HTTP.md). @default see `McpLimits` */
+  mcp?: Partial<McpLimits>;
 }
-
-/** The shortest admin key the host accepts. */
-export const MIN_API_KEY_LENGTH = 16;
 
 /**
  * Checks `plugboard.json` with zod; an unknown key is an error. Typed as
@@ -157,6 +171,7 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   dataDir: z.string().min(1).optional(),
   isolation: z.enum(["worker", "none"]).optional(),
   trusted: z.array(z.string().min(1)).optional(),
+  sandboxed: z.array(z.string().min(1)).optional(),
   grants: z.record(z.string(), pluginPermissionsSchema).optional(),
   hangTimeout: timeoutSchema.optional(),
   heartbeatTimeout: timeoutSchema.optional(),
@@ -166,6 +181,8 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   routeTimeout: timeoutSchema.optional(),
   limits: z.record(z.string(), routeLimitsSchema).optional(),
   allowedHosts: z.array(z.string().min(1)).optional(),
+  observability: observabilitySettingsSchema.optional(),
+  mcp: mcpLimitsSchema.optional(),
 }).strict();
 
 /** A plugin source: a path or URL, or a URL with the SRI hash of its entry module. */
@@ -253,6 +270,7 @@ export interface ResolvedHostOptions {
   dataDir: string;
   isolation: "worker" | "none";
   trusted: readonly string[];
+  sandboxed: readonly string[];
   catchStrayFailures: boolean;
   grants: Readonly<Record<string, PluginPermissions>>;
   /** How long a worker may stay silent while it owes an answer, in ms (per plugin: `limitsOf` of plugin_limits.ts). */
@@ -263,6 +281,8 @@ export interface ResolvedHostOptions {
   limits: Readonly<Record<string, RouteLimits>>;
   /** Lower-case host names the admin API accepts in no-key mode, besides loopback names. */
   allowedHosts: readonly string[];
+  observability: ObservabilitySettings;
+  mcp: Partial<McpLimits>;
 }
 
 /**
@@ -281,6 +301,7 @@ const hostLimitsSchema = z.object({
   memoryLimitMb: z.number().int().positive(),
   bodyLimit: z.number().int().positive(),
   limits: z.record(z.string(), routeLimitsSchema),
+  mcp: mcpLimitsSchema,
 }).partial();
 
 /** Where plugins' data lives unless `dataDir` says otherwise (relative to cwd). */
@@ -344,6 +365,7 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
     dataDir,
     isolation: options.isolation ?? "worker",
     trusted: [...(options.trusted ?? [])],
+    sandboxed: checkSandboxed(options.sandboxed ?? [], options.trusted ?? []),
     catchStrayFailures: options.catchStrayFailures ?? true,
     grants: { ...options.grants },
     hangTimeout: options.hangTimeout ?? options.heartbeatTimeout ?? DEFAULT_HANG_TIMEOUT,
@@ -352,39 +374,7 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
     routeTimeout: options.routeTimeout ?? DEFAULT_ROUTE_TIMEOUT,
     limits: { ...options.limits },
     allowedHosts: (options.allowedHosts ?? []).map((h) => h.toLowerCase()),
+    observability: { ...options.observability },
+    mcp: { ...options.mcp },
   };
-}
-
-/**
- * Checks an admin key: it must not be empty, blank or shorter than
- * {@linkcode MIN_API_KEY_LENGTH} characters, since such a key either means
- * "no key" by accident, locks everyone out, or is guessed at once.
- *
- * @param apiKey the key, or undefined for none
- * @param from where the key came from, for the message
- * @returns the key
- * @throws {SettingsError} for an empty, blank or short key, saying why and how to fix it
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { checkApiKey } from "./options.ts";
- * assert.equal(checkApiKey(undefined), undefined);
- * assert.equal(checkApiKey("0123456789abcdef"), "0123456789abcdef");
- * assert.throws(() => checkApiKey("x"), /at least 16 characters/);
- * assert.throws(() => checkApiKey(""), /is empty/);
- * ```
- */
-export function checkApiKey(apiKey: string | undefined, from = "The apiKey option"): string | undefined {
-  if (apiKey === undefined) return undefined;
-  const fix =
-    "set a random key of at least 16 characters (openssl rand -hex 32), or unset it to use the generated admin token (.plugboard/admin-token)";
-  if (apiKey === "") throw new SettingsError(`${from} is empty, which would silently mean no key: ${fix}`);
-  if (apiKey.trim() === "") throw new SettingsError(`${from} is only whitespace, which locks everyone out: ${fix}`);
-  if (apiKey.length < MIN_API_KEY_LENGTH) {
-    throw new SettingsError(
-      `${from} has ${apiKey.length} characters; an admin key needs at least ${MIN_API_KEY_LENGTH}: ${fix}`,
-    );
-  }
-  return apiKey;
 }

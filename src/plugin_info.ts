@@ -51,6 +51,8 @@ export interface PluginInfo {
   services: string[];
   /** Routes it serves, as `METHOD /path`. */
   routes: string[];
+  /** Its MCP tools and prompts (`<plugin>__<name>`) and resource URIs, when it registered any. */
+  mcp?: { tools: string[]; resources: string[]; prompts: string[] };
   /**
    * What it sees of other plugins' HTTP traffic, when anything: how many
    * host-wide middleware it runs (each sees the head of every plugin
@@ -67,8 +69,10 @@ export interface PluginInfo {
   reloadError?: string;
   /** Where the last reload's failure points (file, line, column), when known. */
   reloadErrorLocation?: { file: string; line: number; column: number };
-  /** How its code runs: `worker` (isolated) or `in-process` (trusted). */
-  isolation?: "worker" | "in-process";
+  /** How its code runs: `worker` (isolated), `process` (sandboxed, its own process) or `in-process` (trusted). */
+  isolation?: "worker" | "process" | "in-process";
+  /** A sandboxed plugin's process: its id and the limits the kernel and V8 enforce on it. */
+  sandbox?: { pid: number; limits: { memoryMb: number; openFiles: number; cpuSeconds?: number } };
   /** The permissions its manifest declares (an isolated plugin gets exactly these, plus its own folders). */
   permissions?: PluginPermissions;
   /** Times its worker was restarted after a crash. */
@@ -77,6 +81,40 @@ export interface PluginInfo {
   failures: number;
   /** What a refused new version asks for beyond the active one: `POST /api/plugins/<name>:approve` lets it in. */
   pendingPermissions?: Capabilities;
+  /** The content hash (`sha256-...`) of the version waiting for approval: an approval holds for that code only. */
+  pendingHash?: string;
   /** Events besides its own it declares it emits (`emits` of its manifest). */
   emits?: string[];
+  /** Event names and patterns it listens to (admin API and dashboard). */
+  listeners?: string[];
+  /** Extension points it defines and those it wraps (admin API and dashboard). */
+  hooks?: { defines: string[]; wraps: string[] };
+  /** Host-wide middleware it added (admin API and dashboard). */
+  middleware?: number;
+  /** Response observers it added with `ctx.onResponse` (admin API and dashboard). */
+  responseObservers?: number;
+  /** Bytes of its data folder on disk (admin API and dashboard). */
+  storageBytes?: number;
+  /** Crashes of its worker by cause (`hang`, `memory`, `error`, `other`), each followed by a restart or `failed`. */
+  restartCauses?: Record<string, number>;
+  /** The heap (plus external memory) its worker reported last, in bytes, when isolated and reported. */
+  memoryBytes?: number;
+  /** Its last contained failure (route, handler, timer, crash...) or refused reload, with where it points. */
+  lastError?: PluginLastError;
+  /** Whether its debug lines are written (PLUGBOARD_DEBUG, `observability.debug`, or the dashboard). */
+  debug?: boolean;
+}
+
+/** A plugin's last failure, as the admin API and the dashboard show it. */
+export interface PluginLastError {
+  /** What failed: `route`, `event`, `timer`, `worker`, `reload`, ... */
+  origin: string;
+  /** The error's message. */
+  message: string;
+  /** When (ISO 8601). */
+  at: string;
+  /** The file, line and column it points at, when known. */
+  location?: { file: string; line: number; column: number };
+  /** The stack, when the error had one. */
+  stack?: string;
 }

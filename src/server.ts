@@ -63,8 +63,11 @@ export function serve(host: Host, options: ServeOptions = {}): RunningServer {
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     stopping ??= (async () => {
+      // An MCP session's open event stream is a request in flight: closed first, it does not hold the shutdown.
+      await host.mcp.close();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<"late">((resolve) => timer = setTimeout(() => resolve("late"), bound));
+      host.observability.close(); // event streams never finish on their own
       const outcome = await Promise.race([server.shutdown().then(() => "done" as const), late]);
       clearTimeout(timer);
       if (outcome === "late") {

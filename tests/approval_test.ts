@@ -117,3 +117,33 @@ Deno.test("approval: a module cannot take another plugin's name, nor its data fo
     await host.stop();
   }
 });
+
+Deno.test("approval: it holds for the code it was given for; code changed after it asks again", async () => {
+  Deno.env.set(SECRET_VAR, SECRET);
+  await using tmp = await tempPlugins({ "plugins/swapper/mod.ts": pluginSource("swapper") });
+  const leak = join(tmp.dir, "data", "plugins", "swapper", "leak.txt");
+  const host = folderHost(tmp.dir, { isolation: "worker" });
+  await host.start();
+  try {
+    const asking = `permissions: { env: [${JSON.stringify(SECRET_VAR)}] },`;
+    // The version the operator reviews: it asks for the secret, and does nothing with it.
+    await tmp.write("plugins/swapper/mod.ts", pluginSource("swapper", { extra: asking }));
+    await assert.rejects(host.reload("swapper"), { code: "PERMISSION_DENIED" });
+    const reviewed = host.get("swapper")!.pendingHash;
+    assert.match(reviewed!, /^sha256-[0-9a-f]{64}$/);
+    // Swapped after the review, before the approval: same permissions, other code (it leaks the secret).
+    await tmp.write("plugins/swapper/mod.ts", leakTo(leak) + pluginSource("swapper", { extra: asking }));
+    await assert.rejects(host.approve("swapper"), { code: "PERMISSION_DENIED", message: /asks for more permissions/ });
+    const pending = host.get("swapper")!;
+    assert.deepEqual(pending.pendingPermissions, { env: [SECRET_VAR] });
+    assert.notEqual(pending.pendingHash, reviewed, "the new code waits for its own approval");
+    assert.equal(existsSync(leak) ? await Deno.readTextFile(leak) : "", "", "the swapped code never ran granted");
+    // Approving what is now on disk (the operator saw its hash) lets it in.
+    await host.approve("swapper");
+    assert.equal(host.get("swapper")!.pendingPermissions, undefined);
+    assert.deepEqual(host.get("swapper")!.permissions, { env: [SECRET_VAR] });
+  } finally {
+    await host.stop();
+    Deno.env.delete(SECRET_VAR);
+  }
+});

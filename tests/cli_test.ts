@@ -21,6 +21,8 @@ Deno.test("parseCli(): flags, repeatable options and defaults", async () => {
     "/srv/data",
     "--trust",
     "tasks",
+    "--sandbox",
+    "stranger",
   ], noFile);
   assert.equal(r.help, false);
   if (r.help) return;
@@ -33,10 +35,12 @@ Deno.test("parseCli(): flags, repeatable options and defaults", async () => {
     watch: true,
     dataDir: "/srv/data",
     trusted: ["tasks"],
+    sandboxed: ["stranger"],
   });
   assert.equal(r.configFile, undefined);
   assert.deepEqual(await parseCli(["--help"], noFile), { help: true });
   assert.match(HELP, /--allow-import-host <host>/);
+  assert.match(HELP, /--sandbox <name>/);
 });
 
 Deno.test("parseCli(): plugboard.json is validated; flags win over it", async () => {
@@ -53,6 +57,13 @@ Deno.test("parseCli(): plugboard.json is validated; flags win over it", async ()
   await assert.rejects(parseCli([], file('{"prot": 1}')), /Settings file "plugboard.json" is invalid: .*prot/);
   await assert.rejects(parseCli([], file('{"port": "80"}')), /is invalid: port: /);
   await assert.rejects(parseCli([], file("{")), /is not valid JSON/);
+  await assert.rejects(parseCli([], file('{"mcp": {"maxSessions": 0}}')), /is invalid: mcp\.maxSessions: /);
+  await assert.rejects(parseCli([], file('{"mcp": {"sessions": 5}}')), /is invalid: mcp: .*sessions/);
+  const mcp = await parseCli([], file('{"mcp": {"maxSessions": 5, "idleTimeout": 60000}, "sandboxed": ["x"]}'));
+  assert.ok(!mcp.help);
+  if (!mcp.help) {
+    assert.deepEqual([mcp.settings.mcp, mcp.settings.sandboxed], [{ maxSessions: 5, idleTimeout: 60000 }, ["x"]]);
+  }
   const limits = await parseCli(
     [],
     file('{"bodyLimit": 2048, "routeTimeout": 500, "limits": {"up": {"bodyLimit": 9}}, "allowedHosts": ["box"]}'),
@@ -99,6 +110,22 @@ Deno.test("formatPluginTable(): one row per plugin with routes or the error", ()
       permissions: { env: ["GREETING"] },
     },
     {
+      name: "stranger",
+      version: "0.1.0",
+      state: "active",
+      source: "z",
+      dependencies: {},
+      services: [],
+      routes: [],
+      timings: { totalMs: 150 },
+      reloads: 0,
+      restarts: 0,
+      failures: 0,
+      isolation: "process",
+      sandbox: { pid: 4242, limits: { memoryMb: 64, openFiles: 128 } },
+      permissions: {},
+    },
+    {
       name: "bad",
       state: "failed",
       source: "y",
@@ -113,12 +140,16 @@ Deno.test("formatPluginTable(): one row per plugin with routes or the error", ()
     },
   ]);
   const lines = table.split("\n");
-  assert.equal(lines.length, 3);
+  assert.equal(lines.length, 4);
   assert.match(lines[0], /PLUGIN\s+VERSION\s+STATE\s+LOAD\s+RUNS\s+PERMISSIONS\s+ROUTES \/ ERROR/);
   assert.match(
     lines[1],
     /^\s+hello\s+1\.0\.0\s+active\s+12\.3 ms\s+worker\s+env: GREETING\s+GET \/api\/plugins\/hello\/$/,
   );
-  assert.match(lines[2], /^\s+bad\s+-\s+failed\s+-\s+-\s+Cannot load plugin "bad": boom$/);
+  assert.match(
+    lines[2],
+    /^\s+stranger\s+0\.1\.0\s+active\s+150\.0 ms\s+sandbox pid 4242, 64 MB, 128 files\s+none\s+-$/,
+  );
+  assert.match(lines[3], /^\s+bad\s+-\s+failed\s+-\s+-\s+Cannot load plugin "bad": boom$/);
   assert.equal(formatPluginTable([]), "  (no plugins)");
 });

@@ -65,3 +65,49 @@ Deno.test("flood: events and log lines past the budget are dropped and reported 
     await host.stop();
   }
 });
+
+Deno.test("flood: an operator's per-plugin rates replace the default budgets", async () => {
+  await using tmp = await tempPlugins({
+    "plugins/chatty/mod.ts": pluginSource("chatty", {
+      setup: `ctx.routes.post("/burst", (c) => {
+          let sent = 0;
+          for (let i = 0; i < 500; i++) if (ctx.events.emit("chatty.tick", { i }) !== false) sent++;
+          for (let i = 0; i < 50; i++) ctx.log.info("line " + i);
+          return c.json({ sent });
+        });`,
+    }),
+    "plugins/listener/mod.ts": pluginSource("listener", {
+      setup: `let n = 0;
+        ctx.events.on("chatty.tick", () => { n++; });
+        ctx.routes.get("/", (c) => c.json({ n }));`,
+    }),
+  });
+  const host = folderHost(tmp.dir, {
+    isolation: "worker",
+    limits: { chatty: { emitsPerSecond: 20, logsPerSecond: 5 } },
+  });
+  const reports: SystemErrorEvent[] = [];
+  host.events.on("system.error", (e) => void reports.push(e));
+  await host.start();
+  try {
+    const res = await Promise.resolve(
+      host.fetch(new Request("http://localhost/api/plugins/chatty/burst", { method: "POST" }), LOOPBACK),
+    );
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    await waitFor(
+      () => reports.some((e) => e.plugin === "chatty" && /over its budget of 20 per second/.test(e.message)),
+      {
+        timeoutMs: 3000,
+        what: "the flood's report",
+      },
+    );
+    const seen =
+      await (await Promise.resolve(host.fetch(new Request("http://localhost/api/plugins/listener/"), LOOPBACK))).json();
+    assert.ok(seen.n > 0 && seen.n <= 20, `${seen.n} events delivered, budget 20/s`);
+    const lines = host.logs.filter((r) => r.name === "chatty" && /^line /.test(r.message)).length;
+    assert.ok(lines <= 5, `${lines} log lines kept, budget 5/s`);
+  } finally {
+    await host.stop();
+  }
+});

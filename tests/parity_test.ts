@@ -1,7 +1,8 @@
 /**
  * One behaviour suite, run in every way two plugins can be placed: both
- * isolated (the default), both in-process, and each one trusted while the
- * other is isolated. `chat` provides a service, emits its events, defines a
+ * isolated (the default), both in-process, each one trusted while the other
+ * is isolated, both sandboxed (each in its own process), and a sandboxed
+ * provider with a consumer in a worker. `chat` provides a service, emits its events, defines a
  * hook and hands its state over on reload; `chat-audit` depends on it,
  * resolves and calls its service, listens to its events, wraps its hook and
  * adds middleware. Whatever works in one placement must work in all.
@@ -96,7 +97,7 @@ export default {
 };
 `;
 
-/** The placements: which plugins run in a worker and which in-process. */
+/** The placements: which plugins run in a worker, which in their own process (sandboxed) and which in-process. */
 const PLACEMENTS: { name: string; options: HostOptions; crosses: boolean; providerIsolated: boolean }[] = [
   { name: "both isolated (the default)", options: {}, crosses: true, providerIsolated: true },
   { name: "both in-process", options: { isolation: "none" }, crosses: false, providerIsolated: false },
@@ -109,6 +110,18 @@ const PLACEMENTS: { name: string; options: HostOptions; crosses: boolean; provid
   {
     name: "provider isolated, consumer trusted",
     options: { trusted: ["chat-audit"] },
+    crosses: true,
+    providerIsolated: true,
+  },
+  {
+    name: "both sandboxed, each in its own process",
+    options: { sandboxed: ["chat", "chat-audit"] },
+    crosses: true,
+    providerIsolated: true,
+  },
+  {
+    name: "provider sandboxed, consumer in a worker",
+    options: { sandboxed: ["chat"] },
     crosses: true,
     providerIsolated: true,
   },

@@ -318,6 +318,7 @@ Deno.test("a host with plugins in every state: its process exits by itself withi
     "cycle-b": "failed",
     crashy: "failed",
     refused: "failed",
+    boxed: "active",
   });
   const ms = run.exitedAt - run.lastAt;
   assert.ok(run.status.success, `the child exited with ${run.status.code} (${run.status.signal ?? "no signal"})`);

@@ -195,14 +195,21 @@ export default definePlugin({
     ctx.events.on("agent.task.completed", count);
 
     ctx.services.provide("analytics", { snapshot });
-    ctx.routes.get("/stats", (c) => {
+    const stats = () => {
       const byEndpoint: Record<string, EndpointStats & { avgMs: number }> = {};
       let total = 0;
       for (const [key, s] of Object.entries(requests.toJSON())) {
         byEndpoint[key] = { ...s, avgMs: s.totalMs / s.count };
         total += s.count;
       }
-      return c.json({ requests: { total, series: requests.size, byEndpoint }, events });
-    });
+      return { requests: { total, series: requests.size, byEndpoint }, events };
+    };
+    ctx.routes.get("/stats", (c) => c.json(stats()));
+    // For MCP clients: plugboard://analytics/stats, the same JSON as the route.
+    ctx.mcp.resource("stats", {
+      title: "Request and event counts",
+      description: "Requests per plugin route (count, statuses, average and longest time) and task events seen",
+      mimeType: "application/json",
+    }, () => stats());
   },
 });

@@ -23,6 +23,22 @@ export default definePlugin({
     ctx.services.provide("hello", { greet: (who: string) => `${ctx.config.greeting}, ${who}!` });
     ctx.routes.get("/", (c) => c.json({ greeting: ctx.config.greeting, tasksSeen: created }));
     ctx.routes.get("/greet/:who", (c) => c.text(`${ctx.config.greeting}, ${c.req.param("who")}!`));
+    // For MCP clients: the tool hello__greet and the prompt hello__introduce.
+    ctx.mcp.tool("greet", {
+      description: "Greets someone by name with the configured greeting",
+      input: z.object({ who: z.string().min(1).max(100).describe("Whom to greet") }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    }, ({ who }) => `${ctx.config.greeting}, ${who}!`);
+    ctx.mcp.prompt(
+      "introduce",
+      {
+        description: "Asks the model to introduce plugboard's task system to someone",
+        args: z.object({ who: z.string().describe("Whom to introduce it to") }),
+      },
+      ({ who }) =>
+        `${ctx.config.greeting}! Introduce ${who} to this task system in three sentences: it creates tasks, ` +
+        `agents run them, and plugins track and report on them.`,
+    );
     ctx.log.info("ready");
   },
 });

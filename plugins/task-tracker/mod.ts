@@ -76,5 +76,10 @@ export default definePlugin({
     ctx.events.on("agent.task.completed", ({ taskId, agentId }) => service.trackCompletion(taskId, agentId));
     ctx.services.provide("task-tracker", service);
     ctx.routes.get("/stats", (c) => c.json(service.getStatistics()));
+    ctx.mcp.tool("get_statistics", {
+      description: "Completed tasks per agent and per day (UTC), over the retention window: use it to see who did what",
+      input: z.object({}),
+      annotations: { title: "Task statistics", readOnlyHint: true, openWorldHint: false },
+    }, () => service.getStatistics() as unknown as Record<string, unknown>);
   },
 });

@@ -19,6 +19,7 @@ import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { definePlugin, retryBusy } from "../../plugin.ts";
 import type {} from "./events.ts";
+import { registerTaskTools } from "./mcp.ts";
 import { type NewTask, newTaskSchema, type Task, type TasksService, type TaskStatus } from "./task_model.ts";
 
 /** The error of a task whose process stopped before it finished. */
@@ -178,6 +179,7 @@ export default definePlugin({
         ),
     };
     ctx.services.provide("tasks", service);
+    registerTaskTools(ctx, service);
 
     const problem = (status: 400 | 404 | 415 | 503, title: string, detail: string, headers: HeadersInit = {}) =>
       new Response(JSON.stringify({ type: "about:blank", status, title, detail }), {

@@ -1,7 +1,8 @@
 /**
  * The admin API: list, inspect, load, unload and reload plugins, behind the
  * admin guard. Its routes are `/api/plugins` and `/api/plugins/<name>`, with
- * custom methods as a suffix: `POST /api/plugins/<name>:reload`, `:purge` and `:approve`.
+ * custom methods as a suffix: `POST /api/plugins/<name>:reload`, `:purge` and `:approve`;
+ * and `GET /api/events`, the host's events as Server-Sent Events.
  *
  * @module
  */
@@ -10,6 +11,8 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { AdminPort } from "./ports.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import type { HostEnv } from "./auth.ts";
+import type { Observability } from "../metrics/observability.ts";
+import type { PluginInfo } from "../plugin_info.ts";
 import { codeProblem, errorProblem, jsonResponse, parseJson, problemResponse } from "./problem.ts";
 
 /** `<name>:<action>`: one plugin name, one action. */
@@ -28,11 +31,30 @@ const ACTIONS = {
  *
  * @param host the admin operations
  * @param admin the guard every admin route runs behind
+ * @param observability adds every registration to a plugin's info, and streams events
  * @returns a Hono app serving the admin routes
  */
-export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv>): Hono<HostEnv> {
+export function createAdminApp(
+  host: AdminPort,
+  admin: MiddlewareHandler<HostEnv>,
+  observability?: Observability,
+): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
-  app.get(PLUGIN_ROUTE_PREFIX, admin, () => jsonResponse({ plugins: host.list() }));
+  const describe = (info: PluginInfo) => observability ? observability.describe(info) : Promise.resolve(info);
+  app.get(
+    PLUGIN_ROUTE_PREFIX,
+    admin,
+    async () => jsonResponse({ plugins: await Promise.all(host.list().map(describe)) }),
+  );
+
+  app.get("/api/events", admin, (c) => {
+    if (!observability) return problemResponse(c, 404, { title: "Not Found", detail: "No event streams here" });
+    const body = observability.streams.open({ payloads: c.req.query("include") === "payload" });
+    return new Response(body, {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" },
+    });
+  });
+  app.all("/api/events", (c) => notAllowed(c.req.method, c.req.path, "GET"));
 
   app.post(PLUGIN_ROUTE_PREFIX, admin, async (c) => {
     const type = mediaType(c.req.header("content-type"));
@@ -70,7 +92,7 @@ export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv
     }
   });
 
-  app.get(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, (c) => {
+  app.get(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, async (c) => {
     const info = host.get(c.req.param("name"));
     if (!info) {
       return problemResponse(c, 404, {
@@ -78,7 +100,7 @@ export function createAdminApp(host: AdminPort, admin: MiddlewareHandler<HostEnv
         detail: `No plugin "${c.req.param("name")}". GET ${PLUGIN_ROUTE_PREFIX} lists them`,
       });
     }
-    return jsonResponse(info);
+    return jsonResponse(await describe(info));
   });
 
   app.delete(`${PLUGIN_ROUTE_PREFIX}/:name`, admin, async (c) => {

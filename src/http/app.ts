@@ -16,12 +16,18 @@ import { createAdminApp } from "./admin.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import { adminGuard, type HostEnv } from "./auth.ts";
 import type { HttpPorts } from "./ports.ts";
-import type { ResponseRecord } from "../routes.ts";
+import type { ObserverEntry, ResponseRecord } from "../routes.ts";
 import { codeProblem, jsonResponse, problem } from "./problem.ts";
 import { indexOf, slice, startsWith } from "./_primordials.ts";
 import { guardJsonBody, httpExceptionResponse, MALFORMED_JSON } from "./plugin_errors.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_ROUTE_TIMEOUT } from "../options.ts";
 import { Deadlines } from "./deadlines.ts";
+import { mountObservability } from "./dashboard/mount.ts";
+
+/** The MCP endpoint, as the HTTP side reaches it (`src/mcp/hub.ts`). */
+export interface McpHttpPort {
+  fetch(request: Request, client?: string): Promise<Response>;
+}
 
 /** The host's HTTP side: a fetch handler. */
 export interface HttpApp {
@@ -63,6 +69,7 @@ function pathOf(url: string): string {
  */
 export function isHostPath(path: string): boolean {
   if (path === "/health" || path === PLUGIN_ROUTE_PREFIX || path === PREFIX_SLASH) return true;
+  if (path === "/" || path === "/metrics" || path === "/api/events" || startsWith(path, "/admin")) return true;
   return startsWith(path, PREFIX_SLASH) && indexOf(path, "/", PREFIX_SLASH.length) < 0;
 }
 
@@ -87,10 +94,10 @@ function pluginOfPath(path: string): string | undefined {
 /**
  * Builds the host's HTTP app from its ports.
  *
- * @param ports routes, admin operations, error reporter, logger, admin key
+ * @param ports routes, admin operations, error reporter, logger, admin key, and the MCP endpoint (`/mcp`)
  * @returns the fetch handler
  */
-export function createHttpApp(ports: HttpPorts): HttpApp {
+export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp {
   const hostApp = createHostApp(ports);
   const limits = ports.limits ?? (() => ({ bodyLimit: DEFAULT_BODY_LIMIT, routeTimeout: DEFAULT_ROUTE_TIMEOUT }));
   const deadlines = new Deadlines();
@@ -118,6 +125,15 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
     scheduled = true;
     Deno.unrefTimer(hostSetTimeout(rebuild, 0));
   });
+  // The host's own observer (access log, metrics) goes last, after the plugins' (`ctx.onResponse`).
+  const own = ports.observability?.observer;
+  let base: readonly ObserverEntry[] | undefined;
+  let withOwn: readonly ObserverEntry[] = [];
+  const observersOf = (list: readonly ObserverEntry[]) => {
+    if (own === undefined) return list;
+    if (list !== base) withOwn = [...(base = list), { owner: "plugboard", observer: own }];
+    return withOwn;
+  };
   const timedOut = (plugin: string, method: string, path: string, ms: number) => () =>
     routeTimedOut(ports, plugin, method, path, ms);
   return {
@@ -130,10 +146,14 @@ export function createHttpApp(ports: HttpPorts): HttpApp {
         );
       }
       const path = pathOf(url);
+      if (path === "/mcp" && ports.mcp) {
+        const addr = env?.info?.remoteAddr;
+        return ports.mcp.fetch(request, addr && "hostname" in addr ? addr.hostname : undefined);
+      }
       if (isHostPath(path)) return hostApp.fetch(request, env);
       if (builtFor !== ports.routes.version) rebuild();
       const app = request.body === null ? plain! : guarded!;
-      const observers = ports.routes.observers;
+      const observers = observersOf(ports.routes.observers);
       if (observers.length === 0) {
         const response = app.fetch(request, env);
         if (!(response instanceof Promise)) return response;
@@ -202,7 +222,8 @@ function createHostApp(ports: HttpPorts): Hono<HostEnv> {
   // Admin bodies are small ({"source": ...}): 64 KiB is plenty, and nothing larger is buffered.
   app.use(`${PLUGIN_ROUTE_PREFIX}/*`, limitBody(64 * 1024));
   app.use(PLUGIN_ROUTE_PREFIX, limitBody(64 * 1024));
-  app.route("/", createAdminApp(ports.admin, guard));
+  app.route("/", createAdminApp(ports.admin, guard, ports.observability));
+  if (ports.observability) mountObservability(app, ports, guard);
   app.notFound((c) => problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` }));
   app.onError((error, c) => answerError(ports, error, c));
   return app;
@@ -251,7 +272,7 @@ function buildPluginApp(ports: HttpPorts, limits: HttpPorts["limits"]): Hono<Hos
     });
   }
   for (const m of ports.routes.middleware) app.use(owned(ports, m.owner, m.handler));
-  const observed = ports.routes.observers.length > 0;
+  const observed = ports.routes.observers.length > 0 || ports.observability?.observer !== undefined;
   for (const [name, router] of ports.routes.entries()) {
     const base = `${PREFIX_SLASH}${name}`;
     for (const r of router.routes) {

@@ -6,6 +6,7 @@
  */
 
 import type { Logger } from "../logger.ts";
+import type { Observability } from "../metrics/observability.ts";
 import type { PluginInfo } from "../plugin_info.ts";
 import type { ErrorReporter } from "../reporter.ts";
 import type { RouteTable } from "../routes.ts";
@@ -54,4 +55,6 @@ export interface HttpPorts {
   allowedHosts?: readonly string[];
   /** The body limit (bytes) and route deadline (ms) of one plugin's routes. @default 1 MiB and 30 s */
   limits?: (plugin: string) => { bodyLimit: number; routeTimeout: number };
+  /** Metrics, event streams, access log and the dashboard (`/metrics`, `/api/events`, `/admin`). @default none */
+  observability?: Observability;
 }

@@ -36,17 +36,25 @@ export function capabilitiesOf(manifest: PluginMeta): Capabilities {
 /**
  * The check for a new version of a running plugin: what it asks beyond its
  * approval, or undefined. Records what is beyond as the plugin's
- * `pendingPermissions`, so the operator sees what to approve.
+ * `pendingPermissions` (with the version's content hash), so the operator
+ * sees what to approve. An approval holds for the code it was given for: a
+ * version whose content changed since (another hash) asks again.
  *
  * @param record the plugin
  * @returns the check to give the loader
  */
-export function unapprovedFor(record: PluginRecord): (capabilities: Capabilities) => Capabilities | undefined {
-  return (capabilities) => {
+export function unapprovedFor(
+  record: PluginRecord,
+): (capabilities: Capabilities, contentHash?: string) => Capabilities | undefined {
+  return (capabilities, contentHash) => {
     if (!record.manifest) return undefined;
     const added = widening(capabilitiesOf(record.manifest), capabilities);
-    if (!added || (record.approvedPermissions && !widening(record.approvedPermissions, added))) return undefined;
+    if (!added) return undefined;
+    const approved = record.approvedPermissions && !widening(record.approvedPermissions, added) &&
+      record.approvedHash === contentHash;
+    if (approved) return undefined;
     record.pendingPermissions = added;
+    record.pendingHash = contentHash;
     return added;
   };
 }

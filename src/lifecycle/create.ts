@@ -1,6 +1,7 @@
 /**
  * Wires the lifecycle from the host's shared tables: the runtimes (a worker
- * runtime unless `isolation` is `"none"`), the loader, URL plugins (opened
+ * runtime unless `isolation` is `"none"`, a process runtime for the
+ * plugins named in `sandboxed`), the loader, URL plugins (opened
  * on first use), the ports a runtime registers into, and the host's queue.
  *
  * @module
@@ -51,20 +52,29 @@ export interface LifecycleParts {
  */
 export function createLifecycle(parts: LifecycleParts): Lifecycle {
   const o = parts.options;
-  const worker = o.isolation === "worker"
-    ? new WorkerRuntime({
+  const isolated = (tier: "worker" | "process") =>
+    new WorkerRuntime({
+      tier,
       dataDir: o.dataDir,
       hangTimeout: (name) => limitsOf(o, name).hangTimeout,
-      memoryLimitMb: o.memoryLimitMb,
+      memoryLimitMb: (name) => limitsOf(o, name).memoryMb,
+      limits: (name) => limitsOf(o, name),
+      rates: (name) => {
+        const { emitsPerSecond: emits, logsPerSecond: logs } = limitsOf(o, name);
+        return { emits, logs };
+      },
       grants: o.grants,
-    })
-    : undefined;
+      log: parts.log,
+    });
+  const worker = o.isolation === "worker" ? isolated("worker") : undefined;
+  const process = o.sandboxed.length ? isolated("process") : undefined;
   let remote: Promise<RemotePlugins> | undefined;
   const openRemote = () => remote ??= openRemotePlugins(o, parts.log);
   return {
     registry: parts.registry,
-    loader: new PluginLoader(o, { inProcess: parts.inProcess, worker }, parts.log, openRemote),
+    loader: new PluginLoader(o, { inProcess: parts.inProcess, worker, process }, parts.log, openRemote),
     remote: openRemote,
+    close: () => worker?.close(),
     pin: async (prepared) => {
       if (prepared.remote) await (await openRemote()).pin(prepared.remote, prepared.version.manifest);
     },

@@ -27,6 +27,8 @@ export interface Lifecycle {
   pin(prepared: PreparedPlugin): Promise<void>;
   /** The URL plugins' fetcher, lock and snapshots, opened on first use. */
   remote(): Promise<RemotePlugins>;
+  /** Ends what the runtimes keep ready (workers started ahead of a reload); the host is stopping. */
+  close?(): void;
 }
 
 /**

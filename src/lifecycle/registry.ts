@@ -54,6 +54,10 @@ export interface PluginRecord {
   pendingPermissions?: Capabilities;
   /** Permissions the operator approved for the next version. */
   approvedPermissions?: Capabilities;
+  /** The content hash of the refused version (`plugin_hash.ts`), when it has a folder. */
+  pendingHash?: string;
+  /** The content hash the approval was given for: another version's code must be approved again. */
+  approvedHash?: string;
 }
 
 const EVENT_OF: Partial<Record<PluginState, keyof PlugboardEvents & `plugin.${string}`>> = {
@@ -159,6 +163,7 @@ export class PluginRegistry {
       restarts: old?.restarts ?? 0,
       crashes: [],
       approvedPermissions: old?.approvedPermissions,
+      approvedHash: old?.approvedHash,
     };
     this.#records.set(name, record);
     this.#emit("plugin.discovered", record);
@@ -269,11 +274,13 @@ export class PluginRegistry {
       reloadError: record.reloadError?.message,
       reloadErrorLocation: record.reloadErrorLocation,
       isolation: record.isolation,
+      sandbox: active ? record.live?.version.sandbox : undefined,
       permissions: meta ? { ...meta.permissions } : undefined,
       emits: meta?.emits.length ? [...meta.emits] : undefined,
       restarts: record.restarts,
       failures: record.failures,
       pendingPermissions: record.pendingPermissions,
+      pendingHash: record.pendingPermissions ? record.pendingHash : undefined,
     };
   }
 

@@ -86,6 +86,7 @@ export async function reload(lc: Lifecycle, name: string, options: ReloadOptions
   if (!options.keepCrashes) record.crashes = [];
   record.pendingPermissions = undefined;
   record.approvedPermissions = undefined;
+  record.pendingHash = record.approvedHash = undefined;
   record.reloadError = undefined;
   record.reloadErrorLocation = undefined;
   record.loadedAt = new Date();
@@ -122,6 +123,7 @@ export function approve(lc: Lifecycle, name: string): Promise<PluginInfo> {
   }
   lc.log.info(`Approved new permissions for plugin "${name}": ${describePermissions(record.pendingPermissions)}`);
   record.approvedPermissions = record.pendingPermissions;
+  record.approvedHash = record.pendingHash;
   record.pendingPermissions = undefined;
   return reload(lc, name);
 }
@@ -162,7 +164,7 @@ function checkCompatible(lc: Lifecycle, record: PluginRecord, prepared: Prepared
     );
   }
   if (!prepared.enabled) throw fail("CONFLICT", `its config.json now says "enabled": false. Unload it instead`);
-  if (prepared.isolation === "worker" && record.manifest) {
+  if (prepared.isolation !== "in-process" && record.manifest) {
     const capabilities = (m: typeof meta): Capabilities => ({ ...m.permissions, emits: m.emits });
     const added = widening(capabilities(record.manifest), capabilities(meta));
     const approved = record.approvedPermissions && !widening(record.approvedPermissions, added ?? {});

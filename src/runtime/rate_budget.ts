@@ -10,9 +10,10 @@
 import { PluginError } from "../errors.ts";
 import type { HostPorts } from "./runtime.ts";
 
-/** Events an isolated plugin may emit per second; the rest of that second's are dropped. */
+/** Events an isolated plugin may emit per second unless `limits.<name>.emitsPerSecond` says otherwise; the rest of
+ * that second's are dropped. */
 export const EMIT_RATE = 1000;
-/** Log lines and reports an isolated plugin may send per second. */
+/** Log lines and reports an isolated plugin may send per second unless `limits.<name>.logsPerSecond` says otherwise. */
 export const LOG_RATE = 100;
 
 const WINDOW_MS = 1000;
@@ -22,6 +23,8 @@ export interface BudgetedVersion {
   name(): string;
   gone(): boolean;
   ports(): HostPorts | undefined;
+  /** Its own rates (`limits.<name>.emitsPerSecond` and `logsPerSecond`), when the operator set them. */
+  rates?(): { emits?: number; logs?: number };
 }
 
 /**
@@ -33,7 +36,8 @@ export interface BudgetedVersion {
  * @returns its budgets
  */
 export function pluginBudgets(v: BudgetedVersion): { emits: RateBudget; logs: RateBudget } {
-  const emits = new RateBudget(EMIT_RATE, (n, limit) => {
+  const rates = v.rates?.() ?? {};
+  const emits = new RateBudget(rates.emits ?? EMIT_RATE, (n, limit) => {
     if (v.gone()) return;
     const error = new PluginError(
       "RATE_LIMITED",
@@ -42,7 +46,7 @@ export function pluginBudgets(v: BudgetedVersion): { emits: RateBudget; logs: Ra
     );
     v.ports()?.report({ origin: "event", plugin: v.name(), error });
   });
-  const logs = new RateBudget(LOG_RATE, (n, limit) => {
+  const logs = new RateBudget(rates.logs ?? LOG_RATE, (n, limit) => {
     if (!v.gone()) v.ports()?.log.child(v.name()).warn(`${n} log lines and reports dropped (over ${limit} per second)`);
   });
   return { emits, logs };
@@ -66,6 +70,11 @@ export function pluginBudgets(v: BudgetedVersion): { emits: RateBudget; logs: Ra
  */
 export class RateBudget {
   #limit: number;
+
+  /** How many per second. */
+  get limit(): number {
+    return this.#limit;
+  }
   #onDropped: (count: number, limit: number) => void;
   #clock: () => number;
   #schedule: boolean;

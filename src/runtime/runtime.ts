@@ -18,6 +18,7 @@ import type { PluginError } from "../errors.ts";
 import type { EventBus } from "../events.ts";
 import type { HookRegistry } from "../hooks.ts";
 import type { Logger } from "../logger.ts";
+import type { McpPort } from "../mcp/port.ts";
 import type { PluginMeta } from "../plugin_meta.ts";
 import type { Capabilities } from "../plugin_permissions.ts";
 import type { ErrorReporter } from "../reporter.ts";
@@ -27,8 +28,20 @@ import type { SchemaIssue } from "../schema.ts";
 import type { Container } from "../services.ts";
 import type { Storage } from "../storage.ts";
 
-/** How a plugin's code runs. */
-export type IsolationKind = "in-process" | "worker";
+/** How a plugin's code runs: in the host's process, in a Worker, or in its own Deno process (the sandbox tier). */
+export type IsolationKind = "in-process" | "worker" | "process";
+
+/** What a running isolated version uses, as the host knows it. */
+export interface VersionUsage {
+  /** Its heap (plus external memory), as its runtime last reported it. */
+  heapBytes?: number;
+  /** Its process's resident memory, read by the host (sandboxed plugins, when the host may run `ps`). */
+  rssBytes?: number;
+  /** Its process id (sandboxed plugins). */
+  pid?: number;
+  /** The limits its process runs under (sandboxed plugins). */
+  limits?: { memoryMb: number; openFiles: number; cpuSeconds?: number };
+}
 
 /** A plugin's manifest, as read from its module: cloneable. */
 export type PluginManifest =
@@ -49,6 +62,8 @@ export interface HostPorts {
   reload(name: string): Promise<void>;
   /** Who, other than `plugin`, declares `event` in its manifest's `emits`. @default nobody */
   emitClaimant?(plugin: string, event: string): string | undefined;
+  /** Where `ctx.mcp` registers: the host's MCP table, or a worker's stand-in. @default none (`ctx.mcp` refuses) */
+  mcp?: McpPort;
 }
 
 /** What to import. */
@@ -142,6 +157,10 @@ export interface PluginVersion {
   readonly granted?: Deno.PermissionOptionsObject;
   /** Tells the version which services and hooks the host has now (isolated versions cache them). */
   refreshDirectory?(): void;
+  /** What it uses now (isolated versions). */
+  usage?(): Promise<VersionUsage>;
+  /** A sandboxed version's process: its id and limits. */
+  readonly sandbox?: { pid: number; limits: NonNullable<VersionUsage["limits"]> };
 }
 
 /** Imports plugin versions. */

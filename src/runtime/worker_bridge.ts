@@ -16,7 +16,7 @@ import { mayEmit } from "../emit_rules.ts";
 import { asyncProxy } from "./async_proxy.ts";
 import { assertCrossable } from "./crossing.ts";
 import { visiblePayload } from "./event_visibility.ts";
-import { EMIT_RATE, pluginBudgets, type RateBudget } from "./rate_budget.ts";
+import { pluginBudgets, type RateBudget } from "./rate_budget.ts";
 import { fromCaller, runServiceCall, type ServiceCall } from "./service_calls.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
@@ -24,6 +24,7 @@ import { fromWireResponse, problemResponse, toWireRequest, type WireResponse } f
 import type { RouteSpec } from "./worker_tables.ts";
 import type { PluginRouter, ResponseObserver, ResponseRecord } from "../routes.ts";
 import { formatLogValue } from "../log_escape.ts";
+import { mcpBridgeHandlers } from "../mcp/bridge_mcp.ts";
 
 /** Log levels a worker may use (it is not trusted to name a method). */
 const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
@@ -54,6 +55,8 @@ export interface BridgedVersion {
   ended(): boolean;
   /** Its worker is terminated: what it still sends is dropped. Until then it may emit, as its teardown does in-process. */
   gone(): boolean;
+  /** Its own emit and log rates, when the operator set them. */
+  rates?(): { emits?: number; logs?: number };
 }
 
 /** Stand-ins for one worker's registrations, and answers to its calls. */
@@ -148,7 +151,7 @@ export class WorkerBridge {
           return Promise.reject(
             new PluginError(
               "RATE_LIMITED",
-              `Plugin "${owner()}" is over its budget of ${EMIT_RATE} events per second`,
+              `Plugin "${owner()}" is over its budget of ${this.#emitBudget.limit} events per second`,
               {
                 plugin: owner(),
               },
@@ -277,6 +280,7 @@ export class WorkerBridge {
           error: new RemoteError(p.error),
         }),
       reload: () => ports().reload(owner()),
+      ...mcpBridgeHandlers(this.#v, { register: (k, a) => this.#register(k, a), withdraw: (k) => this.#withdraw(k) }),
     };
   }
 

@@ -19,7 +19,7 @@ import { type MessageEndpoint, Rpc, type RpcHandler } from "./rpc.ts";
  * The calls to a worker that others are waiting on: HTTP requests, and calls of its services (its own code calls
  * its services in its worker, never through the host). A drain waits for these.
  */
-const REQUESTS = new Set(["fetch", "middleware", "callService"]);
+const REQUESTS = new Set(["fetch", "middleware", "callService", "mcpRun"]);
 /** The longest delay a timer takes (a longer one fires at once). */
 const MAX_DELAY = 2 ** 31 - 1;
 

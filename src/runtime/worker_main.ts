@@ -13,7 +13,7 @@ import { Logger } from "../logger.ts";
 import { type ReadPlugin, readPlugin } from "../plugin_shape.ts";
 import { validateWith } from "../schema.ts";
 import { Scope } from "../scope.ts";
-import { openPluginStorage, type PluginStore } from "../storage/open.ts";
+import type { PluginStore } from "../storage/open.ts";
 import { withTimeout } from "../timeout.ts";
 import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
 import { type MessageEndpoint, Rpc, toWireError, type Transfer } from "./rpc.ts";
@@ -25,6 +25,7 @@ import type { WireRequest, WireResponse } from "./wire_http.ts";
 import { fromWireRequest, toWireResponse } from "./wire_http.ts";
 import { errorText } from "../error_text.ts";
 import { routeWorkerOutput } from "./worker_console.ts";
+import { type McpRunRequest, WorkerMcp } from "../mcp/worker_mcp.ts";
 
 /**
  * The heap as the runtime reports it, taken before any plugin code runs: a
@@ -52,6 +53,9 @@ let scope: Scope | undefined;
 let ctx: ReturnType<typeof createContext> | undefined;
 let handover: (() => unknown) | undefined;
 let storage: PluginStore | undefined;
+/** The storage module, imported once the plugin is (see `import`), and in hand before setup runs. */
+let storageLoading: Promise<typeof import("../storage/open.ts")> | undefined;
+let storageModule: typeof import("../storage/open.ts") | undefined;
 const directory: HostDirectory = { services: {}, hooks: [] };
 
 /**
@@ -84,6 +88,8 @@ const rpc: Rpc = new Rpc(worker, {
     }
     plugin = readPlugin(mod, p.shown, p.hint);
     if (typeof plugin.data.name === "string") name = plugin.data.name;
+    // Storage (node:sqlite) loads while the host checks the manifest and config, off the path to the first answer.
+    storageLoading ??= import("../storage/open.ts");
     // The host checks the manifest (this worker is not trusted to): send it what can cross.
     const data: Record<string, unknown> = {};
     const issues = [...plugin.issues];
@@ -101,6 +107,7 @@ const rpc: Rpc = new Rpc(worker, {
   },
   async start(p: WorkerStart) {
     output.open();
+    storageModule = await (storageLoading ??= import("../storage/open.ts"));
     Object.assign(directory, p.directory);
     const rpcLog = (record: { level: string; name: string; message: string; args: unknown[] }) =>
       rpc.notify("log", { ...record, args: record.args.map(printable) });
@@ -110,12 +117,13 @@ const rpc: Rpc = new Rpc(worker, {
       routes: new WorkerRouteTable(rpc),
       hooks: new WorkerHooks(rpc, directory),
       storage: () => {
-        const store = storage ??= openPluginStorage({ name, dir: p.dataDir });
+        const store = storage ??= storageModule!.openPluginStorage({ name, dir: p.dataDir });
         return { kv: () => store.kv, sql: () => store.sql };
       },
       log: new Logger("plugboard", { level: "debug", sink: rpcLog }),
       report: (f) => rpc.notify("report", { origin: f.origin, event: f.event, error: wireError(f.error) }),
       reload: () => rpc.call("reload"),
+      mcp: new WorkerMcp(rpc),
     };
     tables = ports;
     settingUp = true;
@@ -196,8 +204,21 @@ const rpc: Rpc = new Rpc(worker, {
     const failures = (tables!.routes as WorkerRouteTable).observe(p.id, p.records);
     for (const error of failures) rpc.notify("report", { origin: "observer", error: wireError(error) });
   },
+  mcpRun(p: McpRunRequest) {
+    return (tables!.mcp as WorkerMcp).run(p).catch((error) => {
+      throw explainPermissionError(name, error);
+    });
+  },
+  mcpCancel(p: { callId: number }) {
+    (tables?.mcp as WorkerMcp | undefined)?.cancel(p);
+  },
   directory(p: HostDirectory) {
     Object.assign(directory, p);
+  },
+  /** A worker started ahead of need: what setup needs is loaded, and its code run once, while it waits. */
+  async warm() {
+    storageLoading ??= import("../storage/open.ts");
+    await prime().catch(() => {/* only a head start: a failure here changes nothing */});
   },
   ping(p: { n: number }) {
     const m = memoryUsage();
@@ -206,6 +227,46 @@ const rpc: Rpc = new Rpc(worker, {
 });
 
 let tables: HostPorts | undefined;
+
+/**
+ * Runs the path of a setup and a request once on throwaway tables that
+ * talk to no one, so that a plugin's setup in a worker started ahead of need
+ * does not pay for compiling plugboard's code the first time it runs.
+ */
+async function prime(): Promise<void> {
+  const quiet = new Rpc({ postMessage() {} }, {});
+  const none: HostDirectory = { services: {}, hooks: [] };
+  const routes = new WorkerRouteTable(quiet);
+  const scope = new Scope("warm");
+  const c = createContext({
+    name: "warm",
+    version: "0.0.0",
+    source: "warm",
+    config: {},
+    previous: undefined,
+    dataDir: "",
+    scope,
+    ports: {
+      events: new WorkerBus(quiet, "warm", []),
+      services: new WorkerContainer(quiet, none),
+      routes,
+      hooks: new WorkerHooks(quiet, none),
+      storage: () => {
+        throw new Error("no storage while warming");
+      },
+      log: new Logger("plugboard", { level: "debug", sink: () => {} }),
+      report: () => {},
+      reload: () => Promise.resolve(),
+    },
+    setHandover: () => {},
+  });
+  c.routes.get("/x/:y", (ctx) => ctx.json({ y: ctx.req.param("y") }));
+  c.events.on("warm.*", () => {});
+  c.log.debug("warm");
+  scope.commit();
+  await toWireResponse(await routes.serve(new Request("http://localhost/api/plugins/warm/x/1")));
+  await scope.dispose();
+}
 
 // Everything the plugin prints (console.*, Deno.stdout, Deno.stderr) is a log line the host names after it, never raw
 // output: routed before any plugin code is imported, held until setup starts (the host has no log for it before).

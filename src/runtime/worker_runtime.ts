@@ -10,6 +10,10 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Logger } from "../logger.ts";
+import type { PluginLimits } from "../plugin_limits.ts";
+import { ProcessWorker, type WorkerLike } from "./process_worker.ts";
+import { WarmWorkers } from "./warm_workers.ts";
 import { PluginError } from "../errors.ts";
 import { assertContainedPaths, assertNoEscapingLinks } from "../plugin_links.ts";
 import {
@@ -37,6 +41,12 @@ export interface WorkerRuntimeOptions extends WorkerVersionOptions {
   dataDir: string;
   /** Permissions the operator grants on top of each manifest, by plugin name. */
   grants?: Readonly<Record<string, PluginPermissions>>;
+  /** `"process"`: each plugin version in its own Deno process (the sandbox tier). @default "worker" */
+  tier?: "worker" | "process";
+  /** Sandboxed plugins' limits, by plugin name (required for the `"process"` tier). */
+  limits?(name: string): PluginLimits;
+  /** Where a sandboxed plugin's process output is logged. */
+  log?: Logger;
 }
 
 /**
@@ -49,13 +59,19 @@ export interface WorkerRuntimeOptions extends WorkerVersionOptions {
  * did not declare.
  */
 export class WorkerRuntime implements PluginRuntime {
-  /** Plugins run in their own Worker. */
-  readonly kind = "worker" as const;
+  /** Plugins run in their own Worker, or (the sandbox tier) in their own process. */
+  readonly kind: "worker" | "process";
   #options: WorkerRuntimeOptions;
+  /** The sandbox tier's frozen copy of plugboard's lock, made on first use. */
+  #lock: Promise<string> | undefined;
+  /** Workers started ahead of a reloaded plugin's next reload, with the permission sets they were started with. */
+  #warm = new WarmWorkers((key) => this.#newWorker(this.#warmSpecs.get(key)!));
+  #warmSpecs = new Map<string, { name: string; granted: Deno.PermissionOptionsObject }>();
 
-  /** @param options data folder, hang and memory budgets */
+  /** @param options data folder, hang and memory budgets, and the tier */
   constructor(options: WorkerRuntimeOptions) {
     this.#options = options;
+    this.kind = options.tier ?? "worker";
   }
 
   /**
@@ -130,18 +146,32 @@ export class WorkerRuntime implements PluginRuntime {
       codeRoots: CODE_ROOTS,
     });
     await assertHostGrants(name, granted, CODE_ROOT);
-    let worker: Worker;
-    try {
-      worker = new Worker(WORKER_URL, { type: "module", name: `plugin:${name}`, deno: { permissions: granted } });
-    } catch (cause) {
-      throw new PluginError(
-        "PERMISSION_DENIED",
-        `cannot start its worker: ${(cause as Error)?.message ?? cause}. Run Deno with --unstable-worker-options ` +
-          `(and the permissions the plugin needs), or run it in-process by naming it in "trusted"`,
-        { plugin: request.hint, stage: "load", cause },
-      );
+    let worker: WorkerLike;
+    if (this.kind === "process") {
+      worker = await this.#spawnProcess(request, name, granted);
+    } else {
+      const key = `${name}\0${JSON.stringify(granted)}`;
+      const warm = this.#warm.take(key);
+      if (warm) warm.onerror = null;
+      try {
+        worker = (warm ?? this.#newWorker({ name, granted })) as unknown as WorkerLike;
+      } catch (cause) {
+        throw new PluginError(
+          "PERMISSION_DENIED",
+          `cannot start its worker: ${(cause as Error)?.message ?? cause}. Run Deno with --unstable-worker-options ` +
+            `(and the permissions the plugin needs), or run it in-process by naming it in "trusted"`,
+          { plugin: request.hint, stage: "load", cause },
+        );
+      }
     }
-    const version = new WorkerVersion(worker, granted, this.#options);
+    const version = new WorkerVersion(worker, granted, this.#options, name);
+    if (this.kind === "worker" && request.unapproved) {
+      // A new version of a running plugin (a reload, a save under --watch): once it is set up, a worker for its next
+      // one is started (after the reload ends, so that the two do not compete for the CPU).
+      const key = `${name}\0${JSON.stringify(granted)}`;
+      this.#warmSpecs.set(key, { name, granted });
+      version.onStarted = () => this.#warm.prepare(key);
+    }
     try {
       await version.load(request);
     } catch (error) {
@@ -150,9 +180,74 @@ export class WorkerRuntime implements PluginRuntime {
     }
     return version;
   }
+
+  /** Ends the workers started ahead of need (the host is stopping). */
+  close(): void {
+    this.#warm.close();
+  }
+
+  #newWorker(spec: { name: string; granted: Deno.PermissionOptionsObject }): Worker {
+    return new Worker(WORKER_URL, { type: "module", name: `plugin:${spec.name}`, deno: { permissions: spec.granted } });
+  }
+
+  /** Starts a sandboxed plugin's process with the flags and limits of its grant. */
+  async #spawnProcess(
+    request: ImportRequest,
+    name: string,
+    granted: Deno.PermissionOptionsObject,
+  ): Promise<ProcessWorker> {
+    const limits = this.#options.limits?.(name);
+    if (!limits) throw new TypeError("the process tier needs the plugins' limits");
+    const dataDir = join(this.#options.dataDir, "plugins", name);
+    await Deno.mkdir(dataDir, { recursive: true });
+    const sandboxDir = join(this.#options.dataDir, ".sandbox");
+    this.#lock ??= copyLock(sandboxDir);
+    return ProcessWorker.spawn({
+      name,
+      granted,
+      limits: {
+        memoryMb: limits.memoryMb,
+        openFiles: limits.openFiles,
+        ...(limits.cpuSeconds ? { cpuSeconds: limits.cpuSeconds } : {}),
+      },
+      cwd: request.pluginDir ?? dataDir,
+      config: join(CODE_ROOT, "deno.json"),
+      lock: await this.#lock,
+      env: childEnv(granted),
+      log: this.#options.log,
+    });
+  }
 }
 
 /** A manifest's identity and asks, for a message. */
 function manifestText(m: PluginManifest): string {
   return JSON.stringify({ name: m.name, version: m.version, permissions: m.permissions, emits: m.emits });
+}
+
+/** A frozen copy of plugboard's lock for sandboxed processes: none of them can change what the host pinned. */
+async function copyLock(dir: string): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const copy = join(dir, "deno.lock");
+  await Deno.copyFile(join(CODE_ROOT, "deno.lock"), copy);
+  return copy;
+}
+
+/** What Deno itself needs to find its cache, without which a clean environment could not start it. */
+const DENO_ENV = ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "PATH"];
+
+/**
+ * A sandboxed plugin's environment: the variables it declared (and was
+ * granted), plus those Deno needs to start, which the plugin cannot read
+ * (it has no `env` permission for them). Nothing else of the host's.
+ */
+function childEnv(granted: Deno.PermissionOptionsObject): Record<string, string> {
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  const declared = Array.isArray(granted.env) ? granted.env.map(String) : [];
+  for (const key of [...DENO_ENV, ...declared]) {
+    try {
+      const value = Deno.env.get(key);
+      if (value !== undefined) env[key] = value;
+    } catch { /* the host may not read it: the child goes without */ }
+  }
+  return env;
 }

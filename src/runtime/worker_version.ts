@@ -29,13 +29,17 @@ import { WorkerBridge } from "./worker_bridge.ts";
 import { directoryOf } from "./worker_directory.ts";
 import { Drain, DrainedRpc } from "./worker_drain.ts";
 import type { WorkerStart } from "./worker_main.ts";
+import { ProcessWorker, type WorkerLike } from "./process_worker.ts";
+import type { VersionUsage } from "./runtime.ts";
 
 /** What a {@linkcode WorkerVersion} watches its worker with. */
 export interface WorkerVersionOptions {
   /** How long a plugin's worker may stay silent while it owes an answer, in ms, by plugin name. */
   hangTimeout(name: string): number;
-  /** The heap (plus external memory) a worker may use, in MB. */
-  memoryLimitMb: number;
+  /** The heap (plus external memory) a plugin's worker may use, in MB, by plugin name. */
+  memoryLimitMb(name: string): number;
+  /** Events and log lines a plugin may send per second, by plugin name, when the operator set them. */
+  rates?(name: string): { emits?: number; logs?: number };
 }
 
 /** One plugin version running in its own worker, seen from the host. */
@@ -44,12 +48,16 @@ export class WorkerVersion implements PluginVersion {
   manifest!: PluginManifest;
   /** Whether the module declares a config schema. */
   hasConfigSchema = false;
+  /** Called once its setup has finished (the runtime then readies a worker for the next version). */
+  onStarted?: () => void;
   /** Called when the worker crashes, hangs or runs over its memory budget (not when it is stopped). */
   onCrash?: (error: PluginError) => void;
   /** The permissions the worker runs with. */
   readonly granted: Deno.PermissionOptionsObject;
-  #worker: Worker;
+  #worker: WorkerLike;
   #rpc: Rpc;
+  /** The heap its worker last reported. */
+  #heapBytes: number | undefined;
   #options: WorkerVersionOptions;
   #name = "plugin";
   #ports: HostPorts | undefined;
@@ -66,12 +74,14 @@ export class WorkerVersion implements PluginVersion {
   #bridge: WorkerBridge;
 
   /**
-   * @param worker its worker, just started
+   * @param worker its worker, just started (or a sandboxed plugin's process, which looks like one)
    * @param granted the permissions the worker runs with
    * @param options the hang and memory budgets
+   * @param name the plugin it is loaded as (its budgets are that name's)
    */
-  constructor(worker: Worker, granted: Deno.PermissionOptionsObject, options: WorkerVersionOptions) {
+  constructor(worker: WorkerLike, granted: Deno.PermissionOptionsObject, options: WorkerVersionOptions, name?: string) {
     this.#worker = worker;
+    if (name) this.#name = name;
     this.granted = granted;
     this.#options = options;
     const bridge = this.#bridge = new WorkerBridge({
@@ -84,6 +94,7 @@ export class WorkerVersion implements PluginVersion {
       request: () => this.#request,
       ended: () => this.#ended,
       gone: () => this.#terminated,
+      rates: () => options.rates?.(this.#name) ?? {},
     });
     const handlers = bridge.handlers();
     this.#rpc = new DrainedRpc(worker, {
@@ -98,7 +109,7 @@ export class WorkerVersion implements PluginVersion {
     };
     worker.onerror = (e) => {
       e.preventDefault();
-      this.#crash(`its worker failed: ${e.message}`);
+      this.#crash(worker instanceof ProcessWorker ? e.message : `its worker failed: ${e.message}`);
     };
     worker.onmessageerror = () => this.#crash("its worker sent a message that could not be read");
   }
@@ -168,6 +179,7 @@ export class WorkerVersion implements PluginVersion {
       throw fromRemote(error, this.#name, "SETUP_FAILED", "setup threw");
     }
     this.#startWatchdog();
+    this.onStarted?.();
   }
 
   async handover(): Promise<unknown> {
@@ -211,6 +223,7 @@ export class WorkerVersion implements PluginVersion {
     }
     if (this.#request) failures.push(...await this.#request.scope.dispose());
     this.terminate();
+    if (this.#worker instanceof ProcessWorker) await this.#worker.exited;
     return failures;
   }
 
@@ -222,6 +235,22 @@ export class WorkerVersion implements PluginVersion {
   /** A version that will never start (refused, disabled, superseded): its worker ends now. */
   discard(): void {
     this.terminate();
+  }
+
+  /** A sandboxed version's process: its id and limits (undefined for a worker). */
+  get sandbox(): { pid: number; limits: NonNullable<VersionUsage["limits"]> } | undefined {
+    const w = this.#worker;
+    return w instanceof ProcessWorker ? { pid: w.pid, limits: { ...w.limits } } : undefined;
+  }
+
+  async usage(): Promise<VersionUsage> {
+    const usage: VersionUsage = { heapBytes: this.#heapBytes };
+    if (this.#worker instanceof ProcessWorker) {
+      usage.pid = this.#worker.pid;
+      usage.limits = this.#worker.limits;
+      usage.rssBytes = await this.#worker.rssBytes();
+    }
+    return usage;
   }
 
   /** Sends the host's current services and hooks, so `has()` and `resolve()` in the worker see them. */
@@ -294,10 +323,12 @@ export class WorkerVersion implements PluginVersion {
   }
 
   #checkMemory(heapBytes: unknown): void {
-    const limit = this.#options.memoryLimitMb * 1024 * 1024;
+    if (typeof heapBytes === "number") this.#heapBytes = heapBytes;
+    const budget = this.#options.memoryLimitMb(this.#name);
+    const limit = budget * 1024 * 1024;
     if (typeof heapBytes === "number" && heapBytes > limit) {
       this.#crash(
-        `its worker used ${Math.round(heapBytes / 1048576)} MB, over its ${this.#options.memoryLimitMb} MB budget`,
+        `its worker used ${Math.round(heapBytes / 1048576)} MB, over its ${budget} MB budget`,
       );
     }
   }

@@ -1,0 +1,88 @@
+/**
+ * `deno task mcp`: the host with its plugins, spoken to over stdio, for
+ * desktop MCP clients that spawn a process. Same settings and flags as
+ * `deno task start` (`plugboard.json`, `--plugins-dir`, `--trust`, ...), no
+ * HTTP server and no key (whoever can spawn the process is the operator).
+ * stdout carries MCP frames only: every log line, the plugins' output
+ * included, goes to stderr. The process ends when the client closes stdin or
+ * sends SIGINT/SIGTERM, after the plugins unload.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { parseCli } from "../cli.ts";
+import { SettingsError } from "../errors.ts";
+import { createHost, type Host } from "../host.ts";
+
+/** Reads the settings file; undefined when it does not exist. */
+async function readSettings(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Starts the host and serves MCP over stdio until the client goes.
+ *
+ * @param args the command-line flags
+ * @returns when the host has stopped
+ * @throws {SettingsError} for a bad flag or settings file
+ */
+export async function runStdio(args: string[]): Promise<void> {
+  // Anything printed with console.log would corrupt the frames: it goes to stderr (the logger's sink uses it too).
+  console.log = console.error;
+  console.info = console.error;
+  console.debug = console.error;
+  const request = await parseCli(args, readSettings);
+  if (request.help) {
+    console.error("deno task mcp [the flags of deno task start]: serves the plugins' MCP tools over stdio");
+    return;
+  }
+  const { port: _port, hostname: _hostname, watch, ...settings } = request.settings;
+  const host: Host = createHost(settings);
+  await host.start();
+  if (watch) host.watch();
+  const failed = host.list().filter((p) => p.state === "failed");
+  for (const p of failed) console.error(`plugboard mcp: plugin "${p.name}" failed: ${p.error}`);
+  let stopping: Promise<void> | undefined;
+  const stop = () => stopping ??= host.stop();
+  const transport = new StdioServerTransport();
+  const session = await host.mcp.connect(transport);
+  const tools = host.mcp.registry.tools().length;
+  console.error(`plugboard mcp: serving ${tools} tool(s) over stdio${tools ? "" : " (no plugin registered one)"}`);
+  const ended = new Promise<void>((resolve) => {
+    process.stdin.once("end", resolve);
+    process.stdin.once("close", resolve);
+    const previous = session.server.onclose;
+    session.server.onclose = () => {
+      previous?.();
+      resolve();
+    };
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      try {
+        Deno.addSignalListener(signal, () => resolve());
+      } catch {
+        // SIGTERM cannot be listened to on Windows.
+      }
+    }
+  });
+  await ended;
+  await session.close();
+  await stop();
+}
+
+if (import.meta.main) {
+  try {
+    await runStdio(Deno.args);
+    Deno.exit(0);
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    console.error(`plugboard mcp: ${error.message}`);
+    Deno.exit(2);
+  }
+}

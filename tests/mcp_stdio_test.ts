@@ -1,0 +1,70 @@
+/**
+ * `deno task mcp`: the stdio entry, spawned and driven by the SDK's
+ * `StdioClientTransport`, as a desktop client would.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { CHILD_LOCK, ROOT_DIR, tempPlugins } from "./_helpers.ts";
+import { probePlugin, textOf } from "./mcp_client.ts";
+
+Deno.test("deno task mcp serves the plugins' tools over stdio, logs only to stderr, and exits when the client goes", async () => {
+  await using dir = await tempPlugins({
+    "plugins/probe/mod.ts": probePlugin(`ctx.log.info("probe is up"); console.log("printed by the plugin");`),
+  });
+  const env: Record<string, string> = { NO_COLOR: "1" };
+  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: [
+      "run",
+      `--lock=${CHILD_LOCK}`,
+      "--frozen",
+      `--config=${join(ROOT_DIR, "deno.json")}`,
+      "--allow-read",
+      `--allow-write=${dir.dir}`,
+      "--allow-env",
+      "--allow-net=127.0.0.1,localhost",
+      join(ROOT_DIR, "src/mcp/stdio_main.ts"),
+      "--plugins-dir",
+      join(dir.dir, "plugins"),
+      "--data-dir",
+      join(dir.dir, "data"),
+    ],
+    cwd: dir.dir,
+    env,
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Uint8Array) => stderr += new TextDecoder().decode(chunk));
+  const client = new Client({ name: "desktop", version: "1.0.0" });
+  await client.connect(transport);
+  const tools = (await client.listTools()).tools.map((t: { name: string }) => t.name);
+  assert.deepEqual(tools, ["probe__boom", "probe__echo", "probe__hang", "probe__slow"]);
+  assert.equal(textOf(await client.callTool({ name: "probe__echo", arguments: { text: "over stdio" } })), "over stdio");
+  const boom = await client.callTool({ name: "probe__boom", arguments: {} });
+  assert.equal(boom.isError, true);
+  const pid = transport.pid;
+  await client.close();
+  assert.ok(pid);
+  // The process ends (its plugins unloaded) once the client closed its stdin.
+  for (let i = 0; i < 100; i++) {
+    try {
+      Deno.kill(pid!, "SIGCONT");
+    } catch {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.throws(() => Deno.kill(pid!, "SIGCONT"), "the stdio server is still running");
+  assert.match(stderr, /serving 4 tool\(s\) over stdio/);
+  assert.match(stderr, /probe is up/);
+  assert.match(stderr, /printed by the plugin/);
+});

@@ -1,0 +1,167 @@
+/**
+ * `GET /metrics`: Prometheus text through prom-client, read back by a real
+ * parser; guarded like the admin API unless public; route patterns, never raw
+ * paths; one registry per host.
+ */
+
+import assert from "node:assert/strict";
+import parsePrometheus from "parse-prometheus-text-format";
+import { folderHost, LOOPBACK, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
+
+const KEY = "metrics-test-key-0123456789abcdef";
+
+interface Family {
+  name: string;
+  type: string;
+  metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string }[];
+}
+
+const parse = parsePrometheus as unknown as (text: string) => Family[];
+
+const SHOP = pluginSource("shop", {
+  setup: `
+    ctx.routes.get("/items/:id", (c) => c.text("item " + c.req.param("id")));
+    ctx.routes.get("/fail", () => { throw new Error("nope"); });
+    ctx.routes.post("/emit", (c) => { ctx.events.emit("shop.sold", { id: 1 }); return c.text("ok"); });
+    ctx.events.on("shop.sold", () => { throw new Error("handler failed"); });`,
+});
+
+async function scrape(host: { fetch: (r: Request, i?: Deno.ServeHandlerInfo) => Response | Promise<Response> }) {
+  const res = await host.fetch(new Request("http://127.0.0.1/metrics", { headers: { "x-api-key": KEY } }), LOOPBACK);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  return { text, families: new Map(parse(text).map((f) => [f.name, f])) };
+}
+
+function value(families: Map<string, Family>, name: string, labels: Record<string, string>): number | undefined {
+  const family = families.get(name);
+  const found = family?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+  return found?.value === undefined ? undefined : Number(found.value);
+}
+
+for (const isolation of ["none", "worker"] as const) {
+  Deno.test(`metrics (${isolation}): requests by plugin, route pattern and status, latency, events, failures, reloads`, async () => {
+    await using tmp = await tempPlugins({ "plugins/shop/mod.ts": SHOP });
+    const host = folderHost(tmp.dir, { isolation, apiKey: KEY });
+    try {
+      await host.start();
+      const call = async (path: string, init?: RequestInit) => {
+        const res = await host.fetch(new Request(`http://127.0.0.1${path}`, init), LOOPBACK);
+        await res.body?.cancel();
+        return res.status;
+      };
+      assert.equal(await call("/api/plugins/shop/items/41"), 200);
+      assert.equal(await call("/api/plugins/shop/items/42"), 200);
+      assert.equal(await call("/api/plugins/shop/fail"), 500);
+      assert.equal(await call("/api/plugins/shop/no-such-route-12345"), 404);
+      assert.equal(await call("/api/plugins/shop/emit", { method: "POST" }), 200);
+      await host.reload("shop");
+      const { text, families } = await scrape(host);
+      const route = "/api/plugins/shop/items/:id";
+      assert.equal(
+        value(families, "plugboard_http_requests_total", { plugin: "shop", route, method: "GET", status: "200" }),
+        2,
+      );
+      assert.equal(
+        value(families, "plugboard_http_requests_total", {
+          plugin: "shop",
+          route: "/api/plugins/shop/fail",
+          status: "500",
+        }),
+        1,
+      );
+      // An unmatched path is counted without its path: cardinality stays bounded.
+      assert.equal(value(families, "plugboard_http_requests_total", { plugin: "", route: "", status: "404" }), 1);
+      assert.ok(!text.includes("items/41") && !text.includes("no-such-route-12345"), "no raw path in the metrics");
+      const latency = families.get("plugboard_http_request_duration_seconds")!;
+      assert.equal(latency.type, "HISTOGRAM");
+      assert.ok(latency.metrics.some((m) => m.buckets?.["+Inf"] !== undefined));
+      // (the parser keeps a histogram's buckets but not its labels: the count is read from the text)
+      assert.match(
+        text,
+        /plugboard_http_request_duration_seconds_count\{plugin="shop",route="\/api\/plugins\/shop\/items\/:id"\} 2/,
+      );
+      assert.equal(value(families, "plugboard_events_emitted_total", { event: "shop.sold" }), 1);
+      assert.equal(value(families, "plugboard_event_handler_failures_total", { plugin: "shop" }), 1);
+      assert.equal(value(families, "plugboard_plugin_failures_total", { plugin: "shop", origin: "route" }), 1);
+      assert.equal(value(families, "plugboard_reloads_total", { plugin: "shop" }), 1);
+      assert.equal(value(families, "plugboard_plugins", { state: "active" }), 1);
+      assert.ok(value(families, "plugboard_process_memory_bytes", { kind: "rss" })! > 0);
+      assert.ok(value(families, "plugboard_event_loop_lag_seconds", {})! >= 0);
+    } finally {
+      await host.stop();
+    }
+  });
+}
+
+Deno.test("metrics: a refused reload is counted as a reload failure", async () => {
+  await using tmp = await tempPlugins({ "plugins/shop/mod.ts": SHOP });
+  const host = folderHost(tmp.dir, { apiKey: KEY });
+  try {
+    await host.start();
+    await tmp.write("plugins/shop/mod.ts", "export default {");
+    await assert.rejects(host.reload("shop"));
+    const { families } = await scrape(host);
+    assert.equal(value(families, "plugboard_reload_failures_total", { plugin: "shop" }), 1);
+    assert.equal(value(families, "plugboard_reloads_total", { plugin: "shop" }), undefined);
+  } finally {
+    await host.stop();
+  }
+});
+
+Deno.test("metrics: guarded like the admin API unless configured public", async () => {
+  const guarded = quietHost({ pluginsDir: null, apiKey: KEY });
+  const open = quietHost({ pluginsDir: null, apiKey: KEY, observability: { publicMetrics: true } });
+  const off = quietHost({ pluginsDir: null, apiKey: KEY, observability: { metrics: false } });
+  try {
+    const get = (host: typeof guarded, headers: Record<string, string> = {}) =>
+      Promise.resolve(host.fetch(new Request("http://127.0.0.1/metrics", { headers }), LOOPBACK));
+    const refused = await get(guarded);
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).code, "UNAUTHORIZED");
+    const wrong = await get(guarded, { "x-api-key": "wrong-key-0123456789" });
+    assert.equal(wrong.status, 401);
+    await wrong.body?.cancel();
+    assert.ok(guarded.logs.some((r) => r.level === "warn" && /GET \/metrics refused with 401/.test(r.message)));
+    const allowed = await get(guarded, { authorization: `Bearer ${KEY}` });
+    assert.equal(allowed.status, 200);
+    await allowed.body?.cancel();
+    const pub = await get(open);
+    assert.equal(pub.status, 200);
+    assert.match(await pub.text(), /plugboard_http_requests_total/);
+    const none = await get(off, { "x-api-key": KEY });
+    assert.equal(none.status, 404);
+    await none.body?.cancel();
+  } finally {
+    await guarded.stop();
+    await open.stop();
+    await off.stop();
+  }
+});
+
+Deno.test("metrics: each host has its own registry", async () => {
+  const a = quietHost({ pluginsDir: null, apiKey: KEY });
+  const b = quietHost({ pluginsDir: null, apiKey: KEY });
+  try {
+    const plugin = (name: string) => ({
+      name,
+      version: "1.0.0",
+      setup(ctx: { routes: { get(p: string, h: (c: { text(t: string): Response }) => Response): void } }) {
+        ctx.routes.get("/", (c) => c.text("hi"));
+      },
+    });
+    await a.load(plugin("alpha"));
+    await b.load(plugin("beta"));
+    for (let i = 0; i < 3; i++) await (await a.fetch(new Request("http://127.0.0.1/api/plugins/alpha/"))).text();
+    await (await b.fetch(new Request("http://127.0.0.1/api/plugins/beta/"))).text();
+    const fa = (await scrape(a)).families;
+    const fb = (await scrape(b)).families;
+    assert.equal(value(fa, "plugboard_http_requests_total", { plugin: "alpha" }), 3);
+    assert.equal(value(fa, "plugboard_http_requests_total", { plugin: "beta" }), undefined);
+    assert.equal(value(fb, "plugboard_http_requests_total", { plugin: "beta" }), 1);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});

@@ -1,0 +1,107 @@
+/**
+ * Every registration visible in the admin API's plugin info (listeners,
+ * services, routes, hooks, middleware, storage on disk), crash causes and
+ * the last error with its file and line.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { folderHost, LOOPBACK, pluginSource, SPIN, tempPlugins } from "./_helpers.ts";
+
+const KEY = "observability-test-key-0123456789";
+
+const BUSY = pluginSource("busy", {
+  extra: `permissions: { hostWide: ["middleware", "responses"] },`,
+  setup: `
+    ctx.events.on("task.created", () => {});
+    ctx.events.on("task.*", () => {});
+    ctx.events.on("task.created", () => {});
+    ctx.services.provide("busy", { ping: () => "pong" });
+    ctx.routes.get("/items/:id", (c) => c.text("item"));
+    ctx.routes.post("/boom", () => { throw new Error("route blew up"); });
+    ctx.hooks.define("busy.step", (x) => x);
+    ctx.hooks.wrap("task.execute", (next) => (t) => next(t));
+    ctx.middleware(async (_c, next) => { await next(); });
+    ctx.onResponse(() => {});
+    ctx.storage.set("k", "v".repeat(100));`,
+});
+
+for (const isolation of ["none", "worker"] as const) {
+  Deno.test(`plugin info (${isolation}): listeners, services, routes, hooks, middleware and storage are listed`, async () => {
+    await using tmp = await tempPlugins({ "plugins/busy/mod.ts": BUSY });
+    const host = folderHost(tmp.dir, { isolation, apiKey: KEY });
+    try {
+      await host.start();
+      const res = await host.fetch(
+        new Request("http://127.0.0.1/api/plugins/busy", { headers: { "x-api-key": KEY } }),
+        LOOPBACK,
+      );
+      assert.equal(res.status, 200);
+      const info = await res.json();
+      assert.equal(info.state, "active", JSON.stringify(info));
+      assert.deepEqual(info.listeners, ["task.created", "task.*"]);
+      assert.deepEqual(info.services, ["busy"]);
+      assert.deepEqual(info.routes, ["GET /api/plugins/busy/items/:id", "POST /api/plugins/busy/boom"]);
+      assert.deepEqual(info.hooks, { defines: ["busy.step"], wraps: ["task.execute"] });
+      assert.equal(info.middleware, 1);
+      assert.equal(info.responseObservers, 1);
+      assert.ok(info.storageBytes > 0, `storage on disk: ${info.storageBytes}`);
+      assert.deepEqual(info.restartCauses, {});
+      assert.equal(info.lastError, undefined);
+      // The list shows the same fields.
+      const list = await (await host.fetch(
+        new Request("http://127.0.0.1/api/plugins", { headers: { "x-api-key": KEY } }),
+        LOOPBACK,
+      )).json();
+      assert.deepEqual(list.plugins[0].listeners, ["task.created", "task.*"]);
+      await host.unload("busy");
+      const gone = await host.observability.describe(host.get("busy")!);
+      assert.deepEqual(gone.listeners, [], "an unloaded plugin listens to nothing");
+      assert.deepEqual(gone.hooks, { defines: [], wraps: [] });
+    } finally {
+      await host.stop();
+    }
+  });
+}
+
+Deno.test("plugin info: a route failure is the last error, with the plugin's file and line", async () => {
+  await using tmp = await tempPlugins({ "plugins/busy/mod.ts": BUSY });
+  const host = folderHost(tmp.dir, { apiKey: KEY });
+  try {
+    await host.start();
+    const res = await host.fetch(new Request("http://127.0.0.1/api/plugins/busy/boom", { method: "POST" }), LOOPBACK);
+    assert.equal(res.status, 500);
+    await res.body?.cancel();
+    const info = await host.observability.describe(host.get("busy")!);
+    assert.equal(info.lastError?.origin, "route");
+    assert.equal(info.lastError?.message, "route blew up");
+    assert.equal(info.lastError?.location?.file, join(tmp.dir, "plugins", "busy", "mod.ts"));
+    const line = BUSY.split("\n").findIndex((l) => l.includes("route blew up")) + 1;
+    assert.equal(info.lastError?.location?.line, line);
+    assert.match(info.lastError?.stack ?? "", /route blew up/);
+  } finally {
+    await host.stop();
+  }
+});
+
+Deno.test("plugin info: a worker's crash is counted by cause (hang)", async () => {
+  const hang = pluginSource("hang", {
+    setup: `ctx.routes.get("/spin", () => { ${SPIN}; return new Response("done"); });`,
+  });
+  await using tmp = await tempPlugins({ "plugins/hang/mod.ts": hang });
+  const host = folderHost(tmp.dir, { isolation: "worker", hangTimeout: 300 });
+  try {
+    await host.start();
+    await tmp.write("plugins/hang/spinning", "");
+    const res = await host.fetch(new Request("http://127.0.0.1/api/plugins/hang/spin"), LOOPBACK);
+    assert.equal(res.status, 503);
+    await res.body?.cancel();
+    const info = await host.observability.describe(host.get("hang")!);
+    assert.deepEqual(info.restartCauses, { hang: 1 });
+    assert.equal(info.lastError?.origin, "worker");
+    const text = await host.observability.metrics!.text();
+    assert.match(text, /plugboard_restarts_total\{plugin="hang",cause="hang"\} 1/);
+  } finally {
+    await host.stop();
+  }
+});
