@@ -92,6 +92,8 @@ export const EFFORT = {
     reduces: true,
   },
   BENCH_REMOTE_RUNS: { full: 5, quick: 1, what: "fresh processes per URL-plugin case", reduces: true },
+  BENCH_MCP_BATCHES: { full: 15, quick: 3, what: "batches of MCP tool calls and route calls per case", reduces: true },
+  BENCH_MCP_CALLS: { full: 100, quick: 20, what: "sequential calls per MCP batch", reduces: true },
 } as const satisfies Record<string, EffortSetting>;
 
 /** The name of an effort variable. */

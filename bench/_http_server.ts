@@ -56,6 +56,8 @@ async function start(kind: string): Promise<() => Promise<void>> {
       allowRead: [`${ROOT}plugins`],
       isolation: mode === "inproc" ? "none" : "worker",
       sandboxed: mode === "sandbox" ? ["hello"] : [],
+      // The MCP bench calls /mcp with this key (unset: a generated token, as usual).
+      apiKey: Deno.env.get("BENCH_ADMIN_KEY"),
       // Generous: a busy machine must make startup slow, not make plugins fail.
       importTimeout: 300_000,
       setupTimeout: 300_000,

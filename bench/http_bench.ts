@@ -225,12 +225,20 @@ export async function ensureWrk(): Promise<{ version: string } | { skipped: stri
 }
 
 /** A server process. */
-interface Server {
+/** A server of `_http_server.ts`, started. */
+export interface Server {
   base: string;
   stop(): Promise<void>;
 }
 
-async function startServer(kind: Ours | Peer): Promise<Server> {
+/**
+ * Starts a server of `_http_server.ts` in its own process.
+ *
+ * @param kind the server's kind
+ * @param env more environment for it
+ * @returns its base URL and how to stop it
+ */
+export async function startServer(kind: Ours | Peer, env: Record<string, string> = {}): Promise<Server> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -246,7 +254,7 @@ async function startServer(kind: Ours | Peer): Promise<Server> {
       kind,
     ],
     // notifier's webhook: a loopback port nothing listens on; it is only called when a task fails.
-    env: { NOTIFIER_WEBHOOK_URL: "http://127.0.0.1:9/bench-never-called" },
+    env: { NOTIFIER_WEBHOOK_URL: "http://127.0.0.1:9/bench-never-called", ...env },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

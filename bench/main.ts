@@ -25,7 +25,18 @@ import { type BenchData, BUSY_LOAD, renderHeadlines, writeDocs } from "./report.
 import { EFFORT, effortHelp, quickEnv, reducedEffort } from "./_effort.ts";
 
 /** The benchmark modules, in the order they run (`bench/<name>_bench.ts`). */
-export const MODULES = ["events", "routes", "routes_spread", "isolation", "startup", "reload", "http", "remote"];
+export const MODULES = [
+  "events",
+  "routes",
+  "routes_spread",
+  "isolation",
+  "startup",
+  "reload",
+  "http",
+  "remote",
+  "mcp",
+  "observability",
+];
 
 /** What the command line asked for. */
 export interface BenchOptions {

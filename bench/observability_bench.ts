@@ -68,17 +68,35 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-if (import.meta.main) {
+/** One isolation mode's figures: req/s with the access log and metrics off, metrics only, and both on. */
+export interface ObservabilityCase {
+  isolation: "none" | "worker";
+  requestsPerSecond: Record<(typeof MODES)[number], number>;
+  /** metrics-only and both-on throughput over off. */
+  ratios: { metrics: number; on: number };
+}
+
+/**
+ * Runs the group.
+ *
+ * @param filter only when "observability" matches
+ * @returns the cases, or why they were skipped
+ */
+export async function runStandalone(filter?: RegExp): Promise<ObservabilityCase[] | { skipped: string } | undefined> {
+  if (filter && !filter.test("observability")) return undefined;
   const tool = await ensureWrk();
   if ("skipped" in tool) {
     console.log(`observability bench skipped: ${tool.skipped}`);
-    Deno.exit(0);
+    return tool;
   }
   const seconds = Math.max(1, Math.round(effort("BENCH_HTTP_SECONDS")));
   const rounds = Math.max(1, effort("BENCH_HTTP_ROUNDS"));
-  console.log(`${tool.version}; wrk -t${WRK.threads} -c${WRK.connections} -d${seconds}s, ${rounds} rounds, median`);
+  console.log(
+    `\n• observability: ${tool.version}; wrk -t${WRK.threads} -c${WRK.connections} -d${seconds}s, ${rounds} rounds, median`,
+  );
   const only = Deno.env.get("BENCH_OBSERVABILITY_ISOLATION"); // "none" or "worker": one of the two only
-  for (const isolation of ["none", "worker"].filter((i) => !only || i === only)) {
+  const cases: ObservabilityCase[] = [];
+  for (const isolation of (["none", "worker"] as const).filter((i) => !only || i === only)) {
     const results: Record<string, number[]> = { off: [], metrics: [], on: [] };
     for (let round = 0; round < rounds; round++) {
       const order = [...MODES.slice(round % 3), ...MODES.slice(0, round % 3)];
@@ -93,13 +111,17 @@ if (import.meta.main) {
       }
     }
     const off = median(results.off);
+    const rps = { off, metrics: median(results.metrics), on: median(results.on) };
+    cases.push({ isolation, requestsPerSecond: rps, ratios: { metrics: rps.metrics / off, on: rps.on / off } });
     for (const mode of MODES) {
-      const rps = median(results[mode]);
       console.log(
-        `${isolation === "none" ? "in-process" : "worker    "} ${mode.padEnd(8)} ${
-          Math.round(rps).toLocaleString("en-US").padStart(8)
-        } req/s  ${(rps / off).toFixed(2)}x of off`,
+        `  ${isolation === "none" ? "in-process" : "worker    "} ${mode.padEnd(8)} ${
+          Math.round(rps[mode]).toLocaleString("en-US").padStart(8)
+        } req/s  ${(rps[mode] / off).toFixed(2)}x of off`,
       );
     }
   }
+  return cases;
 }
+
+if (import.meta.main) await runStandalone();

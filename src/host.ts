@@ -18,7 +18,7 @@ import { createHttpApp } from "./http/app.ts";
 import { generateAdminToken } from "./http/admin_token.ts";
 import { unload, type UnloadResult, unloadWithDependents } from "./lifecycle/activation.ts";
 import type { Lifecycle } from "./lifecycle/lifecycle.ts";
-import { type BatchSource, loadBatch } from "./lifecycle/batch.ts";
+import { type BatchSource, loadBatch, warnUnknownNames } from "./lifecycle/batch.ts";
 import { onFolderChange } from "./lifecycle/folder_changes.ts";
 import { approve, reload } from "./lifecycle/reload.ts";
 import { createLifecycle } from "./lifecycle/create.ts";
@@ -214,6 +214,7 @@ export class Host {
       if (dir && await canSnapshot(join(dir, "x"))) await removeStaleSnapshots(dir);
       const found = dir ? await discoverPlugins(dir) : [];
       const sources: BatchSource[] = [...found, ...this.#options.plugins.map((s) => ({ hint: hintFor(s), source: s }))];
+      warnUnknownNames(this.#lifecycle, sources);
       await loadBatch(this.#lifecycle, sources, { track: true });
       return this.list();
     });

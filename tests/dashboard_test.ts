@@ -38,6 +38,8 @@ Deno.test("dashboard: / redirects to /admin, which asks to log in; a wrong key i
     assert.equal(root.headers.get("location"), "/admin");
     const page = await host.fetch(new Request("http://127.0.0.1/admin"), LOOPBACK);
     assert.equal(page.status, 200);
+    assert.equal(page.headers.get("x-frame-options"), "DENY", "never in a frame");
+    assert.equal(page.headers.get("content-security-policy"), "frame-ancestors 'none'");
     const html = await page.text();
     assert.match(html, /<form method="post" action="\/admin\/login">/);
     assert.ok(!html.includes("Plugins ("), "no plugin is shown before login");
@@ -60,7 +62,7 @@ Deno.test("dashboard: the session cookie is HttpOnly and SameSite=Strict, and Se
     const plain = await login(host);
     assert.equal(plain.status, 303);
     const cookie = plain.headers.get("set-cookie")!;
-    assert.match(cookie, /^plugboard_session=[0-9a-f]{48}; Path=\/; HttpOnly; SameSite=Strict$/);
+    assert.match(cookie, /^plugboard_session=[0-9a-f]{48}; Path=\/admin; HttpOnly; SameSite=Strict$/);
     assert.ok(!cookie.includes(KEY), "the key itself is never in the cookie");
     const tls = await login(host, KEY, "https://127.0.0.1");
     assert.match(tls.headers.get("set-cookie")!, /; HttpOnly; SameSite=Strict; Secure$/);

@@ -66,20 +66,19 @@ Deno.test("flood: events and log lines past the budget are dropped and reported 
   }
 });
 
-Deno.test("flood: an operator's per-plugin rates replace the default budgets", async () => {
+Deno.test("flood: an operator's per-plugin rates replace the default budgets; a second's worth waits, the rest is dropped", async () => {
   await using tmp = await tempPlugins({
     "plugins/chatty/mod.ts": pluginSource("chatty", {
       setup: `ctx.routes.post("/burst", (c) => {
-          let sent = 0;
-          for (let i = 0; i < 500; i++) if (ctx.events.emit("chatty.tick", { i }) !== false) sent++;
+          for (let i = 0; i < 500; i++) ctx.events.emit("chatty.tick", { i });
           for (let i = 0; i < 50; i++) ctx.log.info("line " + i);
-          return c.json({ sent });
+          return c.json({ ok: true });
         });`,
     }),
     "plugins/listener/mod.ts": pluginSource("listener", {
-      setup: `let n = 0;
-        ctx.events.on("chatty.tick", () => { n++; });
-        ctx.routes.get("/", (c) => c.json({ n }));`,
+      setup: `const seen = [];
+        ctx.events.on("chatty.tick", (e) => { seen.push(e.i); });
+        ctx.routes.get("/", (c) => c.json({ seen }));`,
     }),
   });
   const host = folderHost(tmp.dir, {
@@ -89,22 +88,34 @@ Deno.test("flood: an operator's per-plugin rates replace the default budgets", a
   const reports: SystemErrorEvent[] = [];
   host.events.on("system.error", (e) => void reports.push(e));
   await host.start();
+  const seen = async (): Promise<number[]> =>
+    (await (await Promise.resolve(host.fetch(new Request("http://localhost/api/plugins/listener/"), LOOPBACK))).json())
+      .seen;
   try {
     const res = await Promise.resolve(
       host.fetch(new Request("http://localhost/api/plugins/chatty/burst", { method: "POST" }), LOOPBACK),
     );
     assert.equal(res.status, 200);
     await res.body?.cancel();
+    await waitFor(async () => (await seen()).length >= 20, { what: "this second's budget delivered" });
+    assert.deepEqual(await seen(), Array.from({ length: 20 }, (_, i) => i), "the first 20, in order, at once");
+    // The next second's budget goes to the 20 that waited, in order; the other 460 were dropped and reported once.
+    await waitFor(async () => (await seen()).length >= 40, { timeoutMs: 3000, what: "the queued events delivered" });
+    assert.deepEqual(await seen(), Array.from({ length: 40 }, (_, i) => i));
     await waitFor(
-      () => reports.some((e) => e.plugin === "chatty" && /over its budget of 20 per second/.test(e.message)),
+      () => reports.some((e) => e.plugin === "chatty" && (e.error as { code?: string })?.code === "RATE_LIMITED"),
       {
         timeoutMs: 3000,
         what: "the flood's report",
       },
     );
-    const seen =
-      await (await Promise.resolve(host.fetch(new Request("http://localhost/api/plugins/listener/"), LOOPBACK))).json();
-    assert.ok(seen.n > 0 && seen.n <= 20, `${seen.n} events delivered, budget 20/s`);
+    const limited = reports.filter((e) =>
+      e.plugin === "chatty" && (e.error as { code?: string })?.code === "RATE_LIMITED"
+    );
+    assert.equal(limited.length, 1);
+    assert.match(limited[0].message, /emitted 460 events over its budget of 20 per second; they were dropped/);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await seen()).length, 40, "nothing more arrives");
     const lines = host.logs.filter((r) => r.name === "chatty" && /^line /.test(r.message)).length;
     assert.ok(lines <= 5, `${lines} log lines kept, budget 5/s`);
   } finally {

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { mcpRig, probePlugin, textOf } from "./mcp_client.ts";
-import { SPIN, waitFor } from "./_helpers.ts";
+import { folderHost, SPIN, tempPlugins, waitFor } from "./_helpers.ts";
 
 const INIT = JSON.stringify({
   jsonrpc: "2.0",
@@ -142,4 +142,43 @@ Deno.test("/mcp takes its limits from the host options: past maxSessions, a new 
     body: INIT,
   });
   assert.equal(second.status, 503, await second.text());
+});
+
+Deno.test("a plugin cannot flood every client's tool list: past 100 entries its load fails, naming the limit", async () => {
+  const many = (n: number) =>
+    `import { z } from "zod";
+    export default { name: "lister", version: "1.0.0", setup(ctx) {
+      for (let i = 0; i < ${n}; i++) ctx.mcp.tool("t" + i, { description: "x", input: z.object({}) }, () => "ok");
+    } };`;
+  for (const isolation of ["worker", "none"] as const) {
+    await using tmp = await tempPlugins({
+      "plugins/lister/mod.ts": many(101),
+      "plugins/fine/mod.ts": many(100).replace('"lister"', '"fine"'),
+    });
+    const host = folderHost(tmp.dir, { isolation });
+    await host.start();
+    try {
+      assert.equal(host.get("fine")!.state, "active", host.get("fine")!.error);
+      assert.equal(host.mcp.registry.listing("fine").tools.length, 100);
+      assert.equal(host.get("lister")!.state, "failed");
+      assert.match(host.get("lister")!.error!, /is one too many: a plugin may have 100 tools, resources and prompts/);
+      assert.equal(host.mcp.registry.listing("lister").tools.length, 0, isolation);
+    } finally {
+      await host.stop();
+    }
+  }
+});
+
+Deno.test("a tool whose result breaks MCP's schema answers isError, reported against its plugin", async () => {
+  const bad =
+    `ctx.mcp.tool("badimage", { description: "Bad", input: z.object({}) }, () => ({ content: [{ type: "image", data: 5 }] }));`;
+  for (const isolation of ["worker", "none"] as const) {
+    await using rig = await mcpRig({ "plugins/probe/mod.ts": probePlugin(bad) }, { isolation });
+    const reports: { plugin?: string; message: string }[] = [];
+    rig.host.events.on("system.error", (e) => void reports.push(e));
+    const result = await rig.client.callTool({ name: "probe__badimage", arguments: {} });
+    assert.equal(result.isError, true, isolation);
+    assert.match(textOf(result), /returned a result MCP cannot carry: content\.0/);
+    assert.ok(reports.some((e) => e.plugin === "probe" && /cannot carry/.test(e.message)), isolation);
+  }
 });

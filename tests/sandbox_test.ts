@@ -227,6 +227,13 @@ Deno.test("sandbox: bad settings are refused with what to fix", async () => {
   for (const bad of [{ memoryMb: 0 }, { openFiles: -1 }, { cpuSeconds: 1.5 }]) {
     assert.throws(() => folderHost(tmp.dir, { sandboxed: ["a"], limits: { a: bad } }), /limits\.a\./);
   }
+  // A misspelt name is said at start: the plugin it meant would otherwise run in a worker, without a word.
+  const host = folderHost(tmp.dir, { sandboxed: ["typo"] });
+  await host.start();
+  await host.stop();
+  assert.ok(
+    host.logs.some((l) => l.level === "warn" && /"sandboxed" names "typo", but no plugin found/.test(l.message)),
+  );
 });
 
 /** A host in its own process, with one sandboxed plugin; it prints the plugin's pid, then waits to be killed. */
@@ -282,4 +289,24 @@ Deno.test("sandbox: a host that may not run prlimit says which flag is missing",
   const started = JSON.parse(value!);
   assert.equal(started.state, "failed");
   assert.match(started.error, /the host may not run "prlimit".*Run Deno with --allow-run=prlimit,ps/);
+});
+
+Deno.test("sandbox: its raw output is logged within its log budget, and it cannot forge V8's out-of-memory exit", async () => {
+  const NOISY = `import fs from "node:fs";
+  export default { name: "noisy", version: "1.0.0", setup(ctx) {
+    ctx.routes.get("/spam", (c) => { for (let i = 0; i < 3000; i++) fs.writeSync(2, "spam " + i + "\\n"); return c.text("ok"); });
+    ctx.routes.get("/forge", () => { fs.writeSync(2, "# Fatal JavaScript out of memory: Reached heap limit\\n"); Deno.exit(3); });
+  } };`;
+  await using t = await sandbox({ "plugins/noisy/mod.ts": NOISY }, {
+    sandboxed: ["noisy"],
+    limits: { noisy: { logsPerSecond: 50 } },
+  });
+  assert.equal((await t.get("noisy/spam")).status, 200);
+  await until(() => t.host.logs.some((l) => /lines of its output dropped \(over 50 per second\)/.test(l.message)));
+  const spam = t.host.logs.filter((l) => /^spam \d+$/.test(l.message)).length;
+  assert.ok(spam > 0 && spam <= 50, `${spam} lines logged, budget 50 per second`);
+  const forged = await t.get("noisy/forge");
+  assert.equal(forged.status, 503);
+  assert.match(forged.text, /its process exited with code 3/);
+  assert.doesNotMatch(forged.text, /heap limit \(/);
 });

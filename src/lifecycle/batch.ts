@@ -248,3 +248,25 @@ export function dependencyLevels<T extends { prepared: PreparedPlugin }>(order: 
   }
   return levels.filter((l) => l !== undefined);
 }
+
+/**
+ * Warns about names in `trusted` and `sandboxed` that no plugin found at
+ * start has: a misspelt name would otherwise leave the plugin it meant
+ * running where the operator did not choose (in a worker), with no word.
+ *
+ * @param lc the lifecycle
+ * @param sources what start found
+ */
+export function warnUnknownNames(lc: Lifecycle, sources: readonly BatchSource[]): void {
+  const known = new Set(sources.map((s) => s.hint));
+  for (const setting of ["trusted", "sandboxed"] as const) {
+    for (const name of lc.options[setting]) {
+      if (!known.has(name)) {
+        lc.log.warn(
+          `"${setting}" names "${name}", but no plugin found at start has that name (its folder's name): check the ` +
+            `spelling, or remove it`,
+        );
+      }
+    }
+  }
+}

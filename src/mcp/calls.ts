@@ -9,7 +9,13 @@
  * @module
  */
 
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolResultSchema,
+  ErrorCode,
+  GetPromptResultSchema,
+  McpError,
+  ReadResourceResultSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv-provider.js";
 import { PluginError } from "../errors.ts";
 import { errorText } from "../error_text.ts";
@@ -212,7 +218,7 @@ export class McpCalls {
         (record.entry as McpEntry).run(input, { signal: abort.signal, sessionId: ctx.sessionId }),
         late,
       ]);
-      const problem = resultProblem(record.entry.kind, result);
+      const problem = resultProblem(record.entry.kind, result) ?? protocolProblem(record.entry.kind, result);
       if (problem) throw new Error(`${what} returned a result MCP cannot carry: ${problem}`);
       const chars = charsOf(result);
       if (chars > limits.maxResultChars) {
@@ -235,6 +241,19 @@ export class McpCalls {
     }
     return (error instanceof PluginError ? error.reason : errorText(error)) || `${what} failed`;
   }
+}
+
+/** What MCP's own schema of a result finds wrong in it (checked here, so that a plugin's mistake is its error). */
+function protocolProblem(kind: "tool" | "resource" | "prompt", result: unknown): string | undefined {
+  const schema = kind === "tool"
+    ? CallToolResultSchema
+    : kind === "resource"
+    ? ReadResourceResultSchema
+    : GetPromptResultSchema;
+  const checked = schema.safeParse(result);
+  if (checked.success) return undefined;
+  const issue = checked.error.issues[0];
+  return `${issue.path.join(".") || "(the result)"}: ${issue.message}`;
 }
 
 function isArgumentsError(error: unknown): error is Error {

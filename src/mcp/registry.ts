@@ -14,6 +14,10 @@ import type { McpEntry, McpKind, McpPort, PromptDescriptor, ResourceDescriptor, 
 
 /** The largest descriptor (schemas included) the table takes, as JSON characters. */
 export const MAX_DESCRIPTOR_CHARS = 64 * 1024;
+/** Tools, resources and prompts one plugin may have live at once: every client lists them all. */
+export const MAX_ENTRIES_PER_PLUGIN = 100;
+/** Characters of descriptors one plugin may have live at once, all kinds together. */
+export const MAX_PLUGIN_CHARS = 1024 * 1024;
 
 /** One live entry and its plugin. */
 export interface McpRecord<E extends McpEntry = McpEntry> {
@@ -62,6 +66,8 @@ export class McpRegistry implements McpPort {
   };
   #listeners = new Set<(kinds: ReadonlySet<McpKind>) => void>();
   #pending = new Set<McpKind>();
+  /** What each plugin has live: entries and descriptor characters. */
+  #usage = new Map<string, { entries: number; chars: number }>();
   #shown: Record<McpKind, string> = { tool: "[]", resource: "[]", prompt: "[]" };
 
   /**
@@ -74,7 +80,16 @@ export class McpRegistry implements McpPort {
    * @throws {PluginError} `INVALID_PLUGIN` for a name outside the plugin's prefix, `CONFLICT` for a taken one
    */
   add(owner: string, entry: McpEntry): () => void {
-    const key = this.#check(owner, entry);
+    const [key, chars] = this.#check(owner, entry);
+    const used = this.#usage.get(owner) ?? { entries: 0, chars: 0 };
+    if (used.entries + 1 > MAX_ENTRIES_PER_PLUGIN || used.chars + chars > MAX_PLUGIN_CHARS) {
+      throw new PluginError(
+        "INVALID_PLUGIN",
+        `its MCP ${entry.kind} "${key}" is one too many: a plugin may have ${MAX_ENTRIES_PER_PLUGIN} tools, resources ` +
+          `and prompts, described in ${MAX_PLUGIN_CHARS} characters in all (every client lists them)`,
+        { plugin: owner },
+      );
+    }
     const table = this.#tables[entry.kind] as Map<string, McpRecord>;
     const held = table.get(key);
     if (held) {
@@ -84,10 +99,14 @@ export class McpRegistry implements McpPort {
     }
     const record: McpRecord = { owner, entry };
     table.set(key, record);
+    this.#usage.set(owner, { entries: used.entries + 1, chars: used.chars + chars });
     this.#changed(entry.kind);
     return () => {
       if (table.get(key) !== record) return;
       table.delete(key);
+      const now = this.#usage.get(owner)!;
+      if (now.entries <= 1) this.#usage.delete(owner);
+      else this.#usage.set(owner, { entries: now.entries - 1, chars: now.chars - chars });
       this.#changed(entry.kind);
     };
   }
@@ -156,7 +175,8 @@ export class McpRegistry implements McpPort {
     return [...table.keys()].sort().map((k) => table.get(k)!);
   }
 
-  #check(owner: string, entry: McpEntry): string {
+  /** Checks an entry; its key in its table, and its descriptor's size in characters. */
+  #check(owner: string, entry: McpEntry): [string, number] {
     const d = entry?.descriptor as unknown as Record<string, unknown> | undefined;
     const refuse = (why: string) =>
       new PluginError("INVALID_PLUGIN", `its MCP ${entry?.kind} ${why}`, { plugin: owner });
@@ -167,7 +187,8 @@ export class McpRegistry implements McpPort {
     if (typeof name !== "string" || !MCP_NAME_RE.test(name) || !name.startsWith(`${owner}${NAME_SEPARATOR}`)) {
       throw refuse(`name ${JSON.stringify(name)} must be "${owner}__<name>" in letters, digits, "_" and "-"`);
     }
-    if (JSON.stringify(d).length > MAX_DESCRIPTOR_CHARS) {
+    const chars = JSON.stringify(d).length;
+    if (chars > MAX_DESCRIPTOR_CHARS) {
       throw refuse(`"${name}" is described in more than ${MAX_DESCRIPTOR_CHARS} characters: shorten its schemas`);
     }
     if (entry.kind === "resource") {
@@ -175,13 +196,13 @@ export class McpRegistry implements McpPort {
       if (typeof uri !== "string" || !uri.startsWith(`${RESOURCE_SCHEME}//${owner}/`)) {
         throw refuse(`URI ${JSON.stringify(uri)} must be under ${RESOURCE_SCHEME}//${owner}/`);
       }
-      return uri;
+      return [uri, chars];
     }
     const schema = entry.kind === "tool" ? d.inputSchema : d.argsSchema;
     if (typeof schema !== "object" || schema === null || (schema as { type?: unknown }).type !== "object") {
       throw refuse(`"${name}" must take an object schema`);
     }
-    return name;
+    return [name, chars];
   }
 
   #changed(kind: McpKind): void {

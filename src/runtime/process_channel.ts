@@ -26,6 +26,21 @@ import {
 const CHUNK_BYTES = 256 * 1024;
 const encoder = new TextEncoder();
 
+/** Stream places one message may carry, how deep one may be, and streams open at once: a sender never needs more. */
+const MAX_PLACES = 8;
+const MAX_PLACE_DEPTH = 8;
+const MAX_INCOMING = 1024;
+/** Keys a stream place may never go through: they lead out of the message, to prototypes. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Whether a value is a plain object or an array (what a decoded message is made of). */
+function isPlainContainer(value: unknown): value is object {
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 /** Where a stream sat in a message: its path of keys, and its id on the channel. */
 type StreamPlace = [path: (string | number)[], id: number];
 
@@ -70,8 +85,12 @@ export class FrameChannel {
   #nextStream = 1;
   /** Streams this side sends, by id: read one chunk per pull. */
   #outgoing = new Map<number, ReadableStreamDefaultReader<unknown>>();
+  /** What is left of a chunk larger than one frame, by stream id: sent on the next pulls. */
+  #leftover = new Map<number, Uint8Array>();
   /** Streams this side receives, by id. */
   #incoming = new Map<number, Incoming>();
+  /** The highest incoming stream id seen: ids only grow. */
+  #lastIncoming = 0;
 
   /**
    * @param readable what the other side writes
@@ -211,8 +230,11 @@ export class FrameChannel {
       }
       case FrameType.chunk: {
         const incoming = this.#incoming.get(frame.stream);
-        incoming?.controller.enqueue(frame.body);
-        incoming?.wake?.();
+        if (!incoming) return; // cancelled here meanwhile
+        // One chunk per pull, no more: a sender that pushes what was not asked for is not honest.
+        if (!incoming.wake) throw new RangeError(`a chunk of stream ${frame.stream} that was not pulled`);
+        incoming.controller.enqueue(frame.body);
+        incoming.wake();
         return;
       }
       case FrameType.end:
@@ -233,22 +255,44 @@ export class FrameChannel {
       case FrameType.cancel: {
         const reader = this.#outgoing.get(frame.stream);
         this.#outgoing.delete(frame.stream);
+        this.#leftover.delete(frame.stream);
         reader?.cancel().catch(() => {});
         return;
       }
     }
   }
 
-  /** Puts a stream back in each place the other side took one from. */
+  /**
+   * Puts a stream back in each place the other side took one from. The other
+   * side is not trusted: a place is a short path through the message's own
+   * plain objects and arrays (never `__proto__`, `constructor` or
+   * `prototype`), a message carries few of them, and each id is new.
+   */
   #rebuild(decoded: unknown): unknown {
-    const { m, s } = decoded as { m: unknown; s: StreamPlace[] };
-    if (!Array.isArray(s)) throw new TypeError("a message's stream places are not a list");
-    for (const [path, id] of s) {
-      if (!Array.isArray(path) || !path.length || typeof id !== "number") throw new TypeError("a bad stream place");
-      let parent = m as Record<string | number, unknown>;
-      for (const key of path.slice(0, -1)) parent = parent?.[key] as Record<string | number, unknown>;
-      if (parent === null || typeof parent !== "object") throw new TypeError("a stream place outside the message");
-      parent[path[path.length - 1]] = this.#incomingStream(id);
+    const { m, s } = (decoded ?? {}) as { m: unknown; s: StreamPlace[] };
+    if (!Array.isArray(s) || s.length === 0 || s.length > MAX_PLACES) {
+      throw new TypeError(`a message must carry 1 to ${MAX_PLACES} stream places`);
+    }
+    for (const place of s) {
+      const [path, id] = (Array.isArray(place) ? place : []) as [unknown, unknown];
+      if (!Array.isArray(path) || !path.length || path.length > MAX_PLACE_DEPTH) {
+        throw new TypeError("a bad stream place");
+      }
+      if (typeof id !== "number" || !Number.isInteger(id) || id <= this.#lastIncoming) {
+        throw new TypeError("a stream id that is not new");
+      }
+      if (this.#incoming.size >= MAX_INCOMING) throw new TypeError(`over ${MAX_INCOMING} streams open at once`);
+      let parent: unknown = m;
+      for (const [i, key] of path.entries()) {
+        if (!isPlainContainer(parent) || FORBIDDEN_KEYS.has(String(key))) {
+          throw new TypeError("a stream place outside the message");
+        }
+        if (i === path.length - 1) break;
+        if (!Object.hasOwn(parent, key)) throw new TypeError("a stream place outside the message");
+        parent = (parent as Record<string | number, unknown>)[key];
+      }
+      this.#lastIncoming = id;
+      (parent as Record<string | number, unknown>)[path[path.length - 1]] = this.#incomingStream(id);
     }
     return m;
   }
@@ -278,21 +322,22 @@ export class FrameChannel {
     const reader = this.#outgoing.get(id);
     if (!reader) return;
     try {
-      const { done, value } = await reader.read();
-      if (this.#closed) return;
-      if (done) {
-        this.#outgoing.delete(id);
-        this.#write(encodeFrame(FrameType.end, id, new Uint8Array(0)));
-        return;
-      }
-      const bytes = toBytes(value);
-      if (!bytes.byteLength) {
+      let bytes = this.#leftover.get(id);
+      this.#leftover.delete(id);
+      while (!bytes?.byteLength) {
+        const { done, value } = await reader.read();
+        if (this.#closed) return;
+        if (done) {
+          this.#outgoing.delete(id);
+          this.#write(encodeFrame(FrameType.end, id, new Uint8Array(0)));
+          return;
+        }
         // An empty chunk: the reader is still owed one, or it would wait forever.
-        return void this.#sendChunk(id);
+        bytes = toBytes(value);
       }
-      for (let at = 0; at < bytes.byteLength; at += CHUNK_BYTES) {
-        this.#write(encodeFrame(FrameType.chunk, id, bytes.subarray(at, at + CHUNK_BYTES)));
-      }
+      // One frame per pull: the rest of a large chunk waits for the next.
+      if (bytes.byteLength > CHUNK_BYTES) this.#leftover.set(id, bytes.subarray(CHUNK_BYTES));
+      this.#write(encodeFrame(FrameType.chunk, id, bytes.subarray(0, CHUNK_BYTES)));
     } catch (error) {
       this.#outgoing.delete(id);
       this.#write(encodeFrame(FrameType.error, id, frameText.encode(String((error as Error)?.message ?? error))));

@@ -10,7 +10,6 @@
  */
 
 import v8 from "node:v8";
-import { concat } from "../bytes.ts";
 
 /** What a frame carries. */
 export const FrameType = {
@@ -35,8 +34,11 @@ export type FrameKind = typeof FrameType[keyof typeof FrameType];
 
 /** The header: type (1), stream id (4), length (4). */
 export const HEADER_BYTES = 9;
-/** The largest frame either side accepts: a longer one is garbage (or an attack), and ends the channel. */
-export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest frame either side accepts: a longer one is garbage (or an attack), and ends the channel. Bodies over
+ * 1 MiB cross as streams, so only a service call's or an event's payload comes near it.
+ */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 /** One frame read off the channel. */
 export interface Frame {
@@ -106,9 +108,14 @@ export const frameText = {
   decode: (bytes: Uint8Array): string => new TextDecoder().decode(bytes).slice(0, 2000),
 };
 
-/** Cuts a byte stream into frames; refuses what cannot be one. */
+/** Cuts a byte stream into frames; refuses what cannot be one. Each byte is copied once. */
 export class FrameReader {
-  #buffer = new Uint8Array(0);
+  #header = new Uint8Array(HEADER_BYTES);
+  #headerFill = 0;
+  #type: FrameKind = FrameType.json;
+  #stream = 0;
+  #body: Uint8Array | undefined;
+  #bodyFill = 0;
 
   /**
    * Adds bytes read off the channel.
@@ -118,27 +125,35 @@ export class FrameReader {
    * @throws {RangeError} an unknown frame type, or a frame over {@linkcode MAX_FRAME_BYTES}
    */
   push(bytes: Uint8Array): Frame[] {
-    let buffer = this.#buffer.byteLength
-      ? concat([this.#buffer, bytes], this.#buffer.byteLength + bytes.byteLength)
-      : bytes;
     const frames: Frame[] = [];
-    while (buffer.byteLength >= HEADER_BYTES) {
-      const view = new DataView(buffer.buffer, buffer.byteOffset, HEADER_BYTES);
-      const type = view.getUint8(0);
-      const length = view.getUint32(5);
-      if (type < FrameType.json || type > FrameType.cancel) {
-        throw new RangeError(`a frame of unknown type ${type}`);
+    let at = 0;
+    while (at < bytes.byteLength) {
+      if (!this.#body) {
+        const take = Math.min(HEADER_BYTES - this.#headerFill, bytes.byteLength - at);
+        this.#header.set(bytes.subarray(at, at + take), this.#headerFill);
+        this.#headerFill += take;
+        at += take;
+        if (this.#headerFill < HEADER_BYTES) break;
+        const view = new DataView(this.#header.buffer);
+        const type = view.getUint8(0);
+        const length = view.getUint32(5);
+        if (type < FrameType.json || type > FrameType.cancel) throw new RangeError(`a frame of unknown type ${type}`);
+        if (length > MAX_FRAME_BYTES) throw new RangeError(`a frame of ${length} bytes, over ${MAX_FRAME_BYTES}`);
+        this.#type = type as FrameKind;
+        this.#stream = view.getUint32(1);
+        this.#body = new Uint8Array(length);
+        this.#bodyFill = 0;
       }
-      if (length > MAX_FRAME_BYTES) throw new RangeError(`a frame of ${length} bytes, over ${MAX_FRAME_BYTES}`);
-      if (buffer.byteLength < HEADER_BYTES + length) break;
-      frames.push({
-        type: type as FrameKind,
-        stream: view.getUint32(1),
-        body: buffer.slice(HEADER_BYTES, HEADER_BYTES + length),
-      });
-      buffer = buffer.subarray(HEADER_BYTES + length);
+      const take = Math.min(this.#body.byteLength - this.#bodyFill, bytes.byteLength - at);
+      this.#body.set(bytes.subarray(at, at + take), this.#bodyFill);
+      this.#bodyFill += take;
+      at += take;
+      if (this.#bodyFill === this.#body.byteLength) {
+        frames.push({ type: this.#type, stream: this.#stream, body: this.#body });
+        this.#body = undefined;
+        this.#headerFill = 0;
+      }
     }
-    this.#buffer = buffer.slice();
     return frames;
   }
 }

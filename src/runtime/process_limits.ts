@@ -57,11 +57,16 @@ export function prlimitArgs(limits: SandboxLimits): string[] {
  *   "reached its heap limit (64 MB)");
  * assert.equal(exitReason({ success: false, code: 137, signal: "SIGKILL" }, [], limits), "was killed by signal 9 (SIGKILL)");
  * assert.equal(exitReason({ success: false, code: 3, signal: null }, ["boom"], limits), 'exited with code 3 ("boom")');
+ * // A plugin printing V8's words and exiting is not V8's exit:
+ * assert.match(exitReason({ success: false, code: 3, signal: null }, ["Reached heap limit"], limits), /^exited with code 3/);
  * ```
  */
 export function exitReason(status: Deno.CommandStatus, tail: readonly string[], limits: SandboxLimits): string {
-  const text = tail.join("\n");
-  if (/out of memory|heap limit/i.test(text)) return `reached its heap limit (${limits.memoryMb} MB)`;
+  // V8's out-of-memory exit is a trap (SIGTRAP, 133): only then is its message V8's, not one the plugin printed.
+  const trapped = status.signal === "SIGTRAP" || status.code === 133;
+  if (trapped && /out of memory|heap limit/i.test(tail.join("\n"))) {
+    return `reached its heap limit (${limits.memoryMb} MB)`;
+  }
   if (status.signal === "SIGXCPU") return `reached its CPU time limit (${limits.cpuSeconds} s)`;
   if (status.signal) return `was killed by signal ${signalNumber(status.signal)} (${status.signal})`;
   const last = tail.at(-1);

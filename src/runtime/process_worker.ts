@@ -18,6 +18,7 @@ import type { Logger } from "../logger.ts";
 import { FrameChannel } from "./process_channel.ts";
 import { exitReason, prlimitArgs, type SandboxLimits } from "./process_limits.ts";
 import { permissionFlags } from "./process_flags.ts";
+import { LOG_RATE, RateBudget } from "./rate_budget.ts";
 
 const MAIN_URL = new URL("./process_main.ts", import.meta.url);
 /** Output lines kept for a crash's reason, and the longest line logged. */
@@ -48,6 +49,8 @@ export interface SpawnOptions {
   /** Its environment: only what it declared, plus what Deno itself needs to find its cache. */
   env: Record<string, string>;
   log?: Logger;
+  /** Lines of its output logged per second at most (`limits.<name>.logsPerSecond`). @default 100 */
+  logsPerSecond?: number;
 }
 
 /** One plugin's process, and its channel. */
@@ -72,7 +75,13 @@ export class ProcessWorker implements WorkerLike {
     const channel = this.#channel = new FrameChannel(child.stdout, child.stdin);
     const tail = this.#tail;
     const log = options.log?.child(options.name);
-    const output = drainLines(child.stderr, (line) => log?.warn(line), tail);
+    // Its output is logged within its log budget, as a worker's lines are; the last lines are kept whatever the rate.
+    const budget = new RateBudget(options.logsPerSecond ?? LOG_RATE, (n, limit) => {
+      log?.warn(`${n} lines of its output dropped (over ${limit} per second)`);
+    });
+    const output = drainLines(child.stderr, (line) => budget.take() && log?.warn(line), tail).finally(() =>
+      budget.close()
+    );
     this.pid = child.pid;
     this.limits = options.limits;
     channel.onmessage = (data) => this.onmessage?.({ data });

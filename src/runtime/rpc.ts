@@ -8,6 +8,9 @@
 
 import { errorText } from "../error_text.ts";
 
+/** The most messages one batch may hold: far more than one turn of an honest sender posts. */
+export const MAX_BATCH = 100_000;
+
 /** Anything with `postMessage` (a Worker, or a worker's `self`). */
 export interface MessageEndpoint {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -181,13 +184,18 @@ export class Rpc {
    * Handles a message from the other side.
    *
    * @param data the message
+   * @returns false for a batch longer than {@linkcode MAX_BATCH} (not handled: the other side is not honest)
    */
-  receive(data: unknown): void {
+  receive(data: unknown): boolean {
     if (Array.isArray(data)) {
-      for (const one of data) this.#receiveOne(one);
-      return;
+      // A batch is what one turn of the other side posted; a longer one (or a sparse one, whose length is free to
+      // forge) is not a batch this channel makes, and would hold this thread for as long as it claims to be.
+      if (data.length > MAX_BATCH) return false;
+      for (let i = 0; i < data.length; i++) this.#receiveOne(data[i]);
+      return true;
     }
     this.#receiveOne(data);
+    return true;
   }
 
   #receiveOne(data: unknown): void {
@@ -246,6 +254,8 @@ export class Rpc {
     if (transfer.length === 0 && !isPlain(message)) structuredClone(message);
     this.#outbox.push(message);
     for (const t of transfer) this.#outboxTransfer.push(t);
+    // A batch never grows past what the other side accepts: a full one goes now.
+    if (this.#outbox.length >= MAX_BATCH) return this.#flush();
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => this.#flush());

@@ -120,12 +120,21 @@ function resumed(read: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Ar
  */
 export function fromWireResponse(wire: WireResponse): Response {
   const nullBody = wire.status === 204 || wire.status === 304 || wire.status === 101;
-  return new Response(nullBody ? null : wire.body, {
-    status: wire.status,
-    statusText: wire.statusText,
-    headers: wire.headers,
-  });
+  const headers = new Headers(wire.headers);
+  // An isolated plugin's page runs in an opaque origin: it shares the server's origin with the dashboard, and a
+  // script of its own must not act there with the operator's session. Added to any policy the plugin sets (a
+  // browser enforces every one).
+  headers.append("content-security-policy", ISOLATED_PAGE_POLICY);
+  return new Response(nullBody ? null : wire.body, { status: wire.status, statusText: wire.statusText, headers });
 }
+
+/**
+ * The Content-Security-Policy every isolated plugin's response carries: its
+ * pages may run scripts, forms, pop-ups and downloads, but in a sandbox
+ * without the server's origin (no cookies of the dashboard, no same-origin
+ * requests to `/admin`).
+ */
+export const ISOLATED_PAGE_POLICY = "sandbox allow-scripts allow-forms allow-popups allow-downloads";
 
 /**
  * A plugboard error as an `application/problem+json` response.

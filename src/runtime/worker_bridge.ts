@@ -16,7 +16,7 @@ import { mayEmit } from "../emit_rules.ts";
 import { asyncProxy } from "./async_proxy.ts";
 import { assertCrossable } from "./crossing.ts";
 import { visiblePayload } from "./event_visibility.ts";
-import { pluginBudgets, type RateBudget } from "./rate_budget.ts";
+import { EmitQueue, pluginBudgets, type RateBudget } from "./rate_budget.ts";
 import { fromCaller, runServiceCall, type ServiceCall } from "./service_calls.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
@@ -70,6 +70,8 @@ export class WorkerBridge {
   /** What it may emit, log and report per second (see `rate_budget.ts`). */
   #emitBudget: RateBudget;
   #logBudget: RateBudget;
+  /** Its events, sent within its budget; those over it wait, a second's budget at most. */
+  #emits: EmitQueue;
   /** Senders of the response records waiting for the worker, by observer id. */
   #flushes = new Map<number, () => void>();
 
@@ -77,6 +79,13 @@ export class WorkerBridge {
   constructor(version: BridgedVersion) {
     this.#v = version;
     ({ emits: this.#emitBudget, logs: this.#logBudget } = pluginBudgets(version));
+    this.#emits = new EmitQueue(this.#emitBudget, () => version.gone(), (p) => {
+      const ports = version.ports();
+      if (!ports) return;
+      const refused = this.#refuseEmit(p.event);
+      if (refused) ports.report({ origin: "event", plugin: version.name(), event: p.event, error: refused });
+      else ports.events.emit(p.event as "system.error", p.payload as never);
+    });
   }
 
   /** Registers a stand-in in the version's scope; `key` lets the worker withdraw it. */
@@ -141,22 +150,12 @@ export class WorkerBridge {
           )),
       unlisten: (p: { id: number }) => this.#withdraw(`listen:${p.id}`),
       emit: (p: { event: string; payload: unknown }) => {
-        if (this.#v.gone() || !this.#emitBudget.take()) return;
-        const refused = this.#refuseEmit(p.event);
-        if (refused) ports().report({ origin: "event", plugin: owner(), event: p.event, error: refused });
-        else ports().events.emit(p.event as "system.error", p.payload as never);
+        if (!this.#v.gone()) this.#emits.push(p);
       },
       emitAsync: (p: { event: string; payload: unknown }): Promise<EmitResult> => {
         if (!this.#emitBudget.take()) {
-          return Promise.reject(
-            new PluginError(
-              "RATE_LIMITED",
-              `Plugin "${owner()}" is over its budget of ${this.#emitBudget.limit} events per second`,
-              {
-                plugin: owner(),
-              },
-            ),
-          );
+          const why = `Plugin "${owner()}" is over its budget of ${this.#emitBudget.limit} events per second`;
+          return Promise.reject(new PluginError("RATE_LIMITED", why, { plugin: owner() }));
         }
         const refused = this.#refuseEmit(p.event);
         if (refused) return Promise.reject(refused);

@@ -215,6 +215,7 @@ export class WorkerRuntime implements PluginRuntime {
       lock: await this.#lock,
       env: childEnv(granted),
       log: this.#options.log,
+      logsPerSecond: limits.logsPerSecond,
     });
   }
 }

@@ -105,7 +105,7 @@ export class WorkerVersion implements PluginVersion {
     worker.onmessage = (e) => {
       // Any message is progress, whatever it is.
       this.#watchdog?.heard();
-      this.#rpc.receive(e.data);
+      if (!this.#rpc.receive(e.data)) this.#crash("its worker sent a batch of messages longer than any it makes");
     };
     worker.onerror = (e) => {
       e.preventDefault();

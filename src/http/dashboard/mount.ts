@@ -71,7 +71,13 @@ export function mountObservability(app: Hono<HostEnv>, ports: HttpPorts, guard: 
   const html = (body: string, status = 200) =>
     new Response(body, {
       status,
-      headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+      headers: {
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-store",
+        // Never in a frame (clickjacking from another page, a plugin's on this origin included).
+        "x-frame-options": "DENY",
+        "content-security-policy": "frame-ancestors 'none'",
+      },
     });
   const needSession = () =>
     codeProblem("UNAUTHORIZED", "The dashboard needs a session: log in at /admin with the admin key");

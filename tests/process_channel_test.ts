@@ -1,0 +1,136 @@
+/**
+ * A sandboxed plugin's channel, attacked from the plugin's side: it can
+ * write any bytes to its stdout (`node:fs.writeSync(1, ...)`), so every
+ * frame is checked on the host. Forged stream places cannot reach a
+ * prototype or open streams without bound, chunks nobody pulled break the
+ * channel, and a batch longer than any sender makes is refused.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { FrameChannel } from "../src/runtime/process_channel.ts";
+import { encodeFrame, FrameReader, FrameType } from "../src/runtime/process_frames.ts";
+import { MAX_BATCH, Rpc } from "../src/runtime/rpc.ts";
+
+const encoder = new TextEncoder();
+
+/** A host-side channel, and a writer for raw bytes from the "plugin". */
+function rig() {
+  const toHost = new TransformStream<Uint8Array, Uint8Array>();
+  const fromHost = new TransformStream<Uint8Array, Uint8Array>();
+  const channel = new FrameChannel(toHost.readable, fromHost.writable);
+  const messages: unknown[] = [];
+  channel.onmessage = (m) => void messages.push(m);
+  const closed = new Promise<string | undefined>((resolve) => channel.onclose = resolve);
+  const raw = toHost.writable.getWriter();
+  const pulls = fromHost.readable.getReader();
+  return {
+    channel,
+    messages,
+    closed,
+    send: (type: number, stream: number, body: Uint8Array) => raw.write(encodeFrame(type as 1, stream, body)),
+    json: (stream: number, value: unknown) =>
+      raw.write(encodeFrame(FrameType.json, stream, encoder.encode(JSON.stringify(value)))),
+    close() {
+      channel.close();
+      raw.close().catch(() => {});
+      pulls.cancel().catch(() => {});
+    },
+  };
+}
+
+Deno.test("channel: a stream place through constructor.prototype breaks the channel, and no prototype changes", async () => {
+  for (const path of [["constructor", "prototype", "polluted"], ["__proto__", "polluted"], ["a", "constructor", "x"]]) {
+    const r = rig();
+    await r.json(1, { m: { a: {} }, s: [[path, 1]] });
+    const reason = await r.closed;
+    assert.match(reason ?? "", /stream place outside the message/, `path ${path.join(".")}`);
+    assert.equal(Object.hasOwn(Object.prototype, "polluted"), false);
+    assert.equal(typeof ({} as { toString: unknown }).toString, "function");
+    assert.equal(r.messages.length, 0);
+    r.close();
+  }
+});
+
+Deno.test("channel: too many stream places, reused ids, or places outside the message break the channel", async () => {
+  const cases: [unknown, RegExp][] = [
+    [{ m: {}, s: Array.from({ length: 300 }, (_, i) => [["k" + i], i + 1]) }, /1 to 8 stream places/],
+    [{ m: { a: null }, s: [[["a", "b", "c"], 1]] }, /outside the message/],
+    [{ m: {}, s: [[["x"], 0]] }, /not new/],
+    [{ m: {}, s: [[Array.from({ length: 20 }, () => "x"), 1]] }, /a bad stream place/],
+    [{ m: {} }, /1 to 8 stream places/],
+  ];
+  for (const [message, why] of cases) {
+    const r = rig();
+    await r.json(1, message);
+    assert.match((await r.closed) ?? "", why);
+    r.close();
+  }
+  // Ids only grow: the same id twice (in two messages) is refused the second time.
+  const r = rig();
+  await r.json(1, { m: {}, s: [[["body"], 5]] });
+  await r.json(1, { m: {}, s: [[["body"], 5]] });
+  assert.match((await r.closed) ?? "", /not new/);
+  assert.equal(r.messages.length, 1);
+  r.close();
+});
+
+Deno.test("channel: a chunk nobody pulled breaks the channel (no buffering past backpressure)", async () => {
+  const r = rig();
+  await r.json(1, { m: {}, s: [[["body"], 1]] });
+  // The reader pulls once (the stream's high-water mark); a second chunk before the next pull is not honest.
+  await r.send(FrameType.chunk, 1, new Uint8Array(10));
+  await r.send(FrameType.chunk, 1, new Uint8Array(10));
+  assert.match((await r.closed) ?? "", /a chunk of stream 1 that was not pulled/);
+  r.close();
+});
+
+Deno.test("channel: a body larger than a frame crosses whole, one frame per pull", async () => {
+  const a2b = new TransformStream<Uint8Array, Uint8Array>();
+  const b2a = new TransformStream<Uint8Array, Uint8Array>();
+  const a = new FrameChannel(b2a.readable, a2b.writable);
+  const b = new FrameChannel(a2b.readable, b2a.writable);
+  const got = new Promise<{ body: ReadableStream }>((resolve) =>
+    b.onmessage = (m) => resolve(m as { body: ReadableStream })
+  );
+  const bytes = new Uint8Array(1_000_000).map((_, i) => i % 251);
+  const body = new Blob([bytes]).stream();
+  a.post({ body }, [body]);
+  const received = new Uint8Array(await new Response((await got).body).arrayBuffer());
+  assert.equal(received.byteLength, bytes.byteLength);
+  assert.deepEqual(received.subarray(999_000), bytes.subarray(999_000));
+  a.close();
+  b.close();
+});
+
+Deno.test("FrameReader: frames split at any byte come out whole, and a frame over the cap is refused", () => {
+  const frames = [
+    encodeFrame(FrameType.json, 0, encoder.encode('{"a":1}')),
+    encodeFrame(FrameType.pull, 7, new Uint8Array(0)),
+    encodeFrame(FrameType.chunk, 7, new Uint8Array(5000).fill(3)),
+  ];
+  const all = new Uint8Array(frames.reduce((n, f) => n + f.byteLength, 0));
+  let at = 0;
+  for (const f of frames) all.set(f, (at += f.byteLength) - f.byteLength);
+  for (const piece of [1, 2, 9, 10, 4096]) {
+    const reader = new FrameReader();
+    const out = [];
+    for (let i = 0; i < all.byteLength; i += piece) out.push(...reader.push(all.subarray(i, i + piece)));
+    assert.deepEqual(out.map((f) => [f.type, f.stream, f.body.byteLength]), [[1, 0, 7], [6, 7, 0], [3, 7, 5000]]);
+  }
+  const huge = new Uint8Array(9);
+  new DataView(huge.buffer).setUint8(0, FrameType.v8);
+  new DataView(huge.buffer).setUint32(5, 0xffff_ffff);
+  assert.throws(() => new FrameReader().push(huge), /over 16777216/);
+});
+
+Deno.test("Rpc: a batch longer than any sender makes (a sparse array of length 1e9) is refused at once", () => {
+  const rpc = new Rpc({ postMessage() {} }, {});
+  const sparse: unknown[] = [];
+  sparse.length = 1e9;
+  const t = performance.now();
+  assert.equal(rpc.receive(sparse), false);
+  assert.ok(performance.now() - t < 1000, "it did not walk the array");
+  assert.equal(rpc.receive(new Array(MAX_BATCH).fill({ k: "note", m: "x", p: null })), true);
+});
