@@ -97,7 +97,7 @@ export interface PluginInfo {
   storageBytes?: number;
   /** Crashes of its worker by cause (`hang`, `memory`, `error`, `other`), each followed by a restart or `failed`. */
   restartCauses?: Record<string, number>;
-  /** The heap (plus external memory) its worker reported last, in bytes, when isolated and reported. */
+  /** Its memory: a sandboxed plugin's process RSS as the kernel reports it (`ps`), else the heap its worker reported last. */
   memoryBytes?: number;
   /** Its last contained failure (route, handler, timer, crash...) or refused reload, with where it points. */
   lastError?: PluginLastError;

@@ -293,3 +293,17 @@ Deno.test("dashboard: the debug switch of a plugin is set at run time", async ()
     await host.stop();
   }
 });
+
+Deno.test("dashboard: a client that keeps sending wrong keys is held off (429), even with the right one, then let in", async () => {
+  const host = quietHost({ pluginsDir: null, apiKey: KEY });
+  try {
+    for (let i = 0; i < 5; i++) assert.equal((await login(host, "wrong-key-0123456789")).status, 401);
+    const held = await login(host);
+    assert.equal(held.status, 429);
+    assert.match(held.headers.get("retry-after")!, /^\d+$/);
+    assert.match(await held.text(), /Too many refused logins from this address/);
+    assert.equal(held.headers.get("set-cookie"), null);
+  } finally {
+    await host.stop();
+  }
+});

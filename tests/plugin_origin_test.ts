@@ -1,6 +1,6 @@
 /**
- * A plugin's routes share the server's origin with the dashboard: no plugin
- * route sees the operator's session cookie, and an isolated plugin's pages
+ * A plugin's routes share the server's origin with the dashboard: no
+ * isolated plugin's route sees the operator's session cookie, and its pages
  * run in a sandbox without that origin, so neither its server code nor a
  * script of its page can act as the operator.
  *
@@ -16,7 +16,7 @@ const ECHO = (name: string) =>
     ctx.routes.get("/page", (c) => c.html("<script>fetch('/admin')</script>" + (c.req.header("cookie") ?? "none")));
   } };`;
 
-Deno.test("plugin routes never see the dashboard's session; an isolated plugin's pages are sandboxed", async () => {
+Deno.test("isolated plugin routes never see the dashboard's session, and their pages are sandboxed", async () => {
   await using tmp = await tempPlugins({ "plugins/evil/mod.ts": ECHO("evil"), "plugins/friend/mod.ts": ECHO("friend") });
   const host = folderHost(tmp.dir, { isolation: "worker", trusted: ["friend"] });
   await host.start();
@@ -33,8 +33,9 @@ Deno.test("plugin routes never see the dashboard's session; an isolated plugin's
     assert.equal(evil.csp, ISOLATED_PAGE_POLICY);
     assert.doesNotMatch(evil.csp!, /allow-same-origin/);
     assert.match((await get("evil", "plugboard_session=only")).body, /none$/);
+    // A trusted plugin runs with the host's permissions (it could read the key itself): it is sent the request as is.
     const friend = await get("friend", "plugboard_session=the-operators-session; theme=dark");
-    assert.match(friend.body, /theme=dark$/, "a trusted plugin does not see it either");
+    assert.match(friend.body, /theme=dark$/);
     assert.equal(friend.csp, null, "a trusted plugin's pages keep the server's origin");
   } finally {
     await host.stop();

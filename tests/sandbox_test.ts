@@ -99,6 +99,13 @@ Deno.test("sandbox: the plugin runs in its own process, with its grant as Deno's
   assert.deepEqual(seen.dataDir, { ok: "written" });
   assert.equal(await Deno.readTextFile(join(t.dir, "data", "plugins", "spy", "note.txt")), "kept");
   await assert.rejects(Deno.stat(join(t.dir, "plugins", "healthy", "planted.ts")), Deno.errors.NotFound);
+  // Its memory in the admin API is its process's, as the kernel counts it (a worker reports a heap of a few MB).
+  const res = await t.host.fetch(
+    new Request("http://localhost/api/plugins/spy", { headers: { "x-api-key": "a-key-that-is-long-enough" } }),
+    LOOPBACK,
+  );
+  const { memoryBytes } = await res.json();
+  assert.ok(memoryBytes > 20 * 2 ** 20, `memoryBytes ${memoryBytes}`);
 });
 
 Deno.test("sandbox: a memory bomb that forges Deno.memoryUsage is ended by its heap limit and restarted", async () => {

@@ -21,7 +21,6 @@ import { codeProblem, jsonResponse, problem } from "./problem.ts";
 import { indexOf, slice, startsWith } from "./_primordials.ts";
 import { guardJsonBody, httpExceptionResponse, MALFORMED_JSON } from "./plugin_errors.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_ROUTE_TIMEOUT } from "../options.ts";
-import { withoutSessionCookie } from "./dashboard/session.ts";
 import { Deadlines } from "./deadlines.ts";
 import { mountObservability } from "./dashboard/mount.ts";
 
@@ -152,8 +151,6 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
         return ports.mcp.fetch(request, addr && "hostname" in addr ? addr.hostname : undefined);
       }
       if (isHostPath(path)) return hostApp.fetch(request, env);
-      // The dashboard's session is the operator's: no plugin route ever sees it.
-      request = withoutSessionCookie(request);
       if (builtFor !== ports.routes.version) rebuild();
       const app = request.body === null ? plain! : guarded!;
       const observers = observersOf(ports.routes.observers);

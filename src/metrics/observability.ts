@@ -218,7 +218,8 @@ export class Observability {
   async #memoryOf(name: string): Promise<number | undefined> {
     try {
       const usage = await this.#versionOf(name)?.usage?.();
-      const bytes = usage?.heapBytes ?? usage?.rssBytes;
+      // A sandboxed plugin's process: the kernel's figure (read by `ps`), not its own word; a worker's: its reported heap.
+      const bytes = usage?.rssBytes ?? usage?.heapBytes;
       return typeof bytes === "number" ? bytes : undefined;
     } catch {
       return undefined;

@@ -37,10 +37,21 @@ const STREAMING_RE = /^(text\/event-stream|application\/(octet-stream|x-ndjson))
  */
 export function toWireRequest(request: Request, withBody = true): Transfer<WireRequest> {
   const body = withBody && request.body ? request.body : null;
+  const headers = [...request.headers];
+  // The dashboard's session is the operator's: an isolated plugin never sees it (one it could replay).
+  for (const h of headers) if (h[0] === "cookie" && h[1].includes(SESSION_COOKIE)) h[1] = withoutSession(h[1]);
   return new Transfer(
-    { method: request.method, url: request.url, headers: [...request.headers], body },
+    { method: request.method, url: request.url, headers: headers.filter((h) => h[1] !== ""), body },
     body ? [body as unknown as Transferable] : [],
   );
+}
+
+/** The dashboard's session cookie's name (`http/dashboard/session.ts`). */
+const SESSION_COOKIE = "plugboard_session";
+
+/** A `Cookie` header without the session cookie. */
+function withoutSession(cookie: string): string {
+  return cookie.split(";").map((p) => p.trim()).filter((p) => p && !p.startsWith(`${SESSION_COOKIE}=`)).join("; ");
 }
 
 /**

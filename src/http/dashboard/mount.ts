@@ -15,6 +15,7 @@ import type { HttpPorts } from "../ports.ts";
 import { codeProblem, errorProblem, problem } from "../problem.ts";
 import { ASSETS } from "./assets.ts";
 import { activityChart } from "./chart.tsx";
+import { LoginThrottle } from "./login_throttle.ts";
 import { dashboardPage, loginPage, type PageState, pluginsFragment, type ShownProblem } from "./pages.tsx";
 import { type Session, sessionCookie, sessionIdOf, Sessions } from "./session.ts";
 import { readForm } from "./form.ts";
@@ -61,6 +62,7 @@ export function mountObservability(app: Hono<HostEnv>, ports: HttpPorts, guard: 
     const res = await probe.fetch(new Request(c.req.url, { method: "GET", headers }), c.env);
     return res.status === 204 ? undefined : res;
   };
+  const throttle = new LoginThrottle();
   const client = (c: Context<HostEnv>) => {
     const addr = c.env?.info?.remoteAddr;
     return addr && "hostname" in addr ? addr.hostname : "unknown";
@@ -107,12 +109,22 @@ export function mountObservability(app: Hono<HostEnv>, ports: HttpPorts, guard: 
   app.post("/admin/login", async (c) => {
     const form = await readForm(c.req.raw, MAX_FORM_BYTES);
     if (form instanceof Response) return form;
+    const wait = throttle.heldOff(client(c));
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      const detail = `Too many refused logins from this address: try again in ${seconds} s`;
+      const page = html(loginPage({ status: 429, title: "Too Many Requests", detail }), 429);
+      page.headers.set("retry-after", String(seconds));
+      return page;
+    }
     const refused = await refusedAs(c, form.key ?? "");
     if (refused) {
+      throttle.failed(client(c));
       log.warn(`Admin dashboard login refused with ${refused.status} (client ${client(c)})`);
       const body = await refused.json().catch(() => ({})) as ShownProblem;
       return html(loginPage({ ...body, status: refused.status }), refused.status);
     }
+    throttle.succeeded(client(c));
     const s = sessions.create();
     log.info(`Admin dashboard login (session ${s.id.slice(0, 8)}, client ${client(c)})`);
     return new Response(null, {

@@ -127,7 +127,7 @@ export class Sessions {
  */
 export function sessionCookie(session: Session | undefined, secure: boolean): string {
   const value = session ? `${SESSION_COOKIE}=${session.id}` : `${SESSION_COOKIE}=; Max-Age=0`;
-  // Sent to the dashboard only, never with a request to a plugin's routes (see also `withoutSessionCookie`).
+  // Sent to the dashboard only; an isolated plugin's requests never carry it (`wire_http.ts` removes it).
   return `${value}; Path=/admin; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
 }
 
@@ -144,32 +144,6 @@ export function sessionIdOf(header: string | undefined | null): string | undefin
     if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim() || undefined;
   }
   return undefined;
-}
-
-/**
- * The request without the dashboard's session cookie: what a plugin's route
- * sees. A session is the operator's; a plugin that read it could replay it.
- * A request without one is returned as it is.
- *
- * @param request a request for a plugin's route
- * @returns the same request, or a copy whose `Cookie` header lacks the session
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { withoutSessionCookie } from "./session.ts";
- * const r = withoutSessionCookie(new Request("http://h/", { headers: { cookie: "a=1; plugboard_session=s; b=2" } }));
- * assert.equal(r.headers.get("cookie"), "a=1; b=2");
- * ```
- */
-export function withoutSessionCookie(request: Request): Request {
-  const cookie = request.headers.get("cookie");
-  if (!cookie || !cookie.includes(SESSION_COOKIE)) return request;
-  const kept = cookie.split(";").map((p) => p.trim()).filter((p) => p && !p.startsWith(`${SESSION_COOKIE}=`));
-  const headers = new Headers(request.headers);
-  if (kept.length) headers.set("cookie", kept.join("; "));
-  else headers.delete("cookie");
-  return new Request(request, { headers });
 }
 
 function randomToken(): string {
