@@ -182,3 +182,12 @@ Deno.test("a tool whose result breaks MCP's schema answers isError, reported aga
     assert.ok(reports.some((e) => e.plugin === "probe" && /cannot carry/.test(e.message)), isolation);
   }
 });
+
+Deno.test("an isolated tool's result over the limit is refused in its worker, before it crosses to the host", async () => {
+  const big = `ctx.mcp.tool("big", { description: "Big", input: z.object({}) }, () => "x".repeat(2_000_000));`;
+  await using rig = await mcpRig({ "plugins/probe/mod.ts": probePlugin(big) }, { isolation: "worker" });
+  const result = await rig.client.callTool({ name: "probe__big", arguments: {} });
+  assert.equal(result.isError, true);
+  // Said by the worker ("it returned ..."), not by the host's own check of a result that crossed ("... returned ...").
+  assert.match(textOf(result), /it returned \d+ characters of JSON, over the limit of 1048576/);
+});

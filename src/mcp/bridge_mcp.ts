@@ -48,7 +48,8 @@ export function mcpBridgeHandlers(v: McpBridgedVersion, staging: McpStaging): Re
             const callId = nextCall++;
             const cancel = () => v.rpc().notify("mcpCancel", { callId });
             extra.signal.addEventListener("abort", cancel, { once: true });
-            return v.rpc().call("mcpRun", { id: p.id, callId, input, sessionId: extra.sessionId }).finally(() =>
+            const { sessionId, maxResultChars } = extra;
+            return v.rpc().call("mcpRun", { id: p.id, callId, input, sessionId, maxResultChars }).finally(() =>
               extra.signal.removeEventListener("abort", cancel)
             );
           },

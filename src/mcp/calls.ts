@@ -215,7 +215,11 @@ export class McpCalls {
     });
     try {
       const result = await Promise.race([
-        (record.entry as McpEntry).run(input, { signal: abort.signal, sessionId: ctx.sessionId }),
+        (record.entry as McpEntry).run(input, {
+          signal: abort.signal,
+          sessionId: ctx.sessionId,
+          maxResultChars: limits.maxResultChars,
+        }),
         late,
       ]);
       const problem = resultProblem(record.entry.kind, result) ?? protocolProblem(record.entry.kind, result);

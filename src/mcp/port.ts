@@ -64,6 +64,8 @@ export interface McpRunExtra {
   signal: AbortSignal;
   /** The session the call came from. */
   sessionId: string;
+  /** The most characters of JSON its result may have (a worker checks before sending it). */
+  maxResultChars?: number;
 }
 
 /** Runs one entry; the result is already in MCP's shape (`ToolResult`, `{ contents }`, `{ messages }`). */

@@ -17,6 +17,8 @@ export interface McpRunRequest {
   callId: number;
   input: unknown;
   sessionId: string;
+  /** The host's limit on a result, checked here so that an oversized one never crosses. */
+  maxResultChars?: number;
 }
 
 /** The worker's MCP table: entries by id, announced to the host. */
@@ -54,7 +56,13 @@ export class WorkerMcp implements McpPort {
     const abort = new AbortController();
     this.#calls.set(p.callId, abort);
     try {
-      return await entry.run(p.input, { signal: abort.signal, sessionId: String(p.sessionId) });
+      const result = await entry.run(p.input, { signal: abort.signal, sessionId: String(p.sessionId) });
+      const max = p.maxResultChars;
+      if (typeof max === "number") {
+        const chars = JSON.stringify(result ?? null)?.length ?? 0;
+        if (chars > max) throw new Error(`it returned ${chars} characters of JSON, over the limit of ${max}`);
+      }
+      return result;
     } finally {
       this.#calls.delete(p.callId);
     }
