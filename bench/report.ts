@@ -19,6 +19,7 @@ import type { HttpResults } from "./http_bench.ts";
 import type { ReloadResults } from "./reload_bench.ts";
 import { type Spread, spreadTable } from "./_fresh.ts";
 import type { IsolationCase } from "./isolation_bench.ts";
+import type { StartupResult } from "./startup_bench.ts";
 import type { RouteSpread } from "./routes_spread_bench.ts";
 
 /** A results file, as written by `deno task bench --json`. */
@@ -38,17 +39,9 @@ export const BUSY_LOAD = 1;
 
 /** What the startup group writes. */
 interface StartupData {
-  results: {
-    plugins: number;
-    ms: number;
-    msPerPlugin: number;
-    rss?: number;
-    failed?: number;
-    childRss?: number;
-    rssPerPlugin?: number;
-  }[];
-  workers?: { plugins: number; ms: number; msPerPlugin: number; rss?: number; failed?: number }[];
-  sandboxes?: StartupData["results"];
+  results: StartupResult[];
+  workers?: StartupResult[];
+  sandboxes?: StartupResult[];
 }
 
 const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;

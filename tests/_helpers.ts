@@ -97,15 +97,25 @@ export function quietHost(options: HostOptions = {}): Host & { logs: LogRecord[]
   // A data folder of its own unless the test names one; removed when the host stops.
   const own = options.dataDir === undefined ? Deno.makeTempDirSync({ prefix: "plugboard-data-" }) : undefined;
   const dataDir = own ?? options.dataDir!;
-  const host = createHost({
-    logger: { level: "debug", sink: (r) => logs.push(r) },
-    isolation: "none",
-    dataDir,
-    lockFile: join(dataDir, "plugboard.lock"),
-    ...options,
-  });
+  if (own) madeDataDirs.add(own);
+  let host: Host;
+  try {
+    host = createHost({
+      logger: { level: "debug", sink: (r) => logs.push(r) },
+      isolation: "none",
+      dataDir,
+      lockFile: join(dataDir, "plugboard.lock"),
+      ...options,
+    });
+  } catch (error) {
+    // Refused options (the tests of bad settings): no host will stop, so its folder goes now.
+    if (own) {
+      Deno.removeSync(own, { recursive: true });
+      madeDataDirs.delete(own);
+    }
+    throw error;
+  }
   if (own) {
-    madeDataDirs.add(own);
     const stop = host.stop.bind(host);
     host.stop = async (...args: Parameters<Host["stop"]>) => {
       await stop(...args);

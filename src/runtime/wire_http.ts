@@ -37,11 +37,15 @@ const STREAMING_RE = /^(text\/event-stream|application\/(octet-stream|x-ndjson))
  */
 export function toWireRequest(request: Request, withBody = true): Transfer<WireRequest> {
   const body = withBody && request.body ? request.body : null;
-  const headers = [...request.headers];
+  let headers = [...request.headers];
   // The dashboard's session is the operator's: an isolated plugin never sees it (one it could replay).
-  for (const h of headers) if (h[0] === "cookie" && h[1].includes(SESSION_COOKIE)) h[1] = withoutSession(h[1]);
+  const cookie = headers.findIndex((h) => h[0] === "cookie" && h[1].includes(SESSION_COOKIE));
+  if (cookie >= 0) {
+    const kept = withoutSession(headers[cookie][1]);
+    headers = kept ? headers.with(cookie, ["cookie", kept]) : headers.toSpliced(cookie, 1);
+  }
   return new Transfer(
-    { method: request.method, url: request.url, headers: headers.filter((h) => h[1] !== ""), body },
+    { method: request.method, url: request.url, headers, body },
     body ? [body as unknown as Transferable] : [],
   );
 }
