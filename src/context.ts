@@ -111,6 +111,8 @@ export interface ContextParts<C> {
   ports: HostPorts;
   /** Stores the handover callback of this version. */
   setHandover: (fn: () => unknown) => void;
+  /** Where the ids of its live timers are kept (a version that reports them passes its own). */
+  timers?: Set<number>;
 }
 
 /**
@@ -122,7 +124,7 @@ export interface ContextParts<C> {
 export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
   const { scope, name, ports } = parts;
   const reportError = (origin: "timer", plugin: string, error: unknown) => ports.report({ origin, plugin, error });
-  const timers = new Set<number>();
+  const timers = parts.timers ?? new Set<number>();
   scope.onDispose(() => {
     for (const id of timers) clearTimeout(id);
     timers.clear();

@@ -302,6 +302,7 @@ const hostLimitsSchema = z.object({
   bodyLimit: z.number().int().positive(),
   limits: z.record(z.string(), routeLimitsSchema),
   mcp: mcpLimitsSchema,
+  observability: observabilitySettingsSchema,
 }).partial();
 
 /** Where plugins' data lives unless `dataDir` says otherwise (relative to cwd). */

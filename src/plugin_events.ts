@@ -8,6 +8,7 @@
 import type { PlugboardEvents } from "./event_types.ts";
 import type { EmitResult, EventBus, EventHandler, EventName, MatchingEvents, WildcardPattern } from "./events.ts";
 import type { Scope } from "./scope.ts";
+import { emitAsyncFrom, emitFrom } from "./metrics/tapped_bus.ts";
 
 /**
  * The event bus as a plugin sees it: listeners are owned by the plugin and
@@ -85,7 +86,7 @@ export class PluginEvents<E extends PlugboardEvents = PlugboardEvents> {
    * @returns how many listeners were called
    */
   emit<K extends EventName<E>>(event: K, payload: E[K]): number {
-    return this.#bus.emit(event, payload);
+    return emitFrom(this.#bus, this.#scope.owner, event, payload);
   }
 
   /**
@@ -96,7 +97,7 @@ export class PluginEvents<E extends PlugboardEvents = PlugboardEvents> {
    * @returns counts of handlers called and failed
    */
   emitAsync<K extends EventName<E>>(event: K, payload: E[K]): Promise<EmitResult> {
-    return this.#bus.emitAsync(event, payload);
+    return emitAsyncFrom(this.#bus, this.#scope.owner, event, payload);
   }
 
   #listen(event: string, handler: (payload: unknown, event: string) => unknown, once: boolean): () => void {

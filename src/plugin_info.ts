@@ -99,6 +99,11 @@ export interface PluginInfo {
   restartCauses?: Record<string, number>;
   /** Its memory: a sandboxed plugin's process RSS as the kernel reports it (`ps`), else the heap its worker reported last. */
   memoryBytes?: number;
+  /**
+   * Timers alive: in-process, those set through `ctx.setTimeout`/`ctx.setInterval`; in a worker or sandboxed, every
+   * timer its worker or process holds, as it reported at its last heartbeat (admin API and dashboard).
+   */
+  timers?: number;
   /** Its last contained failure (route, handler, timer, crash...) or refused reload, with where it points. */
   lastError?: PluginLastError;
   /** Whether its debug lines are written (PLUGBOARD_DEBUG, `observability.debug`, or the dashboard). */

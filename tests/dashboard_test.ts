@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { keyId } from "../src/http/auth.ts";
 import { folderHost, LOOPBACK, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
 
 const KEY = "dashboard-test-key-0123456789abcdef";
@@ -66,9 +67,28 @@ Deno.test("dashboard: the session cookie is HttpOnly and SameSite=Strict, and Se
     assert.ok(!cookie.includes(KEY), "the key itself is never in the cookie");
     const tls = await login(host, KEY, "https://127.0.0.1");
     assert.match(tls.headers.get("set-cookie")!, /; HttpOnly; SameSite=Strict; Secure$/);
+    // The login's audit line names the key by its id, never the key itself.
+    const line = host.logs.find((r) => /^Admin dashboard login \(session/.test(r.message))!.message;
+    assert.match(line, new RegExp(`key ${keyId(KEY)}, client 127\\.0\\.0\\.1\\)$`));
+    assert.ok(!line.includes(KEY));
   } finally {
     await host.stop();
   }
+});
+
+Deno.test("dashboard: behind a proxy that terminates TLS, secureCookie \"always\" marks the cookie Secure", async () => {
+  const host = quietHost({ pluginsDir: null, apiKey: KEY, observability: { secureCookie: "always" } });
+  try {
+    const res = await login(host);
+    assert.equal(res.status, 303);
+    assert.match(res.headers.get("set-cookie")!, /; HttpOnly; SameSite=Strict; Secure$/);
+  } finally {
+    await host.stop();
+  }
+  assert.throws(
+    () => quietHost({ pluginsDir: null, apiKey: KEY, observability: { secureCookie: "yes" as "always" } }),
+    /secureCookie/,
+  );
 });
 
 Deno.test("dashboard: reading works without JavaScript: every plugin with its registrations", async () => {

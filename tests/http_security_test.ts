@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { serve } from "../mod.ts";
-import { WWW_AUTHENTICATE } from "../src/http/auth.ts";
+import { keyId, WWW_AUTHENTICATE } from "../src/http/auth.ts";
 import { LOOPBACK, MOD_URL, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
 
 const KEY = "s3cret-admin-key-0123456789";
@@ -103,7 +103,7 @@ Deno.test("admin actions are logged: what, which plugin, result, client; refusal
   await load.body?.cancel();
   const lines = s.host.logs.map((r) => `${r.level} ${r.message}`);
   assert.ok(
-    lines.includes("info Admin POST /api/plugins/hello:reload answered 200 (client 127.0.0.1)"),
+    lines.includes(`info Admin POST /api/plugins/hello:reload answered 200 (key ${keyId(KEY)}, client 127.0.0.1)`),
     lines.join("\n"),
   );
   assert.ok(

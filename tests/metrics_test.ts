@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import parsePrometheus from "parse-prometheus-text-format";
+import { HostMetrics, MAX_ROUTE_SERIES } from "../src/metrics/metrics.ts";
 import { folderHost, LOOPBACK, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
 
 const KEY = "metrics-test-key-0123456789abcdef";
@@ -82,7 +83,19 @@ for (const isolation of ["none", "worker"] as const) {
         text,
         /plugboard_http_request_duration_seconds_count\{plugin="shop",route="\/api\/plugins\/shop\/items\/:id"\} 2/,
       );
-      assert.equal(value(families, "plugboard_events_emitted_total", { event: "shop.sold" }), 1);
+      // Counted by emitting plugin: the plugin's own emit under its name, the host's under "".
+      assert.equal(value(families, "plugboard_events_emitted_total", { event: "shop.sold", plugin: "shop" }), 1);
+      assert.equal(value(families, "plugboard_events_emitted_total", { event: "shop.sold", plugin: "" }), undefined);
+      assert.equal(value(families, "plugboard_events_emitted_total", { event: "plugin.reloaded", plugin: "" }), 1);
+      // Buckets are cumulative and end with every request at +Inf.
+      assert.match(
+        text,
+        /plugboard_http_request_duration_seconds_bucket\{plugin="shop",route="\/api\/plugins\/shop\/items\/:id",le="\+Inf"\} 2/,
+      );
+      assert.match(
+        text,
+        /plugboard_http_request_duration_seconds_bucket\{plugin="shop",route="\/api\/plugins\/shop\/items\/:id",le="30"\} 2/,
+      );
       assert.equal(value(families, "plugboard_event_handler_failures_total", { plugin: "shop" }), 1);
       assert.equal(value(families, "plugboard_plugin_failures_total", { plugin: "shop", origin: "route" }), 1);
       assert.equal(value(families, "plugboard_reloads_total", { plugin: "shop" }), 1);
@@ -94,6 +107,35 @@ for (const isolation of ["none", "worker"] as const) {
     }
   });
 }
+
+Deno.test('metrics: route series are bounded; past the bound, new patterns share route "other"', async () => {
+  const metrics = new HostMetrics({ states: () => ({}), memory: () => Promise.resolve({}) });
+  for (let i = 0; i < MAX_ROUTE_SERIES; i++) metrics.series("p", `/api/plugins/p/r${i}`).observe("GET", 200, 1);
+  metrics.series("p", "/api/plugins/p/late").observe("GET", 200, 1);
+  metrics.series("q", "/api/plugins/q/later").observe("BREW", 418, 1);
+  const families = new Map(parse(await metrics.text()).map((f) => [f.name, f]));
+  const requests = families.get("plugboard_http_requests_total")!.metrics;
+  assert.equal(requests.length, MAX_ROUTE_SERIES + 2);
+  assert.equal(value(families, "plugboard_http_requests_total", { route: "/api/plugins/p/r0" }), 1);
+  assert.equal(value(families, "plugboard_http_requests_total", { route: "/api/plugins/p/late" }), undefined);
+  assert.equal(value(families, "plugboard_http_requests_total", { route: "other", method: "GET" }), 1);
+  assert.equal(value(families, "plugboard_http_requests_total", { route: "other", method: "other", status: "418" }), 1);
+});
+
+Deno.test("metrics: the latency histogram's buckets are cumulative, with its sum and count", async () => {
+  const metrics = new HostMetrics({ states: () => ({}), memory: () => Promise.resolve({}) });
+  const series = metrics.series("p", "/api/plugins/p/x");
+  for (const ms of [3, 40, 5, 40_000]) series.observe("GET", 200, ms);
+  const text = await metrics.text();
+  const bucket = (le: string) =>
+    Number(
+      text.match(new RegExp(`_bucket\\{plugin="p",route="/api/plugins/p/x",le="${le.replace("+", "\\+")}"\\} (\\S+)`))
+        ?.[1],
+    );
+  assert.deepEqual(["0.001", "0.005", "0.01", "0.05", "30", "+Inf"].map(bucket), [0, 2, 2, 3, 3, 4]);
+  assert.match(text, /_sum\{plugin="p",route="\/api\/plugins\/p\/x"\} 40\.048/);
+  assert.match(text, /_count\{plugin="p",route="\/api\/plugins\/p\/x"\} 4/);
+});
 
 Deno.test("metrics: a refused reload is counted as a reload failure", async () => {
   await using tmp = await tempPlugins({ "plugins/shop/mod.ts": SHOP });

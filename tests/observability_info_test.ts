@@ -23,8 +23,20 @@ const BUSY = pluginSource("busy", {
     ctx.hooks.wrap("task.execute", (next) => (t) => next(t));
     ctx.middleware(async (_c, next) => { await next(); });
     ctx.onResponse(() => {});
-    ctx.storage.set("k", "v".repeat(100));`,
+    ctx.storage.set("k", "v".repeat(100));
+    ctx.setInterval(() => {}, 60_000);
+    ctx.setTimeout(() => {}, 60_000);
+    ctx.setTimeout(() => {}, 0);`,
 });
+
+/** A plugin's info once it tells its timers (an isolated plugin's worker tells them at its next heartbeat). */
+async function infoWithTimers(host: ReturnType<typeof folderHost>, name: string) {
+  for (let waited = 0;; waited += 50) {
+    const info = await host.observability.describe(host.get(name)!);
+    if (info.timers !== undefined || waited > 10_000) return info;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 for (const isolation of ["none", "worker"] as const) {
   Deno.test(`plugin info (${isolation}): listeners, services, routes, hooks, middleware and storage are listed`, async () => {
@@ -48,6 +60,9 @@ for (const isolation of ["none", "worker"] as const) {
       assert.ok(info.storageBytes > 0, `storage on disk: ${info.storageBytes}`);
       assert.deepEqual(info.restartCauses, {});
       assert.equal(info.lastError, undefined);
+      // Its two long timers (the zero-delay one has fired by the time the heartbeat tells).
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal((await infoWithTimers(host, "busy")).timers, 2);
       // The list shows the same fields.
       const list = await (await host.fetch(
         new Request("http://127.0.0.1/api/plugins", { headers: { "x-api-key": KEY } }),
@@ -57,12 +72,44 @@ for (const isolation of ["none", "worker"] as const) {
       await host.unload("busy");
       const gone = await host.observability.describe(host.get("busy")!);
       assert.deepEqual(gone.listeners, [], "an unloaded plugin listens to nothing");
+      assert.equal(gone.timers, undefined);
       assert.deepEqual(gone.hooks, { defines: [], wraps: [] });
     } finally {
       await host.stop();
     }
   });
 }
+
+Deno.test("plugin info: an isolated plugin's timers include those set on the global, until cleared", async () => {
+  const timers = pluginSource("timers", {
+    setup: `
+      const a = setTimeout(() => {}, 60_000);
+      const b = setInterval(() => {}, 60_000);
+      setTimeout(() => {}, 60_000);
+      ctx.routes.post("/clear", (c) => { clearTimeout(a); clearInterval(b); return c.text("ok"); });`,
+  });
+  await using tmp = await tempPlugins({ "plugins/timers/mod.ts": timers });
+  const host = folderHost(tmp.dir, { isolation: "worker", hangTimeout: 400 });
+  try {
+    await host.start();
+    assert.equal((await infoWithTimers(host, "timers")).timers, 3);
+    const res = await host.fetch(
+      new Request("http://127.0.0.1/api/plugins/timers/clear", { method: "POST" }),
+      LOOPBACK,
+    );
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    // Told at the next heartbeat (every 100 ms with this hang timeout).
+    let info = await host.observability.describe(host.get("timers")!);
+    for (let waited = 0; info.timers !== 1 && waited < 5_000; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+      info = await host.observability.describe(host.get("timers")!);
+    }
+    assert.equal(info.timers, 1);
+  } finally {
+    await host.stop();
+  }
+});
 
 Deno.test("plugin info: a route failure is the last error, with the plugin's file and line", async () => {
   await using tmp = await tempPlugins({ "plugins/busy/mod.ts": BUSY });

@@ -193,13 +193,8 @@ function tellObservers(
   status: number,
   started: number,
 ): void {
-  const record: ResponseRecord = {
-    method,
-    path,
-    route: bindings.route,
-    status,
-    ms: Math.max(0, wallClock() - started),
-  };
+  const at = wallClock();
+  const record: ResponseRecord = { method, path, route: bindings.route, status, ms: Math.max(0, at - started), at };
   for (const { owner, observer } of observers) {
     try {
       observer(record);

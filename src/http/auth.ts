@@ -10,6 +10,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { codeProblem } from "./problem.ts";
 import { charCodeAt, header, slice, toLowerCase, trim } from "./_primordials.ts";
@@ -113,6 +114,7 @@ export function presentedKey(headers: Headers): string | undefined {
  */
 export function adminGuard(options: AdminGuardOptions): MiddlewareHandler<HostEnv> {
   const { key, local = false, allowedHosts = [], audit } = options;
+  const id = keyId(key);
   return async (c, next) => {
     const addr = c.env?.info?.remoteAddr;
     const client = addr && "hostname" in addr ? addr.hostname : undefined;
@@ -126,8 +128,30 @@ export function adminGuard(options: AdminGuardOptions): MiddlewareHandler<HostEn
     }
     await next();
     const more = c.get("audit");
-    audit?.(`Admin ${target}${more ? ` ${more}` : ""} answered ${c.res.status} (client ${client ?? "unknown"})`, false);
+    audit?.(
+      `Admin ${target}${more ? ` ${more}` : ""} answered ${c.res.status} (key ${id}, client ${client ?? "unknown"})`,
+      false,
+    );
   };
+}
+
+/**
+ * The key's id in audit lines: the first 8 hex digits of its SHA-256, which
+ * tells keys apart (across a rotation, say) without revealing them.
+ *
+ * @param key the admin key
+ * @returns 8 hex digits
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { keyId } from "./auth.ts";
+ * assert.match(keyId("a-long-admin-key-0123456789abcdef"), /^[0-9a-f]{8}$/);
+ * assert.notEqual(keyId("key-one-0123456789abcdef"), keyId("key-two-0123456789abcdef"));
+ * ```
+ */
+export function keyId(key: string): string {
+  return createHash("sha256").update(key).digest("hex").slice(0, 8);
 }
 
 /** 401 unless the request presents the key. */

@@ -73,9 +73,10 @@ export class Activity {
    * @param plugin the plugin whose route answered
    * @param status the response's status
    * @param ms how long it took
+   * @param at when it was answered, ms since the epoch (read from the clock when not given)
    */
-  record(plugin: string, status: number, ms: number): void {
-    const start = Math.floor(this.#now() / this.#bucketMs) * this.#bucketMs;
+  record(plugin: string, status: number, ms: number, at: number = this.#now()): void {
+    const start = at - at % this.#bucketMs;
     let ring = this.#rings.get(plugin);
     if (!ring) this.#rings.set(plugin, ring = []);
     let last = ring[ring.length - 1];

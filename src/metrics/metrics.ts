@@ -7,10 +7,17 @@
  * @module
  */
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, type Metric, Registry } from "prom-client";
+import { LATENCY_BOUNDS, RouteSeries } from "./route_series.ts";
 
 /** How many distinct event names get a label of their own; later ones count as `other`. */
 export const MAX_EVENT_NAMES = 200;
+
+/** How many route patterns get series of their own; requests to later ones count under route `other`. */
+export const MAX_ROUTE_SERIES = 5000;
+
+/** The key of the series shared past {@linkcode MAX_ROUTE_SERIES} (no route pattern starts with a NUL). */
+const OVERFLOW = "\u0000other";
 
 /** What the collectors read when scraped. */
 export interface MetricsSources {
@@ -28,7 +35,7 @@ export interface MetricsSources {
  * import assert from "node:assert/strict";
  * import { HostMetrics } from "./metrics.ts";
  * const metrics = new HostMetrics({ states: () => ({ active: 1 }), memory: () => Promise.resolve({}) });
- * metrics.request("hello", "/api/plugins/hello/greet/:who", "GET", 200, 3);
+ * metrics.series("hello", "/api/plugins/hello/greet/:who").observe("GET", 200, 3);
  * const text = await metrics.text();
  * assert.match(text, /plugboard_http_requests_total\{plugin="hello",route="\/api\/plugins\/hello\/greet\/:who",method="GET",status="200"\} 1/);
  * ```
@@ -36,51 +43,35 @@ export interface MetricsSources {
 export class HostMetrics {
   /** The registry: `text()` renders it. */
   readonly registry: Registry = new Registry();
-  #requests: Counter<"plugin" | "route" | "method" | "status">;
-  #latency: Histogram<"plugin" | "route">;
-  #emitted: Counter<"event">;
+  #emitted: Counter<"event" | "plugin">;
   #handlerFailures: Counter<"plugin">;
   #failures: Counter<"plugin" | "origin">;
   #reloads: Counter<"plugin">;
   #reloadFailures: Counter<"plugin">;
   #crashes: Counter<"plugin" | "cause">;
   #eventNames = new Set<string>();
-  #emitCounts = new Map<string, number>();
-  /** Requests counted on the hot path by a plain key, handed to the counter when scraped. */
-  #requestCounts = new Map<string, { labels: Record<"plugin" | "route" | "method" | "status", string>; n: number }>();
-  /** The latency histogram's labels by plugin and route, made once. */
-  #latencyLabels = new Map<string, Record<"plugin" | "route", string>>();
+  /** Emits counted on the hot path, by emitting plugin (`""`: the host or an application), then by event name. */
+  #emitCounts = new Map<string, Map<string, number>>();
+  /** Each route pattern's requests, counted on the hot path and rendered when scraped. */
+  #series = new Map<string, RouteSeries>();
 
   /** @param sources what the gauges read when scraped */
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    const requestCounts = this.#requestCounts;
-    this.#requests = new Counter({
-      name: "plugboard_http_requests_total",
-      help: "Requests to plugin routes, by plugin, route pattern, method and status",
-      labelNames: ["plugin", "route", "method", "status"],
-      registers,
-      collect() {
-        for (const { labels, n } of requestCounts.values()) this.inc(labels, n);
-        requestCounts.clear();
-      },
-    });
-    this.#latency = new Histogram({
-      name: "plugboard_http_request_duration_seconds",
-      help: "Time from a request reaching the plugin routes to its response headers, by plugin and route pattern",
-      labelNames: ["plugin", "route"],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
+    const series = this.#series;
+    this.registry.registerMetric(requestsMetric(series));
+    this.registry.registerMetric(latencyMetric(series));
     const emitCounts = this.#emitCounts;
     this.#emitted = new Counter({
       name: "plugboard_events_emitted_total",
-      help: "Events emitted on the host's bus, by name",
-      labelNames: ["event"],
+      help: 'Events emitted on the host\'s bus, by name and emitting plugin ("" for the host or the application)',
+      labelNames: ["event", "plugin"],
       registers,
       collect() {
-        // Counted in a plain map on the hot path; handed to the counter when scraped.
-        for (const [event, n] of emitCounts) this.inc({ event }, n);
+        // Counted in plain maps on the hot path; handed to the counter when scraped.
+        for (const [plugin, counts] of emitCounts) {
+          for (const [event, n] of counts) this.inc({ event, plugin }, n);
+        }
         emitCounts.clear();
       },
     });
@@ -161,41 +152,42 @@ export class HostMetrics {
   }
 
   /**
-   * Counts one answered request to a plugin route.
+   * The series of one route pattern's requests, made on first use: the
+   * request path keeps it and counts into it.
    *
-   * @param plugin the plugin, or `""` when no route matched
-   * @param route the route pattern, or `""` when none matched
-   * @param method the request's method
-   * @param status the response's status
-   * @param ms how long it took, in ms
+   * @param plugin the plugin whose route it is (`""` when no route matched)
+   * @param route the route pattern (`""` when no route matched)
+   * @returns the series (past {@linkcode MAX_ROUTE_SERIES} patterns, one shared by the rest: plugin `""`, route
+   *   `other`)
    */
-  request(plugin: string, route: string, method: string, status: number, ms: number): void {
-    const verb = boundedMethod(method);
-    const key = `${plugin}\u0000${route}\u0000${verb}\u0000${status}`;
-    const counted = this.#requestCounts.get(key);
-    if (counted) counted.n++;
-    else {
-      const labels = { plugin, route, method: verb, status: String(status) };
-      this.#requestCounts.set(key, { labels, n: 1 });
+  series(plugin: string, route: string): RouteSeries {
+    let found = this.#series.get(route);
+    if (found === undefined) {
+      if (this.#series.size < MAX_ROUTE_SERIES) this.#series.set(route, found = new RouteSeries(plugin, route));
+      else {
+        // Past the bound, every new pattern shares one series (made once, past the bound itself).
+        found = this.#series.get(OVERFLOW);
+        if (found === undefined) this.#series.set(OVERFLOW, found = new RouteSeries("", "other"));
+      }
     }
-    const where = `${plugin}\u0000${route}`;
-    let labels = this.#latencyLabels.get(where);
-    if (!labels) this.#latencyLabels.set(where, labels = { plugin, route });
-    this.#latency.observe(labels, ms / 1000);
+    return found;
   }
 
   /**
    * Counts one emitted event.
    *
    * @param event its name
+   * @param plugin the plugin that emitted it (`""`: the host or the application)
    */
-  emitted(event: string): void {
+  emitted(event: string, plugin = ""): void {
     let name = event;
     if (!this.#eventNames.has(name)) {
       if (this.#eventNames.size >= MAX_EVENT_NAMES) name = "other";
       else this.#eventNames.add(name);
     }
-    this.#emitCounts.set(name, (this.#emitCounts.get(name) ?? 0) + 1);
+    let counts = this.#emitCounts.get(plugin);
+    if (counts === undefined) this.#emitCounts.set(plugin, counts = new Map());
+    counts.set(name, (counts.get(name) ?? 0) + 1);
   }
 
   /**
@@ -244,8 +236,56 @@ export class HostMetrics {
   }
 }
 
-const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+/** What a registry renders: prom-client's shape of a metric's values. */
+interface RenderedMetric {
+  name: string;
+  help: string;
+  type: "counter" | "histogram";
+  aggregator: "sum";
+  values: { labels: Record<string, string | number>; value: number; metricName?: string }[];
+}
 
-function boundedMethod(method: string): string {
-  return METHODS.has(method) ? method : "other";
+/** A metric of the registry's own shape whose values are read from the route series when scraped. */
+function renderedMetric(
+  name: string,
+  help: string,
+  type: RenderedMetric["type"],
+  values: () => RenderedMetric["values"],
+): Metric {
+  const rendered = () => ({ name, help, type, aggregator: "sum" as const, values: values() });
+  return { name, help, type, aggregator: "sum", get: () => Promise.resolve(rendered()) } as unknown as Metric;
+}
+
+function requestsMetric(series: Map<string, RouteSeries>): Metric {
+  const values = () =>
+    [...series.values()].flatMap((s) =>
+      s.counts().map(({ method, status, n }) => ({
+        labels: { plugin: s.plugin, route: s.route, method, status: String(status) },
+        value: n,
+      }))
+    );
+  const help = "Requests to plugin routes, by plugin, route pattern, method and status";
+  return renderedMetric("plugboard_http_requests_total", help, "counter", values);
+}
+
+function latencyMetric(series: Map<string, RouteSeries>): Metric {
+  const name = "plugboard_http_request_duration_seconds";
+  const values = () =>
+    [...series.values()].flatMap((s) => {
+      const labels = { plugin: s.plugin, route: s.route };
+      let below = 0;
+      const buckets = LATENCY_BOUNDS.map((le, i) => ({
+        labels: { ...labels, le },
+        value: below += s.buckets[i],
+        metricName: `${name}_bucket`,
+      }));
+      return [
+        ...buckets,
+        { labels: { ...labels, le: "+Inf" }, value: s.count, metricName: `${name}_bucket` },
+        { labels, value: s.sum, metricName: `${name}_sum` },
+        { labels, value: s.count, metricName: `${name}_count` },
+      ];
+    });
+  const help = "Time from a request reaching the plugin routes to its response headers, by plugin and route pattern";
+  return renderedMetric(name, help, "histogram", values);
 }

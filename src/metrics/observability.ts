@@ -19,6 +19,7 @@ import type { Logger } from "../logger.ts";
 import type { PluginInfo, PluginLastError } from "../plugin_info.ts";
 import type { Failure } from "../reporter.ts";
 import type { ResponseRecord, RouteTable } from "../routes.ts";
+import type { VersionUsage } from "../runtime/runtime.ts";
 import type { Container } from "../services.ts";
 import { AccessLog } from "./access_log.ts";
 import { Activity } from "./activity.ts";
@@ -50,7 +51,7 @@ export interface ObservabilityOptions {
 
 /** A live version that can tell its memory (isolated and sandboxed plugins). */
 export interface UsageReporter {
-  usage?(): Promise<{ heapBytes?: number; rssBytes?: number }>;
+  usage?(): Promise<VersionUsage>;
 }
 
 const PREFIX = "/api/plugins/";
@@ -86,6 +87,7 @@ export class Observability {
   #requestIds = `${Math.floor(Math.random() * 0x10000).toString(16).padStart(4, "0")}-`;
   #requestSeq = 0;
   #accessLog: AccessLog;
+  #routePlugins = new Map<string, string>();
 
   /**
    * @param host the host it observes
@@ -162,7 +164,7 @@ export class Observability {
     const host = this.#host;
     const active = info.state === "active";
     const hooks = active ? host.hooks.names() : [];
-    const heap = active ? await this.#memoryOf(name) : undefined;
+    const usage = active ? await this.#usageOf(name) : undefined;
     const lastError = this.#lastErrors.get(name) ?? reloadError(info);
     return {
       ...info,
@@ -175,7 +177,8 @@ export class Observability {
       responseObservers: active ? host.routes.observers.filter((o) => o.owner === name).length : 0,
       storageBytes: this.#options.dataDir ? storageBytes(this.#options.dataDir, name) : undefined,
       restartCauses: { ...this.#crashes.get(name) },
-      memoryBytes: heap,
+      memoryBytes: memoryOf(usage),
+      timers: usage?.timers,
       ...(lastError ? { lastError } : {}),
       debug: host.log.debugSwitch.has(name) || host.log.level === "debug",
     };
@@ -187,8 +190,8 @@ export class Observability {
     this.#accessLog.flush();
   }
 
-  #tap = (event: string, payload: unknown): void => {
-    this.metrics?.emitted(event);
+  #tap = (event: string, payload: unknown, emitter: string): void => {
+    this.metrics?.emitted(event, emitter);
     if (event === "plugin.reloaded" || event === "plugin.reload_failed") {
       const name = (payload as { name?: unknown })?.name;
       if (typeof name === "string") this.metrics?.reload(name, event === "plugin.reloaded");
@@ -199,9 +202,17 @@ export class Observability {
 
   #observe = (record: ResponseRecord): void => {
     try {
-      const plugin = record.route === undefined ? "" : pluginOf(record.route);
-      this.metrics?.request(plugin, record.route ?? "", record.method, record.status, record.ms);
-      if (plugin) this.activity.record(plugin, record.status, record.ms);
+      const route = record.route ?? "";
+      const metrics = this.metrics;
+      let plugin: string;
+      if (metrics === undefined) plugin = this.#pluginOfRoute(route);
+      else {
+        // The series is found by the pattern (the same string object on every request: its hash is cached).
+        const series = metrics.series(this.#pluginOfRoute(route), route);
+        series.observe(record.method, record.status, record.ms);
+        plugin = series.plugin;
+      }
+      if (plugin) this.activity.record(plugin, record.status, record.ms, record.at);
       if (!this.settings.accessLog) return;
       this.#accessLog.write(plugin || pluginOf(record.path) || "plugboard", {
         method: record.method,
@@ -215,12 +226,19 @@ export class Observability {
     }
   };
 
-  async #memoryOf(name: string): Promise<number | undefined> {
+  /** The plugin of a route pattern, remembered per pattern (bounded: forgotten all at once past 5,000). */
+  #pluginOfRoute(route: string): string {
+    let plugin = this.#routePlugins.get(route);
+    if (plugin === undefined) {
+      if (this.#routePlugins.size >= 5000) this.#routePlugins.clear();
+      this.#routePlugins.set(route, plugin = pluginOf(route));
+    }
+    return plugin;
+  }
+
+  async #usageOf(name: string): Promise<VersionUsage | undefined> {
     try {
-      const usage = await this.#versionOf(name)?.usage?.();
-      // A sandboxed plugin's process: the kernel's figure (read by `ps`), not its own word; a worker's: its reported heap.
-      const bytes = usage?.rssBytes ?? usage?.heapBytes;
-      return typeof bytes === "number" ? bytes : undefined;
+      return await this.#versionOf(name)?.usage?.();
     } catch {
       return undefined;
     }
@@ -229,7 +247,7 @@ export class Observability {
   async #memoryAll(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const info of this.#host.list()) {
-      const bytes = info.state === "active" ? await this.#memoryOf(info.name) : undefined;
+      const bytes = info.state === "active" ? memoryOf(await this.#usageOf(info.name)) : undefined;
       if (bytes !== undefined) out[info.name] = bytes;
     }
     return out;
@@ -254,6 +272,12 @@ function pluginOf(path: string): string {
   if (!path.startsWith(PREFIX)) return "";
   const end = path.indexOf("/", PREFIX.length);
   return end < 0 ? "" : path.slice(PREFIX.length, end);
+}
+
+/** A sandboxed plugin's process: the kernel's figure (read by `ps`), not its own word; a worker's: its reported heap. */
+function memoryOf(usage: VersionUsage | undefined): number | undefined {
+  const bytes = usage?.rssBytes ?? usage?.heapBytes;
+  return typeof bytes === "number" ? bytes : undefined;
 }
 
 /** Why a worker crashed, from the reason the host gave. */

@@ -19,6 +19,11 @@ export interface ObservabilitySettings {
   dashboard?: boolean;
   /** Plugins whose debug lines are written (`"*"` for all), besides those in PLUGBOARD_DEBUG. @default [] */
   debug?: string[];
+  /**
+   * When the dashboard's session cookie is marked `Secure`: `"auto"` when the request came over TLS, `"always"` behind
+   * a proxy that terminates TLS (plugboard then sees plain HTTP). @default "auto"
+   */
+  secureCookie?: "auto" | "always";
 }
 
 /** Checks the `observability` setting; an unknown key is an error. */
@@ -28,6 +33,7 @@ export const observabilitySettingsSchema: z.ZodType<ObservabilitySettings> = z.o
   publicMetrics: z.boolean().optional(),
   dashboard: z.boolean().optional(),
   debug: z.array(z.string().min(1)).optional(),
+  secureCookie: z.enum(["auto", "always"]).optional(),
 }).strict();
 
 /**
@@ -41,7 +47,7 @@ export const observabilitySettingsSchema: z.ZodType<ObservabilitySettings> = z.o
  * import assert from "node:assert/strict";
  * import { resolveObservability } from "./settings.ts";
  * assert.deepEqual(resolveObservability({ accessLog: false }), {
- *   accessLog: false, metrics: true, publicMetrics: false, dashboard: true, debug: [],
+ *   accessLog: false, metrics: true, publicMetrics: false, dashboard: true, debug: [], secureCookie: "auto",
  * });
  * ```
  */
@@ -52,5 +58,6 @@ export function resolveObservability(settings: ObservabilitySettings = {}): Requ
     publicMetrics: settings.publicMetrics ?? false,
     dashboard: settings.dashboard ?? true,
     debug: [...(settings.debug ?? [])],
+    secureCookie: settings.secureCookie ?? "auto",
   };
 }

@@ -20,6 +20,7 @@ import type {
   PluginRuntime,
   PluginVersion,
   StartRequest,
+  VersionUsage,
 } from "./runtime.ts";
 import { errorText } from "../error_text.ts";
 
@@ -107,6 +108,8 @@ class InProcessVersion implements PluginVersion {
   #ctx: PluginContext<unknown> | undefined;
   #request: StartRequest | undefined;
   #handover: (() => unknown) | undefined;
+  /** The ids of the timers its context set and that are still alive. */
+  #timers = new Set<number>();
 
   constructor(plugin: NormalizedPlugin) {
     this.#plugin = plugin;
@@ -134,6 +137,7 @@ class InProcessVersion implements PluginVersion {
       scope,
       ports,
       setHandover: (fn) => this.#handover = fn,
+      timers: this.#timers,
     });
     const timeout = request.setupTimeout;
     try {
@@ -165,6 +169,10 @@ class InProcessVersion implements PluginVersion {
 
   handover(): Promise<unknown> {
     return Promise.resolve().then(() => this.#handover?.());
+  }
+
+  usage(): Promise<VersionUsage> {
+    return Promise.resolve({ timers: this.#timers.size });
   }
 
   stop(options: { timeoutMs: number }): Promise<DisposeFailure[]> {

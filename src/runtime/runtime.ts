@@ -39,6 +39,11 @@ export interface VersionUsage {
   rssBytes?: number;
   /** Its process id (sandboxed plugins). */
   pid?: number;
+  /**
+   * Timers alive: in-process, those set through `ctx.setTimeout`/`ctx.setInterval`; isolated or sandboxed, every
+   * timer in its worker or process, as it reported last.
+   */
+  timers?: number;
   /** The limits its process runs under (sandboxed plugins). */
   limits?: { memoryMb: number; openFiles: number; cpuSeconds?: number };
 }

@@ -24,6 +24,7 @@ import { fromWireResponse, problemResponse, toWireRequest, type WireResponse } f
 import type { RouteSpec } from "./worker_tables.ts";
 import type { PluginRouter, ResponseObserver, ResponseRecord } from "../routes.ts";
 import { formatLogValue } from "../log_escape.ts";
+import { emitAsyncFrom, emitFrom } from "../metrics/tapped_bus.ts";
 import { mcpBridgeHandlers } from "../mcp/bridge_mcp.ts";
 
 /** Log levels a worker may use (it is not trusted to name a method). */
@@ -84,7 +85,7 @@ export class WorkerBridge {
       if (!ports) return;
       const refused = this.#refuseEmit(p.event);
       if (refused) ports.report({ origin: "event", plugin: version.name(), event: p.event, error: refused });
-      else ports.events.emit(p.event as "system.error", p.payload as never);
+      else emitFrom(ports.events, version.name(), p.event as "system.error", p.payload as never);
     });
   }
 
@@ -159,7 +160,7 @@ export class WorkerBridge {
         }
         const refused = this.#refuseEmit(p.event);
         if (refused) return Promise.reject(refused);
-        return ports().events.emitAsync(p.event as "system.error", p.payload as never);
+        return emitAsyncFrom(ports().events, owner(), p.event as "system.error", p.payload as never);
       },
       provide: (p: { name: string }) =>
         this.#register(`service:${p.name}`, () => {

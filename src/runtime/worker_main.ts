@@ -25,6 +25,7 @@ import type { WireRequest, WireResponse } from "./wire_http.ts";
 import { fromWireRequest, toWireResponse } from "./wire_http.ts";
 import { errorText } from "../error_text.ts";
 import { routeWorkerOutput } from "./worker_console.ts";
+import { trackTimers } from "./worker_timers.ts";
 import { type McpRunRequest, WorkerMcp } from "../mcp/worker_mcp.ts";
 
 /**
@@ -33,6 +34,9 @@ import { type McpRunRequest, WorkerMcp } from "../mcp/worker_mcp.ts";
  * host's budget.
  */
 const memoryUsage = Deno.memoryUsage;
+
+/** The timers alive in this worker (every one is the plugin's), reported with the heap. */
+const liveTimers = trackTimers();
 
 /** What `start` receives from the host. */
 export interface WorkerStart {
@@ -222,7 +226,7 @@ const rpc: Rpc = new Rpc(worker, {
   },
   ping(p: { n: number }) {
     const m = memoryUsage();
-    rpc.notify("pong", { n: p.n, heapBytes: m.heapUsed + m.external });
+    rpc.notify("pong", { n: p.n, heapBytes: m.heapUsed + m.external, timers: liveTimers() });
   },
 });
 

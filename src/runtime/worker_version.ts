@@ -58,6 +58,8 @@ export class WorkerVersion implements PluginVersion {
   #rpc: Rpc;
   /** The heap its worker last reported. */
   #heapBytes: number | undefined;
+  /** The timers alive in its worker, as it reported them last. */
+  #timers: number | undefined;
   #options: WorkerVersionOptions;
   #name = "plugin";
   #ports: HostPorts | undefined;
@@ -100,7 +102,10 @@ export class WorkerVersion implements PluginVersion {
     this.#rpc = new DrainedRpc(worker, {
       ...handlers,
       reload: (p: never) => this.#ownReload(() => handlers.reload(p)),
-      pong: (p: { heapBytes: number }) => this.#checkMemory(p?.heapBytes),
+      pong: (p: { heapBytes: number; timers?: number }) => {
+        if (typeof p?.timers === "number") this.#timers = p.timers;
+        this.#checkMemory(p?.heapBytes);
+      },
     }, this.#drain);
     worker.onmessage = (e) => {
       // Any message is progress, whatever it is.
@@ -244,7 +249,7 @@ export class WorkerVersion implements PluginVersion {
   }
 
   async usage(): Promise<VersionUsage> {
-    const usage: VersionUsage = { heapBytes: this.#heapBytes };
+    const usage: VersionUsage = { heapBytes: this.#heapBytes, timers: this.#timers };
     if (this.#worker instanceof ProcessWorker) {
       usage.pid = this.#worker.pid;
       usage.limits = this.#worker.limits;

@@ -10,7 +10,7 @@
  */
 
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { adminGuard, type HostEnv } from "../auth.ts";
+import { adminGuard, type HostEnv, keyId } from "../auth.ts";
 import type { HttpPorts } from "../ports.ts";
 import { codeProblem, errorProblem, problem } from "../problem.ts";
 import { ASSETS } from "./assets.ts";
@@ -67,6 +67,9 @@ export function mountObservability(app: Hono<HostEnv>, ports: HttpPorts, guard: 
     const addr = c.env?.info?.remoteAddr;
     return addr && "hostname" in addr ? addr.hostname : "unknown";
   };
+  // Over TLS, or always when the operator says a proxy in front terminates it.
+  const secure = (c: Context<HostEnv>) =>
+    obs.settings.secureCookie === "always" || new URL(c.req.url).protocol === "https:";
   const sessionOf = (c: Context<HostEnv>) => sessions.get(sessionIdOf(c.req.header("cookie")));
   const described = () => Promise.all(admin.list().map((info) => obs.describe(info)));
   const pageState = (s: Session): PageState => ({ csrf: s.csrf, debug: log.debugSwitch.names });
@@ -126,10 +129,10 @@ export function mountObservability(app: Hono<HostEnv>, ports: HttpPorts, guard: 
     }
     throttle.succeeded(client(c));
     const s = sessions.create();
-    log.info(`Admin dashboard login (session ${s.id.slice(0, 8)}, client ${client(c)})`);
+    log.info(`Admin dashboard login (session ${s.id.slice(0, 8)}, key ${keyId(ports.apiKey)}, client ${client(c)})`);
     return new Response(null, {
       status: 303,
-      headers: { location: "/admin", "set-cookie": sessionCookie(s, new URL(c.req.url).protocol === "https:") },
+      headers: { location: "/admin", "set-cookie": sessionCookie(s, secure(c)) },
     });
   });
 
@@ -218,7 +221,7 @@ export function mountObservability(app: Hono<HostEnv>, ports: HttpPorts, guard: 
     }).then((res) => {
       if (res.status < 400) {
         res = new Response(null, { status: 303, headers: { location: "/admin" } });
-        res.headers.set("set-cookie", sessionCookie(undefined, new URL(c.req.url).protocol === "https:"));
+        res.headers.set("set-cookie", sessionCookie(undefined, secure(c)));
       }
       return res;
     }));

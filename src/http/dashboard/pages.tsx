@@ -135,6 +135,8 @@ function PluginCard(props: { info: PluginInfo; state: PageState }) {
         <dd class="restarts">{`${p.restarts}${causes ? ` (${causes})` : ""}`}</dd>
         <dt>Memory</dt>
         <dd>{mb(p.memoryBytes)}</dd>
+        <dt>Timers</dt>
+        <dd class="timers">{p.timers === undefined ? "n/a" : String(p.timers)}</dd>
         <dt>Storage</dt>
         <dd>{p.storageBytes === undefined ? "n/a" : `${p.storageBytes} bytes`}</dd>
         <dt>Failures</dt>
