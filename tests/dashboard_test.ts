@@ -76,7 +76,7 @@ Deno.test("dashboard: the session cookie is HttpOnly and SameSite=Strict, and Se
   }
 });
 
-Deno.test("dashboard: behind a proxy that terminates TLS, secureCookie \"always\" marks the cookie Secure", async () => {
+Deno.test('dashboard: behind a proxy that terminates TLS, secureCookie "always" marks the cookie Secure', async () => {
   const host = quietHost({ pluginsDir: null, apiKey: KEY, observability: { secureCookie: "always" } });
   try {
     const res = await login(host);

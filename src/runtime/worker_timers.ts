@@ -43,8 +43,7 @@ export function trackTimers(): () => number {
   const [setT, setI, clearT, clearI] = [real.setTimeout, real.setInterval, real.clearTimeout, real.clearInterval];
   real.setTimeout = (fn: unknown, ...rest: unknown[]) => {
     if (typeof fn !== "function") return setT(fn, ...rest);
-    let id: unknown;
-    id = setT((...a: unknown[]) => {
+    const id: unknown = setT((...a: unknown[]) => {
       live.delete(id);
       return (fn as TimerCallback)(...a);
     }, ...rest);
