@@ -22,7 +22,7 @@ export class WorkerRouteTable extends RouteTable {
   #rpc: Rpc;
   #next = 1;
   #middleware = new Map<number, Hono<{ Bindings: { callId: number } }>>();
-  #serving: Hono | undefined;
+  #serving: { plain: Hono; guarded: Hono } | undefined;
   #observed = new Map<number, ResponseObserver>();
 
   /** @param rpc the channel to the host */
@@ -40,20 +40,24 @@ export class WorkerRouteTable extends RouteTable {
   override mount(name: string, router: PluginRouter): void {
     super.mount(name, router);
     const base = `/api/plugins/${name}`;
-    const app = new Hono();
-    // As on the host: malformed JSON read by a route is the client's error (400), not the plugin's.
-    app.use(guardJsonBody);
-    for (const r of router.routes) {
-      const path = r.path === base ? `${base}/` : r.path;
-      if (r.method === "ALL") app.all(path, r.handler);
-      else app.on(r.method, [path], r.handler);
-    }
-    app.onError((error) => {
-      const own = httpExceptionResponse(error, name);
-      if (own) return own;
-      throw error;
-    });
-    this.#serving = app;
+    // Two builds, as on the host: requests with a body get the JSON guard in front (malformed JSON read by a route
+    // is the client's error, 400, not the plugin's); those without one take Hono's path for a lone handler.
+    const build = (guarded: boolean) => {
+      const app = new Hono();
+      if (guarded) app.use(guardJsonBody);
+      for (const r of router.routes) {
+        const path = r.path === base ? `${base}/` : r.path;
+        if (r.method === "ALL") app.all(path, r.handler);
+        else app.on(r.method, [path], r.handler);
+      }
+      app.onError((error) => {
+        const own = httpExceptionResponse(error, name);
+        if (own) return own;
+        throw error;
+      });
+      return app;
+    };
+    this.#serving = { plain: build(false), guarded: build(true) };
     const routes: RouteSpec[] = router.routes.map((r) => ({ method: r.method, path: r.path }));
     this.#rpc.notify("mount", { routes });
   }
@@ -65,8 +69,9 @@ export class WorkerRouteTable extends RouteTable {
    * @returns the plugin's response
    */
   serve(request: Request): Promise<Response> {
-    if (!this.#serving) return Promise.resolve(new Response(null, { status: 404 }));
-    return Promise.resolve(this.#serving.fetch(request));
+    const serving = this.#serving;
+    if (!serving) return Promise.resolve(new Response(null, { status: 404 }));
+    return Promise.resolve((request.body === null ? serving.plain : serving.guarded).fetch(request));
   }
 
   /** Unmounts and tells the host. */
