@@ -74,7 +74,7 @@ export const EFFORT = {
   BENCH_STARTUP_WORKERS: {
     full: 100,
     quick: 10,
-    what: "most plugins started in workers (10 and 100; ~12 MiB each)",
+    what: "most plugins started in workers, and empty workers beside them (10 and 100; ~12 MiB each)",
     reduces: true,
   },
   BENCH_SAVES: { full: 30, quick: 3, what: "saves per save pattern (hot reload)", reduces: true },

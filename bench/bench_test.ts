@@ -1,8 +1,8 @@
 /**
  * Tests of the benchmark tooling: the command line of `deno task bench`
  * (options, `--help`, `--quick`), the effort settings, reading wrk's output,
- * the regression check's verdicts and bands, and the regeneration of the
- * docs (the README's short summary, BENCHMARKS.md's tables).
+ * the regression check's verdicts and bands (ratios to a bare worker
+ * included), and the regeneration of the docs (the README's short summary, BENCHMARKS.md's tables).
  * `deno test --allow-read --allow-write --allow-env --allow-run bench/`
  *
  * @module
@@ -24,6 +24,8 @@ import {
 import { EFFORT, effort, quickEnv, reducedEffort } from "./_effort.ts";
 import { HELP, MODULES, parseOptions, UsageError } from "./main.ts";
 import { casesToMeasure, measureInProcess, runModule } from "./_runner.ts";
+import { halvesSpread } from "./isolation_bench.ts";
+import { emptyWorkersRatio } from "./_empty_workers.ts";
 import { CHILD_LOCK } from "../tests/_helpers.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
@@ -329,6 +331,155 @@ Deno.test("compare() leaves out the modules the new run did not include", () => 
   const rows = compare(before, { results: { http: before.results.http } });
   assert.ok(rows.length > 0);
   assert.deepEqual(rows.filter((r) => !r.id.startsWith("http / ")), []);
+});
+
+/** Adds the figures measured against a bare worker (issue 25) to a results file of `run`. */
+function withFloor(
+  data: ReturnType<typeof run>,
+  o: { emit: number; service: number; start: number; rss: number; spread?: number },
+) {
+  const floorCase = (name: string, ratio: number) => ({
+    name,
+    inProcessUs: 1,
+    workerUs: 40 * ratio,
+    ratio: 40 * ratio,
+    addedUs: 40 * ratio - 1,
+    floorUs: 40,
+    floorRatio: ratio,
+    floorSpread: o.spread ?? 0.02,
+  });
+  return {
+    results: {
+      ...data.results,
+      isolation: [
+        { name: "route through host.fetch", inProcessUs: 5, workerUs: 150, ratio: 30, addedUs: 145 },
+        floorCase("emitAsync to one listener", o.emit),
+        floorCase("service call round trip", o.service),
+      ],
+      startup: {
+        results: [{ plugins: 100, ms: 150, msPerPlugin: 1.5 }, { plugins: 1000, ms: 1500, msPerPlugin: 1.5 }],
+        workers: [{
+          plugins: 100,
+          ms: 4000 * o.start,
+          msPerPlugin: 40 * o.start,
+          rssGrowthPerPlugin: 8 * 2 ** 20 * o.rss,
+        }],
+        emptyWorkers: [{ workers: 100, ms: 4000, rssPerWorker: 8 * 2 ** 20, runs: [4000] }],
+        vsEmptyWorkers: [{ plugins: 100, startRatio: o.start, startSpread: 0.03, rssRatio: o.rss, rssSpread: 0.01 }],
+      },
+    },
+  };
+}
+
+/** The ids of the figures against a bare worker. */
+const FLOOR_IDS = {
+  emit: "isolation / emitAsync to one listener, in a worker ÷ bare postMessage round trip (time)",
+  service: "isolation / service call round trip, in a worker ÷ bare postMessage round trip (time)",
+  start: "startup / 100 plugins in workers ÷ 100 empty workers (time)",
+  rss: "startup / 100 plugins in workers, RSS per plugin ÷ per empty worker",
+};
+
+Deno.test("compare() flags a ratio to a bare worker that got worse beyond its 15% floor, and calls the rest noise", () => {
+  const base = run({ http: 0.9, time: 1 });
+  const before = withFloor(base, { emit: 1.4, service: 1.5, start: 1.2, rss: 1.3 });
+  const v = verdicts(compare(before, withFloor(base, { emit: 1.7, service: 1.6, start: 1.5, rss: 1.6 })));
+  assert.equal(v[FLOOR_IDS.emit], "worse");
+  assert.equal(v[FLOOR_IDS.service], "within noise");
+  assert.equal(v[FLOOR_IDS.start], "worse");
+  assert.equal(v[FLOOR_IDS.rss], "worse");
+  assert.equal(v["isolation / emitAsync to one listener, in a worker"], "info");
+  assert.equal(v["startup / 100 empty workers"], "info");
+  // The spread between halves of the batches widens the band, as a spread between repeats does.
+  const noisy = compare(before, withFloor(base, { emit: 1.7, service: 1.5, start: 1.2, rss: 1.3, spread: 0.3 }));
+  const emit = noisy.find((r) => r.id === FLOOR_IDS.emit)!;
+  assert.equal(emit.band, 0.3);
+  assert.equal(emit.verdict, "within noise");
+});
+
+Deno.test("deno task bench --compare old --against new exits 1 when a ratio to a bare worker got worse", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const base = run({ http: 0.9, time: 1 });
+    const write = async (name: string, data: unknown) => {
+      await Deno.writeTextFile(`${dir}/${name}`, JSON.stringify(data));
+      return `${dir}/${name}`;
+    };
+    const old = await write("old.json", withFloor(base, { emit: 1.4, service: 1.5, start: 1.2, rss: 1.3 }));
+    const same = await write("same.json", withFloor(base, { emit: 1.45, service: 1.5, start: 1.2, rss: 1.3 }));
+    const worse = await write("worse.json", withFloor(base, { emit: 1.4, service: 1.5, start: 1.2, rss: 1.8 }));
+    const ok = await runMain(["--compare", old, "--against", same]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const flagged = await runMain(["--compare", old, "--against", worse]);
+    assert.equal(flagged.code, 1, flagged.stdout + flagged.stderr);
+    assert.match(flagged.stdout, /RSS per plugin ÷ per empty worker .* WORSE/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a run without the figures against a bare worker (the committed one) reads as not measured", async () => {
+  const data = await committed();
+  const ids = metricsOf(data).map((m) => m.id);
+  for (const id of Object.values(FLOOR_IDS)) assert.ok(!ids.includes(id), id);
+  // Measured in the new run only: new, never worse; measured in the baseline only: gone, never worse.
+  const withIt = withFloor(run({ http: 0.9, time: 1 }), { emit: 9, service: 9, start: 9, rss: 9 });
+  const newer = { results: { ...data.results, isolation: withIt.results.isolation, startup: withIt.results.startup } };
+  const up = verdicts(compare(data, newer));
+  for (const id of Object.values(FLOOR_IDS)) assert.equal(up[id], "new", id);
+  const down = verdicts(compare(newer, data));
+  for (const id of Object.values(FLOOR_IDS)) assert.equal(down[id], "gone", id);
+  assert.ok(!Object.values(up).includes("worse"), JSON.stringify(up));
+  const md = renderSummary(data) + renderResults(data);
+  assert.doesNotMatch(md, /empty worker|bare `postMessage`/);
+});
+
+Deno.test("renderSummary() and renderResults() give the ratios to a bare worker, with their goals", () => {
+  const data = {
+    deno: "2.9.6",
+    date: "2026-01-01T00:00:00Z",
+    ...withFloor(run({ http: 0.9, time: 1 }), { emit: 1.4, service: 1.6, start: 1.25, rss: 1.5 }),
+  };
+  const summary = renderSummary(data);
+  assert.match(
+    summary,
+    /\| emitAsync to one listener in a worker, against a bare `postMessage` round trip \(goal ≤ 1\.5\) \| 56\.0 µs \| bare round trip 40\.0 µs \| 1\.40 \(time\) \|/,
+  );
+  assert.match(summary, /\| service call round trip in a worker, against .* \| 1\.60 \(time\) \|/);
+  assert.match(
+    summary,
+    /\| cold `host\.start\(\)` in workers, 100 plugins, against 100 empty workers \(goal ≤ 1\.2\) \| 5\.00 s \| 100 empty workers 4\.00 s \| 1\.25 \(time\) \|/,
+  );
+  assert.match(
+    summary,
+    /\| RSS per isolated plugin, 100 plugins, against an empty worker's \(goal ≤ 1\.3\) \| 12\.0 MiB \| empty worker 8\.0 MiB \| 1\.50 \(RSS\) \|/,
+  );
+  const results = renderResults(data);
+  assert.match(results, /\| emitAsync to one listener \| 56\.0 µs \| 40\.0 µs \| \*\*1\.40\*\* \(±2%\) \|/);
+  assert.match(
+    results,
+    /\| 100 \| 5000\.0 ms \| 4000\.0 ms \| \*\*1\.25\*\* \(±3%\) \| 12\.0 MiB \| 8\.0 MiB \| \*\*1\.50\*\* \(±1%\) \|/,
+  );
+});
+
+Deno.test("halvesSpread() and emptyWorkersRatio(): ratios of medians, and how far they move between runs", () => {
+  // Even batches: ratio 2; odd batches: ratio 2.4; all: medians 44 / 20 = 2.2.
+  const ours = [40, 48, 40, 48, 40, 48];
+  const floor = [20, 20, 20, 20, 20, 20];
+  assert.ok(Math.abs(halvesSpread(ours, floor, 2.2) - 0.2 / 2.2) < 1e-9);
+  const mb = 2 ** 20;
+  const r = emptyWorkersRatio(
+    10,
+    [{ ms: 120, rssPerPlugin: 13 * mb }, { ms: 100, rssPerPlugin: 12 * mb }, { ms: 110, rssPerPlugin: 12 * mb }],
+    [
+      { ms: 100, rssBefore: 40 * mb, rssIdle: 120 * mb },
+      { ms: 100, rssBefore: 40 * mb, rssIdle: 120 * mb },
+      { ms: 100, rssBefore: 40 * mb, rssIdle: 120 * mb },
+    ],
+  );
+  assert.equal(r.startRatio, 1.1);
+  assert.equal(r.rssRatio, 1.5);
+  assert.ok(Math.abs(r.startSpread - 0.1 / 1.1) < 1e-9);
+  assert.ok(Math.abs(r.rssSpread - (1.625 - 1.5) / 2 / 1.5) < 1e-9);
 });
 
 Deno.test("metricsOf() reads the committed bench/results.json", async () => {

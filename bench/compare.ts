@@ -6,7 +6,10 @@
  * What is flagged: ratios against a peer measured in the same run
  * (plugboard / fastest peer time for the in-process groups, plugboard / bare
  * Hono requests per second for HTTP, the growth of startup from 100 to 1,000
- * plugins) and the reloads a save causes. A ratio cancels most of the
+ * plugins, isolated plugins against a bare worker: emitAsync and a service
+ * call against a bare `postMessage` round trip, start time and RSS per
+ * plugin against empty workers) and the reloads a save causes. A ratio
+ * cancels most of the
  * machine's speed, so two runs on different machines can be compared; the
  * absolute figures are printed beside them for information only.
  *
@@ -30,6 +33,8 @@ export const NOISE_FLOORS = {
   startup: 0.15,
   /** Reloads per save: a count, the goal is exactly 1. */
   reloadsPerSave: 0.05,
+  /** Isolated plugins against a bare worker measured in the same run: round trips, start time, RSS per worker. */
+  workerFloor: 0.15,
 };
 
 /** One comparable figure of a results file. */
@@ -79,6 +84,23 @@ interface GroupLike {
   ratioToFastestPeer: number | null;
   spread?: number;
   cases: { name: string; avg: number }[];
+}
+
+/** An isolation case, as the isolation group writes it (the floor's fields since issue 25). */
+interface IsolationLike {
+  name: string;
+  workerUs?: number;
+  floorRatio?: number;
+  floorSpread?: number;
+}
+
+/** Isolated plugins against empty workers, as the startup group writes it (since issue 25). */
+interface FloorRatioLike {
+  plugins: number;
+  startRatio: number;
+  startSpread?: number;
+  rssRatio: number;
+  rssSpread?: number;
 }
 
 const isGroupList = (x: unknown): x is GroupLike[] =>
@@ -147,8 +169,28 @@ export function metricsOf(data: { results?: Json }): Metric[] {
     });
     out.push({ id: `http / ${c.case} / plugboard p99`, value: c.ours.p99Ms, better: "lower", spread: 0, unit: "ms" });
   }
+  const isolation = data.results?.isolation;
+  for (const c of Array.isArray(isolation) ? isolation as IsolationLike[] : []) {
+    if (typeof c?.workerUs === "number") {
+      out.push({ id: `isolation / ${c.name}, in a worker`, value: c.workerUs * 1000, ...info("ns") });
+    }
+    if (typeof c?.floorRatio !== "number") continue;
+    out.push({
+      id: `isolation / ${c.name}, in a worker ÷ bare postMessage round trip (time)`,
+      value: c.floorRatio,
+      better: "lower",
+      spread: c.floorSpread ?? 0,
+      floor: NOISE_FLOORS.workerFloor,
+      unit: "ratio",
+    });
+  }
   const startup = data.results?.startup as
-    | { results?: { plugins: number; ms: number }[]; workers?: { plugins: number; ms: number }[] }
+    | {
+      results?: { plugins: number; ms: number }[];
+      workers?: { plugins: number; ms: number }[];
+      emptyWorkers?: { workers: number; ms: number }[];
+      vsEmptyWorkers?: FloorRatioLike[];
+    }
     | undefined;
   const at = (n: number) => startup?.results?.find((r) => r.plugins === n)?.ms;
   if (at(100) && at(1000)) {
@@ -166,6 +208,30 @@ export function metricsOf(data: { results?: Json }): Metric[] {
   }
   for (const r of startup?.workers ?? []) {
     out.push({ id: `startup / ${r.plugins} plugins in workers`, value: r.ms, better: "lower", spread: 0, unit: "ms" });
+  }
+  for (const r of startup?.emptyWorkers ?? []) {
+    out.push({ id: `startup / ${r.workers} empty workers`, value: r.ms, ...info("ms") });
+  }
+  for (const r of startup?.vsEmptyWorkers ?? []) {
+    const n = r.plugins;
+    out.push(
+      {
+        id: `startup / ${n} plugins in workers ÷ ${n} empty workers (time)`,
+        value: r.startRatio,
+        better: "lower",
+        spread: r.startSpread ?? 0,
+        floor: NOISE_FLOORS.workerFloor,
+        unit: "ratio",
+      },
+      {
+        id: `startup / ${n} plugins in workers, RSS per plugin ÷ per empty worker`,
+        value: r.rssRatio,
+        better: "lower",
+        spread: r.rssSpread ?? 0,
+        floor: NOISE_FLOORS.workerFloor,
+        unit: "ratio",
+      },
+    );
   }
   const reload = data.results?.reload as Json | undefined;
   const patterns =
@@ -298,7 +364,8 @@ export function printComparison(rows: ComparedRow[], labels: { before: string; a
   console.log(
     `  Flagged: ratios and reloads per save that got worse by more than their noise band = max(floor, spread of ` +
       `the repeats/rounds in either run); floors: in-process ±${f.inProcess * 100}%, HTTP ±${f.http * 100}%, ` +
-      `startup growth ±${f.startup * 100}%, reloads per save ±${f.reloadsPerSave * 100}%. ` +
+      `startup growth ±${f.startup * 100}%, reloads per save ±${f.reloadsPerSave * 100}%, against a bare worker ` +
+      `±${f.workerFloor * 100}%. ` +
       `Absolute figures depend on the machine: shown for information.`,
   );
   const width = Math.min(90, Math.max(...rows.map((r) => r.id.length)));

@@ -5,12 +5,21 @@
  * sandboxed (in its own process).
  * Each case runs in one process, after a warm-up; the figure is the median of
  * batches of sequential calls (a worker's cost is the thread hand-off, which
- * a concurrent load hides; see the HTTP group for throughput).
+ * a concurrent load hides; see the HTTP group for throughput). The cases of a
+ * mode take their batches in turn, so that a moment of load on the machine
+ * falls on all of them.
+ *
+ * The floor, in the same run and the same way: a bare `postMessage` round
+ * trip to a worker that echoes it (`_empty_worker.ts`: nothing of
+ * plugboard's, plugboard's worker options), measured beside the plugin in a
+ * worker. `emitAsync` and the service call in a worker are reported as a
+ * ratio to it (issue 25's goal: ≤ 1.5).
  *
  * @module
  */
 
 import { createHost } from "../mod.ts";
+import { ECHO_SOURCE, startFloorWorker, writeFloorModule } from "./_empty_worker.ts";
 
 /** One case: median and p90 per call, in microseconds. */
 export interface IsolationCase {
@@ -25,7 +34,18 @@ export interface IsolationCase {
   sandboxUs?: number;
   /** sandboxUs / inProcessUs. */
   sandboxRatio?: number;
+  /** The bare `postMessage` round trip measured beside it (the floor), in µs. */
+  floorUs?: number;
+  /** workerUs / floorUs (issue 25's goal: ≤ 1.5). */
+  floorRatio?: number;
+  /** How much floorRatio moves between the even and the odd batches: half the range, relative to it. */
+  floorSpread?: number;
 }
+
+/** The cases reported as a ratio to the floor. */
+export const FLOOR_CASES = ["emitAsync to one listener", "service call round trip"];
+/** The floor's name in the printed table. */
+export const FLOOR = "bare postMessage round trip";
 
 const PLUGIN = `export default {
   name: "probe",
@@ -39,16 +59,73 @@ const PLUGIN = `export default {
 };
 `;
 
-async function measure(fn: () => Promise<unknown>, batches = 15, per = 200): Promise<number> {
-  for (let i = 0; i < per * 2; i++) await fn();
-  const samples: number[] = [];
+/** A case's median µs per call, and each batch's, in the order they ran. */
+interface Measured {
+  us: number;
+  batches: number[];
+}
+
+/**
+ * Times sequential calls: each case is warmed up, then the cases take their
+ * batches in turn, and each case's median batch is kept.
+ */
+async function measure(
+  cases: Record<string, () => Promise<unknown>>,
+  batches = 15,
+  per = 200,
+): Promise<Record<string, Measured>> {
+  for (const fn of Object.values(cases)) for (let i = 0; i < per * 2; i++) await fn();
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
   for (let b = 0; b < batches; b++) {
-    const t = performance.now();
-    for (let i = 0; i < per; i++) await fn();
-    samples.push(((performance.now() - t) * 1000) / per);
+    for (const [name, fn] of Object.entries(cases)) {
+      const t = performance.now();
+      for (let i = 0; i < per; i++) await fn();
+      samples[name].push(((performance.now() - t) * 1000) / per);
+    }
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(Object.entries(samples).map(([name, xs]) => [name, { us: median(xs), batches: xs }]));
+}
+
+/**
+ * How much a ratio of medians moves between two halves of the batches (the
+ * even ones and the odd ones, each a measurement of its own made in turn
+ * with the other): half their range, relative to the ratio, as the other
+ * groups' spread between repeats.
+ *
+ * @param ours a case's batches
+ * @param floor the floor's batches, taken in turn with them
+ * @param ratio the ratio of the medians of all batches
+ * @returns the spread, relative to the ratio
+ */
+export function halvesSpread(ours: number[], floor: number[], ratio: number): number {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const half = (xs: number[], parity: number) => xs.filter((_, i) => i % 2 === parity);
+  const ratios = [0, 1].map((p) => median(half(ours, p)) / median(half(floor, p)));
+  return Math.abs(ratios[0] - ratios[1]) / 2 / ratio;
+}
+
+/** One round trip at a time to a worker that echoes: the floor. */
+async function echoWorker(): Promise<{ call: () => Promise<unknown>; close: () => Promise<void> }> {
+  const module = await writeFloorModule(ECHO_SOURCE);
+  let worker: Worker;
+  try {
+    worker = startFloorWorker(module, "echo");
+  } catch (error) {
+    await module.remove();
+    throw error;
+  }
+  let resolve: (value: unknown) => void = () => {};
+  worker.onmessage = (e) => resolve(e.data);
+  // The service call's arguments, as a bare message.
+  const message = [1, 2];
+  return {
+    call: () => new Promise((r) => (resolve = r, worker.postMessage(message))),
+    close: async () => {
+      worker.terminate();
+      await module.remove();
+    },
+  };
 }
 
 async function probeHost(mode: "worker" | "none" | "sandbox") {
@@ -75,32 +152,45 @@ async function probeHost(mode: "worker" | "none" | "sandbox") {
  */
 export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | undefined> {
   if (filter && !filter.test("isolation")) return undefined;
-  const figures: Record<string, Record<string, number>> = {};
+  const figures: Record<string, Record<string, Measured>> = {};
   for (const isolation of ["none", "worker", "sandbox"] as const) {
     const { host, dir } = await probeHost(isolation);
     const service = host.services.resolve<{ add(a: number, b: number): number | Promise<number> }>("probe");
     const request = () => Promise.resolve(host.fetch(new Request("http://localhost/api/plugins/probe/r")));
     const key = isolation === "none" ? "inProcess" : isolation;
-    figures["route through host.fetch"] ??= {};
-    figures["route through host.fetch"][key] = await measure(async () => await (await request()).text());
-    figures["emitAsync to one listener"] ??= {};
-    figures["emitAsync to one listener"][key] = await measure(() =>
-      host.events.emitAsync("probe.ping" as never, {} as never)
-    );
-    figures["service call round trip"] ??= {};
-    figures["service call round trip"][key] = await measure(async () => await service.add(1, 2));
-    await host.stop();
-    await Deno.remove(dir, { recursive: true });
+    const echo = isolation === "worker" ? await echoWorker() : undefined;
+    try {
+      const measured = await measure({
+        "route through host.fetch": async () => await (await request()).text(),
+        "emitAsync to one listener": () => host.events.emitAsync("probe.ping" as never, {} as never),
+        "service call round trip": async () => await service.add(1, 2),
+        ...(echo ? { [FLOOR]: echo.call } : {}),
+      });
+      for (const [name, m] of Object.entries(measured)) (figures[name] ??= {})[key] = m;
+    } finally {
+      await echo?.close();
+      await host.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
   }
-  const cases = Object.entries(figures).map(([name, f]) => ({
-    name,
-    inProcessUs: f.inProcess,
-    workerUs: f.worker,
-    ratio: f.worker / f.inProcess,
-    addedUs: f.worker - f.inProcess,
-    sandboxUs: f.sandbox,
-    sandboxRatio: f.sandbox / f.inProcess,
-  }));
+  const floor = figures[FLOOR]?.worker;
+  const cases: IsolationCase[] = Object.entries(figures).filter(([name]) => name !== FLOOR).map(([name, f]) => {
+    const c: IsolationCase = {
+      name,
+      inProcessUs: f.inProcess.us,
+      workerUs: f.worker.us,
+      ratio: f.worker.us / f.inProcess.us,
+      addedUs: f.worker.us - f.inProcess.us,
+      sandboxUs: f.sandbox.us,
+      sandboxRatio: f.sandbox.us / f.inProcess.us,
+    };
+    if (floor && FLOOR_CASES.includes(name)) {
+      c.floorUs = floor.us;
+      c.floorRatio = f.worker.us / floor.us;
+      c.floorSpread = halvesSpread(f.worker.batches, floor.batches, c.floorRatio);
+    }
+    return c;
+  });
   console.log("\n• isolation: the same plugin in-process, in a worker and sandboxed (median µs per sequential call)");
   for (const c of cases) {
     console.log(
@@ -110,6 +200,17 @@ export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | 
         c.sandboxUs!.toFixed(1).padStart(8)
       } µs (${c.sandboxRatio!.toFixed(1)}x)`,
     );
+  }
+  if (floor) {
+    console.log(`  ${FLOOR.padEnd(28)} to an echo worker ${floor.us.toFixed(1).padStart(8)} µs (the floor)`);
+    console.log("summary");
+    for (const c of cases.filter((c) => c.floorRatio !== undefined)) {
+      console.log(
+        `  ${c.name} in a worker: ${c.floorRatio!.toFixed(2)}x a bare postMessage round trip (goal ≤ 1.5, ±${
+          (c.floorSpread! * 100).toFixed(0)
+        }% between halves of the batches)`,
+      );
+    }
   }
   return cases;
 }

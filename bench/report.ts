@@ -20,6 +20,7 @@ import type { ReloadResults } from "./reload_bench.ts";
 import { type Spread, spreadTable } from "./_fresh.ts";
 import type { IsolationCase } from "./isolation_bench.ts";
 import type { StartupResult } from "./startup_bench.ts";
+import type { EmptyWorkersRatio, EmptyWorkersResult } from "./_empty_workers.ts";
 import type { RouteSpread } from "./routes_spread_bench.ts";
 
 /** A results file, as written by `deno task bench --json`. */
@@ -37,12 +38,26 @@ export interface BenchData {
 /** A 1-minute load average above this, before the run started, marks the run's figures provisional. */
 export const BUSY_LOAD = 1;
 
-/** What the startup group writes. */
+/** What the startup group writes (a run before issue 25 has no empty workers). */
 interface StartupData {
   results: StartupResult[];
   workers?: StartupResult[];
+  emptyWorkers?: EmptyWorkersResult[];
+  vsEmptyWorkers?: EmptyWorkersRatio[];
   sandboxes?: StartupResult[];
 }
+
+/** The isolation cases measured against a bare `postMessage` round trip (none in a run before issue 25). */
+function againstRoundTrip(value: unknown): (IsolationCase & { floorUs: number; floorRatio: number })[] {
+  return Array.isArray(value)
+    ? value.filter((c): c is IsolationCase & { floorUs: number; floorRatio: number } =>
+      typeof c?.floorRatio === "number" && typeof c?.floorUs === "number"
+    )
+    : [];
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const secsOrMs = (x: number) => x >= 1000 ? `${(x / 1000).toFixed(2)} s` : ms(x, 0);
 
 const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 const ms = (x: number, digits = 2) => `${x.toFixed(digits)} ms`;
@@ -209,6 +224,29 @@ export function renderResults(data: BenchData): string {
         out.push(`| ${r.plugins} | ${where} | ${ms(r.ms, 1)}${failed} | ${ms(r.msPerPlugin, 3)} | ${rss} | ${per} |`);
       }
     }
+    const floor = startup.vsEmptyWorkers ?? [];
+    if (floor.length) {
+      out.push(
+        "\nIn workers against as many empty workers (the floor: a one-line module that posts one message when " +
+          "ready, with plugboard's worker options), each cold start of plugboard's followed by one of theirs. " +
+          "Time: until every worker has answered. RSS: the process's growth from before the start to once the " +
+          "workers idle, per worker, each side in a process of its own read the same way.\n",
+        "| plugins | in workers | empty workers | time ratio (goal ≤ 1.2) | RSS per plugin | per empty worker | RSS ratio (goal ≤ 1.3) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      );
+      for (const r of floor) {
+        const ours = startup.workers?.find((w) => w.plugins === r.plugins);
+        const empty = startup.emptyWorkers?.find((e) => e.workers === r.plugins);
+        const spread = (x: number) => x ? ` (±${(x * 100).toFixed(0)}%)` : "";
+        out.push(
+          `| ${r.plugins} | ${ours ? ms(ours.ms, 1) : "-"} | ${empty ? ms(empty.ms, 1) : "-"} | **${
+            r.startRatio.toFixed(2)
+          }**${spread(r.startSpread)} | ${ours?.rssGrowthPerPlugin ? mib(ours.rssGrowthPerPlugin) : "-"} | ${
+            empty ? mib(empty.rssPerWorker) : "-"
+          } | **${r.rssRatio.toFixed(2)}**${spread(r.rssSpread)} |`,
+        );
+      }
+    }
   }
   const spreads = [
     ...eventSpreads(data.results.events),
@@ -250,6 +288,23 @@ export function renderResults(data: BenchData): string {
           c.ratio.toFixed(1)
         }x | ${sandbox} |`,
       );
+    }
+    const floor = againstRoundTrip(isolation);
+    if (floor.length) {
+      out.push(
+        `\nIn a worker, against a bare \`postMessage\` round trip to a worker that echoes it (nothing of plugboard's; ` +
+          `${floor[0].floorUs.toFixed(1)} µs), measured in the same process, its batches in turn with the plugin's:\n`,
+        "| case | in a worker | bare round trip | ratio (goal ≤ 1.5) |",
+        "| --- | ---: | ---: | ---: |",
+      );
+      for (const c of floor) {
+        const spread = c.floorSpread ? ` (±${(c.floorSpread * 100).toFixed(0)}%)` : "";
+        out.push(
+          `| ${c.name} | ${c.workerUs.toFixed(1)} µs | ${c.floorUs.toFixed(1)} µs | **${
+            c.floorRatio.toFixed(2)
+          }**${spread} |`,
+        );
+      }
     }
   }
   const remote = (data.results.remote as { results?: Record<string, number> } | undefined)?.results;
@@ -354,6 +409,31 @@ export function renderSummary(data: BenchData): string {
       `| cold \`host.start()\` in workers, 100 plugins (RSS) | ${(w100.ms / 1000).toFixed(2)} s (${
         w100.rss ? `${(w100.rss / 2 ** 20).toFixed(0)} MiB` : "?"
       }) | in-process ${at(100) ? ms(at(100)!, 0) : "?"} | ${at(100) ? (w100.ms / at(100)!).toFixed(0) : "?"}x |`,
+    );
+  }
+  const floor = startup?.vsEmptyWorkers?.at(-1);
+  const floorOurs = startup?.workers?.find((r) => r.plugins === floor?.plugins);
+  const floorEmpty = startup?.emptyWorkers?.find((r) => r.workers === floor?.plugins);
+  if (floor && floorOurs && floorEmpty) {
+    const n = floor.plugins;
+    out.push(
+      `| cold \`host.start()\` in workers, ${n} plugins, against ${n} empty workers (goal ≤ 1.2) | ${
+        secsOrMs(floorOurs.ms)
+      } | ${n} empty workers ${secsOrMs(floorEmpty.ms)} | ${floor.startRatio.toFixed(2)} (time) |`,
+    );
+    if (floorOurs.rssGrowthPerPlugin) {
+      out.push(
+        `| RSS per isolated plugin, ${n} plugins, against an empty worker's (goal ≤ 1.3) | ${
+          mib(floorOurs.rssGrowthPerPlugin)
+        } | empty worker ${mib(floorEmpty.rssPerWorker)} | ${floor.rssRatio.toFixed(2)} (RSS) |`,
+      );
+    }
+  }
+  for (const c of againstRoundTrip(data.results.isolation)) {
+    out.push(
+      `| ${c.name} in a worker, against a bare \`postMessage\` round trip (goal ≤ 1.5) | ${
+        c.workerUs.toFixed(1)
+      } µs | bare round trip ${c.floorUs.toFixed(1)} µs | ${c.floorRatio.toFixed(2)} (time) |`,
     );
   }
   const reload = data.results.reload as ReloadResults | undefined;
@@ -461,10 +541,9 @@ export function renderHeadlines(data: BenchData): string {
   const inProcess = startup?.results?.find((r) => r.plugins === 100);
   const inWorkers = startup?.workers?.find((r) => r.plugins === 100);
   if (inProcess) {
-    const secs = (x: number) => x >= 1000 ? `${(x / 1000).toFixed(2)} s` : ms(x, 0);
     rows.push(
-      `| cold \`host.start()\`, 100 plugins, in-process${inWorkers ? " / in workers" : ""} | ${secs(inProcess.ms)}${
-        inWorkers ? ` / ${secs(inWorkers.ms)}` : ""
+      `| cold \`host.start()\`, 100 plugins, in-process${inWorkers ? " / in workers" : ""} | ${secsOrMs(inProcess.ms)}${
+        inWorkers ? ` / ${secsOrMs(inWorkers.ms)}` : ""
       } | - | - |`,
     );
   }
