@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { createHost, type LogRecord } from "../mod.ts";
+import { FLUSH_MS } from "../src/metrics/access_log.ts";
 import { denoCommand, LOOPBACK, MOD_URL, quietHost, waitFor } from "./_helpers.ts";
 
 const chatty = (name: string) => ({
@@ -170,4 +171,25 @@ Deno.test("per-plugin debug reaches an isolated plugin's lines", async () => {
     await host.stop();
     await Deno.remove(dataDir, { recursive: true });
   }
+});
+
+Deno.test("access log: written in batches while the server runs, within the flush window (not only at exit)", async () => {
+  // The process is killed with SIGKILL after 4 flush windows: no exit handler runs, so a line in its output was
+  // written by the batch timer.
+  const script = `
+import { createHost } from ${JSON.stringify(MOD_URL)};
+const dataDir = await Deno.makeTempDir();
+const host = createHost({ pluginsDir: null, isolation: "none", dataDir, logger: { level: "info" } });
+await host.load({ name: "hello", version: "1.0.0", setup(ctx) { ctx.routes.get("/x", (c) => c.text("x")); } });
+for (let i = 0; i < 3; i++) await (await host.fetch(new Request("http://127.0.0.1/api/plugins/hello/x"))).text();
+await new Promise((r) => setTimeout(r, ${4 * FLUSH_MS}));
+await Deno.remove(dataDir, { recursive: true });
+Deno.kill(Deno.pid, "SIGKILL");
+`;
+  const out = await denoCommand("eval", ["--ext=ts", script], { env: { NO_COLOR: "1" } }).output();
+  assert.equal(out.signal, "SIGKILL");
+  const stdout = new TextDecoder().decode(out.stdout);
+  const lines = stdout.split("\n").filter((l) => l.startsWith("[hello] INFO access"));
+  assert.equal(lines.length, 3, stdout);
+  assert.match(lines[0], /method: "GET", path: "\/api\/plugins\/hello\/x", status: 200/);
 });

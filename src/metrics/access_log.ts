@@ -4,8 +4,11 @@
  * costs a formatted value and a synchronous write, which at tens of thousands
  * of requests a second is most of the request's cost. So when the host logs to
  * the console, access lines are formatted by hand, exactly as those sinks
- * would write them, and written in batches (after the current task, or at
- * 32 KiB); with any other sink, each line is handed to the logger.
+ * would write them, and written in batches: every
+ * {@linkcode FLUSH_MS} ms, at 32 KiB, when the host stops and when the
+ * process exits (one timer and one write per batch, not per request, as a
+ * web server buffers its access log); with any other sink, each line is
+ * handed to the logger.
  *
  * @module
  */
@@ -22,6 +25,9 @@ export interface AccessRecord {
 }
 
 const FLUSH_AT = 32 * 1024;
+
+/** The most an access line waits before it is written, in ms. */
+export const FLUSH_MS = 50;
 const encoder = new TextEncoder();
 
 /**
@@ -44,7 +50,8 @@ export class AccessLog {
   #log: Logger;
   #children = new Map<string, Logger>();
   #pending = "";
-  #scheduled = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #listening = false;
   #unload = () => this.flush();
 
   /** @param log the host's logger */
@@ -67,6 +74,15 @@ export class AccessLog {
     else this.#child(name).info("access", { ...record });
   }
 
+  /** Writes what is buffered, and stops listening for the process's exit (the host stops). */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.flush();
+    if (this.#listening) globalThis.removeEventListener("unload", this.#unload);
+    this.#listening = false;
+  }
+
   /** Writes what is buffered now. */
   flush(): void {
     const text = this.#pending;
@@ -83,15 +99,15 @@ export class AccessLog {
   #buffer(line: string): void {
     this.#pending += line;
     if (this.#pending.length >= FLUSH_AT) return this.flush();
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    globalThis.addEventListener("unload", this.#unload);
+    if (this.#timer !== undefined) return;
+    if (!this.#listening) globalThis.addEventListener("unload", this.#unload);
+    this.#listening = true;
     const timer = setTimeout(() => {
-      this.#scheduled = false;
-      globalThis.removeEventListener("unload", this.#unload);
+      this.#timer = undefined;
       this.flush();
-    }, 0);
+    }, FLUSH_MS);
     Deno.unrefTimer(timer);
+    this.#timer = timer;
   }
 
   #child(name: string): Logger {

@@ -187,7 +187,7 @@ export class Observability {
   /** Ends every event stream (before a server's shutdown waits for requests in flight). */
   close(): void {
     this.streams.close();
-    this.#accessLog.flush();
+    this.#accessLog.close();
   }
 
   #tap = (event: string, payload: unknown, emitter: string): void => {
