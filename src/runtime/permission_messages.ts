@@ -144,15 +144,33 @@ export function explainPermissionsIn(plugin: string): void {
   }
   const realFetch = globalThis.fetch;
   globalThis.fetch = wrap(realFetch, globalThis);
-  const RealCommand = Deno.Command;
-  ns.Command = new Proxy(RealCommand, {
-    construct(target, args) {
-      const command = new target(...(args as ConstructorParameters<typeof Deno.Command>));
-      for (const method of ["output", "outputSync", "spawn"] as const) {
-        const fn = command[method] as (...a: never[]) => unknown;
-        (command as unknown as Record<string, unknown>)[method] = wrap(fn, command);
-      }
-      return command;
+  const guardCommand = (RealCommand: typeof Deno.Command) =>
+    new Proxy(RealCommand, {
+      construct(target, args) {
+        const command = new target(...(args as ConstructorParameters<typeof Deno.Command>));
+        for (const method of ["output", "outputSync", "spawn"] as const) {
+          const fn = command[method] as (...a: never[]) => unknown;
+          (command as unknown as Record<string, unknown>)[method] = wrap(fn, command);
+        }
+        return command;
+      },
+    });
+  // Wrapped when first read: Deno loads its process module (~0.7 MiB in a worker) the first time `Deno.Command` is.
+  const own = Object.getOwnPropertyDescriptor(Deno, "Command");
+  if (!own?.configurable || !own.get) {
+    ns.Command = guardCommand(Deno.Command);
+    return;
+  }
+  const define = (value: unknown) =>
+    Object.defineProperty(Deno, "Command", { value, writable: true, configurable: true, enumerable: own.enumerable });
+  Object.defineProperty(Deno, "Command", {
+    configurable: true,
+    enumerable: own.enumerable,
+    get() {
+      const guarded = guardCommand(own.get!.call(Deno) as typeof Deno.Command);
+      define(guarded);
+      return guarded;
     },
+    set: define,
   });
 }

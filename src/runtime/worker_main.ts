@@ -14,18 +14,23 @@ import { type ReadPlugin, readPlugin } from "../plugin_shape.ts";
 import { validateWith } from "../schema.ts";
 import { Scope } from "../scope.ts";
 import type { PluginStore } from "../storage/open.ts";
-import { withTimeout } from "../timeout.ts";
 import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
 import { type MessageEndpoint, Rpc, toWireError, type Transfer } from "./rpc.ts";
 import type { HostPorts } from "./runtime.ts";
 import type { ServiceCall } from "./service_calls.ts";
 import type { ResponseRecord } from "../routes.ts";
-import { type HostDirectory, WorkerBus, WorkerContainer, WorkerHooks, WorkerRouteTable } from "./worker_tables.ts";
+// The tables from their own modules, not through worker_tables.ts: every module a worker loads costs it time and memory.
+import type { HostDirectory } from "./worker_directory.ts";
+import { WorkerBus } from "./worker_bus.ts";
+import { WorkerContainer } from "./worker_container.ts";
+import { WorkerHooks } from "./worker_hooks.ts";
+import { WorkerRouteTable } from "./worker_routes.ts";
 import type { WireRequest, WireResponse } from "./wire_http.ts";
 import { fromWireRequest, toWireResponse } from "./wire_http.ts";
 import { errorText } from "../error_text.ts";
 import { routeWorkerOutput } from "./worker_console.ts";
 import { trackTimers } from "./worker_timers.ts";
+import { nextTask, withDeadline } from "./worker_deadline.ts";
 import { type McpRunRequest, WorkerMcp } from "../mcp/worker_mcp.ts";
 
 /**
@@ -144,7 +149,8 @@ const rpc: Rpc = new Rpc(worker, {
       setHandover: (fn) => handover = fn,
     });
     const c = ctx;
-    await withTimeout(
+    // Timed without the global timers, which a worker loads on first use (./worker_deadline.ts).
+    await withDeadline(
       Promise.resolve().then(() => plugin!.setup(c)),
       p.setupTimeout,
       () => new PluginError("TIMEOUT", `setup timed out after ${p.setupTimeout} ms`, { plugin: name, stage: "load" }),
@@ -152,7 +158,7 @@ const rpc: Rpc = new Rpc(worker, {
       throw explainPermissionError(name, error);
     });
     // A rejection its setup left floating surfaces after the current task: a version that leaves one is refused.
-    await new Promise((r) => setTimeout(r, 0));
+    await nextTask();
     if (strays.length && p.refuseStrayFailures) {
       const stray = strays[0] as Error;
       throw new PluginError(

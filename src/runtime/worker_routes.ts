@@ -8,8 +8,11 @@
 import type { MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { type PluginRouter, type ResponseObserver, type ResponseRecord, RouteTable } from "../routes.ts";
-import { guardJsonBody, httpExceptionResponse } from "../http/plugin_errors.ts";
 import type { Rpc } from "./rpc.ts";
+
+/** plugboard's HTTP error helpers: loaded with the first request, as they load `Response` (~1.2 MiB per worker). */
+type PluginErrors = typeof import("../http/plugin_errors.ts");
+let pluginErrors: Promise<PluginErrors> | undefined;
 
 /** A route as announced to the host. */
 export interface RouteSpec {
@@ -23,6 +26,8 @@ export class WorkerRouteTable extends RouteTable {
   #next = 1;
   #middleware = new Map<number, Hono<{ Bindings: { callId: number } }>>();
   #serving: { plain: Hono; guarded: Hono } | undefined;
+  /** Builds `#serving` for the router mounted last; run on its first request. */
+  #build: ((errors: PluginErrors) => { plain: Hono; guarded: Hono }) | undefined;
   #observed = new Map<number, ResponseObserver>();
 
   /** @param rpc the channel to the host */
@@ -40,12 +45,15 @@ export class WorkerRouteTable extends RouteTable {
   override mount(name: string, router: PluginRouter): void {
     super.mount(name, router);
     const base = `/api/plugins/${name}`;
+    // The routes as they are now: the apps that serve them are built on the first request (a plugin that is never
+    // asked pays for neither them nor the error helpers they use).
+    const mounted = [...router.routes];
     // Two builds, as on the host: requests with a body get the JSON guard in front (malformed JSON read by a route
     // is the client's error, 400, not the plugin's); those without one take Hono's path for a lone handler.
-    const build = (guarded: boolean) => {
+    const build = ({ guardJsonBody, httpExceptionResponse }: PluginErrors, guarded: boolean) => {
       const app = new Hono();
       if (guarded) app.use(guardJsonBody);
-      for (const r of router.routes) {
+      for (const r of mounted) {
         const path = r.path === base ? `${base}/` : r.path;
         if (r.method === "ALL") app.all(path, r.handler);
         else app.on(r.method, [path], r.handler);
@@ -57,8 +65,9 @@ export class WorkerRouteTable extends RouteTable {
       });
       return app;
     };
-    this.#serving = { plain: build(false), guarded: build(true) };
-    const routes: RouteSpec[] = router.routes.map((r) => ({ method: r.method, path: r.path }));
+    this.#serving = undefined;
+    this.#build = (errors) => ({ plain: build(errors, false), guarded: build(errors, true) });
+    const routes: RouteSpec[] = mounted.map((r) => ({ method: r.method, path: r.path }));
     this.#rpc.notify("mount", { routes });
   }
 
@@ -70,8 +79,19 @@ export class WorkerRouteTable extends RouteTable {
    */
   serve(request: Request): Promise<Response> {
     const serving = this.#serving;
-    if (!serving) return Promise.resolve(new Response(null, { status: 404 }));
+    if (!serving) {
+      return this.#build ? this.#buildAndServe(request) : Promise.resolve(new Response(null, { status: 404 }));
+    }
     return Promise.resolve((request.body === null ? serving.plain : serving.guarded).fetch(request));
+  }
+
+  /** The first request of a mounted router: loads the error helpers, builds its apps, and serves. */
+  async #buildAndServe(request: Request): Promise<Response> {
+    const errors = await (pluginErrors ??= import("../http/plugin_errors.ts"));
+    // Unmounted meanwhile: no build (serve answers 404); mounted again: the latest router's.
+    if (!this.#serving && this.#build) this.#serving = this.#build(errors);
+    this.#build = undefined;
+    return this.serve(request);
   }
 
   /** Unmounts and tells the host. */
@@ -79,6 +99,7 @@ export class WorkerRouteTable extends RouteTable {
     const removed = super.unmount(name, router);
     if (removed) {
       this.#serving = undefined;
+      this.#build = undefined;
       this.#rpc.notify("unmount", {});
     }
     return removed;

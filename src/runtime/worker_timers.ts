@@ -11,6 +11,8 @@
  */
 
 type TimerCallback = (...args: unknown[]) => unknown;
+/** A global timer function, typed loosely: the globals' declared types mix Deno's numbers and Node's Timeout objects. */
+type TimerFunction = (...args: unknown[]) => unknown;
 
 /**
  * Wraps the global timer functions of this worker, once, to keep a count of
@@ -38,34 +40,67 @@ export function trackTimers(): () => number {
   const installed = g[TRACKED];
   if (installed) return installed;
   const live = new Set<unknown>();
-  // Typed loosely: the globals' declared types mix Deno's numbers and Node's Timeout objects.
-  const real = globalThis as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const [setT, setI, clearT, clearI] = [real.setTimeout, real.setInterval, real.clearTimeout, real.clearInterval];
-  real.setTimeout = (fn: unknown, ...rest: unknown[]) => {
-    if (typeof fn !== "function") return setT(fn, ...rest);
-    const id: unknown = setT((...a: unknown[]) => {
+  const wrappers: Record<string, (real: TimerFunction) => TimerFunction> = {
+    setTimeout: (setT) => (fn: unknown, ...rest: unknown[]) => {
+      if (typeof fn !== "function") return setT(fn, ...rest);
+      const id: unknown = setT((...a: unknown[]) => {
+        live.delete(id);
+        return (fn as TimerCallback)(...a);
+      }, ...rest);
+      live.add(id);
+      return id;
+    },
+    setInterval: (setI) => (fn: unknown, ...rest: unknown[]) => {
+      const id = setI(fn, ...rest);
+      if (typeof fn === "function") live.add(id);
+      return id;
+    },
+    clearTimeout: (clearT) => (id: unknown) => {
       live.delete(id);
-      return (fn as TimerCallback)(...a);
-    }, ...rest);
-    live.add(id);
-    return id;
+      clearT(id);
+    },
+    clearInterval: (clearI) => (id: unknown) => {
+      live.delete(id);
+      clearI(id);
+    },
   };
-  real.setInterval = (fn: unknown, ...rest: unknown[]) => {
-    const id = setI(fn, ...rest);
-    if (typeof fn === "function") live.add(id);
-    return id;
-  };
-  real.clearTimeout = (id: unknown) => {
-    live.delete(id);
-    clearT(id);
-  };
-  real.clearInterval = (id: unknown) => {
-    live.delete(id);
-    clearI(id);
-  };
+  for (const [name, wrap] of Object.entries(wrappers)) wrapLazily(name, wrap);
   const count = () => live.size;
   g[TRACKED] = count;
   return count;
 }
 
 const TRACKED = Symbol.for("plugboard.trackedTimers");
+
+/**
+ * Replaces a global function by its wrapper, reading the global only when it
+ * is first used: Deno loads its timers (Node's, with what they need) the
+ * first time one of them is read, ~1.8 MiB in each worker, which a plugin
+ * that sets no timer never needs. Once read (or assigned), the global is a
+ * plain writable value again.
+ */
+function wrapLazily(name: string, wrap: (real: TimerFunction) => TimerFunction): void {
+  const g = globalThis as unknown as Record<string, TimerFunction>;
+  const own = Object.getOwnPropertyDescriptor(globalThis, name);
+  const define = (value: unknown) =>
+    Object.defineProperty(globalThis, name, {
+      value,
+      writable: true,
+      configurable: true,
+      enumerable: own?.enumerable ?? true,
+    });
+  if (!own?.configurable || !own.get) {
+    g[name] = wrap(g[name]);
+    return;
+  }
+  Object.defineProperty(globalThis, name, {
+    configurable: true,
+    enumerable: own.enumerable,
+    get() {
+      const wrapped = wrap(own.get!.call(globalThis) as TimerFunction);
+      define(wrapped);
+      return wrapped;
+    },
+    set: define,
+  });
+}
