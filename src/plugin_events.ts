@@ -8,7 +8,16 @@
 import type { PlugboardEvents } from "./event_types.ts";
 import type { EmitResult, EventBus, EventHandler, EventName, MatchingEvents, WildcardPattern } from "./events.ts";
 import type { Scope } from "./scope.ts";
-import { emitAsyncFrom, emitFrom } from "./metrics/tapped_bus.ts";
+
+/**
+ * A bus that learns which plugin emits (the host's, tapped for its metrics:
+ * `metrics/tapped_bus.ts`). Told apart by its methods, so that a worker's
+ * module graph need not load that bus.
+ */
+interface EmitsFrom<E extends PlugboardEvents> {
+  emitFrom<K extends EventName<E>>(emitter: string, event: K, payload: E[K]): number;
+  emitAsyncFrom<K extends EventName<E>>(emitter: string, event: K, payload: E[K]): Promise<EmitResult>;
+}
 
 /**
  * The event bus as a plugin sees it: listeners are owned by the plugin and
@@ -86,7 +95,8 @@ export class PluginEvents<E extends PlugboardEvents = PlugboardEvents> {
    * @returns how many listeners were called
    */
   emit<K extends EventName<E>>(event: K, payload: E[K]): number {
-    return emitFrom(this.#bus, this.#scope.owner, event, payload);
+    const bus = this.#bus as Partial<EmitsFrom<E>>;
+    return bus.emitFrom ? bus.emitFrom(this.#scope.owner, event, payload) : this.#bus.emit(event, payload);
   }
 
   /**
@@ -97,7 +107,10 @@ export class PluginEvents<E extends PlugboardEvents = PlugboardEvents> {
    * @returns counts of handlers called and failed
    */
   emitAsync<K extends EventName<E>>(event: K, payload: E[K]): Promise<EmitResult> {
-    return emitAsyncFrom(this.#bus, this.#scope.owner, event, payload);
+    const bus = this.#bus as Partial<EmitsFrom<E>>;
+    return bus.emitAsyncFrom
+      ? bus.emitAsyncFrom(this.#scope.owner, event, payload)
+      : this.#bus.emitAsync(event, payload);
   }
 
   #listen(event: string, handler: (payload: unknown, event: string) => unknown, once: boolean): () => void {
