@@ -48,8 +48,8 @@ export interface ResponseRecord {
    * can skew one record, never below 0.
    */
   readonly ms: number;
-  /** When the response was ready: ms since the epoch, from the same clock reading as `ms`. */
-  readonly at: number;
+  /** When the response was ready: ms since the epoch, from the same clock reading as `ms` (set by the host). */
+  readonly at?: number;
 }
 
 /** Told about every request to a plugin route after it is answered; see `ctx.onResponse`. */

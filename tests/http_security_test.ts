@@ -436,4 +436,12 @@ export default definePlugin({ name: "thrower", version: "1.0.0", setup(ctx) {
   assert.match(bad.body.detail, /The request body is not valid JSON/);
   const good = await fetch(`${s.base}/api/plugins/thrower/echo`, { method: "POST", body: '{"a":1}' });
   assert.deepEqual(await good.json(), { a: 1 });
+  // A POST without a body, read as JSON: the client's error too, not a failure of the plugin's.
+  // (through host.fetch: a request whose body is null, as over HTTP without content-length)
+  const empty = await json(
+    await s.host.fetch(new Request(`${s.base}/api/plugins/thrower/echo`, { method: "POST" }), LOOPBACK),
+  );
+  assert.equal(empty.status, 400);
+  assert.match(empty.body.detail, /The request body is not valid JSON/);
+  assert.equal(s.host.get("thrower")?.failures ?? 0, 0, "no failure is counted against the plugin");
 }

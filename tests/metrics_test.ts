@@ -6,7 +6,9 @@
 
 import assert from "node:assert/strict";
 import parsePrometheus from "parse-prometheus-text-format";
+import { Registry } from "prom-client";
 import { HostMetrics, MAX_ROUTE_SERIES } from "../src/metrics/metrics.ts";
+import { MAX_STATUS_KEYS } from "../src/metrics/route_series.ts";
 import { folderHost, LOOPBACK, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
 
 const KEY = "metrics-test-key-0123456789abcdef";
@@ -23,7 +25,11 @@ const SHOP = pluginSource("shop", {
   setup: `
     ctx.routes.get("/items/:id", (c) => c.text("item " + c.req.param("id")));
     ctx.routes.get("/fail", () => { throw new Error("nope"); });
-    ctx.routes.post("/emit", (c) => { ctx.events.emit("shop.sold", { id: 1 }); return c.text("ok"); });
+    ctx.routes.post("/emit", async (c) => {
+      ctx.events.emit("shop.sold", { id: 1 });
+      await ctx.events.emitAsync("shop.restocked", { id: 1 });
+      return c.text("ok");
+    });
     ctx.events.on("shop.sold", () => { throw new Error("handler failed"); });`,
 });
 
@@ -86,6 +92,7 @@ for (const isolation of ["none", "worker"] as const) {
       // Counted by emitting plugin: the plugin's own emit under its name, the host's under "".
       assert.equal(value(families, "plugboard_events_emitted_total", { event: "shop.sold", plugin: "shop" }), 1);
       assert.equal(value(families, "plugboard_events_emitted_total", { event: "shop.sold", plugin: "" }), undefined);
+      assert.equal(value(families, "plugboard_events_emitted_total", { event: "shop.restocked", plugin: "shop" }), 1);
       assert.equal(value(families, "plugboard_events_emitted_total", { event: "plugin.reloaded", plugin: "" }), 1);
       // Buckets are cumulative and end with every request at +Inf.
       assert.match(
@@ -102,24 +109,68 @@ for (const isolation of ["none", "worker"] as const) {
       assert.equal(value(families, "plugboard_plugins", { state: "active" }), 1);
       assert.ok(value(families, "plugboard_process_memory_bytes", { kind: "rss" })! > 0);
       assert.ok(value(families, "plugboard_event_loop_lag_seconds", {})! >= 0);
+      // Unloaded: its request series leave the exposition, and its chart the dashboard.
+      assert.ok(host.observability.activity.series("shop").some((b) => b.requests > 0));
+      await host.unload("shop");
+      const after = await scrape(host);
+      assert.equal(value(after.families, "plugboard_http_requests_total", { plugin: "shop" }), undefined);
+      assert.ok(!after.text.includes('route="/api/plugins/shop/items/:id"'));
+      assert.ok(host.observability.activity.series("shop").every((b) => b.requests === 0));
     } finally {
       await host.stop();
     }
   });
 }
 
-Deno.test('metrics: route series are bounded; past the bound, new patterns share route "other"', async () => {
+Deno.test("metrics: series are bounded per plugin, statuses per series; past the bounds they fold, by plugin", async () => {
   const metrics = new HostMetrics({ states: () => ({}), memory: () => Promise.resolve({}) });
   for (let i = 0; i < MAX_ROUTE_SERIES; i++) metrics.series("p", `/api/plugins/p/r${i}`).observe("GET", 200, 1);
   metrics.series("p", "/api/plugins/p/late").observe("GET", 200, 1);
-  metrics.series("q", "/api/plugins/q/later").observe("BREW", 418, 1);
+  metrics.series("p", "/api/plugins/p/later").observe("BREW", 418, 1);
+  // Another plugin is not crowded out by the first one's routes.
+  metrics.series("q", "/api/plugins/q/x").observe("PUT", 201, 1);
+  // One handler answering every status: exact up to the bound, then by class.
+  const wide = metrics.series("w", "/api/plugins/w/any");
+  for (let status = 200; status < 600; status++) wide.observe("GET", status, 1);
   const families = new Map(parse(await metrics.text()).map((f) => [f.name, f]));
-  const requests = families.get("plugboard_http_requests_total")!.metrics;
-  assert.equal(requests.length, MAX_ROUTE_SERIES + 2);
+  const rows = families.get("plugboard_http_requests_total")!.metrics;
+  assert.equal(rows.filter((m) => m.labels?.plugin === "p").length, MAX_ROUTE_SERIES + 2);
   assert.equal(value(families, "plugboard_http_requests_total", { route: "/api/plugins/p/r0" }), 1);
   assert.equal(value(families, "plugboard_http_requests_total", { route: "/api/plugins/p/late" }), undefined);
-  assert.equal(value(families, "plugboard_http_requests_total", { route: "other", method: "GET" }), 1);
-  assert.equal(value(families, "plugboard_http_requests_total", { route: "other", method: "other", status: "418" }), 1);
+  assert.equal(value(families, "plugboard_http_requests_total", { plugin: "p", route: "other", method: "GET" }), 1);
+  assert.equal(
+    value(families, "plugboard_http_requests_total", { plugin: "p", route: "other", method: "other", status: "418" }),
+    1,
+  );
+  assert.equal(value(families, "plugboard_http_requests_total", { plugin: "q", method: "PUT", status: "201" }), 1);
+  const w = rows.filter((m) => m.labels?.plugin === "w");
+  assert.equal(w.length, MAX_STATUS_KEYS + 4, "32 exact statuses, then 2xx, 3xx, 4xx and 5xx by class");
+  assert.equal(value(families, "plugboard_http_requests_total", { plugin: "w", status: "231" }), 1);
+  assert.equal(value(families, "plugboard_http_requests_total", { plugin: "w", status: "232" }), undefined);
+  assert.equal(value(families, "plugboard_http_requests_total", { plugin: "w", status: "2xx" }), 68);
+  assert.equal(value(families, "plugboard_http_requests_total", { plugin: "w", status: "5xx" }), 100);
+  // Forgotten on unload: its series leave the exposition.
+  metrics.forget("p");
+  assert.ok(!(await metrics.text()).includes('plugin="p"'));
+});
+
+Deno.test("metrics: every usual method keeps its name; OpenMetrics renders counters once suffixed", async () => {
+  const metrics = new HostMetrics({ states: () => ({}), memory: () => Promise.resolve({}) });
+  const s = metrics.series("p", "/api/plugins/p/x");
+  const methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+  methods.forEach((m, i) => {
+    for (let n = 0; n <= i; n++) s.observe(m, 200, 1);
+  });
+  const families = new Map(parse(await metrics.text()).map((f) => [f.name, f]));
+  for (const [i, method] of methods.entries()) {
+    assert.equal(value(families, "plugboard_http_requests_total", { method }), i + 1, method);
+  }
+  metrics.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+  const open = await metrics.text();
+  assert.match(open, /^plugboard_http_requests_total\{plugin="p"/m);
+  assert.ok(!open.includes("_total_total"), open);
+  metrics.registry.resetMetrics();
+  assert.ok(!(await metrics.text()).includes('route="/api/plugins/p/x"'));
 });
 
 Deno.test("metrics: the latency histogram's buckets are cumulative, with its sum and count", async () => {

@@ -111,6 +111,41 @@ Deno.test("plugin info: an isolated plugin's timers include those set on the glo
   }
 });
 
+Deno.test("an isolated plugin's timers behave as in-process: this, promisify, extra arguments, clearing by number", async () => {
+  const timers = `import { promisify } from "node:util";
+export default { name: "timely", version: "1.0.0", async setup(ctx) {
+  const seen = {};
+  await promisify(setTimeout)(2);
+  seen.promisified = true;
+  seen.thisIsTimer = await new Promise((resolve) =>
+    setTimeout(function () { resolve(typeof this?.refresh === "function"); }, 1));
+  seen.args = await new Promise((resolve) => setTimeout((a, b) => resolve([a, b]), 1, "x", 2));
+  const t = setTimeout(() => { seen.fired = true; }, 20);
+  clearTimeout(Number(t));
+  seen.name = setTimeout.name;
+  ctx.routes.get("/seen", (c) => c.json(seen));
+} };
+`;
+  await using tmp = await tempPlugins({ "plugins/timely/mod.ts": timers });
+  const host = folderHost(tmp.dir, { isolation: "worker", hangTimeout: 400 });
+  try {
+    await host.start();
+    assert.equal(host.get("timely")?.state, "active", host.get("timely")?.error);
+    await new Promise((r) => setTimeout(r, 60));
+    const res = await host.fetch(new Request("http://127.0.0.1/api/plugins/timely/seen"), LOOPBACK);
+    assert.deepEqual(await res.json(), {
+      promisified: true,
+      thisIsTimer: true,
+      args: ["x", 2],
+      name: "setTimeout",
+    });
+    // The timeout cleared by its number is not counted.
+    assert.equal((await infoWithTimers(host, "timely")).timers, 0);
+  } finally {
+    await host.stop();
+  }
+});
+
 Deno.test("plugin info: a route failure is the last error, with the plugin's file and line", async () => {
   await using tmp = await tempPlugins({ "plugins/busy/mod.ts": BUSY });
   const host = folderHost(tmp.dir, { apiKey: KEY });

@@ -152,7 +152,9 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       }
       if (isHostPath(path)) return hostApp.fetch(request, env);
       if (builtFor !== ports.routes.version) rebuild();
-      const app = request.body === null ? plain! : guarded!;
+      // The JSON guard for anything but a bodiless GET or HEAD: a POST without a body read as JSON is a 400.
+      const method = request.method;
+      const app = (method === "GET" || method === "HEAD") && request.body === null ? plain! : guarded!;
       const observers = observersOf(ports.routes.observers);
       if (observers.length === 0) {
         const response = app.fetch(request, env);

@@ -105,6 +105,9 @@ export class AccessLog {
     const timer = setTimeout(() => {
       this.#timer = undefined;
       this.flush();
+      // Nothing waits now: the exit listener goes too (a stopped host must not stay referenced by it).
+      globalThis.removeEventListener("unload", this.#unload);
+      this.#listening = false;
     }, FLUSH_MS);
     Deno.unrefTimer(timer);
     this.#timer = timer;

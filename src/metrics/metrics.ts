@@ -13,11 +13,11 @@ import { LATENCY_BOUNDS, RouteSeries } from "./route_series.ts";
 /** How many distinct event names get a label of their own; later ones count as `other`. */
 export const MAX_EVENT_NAMES = 200;
 
-/** How many route patterns get series of their own; requests to later ones count under route `other`. */
-export const MAX_ROUTE_SERIES = 5000;
+/** How many route patterns of one plugin get series of their own; its later ones count under route `other`. */
+export const MAX_ROUTE_SERIES = 1000;
 
-/** The key of the series shared past {@linkcode MAX_ROUTE_SERIES} (no route pattern starts with a NUL). */
-const OVERFLOW = "\u0000other";
+/** The key of a plugin's series past {@linkcode MAX_ROUTE_SERIES} (no route pattern starts with a NUL). */
+const overflowKey = (plugin: string) => `\u0000other\u0000${plugin}`;
 
 /** What the collectors read when scraped. */
 export interface MetricsSources {
@@ -54,13 +54,16 @@ export class HostMetrics {
   #emitCounts = new Map<string, Map<string, number>>();
   /** Each route pattern's requests, counted on the hot path and rendered when scraped. */
   #series = new Map<string, RouteSeries>();
+  /** How many patterns each plugin has a series for. */
+  #perPlugin = new Map<string, number>();
 
   /** @param sources what the gauges read when scraped */
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     const series = this.#series;
-    this.registry.registerMetric(requestsMetric(series));
-    this.registry.registerMetric(latencyMetric(series));
+    const reset = () => (series.clear(), this.#perPlugin.clear());
+    this.registry.registerMetric(requestsMetric(series, reset));
+    this.registry.registerMetric(latencyMetric(series, reset));
     const emitCounts = this.#emitCounts;
     this.#emitted = new Counter({
       name: "plugboard_events_emitted_total",
@@ -157,20 +160,35 @@ export class HostMetrics {
    *
    * @param plugin the plugin whose route it is (`""` when no route matched)
    * @param route the route pattern (`""` when no route matched)
-   * @returns the series (past {@linkcode MAX_ROUTE_SERIES} patterns, one shared by the rest: plugin `""`, route
-   *   `other`)
+   * @returns the series (past {@linkcode MAX_ROUTE_SERIES} patterns of one plugin, one shared by its later ones:
+   *   route `other`)
    */
   series(plugin: string, route: string): RouteSeries {
     let found = this.#series.get(route);
     if (found === undefined) {
-      if (this.#series.size < MAX_ROUTE_SERIES) this.#series.set(route, found = new RouteSeries(plugin, route));
-      else {
-        // Past the bound, every new pattern shares one series (made once, past the bound itself).
-        found = this.#series.get(OVERFLOW);
-        if (found === undefined) this.#series.set(OVERFLOW, found = new RouteSeries("", "other"));
+      const held = this.#perPlugin.get(plugin) ?? 0;
+      if (held < MAX_ROUTE_SERIES) {
+        this.#series.set(route, found = new RouteSeries(plugin, route));
+        this.#perPlugin.set(plugin, held + 1);
+      } else {
+        // Past the plugin's bound, its later patterns share one series (made once, past the bound itself).
+        const key = overflowKey(plugin);
+        found = this.#series.get(key);
+        if (found === undefined) this.#series.set(key, found = new RouteSeries(plugin, "other"));
       }
     }
     return found;
+  }
+
+  /**
+   * Drops a plugin's request series (it was unloaded): their counters leave
+   * the exposition, as a stopped target's do.
+   *
+   * @param plugin the plugin
+   */
+  forget(plugin: string): void {
+    for (const [key, s] of this.#series) if (s.plugin === plugin) this.#series.delete(key);
+    this.#perPlugin.delete(plugin);
   }
 
   /**
@@ -251,24 +269,33 @@ function renderedMetric(
   help: string,
   type: RenderedMetric["type"],
   values: () => RenderedMetric["values"],
+  reset: () => void,
 ): Metric {
-  const rendered = () => ({ name, help, type, aggregator: "sum" as const, values: values() });
-  return { name, help, type, aggregator: "sum", get: () => Promise.resolve(rendered()) } as unknown as Metric;
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: "sum" as const,
+    // The registry may rename it (OpenMetrics drops a counter's `_total`): rendered under its name at scrape time.
+    get: () => Promise.resolve({ name: metric.name, help, type, aggregator: "sum" as const, values: values() }),
+    reset,
+  };
+  return metric as unknown as Metric;
 }
 
-function requestsMetric(series: Map<string, RouteSeries>): Metric {
+function requestsMetric(series: Map<string, RouteSeries>, reset: () => void): Metric {
   const values = () =>
     [...series.values()].flatMap((s) =>
       s.counts().map(({ method, status, n }) => ({
-        labels: { plugin: s.plugin, route: s.route, method, status: String(status) },
+        labels: { plugin: s.plugin, route: s.route, method, status },
         value: n,
       }))
     );
   const help = "Requests to plugin routes, by plugin, route pattern, method and status";
-  return renderedMetric("plugboard_http_requests_total", help, "counter", values);
+  return renderedMetric("plugboard_http_requests_total", help, "counter", values, reset);
 }
 
-function latencyMetric(series: Map<string, RouteSeries>): Metric {
+function latencyMetric(series: Map<string, RouteSeries>, reset: () => void): Metric {
   const name = "plugboard_http_request_duration_seconds";
   const values = () =>
     [...series.values()].flatMap((s) => {
@@ -287,5 +314,5 @@ function latencyMetric(series: Map<string, RouteSeries>): Metric {
       ];
     });
   const help = "Time from a request reaching the plugin routes to its response headers, by plugin and route pattern";
-  return renderedMetric(name, help, "histogram", values);
+  return renderedMetric(name, help, "histogram", values, reset);
 }

@@ -192,6 +192,14 @@ export class Observability {
 
   #tap = (event: string, payload: unknown, emitter: string): void => {
     this.metrics?.emitted(event, emitter);
+    if (event === "plugin.unloaded") {
+      // What it served leaves the charts and the exposition with it; a plugin loaded again starts afresh.
+      const name = (payload as { name?: unknown })?.name;
+      if (typeof name === "string") {
+        this.activity.forget(name);
+        this.metrics?.forget(name);
+      }
+    }
     if (event === "plugin.reloaded" || event === "plugin.reload_failed") {
       const name = (payload as { name?: unknown })?.name;
       if (typeof name === "string") this.metrics?.reload(name, event === "plugin.reloaded");
@@ -203,15 +211,9 @@ export class Observability {
   #observe = (record: ResponseRecord): void => {
     try {
       const route = record.route ?? "";
-      const metrics = this.metrics;
-      let plugin: string;
-      if (metrics === undefined) plugin = this.#pluginOfRoute(route);
-      else {
-        // The series is found by the pattern (the same string object on every request: its hash is cached).
-        const series = metrics.series(this.#pluginOfRoute(route), route);
-        series.observe(record.method, record.status, record.ms);
-        plugin = series.plugin;
-      }
+      // Found by the pattern (the same string object on every request: its hash is cached).
+      const plugin = this.#pluginOfRoute(route);
+      this.metrics?.series(plugin, route).observe(record.method, record.status, record.ms);
       if (plugin) this.activity.record(plugin, record.status, record.ms, record.at);
       if (!this.settings.accessLog) return;
       this.#accessLog.write(plugin || pluginOf(record.path) || "plugboard", {

@@ -17,6 +17,12 @@ export const METHODS: readonly string[] = ["GET", "HEAD", "POST", "PUT", "PATCH"
 
 const OTHER = METHODS.length - 1;
 
+/** How many distinct method and status pairs a series counts exactly; later ones count by status class (`4xx`). */
+export const MAX_STATUS_KEYS = 32;
+
+/** Status values from here on stand for a class: `CLASS_BASE + 4` is `4xx`. */
+const CLASS_BASE = 10_000;
+
 /** The index of a method in {@linkcode METHODS}. */
 function methodIndex(method: string): number {
   switch (method) {
@@ -50,8 +56,8 @@ function methodIndex(method: string): number {
  * series.observe("GET", 200, 3);
  * series.observe("POST", 500, 40);
  * assert.deepEqual(series.counts(), [
- *   { method: "GET", status: 200, n: 1 },
- *   { method: "POST", status: 500, n: 1 },
+ *   { method: "GET", status: "200", n: 1 },
+ *   { method: "POST", status: "500", n: 1 },
  * ]);
  * assert.equal(series.count, 2);
  * assert.equal(series.buckets[1], 1); // 3 ms: within 5 ms
@@ -89,8 +95,15 @@ export class RouteSeries {
    * @param ms how long it took, in ms
    */
   observe(method: string, status: number, ms: number): void {
-    const key = status * 8 + methodIndex(method);
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    const m = methodIndex(method);
+    let key = status * 8 + m;
+    let n = this.#counts.get(key);
+    if (n === undefined && this.#counts.size >= MAX_STATUS_KEYS) {
+      // Past the bound, by class: a handler answering every status there is cannot grow the exposition past it.
+      key = (CLASS_BASE + Math.min(9, Math.max(0, Math.floor(status / 100)))) * 8 + m;
+      n = this.#counts.get(key);
+    }
+    this.#counts.set(key, (n ?? 0) + 1);
     const seconds = ms / 1000;
     this.count++;
     this.sum += seconds;
@@ -106,9 +119,12 @@ export class RouteSeries {
   /**
    * The counts by method and status, in the order first seen.
    *
-   * @returns one entry per method and status
+   * @returns one entry per method and status (a status class such as `4xx` past {@linkcode MAX_STATUS_KEYS})
    */
-  counts(): { method: string; status: number; n: number }[] {
-    return [...this.#counts].map(([key, n]) => ({ method: METHODS[key % 8], status: Math.floor(key / 8), n }));
+  counts(): { method: string; status: string; n: number }[] {
+    return [...this.#counts].map(([key, n]) => {
+      const status = Math.floor(key / 8);
+      return { method: METHODS[key % 8], status: status >= CLASS_BASE ? `${status - CLASS_BASE}xx` : String(status), n };
+    });
   }
 }

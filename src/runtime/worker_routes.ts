@@ -14,6 +14,16 @@ import type { Rpc } from "./rpc.ts";
 type PluginErrors = typeof import("../http/plugin_errors.ts");
 let pluginErrors: Promise<PluginErrors> | undefined;
 
+/**
+ * Whether a request takes the build without the JSON guard: a GET or HEAD
+ * without a body. A POST without one still gets the guard, so that a route
+ * reading JSON from it answers 400, not a failure of the plugin's.
+ */
+function bodiless(request: Request): boolean {
+  const method = request.method;
+  return (method === "GET" || method === "HEAD") && request.body === null;
+}
+
 /** A route as announced to the host. */
 export interface RouteSpec {
   method: string;
@@ -82,12 +92,17 @@ export class WorkerRouteTable extends RouteTable {
     if (!serving) {
       return this.#build ? this.#buildAndServe(request) : Promise.resolve(new Response(null, { status: 404 }));
     }
-    return Promise.resolve((request.body === null ? serving.plain : serving.guarded).fetch(request));
+    return Promise.resolve((bodiless(request) ? serving.plain : serving.guarded).fetch(request));
   }
 
   /** The first request of a mounted router: loads the error helpers, builds its apps, and serves. */
   async #buildAndServe(request: Request): Promise<Response> {
-    const errors = await (pluginErrors ??= import("../http/plugin_errors.ts"));
+    const loading = pluginErrors ??= import("../http/plugin_errors.ts");
+    // A failed load is tried again by the next request, not remembered.
+    const errors = await loading.catch((error) => {
+      if (pluginErrors === loading) pluginErrors = undefined;
+      throw error;
+    });
     // Unmounted meanwhile: no build (serve answers 404); mounted again: the latest router's.
     if (!this.#serving && this.#build) this.#serving = this.#build(errors);
     this.#build = undefined;

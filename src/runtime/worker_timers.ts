@@ -39,30 +39,38 @@ export function trackTimers(): () => number {
   const g = globalThis as unknown as Record<symbol, (() => number) | undefined>;
   const installed = g[TRACKED];
   if (installed) return installed;
-  const live = new Set<unknown>();
+  // Keyed by the timer's number (Node's Timeout converts to it), so a timer cleared by its number is forgotten too,
+  // and no timer object is held here.
+  const live = new Set<number>();
+  const key = (id: unknown) => Number(id);
   const wrappers: Record<string, (real: TimerFunction) => TimerFunction> = {
-    setTimeout: (setT) => (fn: unknown, ...rest: unknown[]) => {
-      if (typeof fn !== "function") return setT(fn, ...rest);
-      const id: unknown = setT((...a: unknown[]) => {
-        live.delete(id);
-        return (fn as TimerCallback)(...a);
-      }, ...rest);
-      live.add(id);
-      return id;
-    },
-    setInterval: (setI) => (fn: unknown, ...rest: unknown[]) => {
-      const id = setI(fn, ...rest);
-      if (typeof fn === "function") live.add(id);
-      return id;
-    },
-    clearTimeout: (clearT) => (id: unknown) => {
-      live.delete(id);
-      clearT(id);
-    },
-    clearInterval: (clearI) => (id: unknown) => {
-      live.delete(id);
-      clearI(id);
-    },
+    setTimeout: (setT) =>
+      like(setT, function (this: unknown, fn: unknown, ...rest: unknown[]) {
+        if (typeof fn !== "function") return Reflect.apply(setT, this, [fn, ...rest]);
+        // A plain function, so the callback gets the `this` the runtime gives it (Node's Timeout).
+        const id: unknown = Reflect.apply(setT, this, [function (this: unknown, ...a: unknown[]) {
+          live.delete(key(id));
+          return Reflect.apply(fn as TimerCallback, this, a);
+        }, ...rest]);
+        live.add(key(id));
+        return id;
+      }),
+    setInterval: (setI) =>
+      like(setI, function (this: unknown, fn: unknown, ...rest: unknown[]) {
+        const id = Reflect.apply(setI, this, [fn, ...rest]);
+        if (typeof fn === "function") live.add(key(id));
+        return id;
+      }),
+    clearTimeout: (clearT) =>
+      like(clearT, function (this: unknown, id: unknown) {
+        live.delete(key(id));
+        return Reflect.apply(clearT, this, [id]);
+      }),
+    clearInterval: (clearI) =>
+      like(clearI, function (this: unknown, id: unknown) {
+        live.delete(key(id));
+        return Reflect.apply(clearI, this, [id]);
+      }),
   };
   for (const [name, wrap] of Object.entries(wrappers)) wrapLazily(name, wrap);
   const count = () => live.size;
@@ -71,6 +79,20 @@ export function trackTimers(): () => number {
 }
 
 const TRACKED = Symbol.for("plugboard.trackedTimers");
+
+/**
+ * The wrapper with the original's own properties (its name and length, and
+ * what `util.promisify` looks for): code that inspects the global sees the same
+ * function as before.
+ */
+function like(real: TimerFunction, wrapper: TimerFunction): TimerFunction {
+  for (const k of Reflect.ownKeys(real)) {
+    if (k === "prototype") continue;
+    const d = Object.getOwnPropertyDescriptor(real, k);
+    if (d) Object.defineProperty(wrapper, k, d);
+  }
+  return wrapper;
+}
 
 /**
  * Replaces a global function by its wrapper, reading the global only when it

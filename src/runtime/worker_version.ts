@@ -103,7 +103,8 @@ export class WorkerVersion implements PluginVersion {
       ...handlers,
       reload: (p: never) => this.#ownReload(() => handlers.reload(p)),
       pong: (p: { heapBytes: number; timers?: number }) => {
-        if (typeof p?.timers === "number") this.#timers = p.timers;
+        // Its own word, like the heap: shown only when it is a count.
+        if (Number.isSafeInteger(p?.timers) && p.timers! >= 0) this.#timers = p.timers;
         this.#checkMemory(p?.heapBytes);
       },
     }, this.#drain);
