@@ -124,7 +124,11 @@ export class RouteSeries {
   counts(): { method: string; status: string; n: number }[] {
     return [...this.#counts].map(([key, n]) => {
       const status = Math.floor(key / 8);
-      return { method: METHODS[key % 8], status: status >= CLASS_BASE ? `${status - CLASS_BASE}xx` : String(status), n };
+      return {
+        method: METHODS[key % 8],
+        status: status >= CLASS_BASE ? `${status - CLASS_BASE}xx` : String(status),
+        n,
+      };
     });
   }
 }
