@@ -6,6 +6,8 @@
  * @module
  */
 
+import { median, runChild } from "./_child.ts";
+
 /** One run of N empty workers. */
 export interface EmptyWorkersRun {
   /** From the first `new Worker` until every worker has answered, in ms. */
@@ -49,29 +51,22 @@ export interface EmptyWorkersRatio {
  * @returns the run's figures
  * @throws {Error} when the process printed no result
  */
-export async function emptyWorkersRun(count: number): Promise<EmptyWorkersRun> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
+export function emptyWorkersRun(count: number): Promise<EmptyWorkersRun> {
+  const script = new URL("./_empty_workers_child.ts", import.meta.url).pathname;
+  return runChild(
+    [
       "run",
       "--v8-flags=--expose-gc",
       "--unstable-worker-options",
       "--allow-read",
       "--allow-write",
-      new URL("./_empty_workers_child.ts", import.meta.url).pathname,
+      script,
       String(count),
     ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const line = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
-  try {
-    return JSON.parse(line);
-  } catch {
-    throw new Error(`${count} empty workers: the process printed no result (exit ${out.code})`);
-  }
+    `${count} empty workers`,
+  );
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const halfRange = (xs: number[], of: number) => (Math.max(...xs) - Math.min(...xs)) / 2 / of;
 
 /**

@@ -28,6 +28,7 @@
  * @module
  */
 
+import { median } from "./_child.ts";
 import { HELLO_PATH, MISSING_PATH } from "./_http_server.ts";
 import { effort } from "./_effort.ts";
 
@@ -301,11 +302,6 @@ async function sameAnswer(def: CaseDef, ours: Server, peer: Server): Promise<voi
     );
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function side(server: string, rounds: WrkResult[]): HttpSide {
   return {

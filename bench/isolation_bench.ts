@@ -18,6 +18,7 @@
  * @module
  */
 
+import { median } from "./_child.ts";
 import { createHost } from "../mod.ts";
 import { ECHO_SOURCE, startFloorWorker, writeFloorModule } from "./_empty_worker.ts";
 
@@ -83,7 +84,6 @@ async function measure(
       samples[name].push(((performance.now() - t) * 1000) / per);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return Object.fromEntries(Object.entries(samples).map(([name, xs]) => [name, { us: median(xs), batches: xs }]));
 }
 
@@ -99,7 +99,6 @@ async function measure(
  * @returns the spread, relative to the ratio
  */
 export function halvesSpread(ours: number[], floor: number[], ratio: number): number {
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const half = (xs: number[], parity: number) => xs.filter((_, i) => i % 2 === parity);
   const ratios = [0, 1].map((p) => median(half(ours, p)) / median(half(floor, p)));
   return Math.abs(ratios[0] - ratios[1]) / 2 / ratio;

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { median } from "./_child.ts";
 import { effort } from "./_effort.ts";
 import { HELLO_PATH } from "./_http_server.ts";
 import { ensureWrk, parseWrk, WRK, type WrkResult } from "./http_bench.ts";
@@ -62,11 +63,6 @@ async function wrk(url: string, seconds: number): Promise<WrkResult> {
   }).output();
   return parseWrk(new TextDecoder().decode(out.stdout));
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** One isolation mode's figures: req/s with the access log and metrics off, metrics only, and both on. */
 export interface ObservabilityCase {

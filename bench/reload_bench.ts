@@ -14,6 +14,7 @@
  * @module
  */
 
+import { runChild } from "./_child.ts";
 import { effort } from "./_effort.ts";
 
 /** One save pattern's figures. */
@@ -166,9 +167,9 @@ export async function runStandalone(filter?: RegExp): Promise<ReloadResults | un
 }
 
 /** Runs `_reload_child.ts` in one mode, in a fresh process, and reads its JSON line. */
-async function child<T>(mode: string, saves: number, reloads: number, loadReloads = 0): Promise<T> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
+function child<T>(mode: string, saves: number, reloads: number, loadReloads = 0): Promise<T> {
+  return runChild(
+    [
       "run",
       "--v8-flags=--expose-gc",
       "--unstable-worker-options",
@@ -182,15 +183,8 @@ async function child<T>(mode: string, saves: number, reloads: number, loadReload
       String(reloads),
       String(loadReloads),
     ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const line = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
-  try {
-    return JSON.parse(line);
-  } catch {
-    throw new Error(`The reload benchmark (${mode}) printed no result (exit ${out.code})`);
-  }
+    `The reload benchmark (${mode})`,
+  );
 }
 
 if (import.meta.main) await runStandalone();

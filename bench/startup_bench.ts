@@ -19,6 +19,7 @@
  * @module
  */
 
+import { runChild } from "./_child.ts";
 import { generatePlugins } from "./_fixtures.ts";
 import { effort } from "./_effort.ts";
 import {
@@ -85,9 +86,20 @@ interface ColdStart {
 
 type Mode = "none" | "worker" | "sandbox";
 
+/** What `_startup_child.ts` prints. */
+interface StartupChildResult {
+  ms: number;
+  rss: number;
+  childRss?: number;
+  failed: number;
+  plugins: number;
+  rssBefore?: number;
+  rssIdle?: number;
+}
+
 async function coldStart(dir: string, isolation: Mode): Promise<ColdStart> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
+  const r = await runChild<StartupChildResult>(
+    [
       "run",
       "--v8-flags=--expose-gc",
       "--unstable-worker-options",
@@ -99,10 +111,8 @@ async function coldStart(dir: string, isolation: Mode): Promise<ColdStart> {
       dir,
       isolation,
     ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+    `Cold start of ${dir} (${isolation})`,
+  );
   if (r.failed) console.log(`  warning: ${r.failed} of ${r.plugins} generated plugins failed to load (${isolation})`);
   return {
     ms: r.ms,
