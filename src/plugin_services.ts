@@ -9,6 +9,7 @@
 import type { Scope } from "./scope.ts";
 import { type Container, type PlugboardServices, serviceConflict } from "./services.ts";
 import type { RemoteService } from "./service_types.ts";
+import { tracedFor } from "./runtime/service_calls.ts";
 
 /**
  * The service container as a plugin sees it: what it provides is owned by it
@@ -80,7 +81,8 @@ export class PluginServices<S extends Record<string, unknown> = PlugboardService
   resolve(name: string): unknown {
     const staged = this.#staged.get(name);
     if (staged && !this.#container.has(name)) return staged();
-    return this.#container.resolve(name, { requester: this.#scope.owner });
+    // A stand-in for a service in another isolate keeps this plugin's frames on its failures (`tracedFor`).
+    return tracedFor(this.#container.resolve(name, { requester: this.#scope.owner }));
   }
 
   /**

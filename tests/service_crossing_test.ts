@@ -58,6 +58,41 @@ Deno.test("a trusted plugin's call to an isolated service that nobody awaits fai
   }
 });
 
+/** Calls a missing method of p and answers with the failure's stack. */
+const TRACED = `export default {
+  name: "t",
+  version: "1.0.0",
+  setup(ctx) {
+    ctx.routes.get("/stack", async (c) => {
+      try {
+        await ctx.services.resolve("p").missing();
+        return c.text("no failure");
+      } catch (error) {
+        return c.text(String(error.stack));
+      }
+    });
+  },
+};`;
+
+Deno.test("a failed call keeps an in-process caller's frames; the host's own calls skip that capture", async () => {
+  await using tmp = await tempPlugins({ "plugins/p/mod.ts": PROVIDER, "plugins/t/mod.ts": TRACED });
+  const host = folderHost(tmp.dir, { isolation: "worker", trusted: ["t"] });
+  await host.start();
+  try {
+    const res = await host.fetch(new Request("http://localhost/api/plugins/t/stack"), LOOPBACK);
+    const traced = await res.text();
+    assert.match(traced, /no method missing/);
+    assert.match(traced, /plugins\/t\/mod\.ts|\.t@/, "the calling plugin's file is in the stack");
+    // The host's stand-in (also what plugins in other isolates call through) captures no caller: it costs µs a call.
+    const direct = host.services.resolve<{ missing(): Promise<void> }>("p");
+    const error = await direct.missing().then(() => undefined, (e: Error) => e);
+    assert.match(String(error?.message), /no method missing/);
+    assert.doesNotMatch(String(error?.stack), /service_crossing_test/);
+  } finally {
+    await host.stop();
+  }
+});
+
 Deno.test("a call refused before it is sent still returns a promise, which rejects", async () => {
   const svc = asyncProxy(() => {
     throw Object.assign(new Error("cannot cross"), { code: "SERVICE_VALUE" });
@@ -65,6 +100,23 @@ Deno.test("a call refused before it is sent still returns a promise, which rejec
   const sent = svc.m(() => 1);
   assert.ok(sent instanceof Promise);
   await assert.rejects(sent, { code: "SERVICE_VALUE" });
+});
+
+Deno.test("a stand-in reuses its property stand-ins, up to a bound, and each call sends its own path", async () => {
+  const paths: string[][] = [];
+  const svc = asyncProxy((path) => (paths.push(path), Promise.resolve(path.join(".")))) as Record<
+    string,
+    { (): Promise<string>; deep: () => Promise<string> }
+  >;
+  assert.equal(svc.add, svc.add); // a call in a loop builds no new proxy
+  assert.equal(await svc.add(), "add");
+  assert.equal(await svc.add.deep(), "add.deep");
+  assert.notEqual(paths[0], paths[1]);
+  paths[0].push("mutated"); // what a receiver does with its path reaches no later call
+  assert.equal(await svc.add(), "add");
+  for (let i = 0; i < 100; i++) void svc[`k${i}`];
+  assert.equal(svc.k1, svc.k1);
+  assert.notEqual(svc.k99, svc.k99, "past the bound, a new name is not kept");
 });
 
 Deno.test("binary data is not walked index by index: a 32 MB argument is checked in a blink", () => {

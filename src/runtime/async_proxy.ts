@@ -29,26 +29,38 @@ export type ProxyCall = (path: string[], args: unknown[], kind: "call" | "read")
  * ```
  */
 export function asyncProxy(call: ProxyCall): unknown {
-  const at = (path: string[]): unknown =>
-    new Proxy(function () {}, {
+  const at = (path: readonly string[]): unknown => {
+    // The stand-ins of its properties, kept for the next call (`svc.add(...)` in a loop builds no new proxy), up to
+    // a bound: a caller walking ever new names keeps no memory.
+    const children = new Map<string, unknown>();
+    return new Proxy(function () {}, {
       get(_target, key) {
         if (typeof key === "symbol") return undefined;
         if (key === "then") {
           // The service itself is not a thenable (`await resolve(...)` must give the stand-in); a property is.
           if (path.length === 0) return undefined;
           return (onValue?: (v: unknown) => unknown, onError?: (e: unknown) => unknown) =>
-            call(path, [], "read").then(onValue, onError);
+            call([...path], [], "read").then(onValue, onError);
         }
-        return at([...path, key]);
+        let child = children.get(key);
+        if (child === undefined) {
+          child = at([...path, key]);
+          if (children.size < MAX_CHILDREN) children.set(key, child);
+        }
+        return child;
       },
       apply(_target, _self, args) {
         // Every call returns a promise: a refusal before sending (an argument that cannot cross) rejects it.
         try {
-          return call(path, args, "call");
+          return call([...path], args, "call");
         } catch (error) {
           return Promise.reject(error);
         }
       },
     });
+  };
   return at([]);
 }
+
+/** How many property stand-ins one stand-in keeps for reuse. */
+const MAX_CHILDREN = 64;

@@ -11,7 +11,7 @@
  */
 
 import { PluginError } from "../errors.ts";
-import type { ProxyCall } from "./async_proxy.ts";
+import { asyncProxy, type ProxyCall } from "./async_proxy.ts";
 import { assertCrossable } from "./crossing.ts";
 import { RemoteError, toWireError } from "./rpc.ts";
 
@@ -137,7 +137,9 @@ function named(error: unknown, provider: string | undefined): Error {
  * calls at once, as when a worker stops) as a {@linkcode RemoteError}, as a
  * caller in a worker sees it, with the caller's stack after its own. A
  * failure nobody awaited is then the calling plugin's stray failure, as it
- * would be in-process, never one that ends the host's process.
+ * would be in-process, never one that ends the host's process. Capturing
+ * the caller's stack costs a few µs a call, so only the stand-ins handed to
+ * in-process plugins do it (see {@linkcode tracedFor}).
  *
  * @param send sends one call or read
  * @returns the same, with the caller's stack on its failures
@@ -155,18 +157,75 @@ function named(error: unknown, provider: string | undefined): Error {
  * ```
  */
 export function fromCaller(send: ProxyCall): ProxyCall {
-  return (path, args, kind) => {
-    const site = new Error(); // its stack is formatted only if the call fails
-    let sent: Promise<unknown>;
-    try {
-      sent = send(path, args, kind);
-    } catch (error) {
-      sent = Promise.reject(error);
-    }
-    return sent.catch((error) => {
-      const wire = toWireError(error);
-      const caller = String(site.stack).split("\n").slice(1).join("\n");
-      throw new RemoteError({ ...wire, stack: `${wire.stack ?? `${wire.name}: ${wire.message}`}\n${caller}` });
-    });
-  };
+  return (path, args, kind) => rebuilt(send, path, args, kind, new Error()); // its stack is formatted only on failure
+}
+
+/** Sends one call; a failure is rebuilt for it, with the caller's frames when its site was captured. */
+function rebuilt(send: ProxyCall, path: string[], args: unknown[], kind: "call" | "read", site?: Error) {
+  let sent: Promise<unknown>;
+  try {
+    sent = send(path, args, kind);
+  } catch (error) {
+    sent = Promise.reject(error);
+  }
+  return sent.catch((error) => {
+    const wire = toWireError(error);
+    const own = wire.stack ?? `${wire.name}: ${wire.message}`;
+    const caller = site ? `\n${String(site.stack).split("\n").slice(1).join("\n")}` : "";
+    throw new RemoteError({ ...wire, stack: own + caller });
+  });
+}
+
+/** The twin of each stand-in that captures its callers' stacks, built on first use by an in-process plugin. */
+const traced = new WeakMap<object, () => unknown>();
+
+/**
+ * The host's stand-in for a service provided in another isolate: every call
+ * returns a promise, and a failure is rebuilt for each call as a
+ * {@linkcode RemoteError}. The host, and plugins in other isolates calling
+ * through it, get it as it is; an in-process plugin gets its twin, which
+ * also keeps the caller's stack (see {@linkcode fromCaller} and
+ * {@linkcode tracedFor}).
+ *
+ * @param send sends one call or read
+ * @returns the stand-in
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serviceStandIn, tracedFor } from "./service_calls.ts";
+ * const svc = serviceStandIn((path, args) => Promise.resolve(`${path.join(".")}(${args.join()})`)) as {
+ *   add(a: number, b: number): Promise<string>;
+ * };
+ * assert.equal(await svc.add(1, 2), "add(1,2)");
+ * assert.notEqual(tracedFor(svc), svc); // the twin that keeps its callers' stacks
+ * assert.equal(tracedFor(svc), tracedFor(svc));
+ * ```
+ */
+export function serviceStandIn(send: ProxyCall): unknown {
+  let twin: unknown;
+  const standIn = asyncProxy((path, args, kind) => rebuilt(send, path, args, kind)) as object;
+  traced.set(standIn, () => twin ??= asyncProxy(fromCaller(send)));
+  return standIn;
+}
+
+/**
+ * What an in-process plugin gets for a resolved service: the twin of a
+ * stand-in (its failures keep the plugin's frames, so one it never awaited
+ * is its own stray failure), anything else as it is.
+ *
+ * @param service a resolved service
+ * @returns the twin of a stand-in, or `service`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tracedFor } from "./service_calls.ts";
+ * const local = { add: (a: number, b: number) => a + b };
+ * assert.equal(tracedFor(local), local);
+ * ```
+ */
+export function tracedFor<T>(service: T): T {
+  if ((typeof service !== "object" && typeof service !== "function") || service === null) return service;
+  return (traced.get(service)?.() ?? service) as T;
 }

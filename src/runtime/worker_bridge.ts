@@ -13,11 +13,10 @@ import { PermissionError, PluginError } from "../errors.ts";
 import type { ErrorOrigin } from "../event_types.ts";
 import type { EmitResult } from "../events.ts";
 import { mayEmit } from "../emit_rules.ts";
-import { asyncProxy } from "./async_proxy.ts";
 import { assertCrossable } from "./crossing.ts";
 import { visiblePayload } from "./event_visibility.ts";
 import { EmitQueue, pluginBudgets, type RateBudget } from "./rate_budget.ts";
-import { fromCaller, runServiceCall, type ServiceCall } from "./service_calls.ts";
+import { runServiceCall, type ServiceCall, serviceStandIn } from "./service_calls.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
 import { fromWireResponse, problemResponse, toWireRequest, type WireResponse } from "./wire_http.ts";
@@ -164,7 +163,7 @@ export class WorkerBridge {
       },
       provide: (p: { name: string }) =>
         this.#register(`service:${p.name}`, () => {
-          const proxy: unknown = asyncProxy(fromCaller((path, args, kind) => {
+          const proxy: unknown = serviceStandIn((path, args, kind) => {
             const call: ServiceCall = { name: p.name, path, args, kind };
             // Held past its version (the host or an in-process plugin resolved it before a reload or restart): the
             // call goes to the plugin's live version, as a worker's own proxies do by resolving the name each time.
@@ -174,7 +173,7 @@ export class WorkerBridge {
             }
             assertCrossable(args, { service: p.name, path, part: "arguments" });
             return this.#v.rpc().call("callService", call);
-          }));
+          });
           ports().services.provide(p.name as never, proxy as never, { owner: owner() });
           return () => {
             // By identity: a stand-in of another version under the same name and owner is not this one's to remove.
