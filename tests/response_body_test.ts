@@ -44,3 +44,47 @@ Deno.test("bodies: a large non-streaming response crosses as a stream, pulled as
     await host.stop();
   }
 });
+
+Deno.test("bodies: bytes, headers and status cross intact at every size, copied or transferred", async () => {
+  await using tmp = await tempPlugins({
+    "plugins/bytes/mod.ts": pluginSource("bytes", {
+      setup: `ctx.routes.get("/b/:n", (c) => {
+          const n = Number(c.req.param("n"));
+          const body = new Uint8Array(n).map((_, i) => (i * 7) % 256);
+          const headers = new Headers({ "content-type": "application/octet-stream", "x-n": String(n) });
+          headers.append("set-cookie", "a=1");
+          headers.append("set-cookie", "b=2");
+          return new Response(body, { status: 203, statusText: "Mine", headers });
+        });
+        ctx.routes.get("/echo", (c) => c.json({ headers: [...c.req.raw.headers], method: c.req.method }));`,
+    }),
+  });
+  const host = folderHost(tmp.dir, { isolation: "worker" });
+  await host.start();
+  try {
+    // Either side of the size below which a body is copied with the message (64 KiB), and past the stream's (1 MiB).
+    for (const n of [0, 10, 64 * 1024, 64 * 1024 + 1, 500 * 1024, 1024 * 1024 + 3]) {
+      const res = await host.fetch(new Request(`http://localhost/api/plugins/bytes/b/${n}`), LOOPBACK);
+      assert.equal(res.status, 203);
+      assert.equal(res.statusText, "Mine");
+      assert.equal(res.headers.get("content-type"), "application/octet-stream", `content type at ${n} bytes`);
+      assert.equal(res.headers.get("x-n"), String(n));
+      assert.deepEqual(res.headers.getSetCookie(), ["a=1", "b=2"]);
+      assert.match(res.headers.get("content-security-policy") ?? "", /^sandbox /);
+      const got = new Uint8Array(await res.arrayBuffer());
+      assert.equal(got.byteLength, n);
+      assert.ok(got.every((v, i) => v === (i * 7) % 256), `the bytes of a ${n}-byte body`);
+    }
+    const sent = new Request("http://localhost/api/plugins/bytes/echo", {
+      headers: [["x-one", "1"], ["x-two", "2"], ["accept", "a/b"], ["accept", "c/d"]],
+    });
+    const { headers, method } = await (await host.fetch(sent, LOOPBACK)).json();
+    assert.equal(method, "GET");
+    const seen = Object.fromEntries(headers);
+    assert.equal(seen["x-one"], "1");
+    assert.equal(seen["x-two"], "2");
+    assert.equal(seen.accept, "a/b, c/d");
+  } finally {
+    await host.stop();
+  }
+});

@@ -26,6 +26,8 @@ export interface WireResponse {
   body: ReadableStream<Uint8Array> | ArrayBuffer | null;
 }
 
+/** Bodies up to this size are copied with the message rather than transferred. */
+const COPIED_BODY_LIMIT = 64 * 1024;
 const STREAMING_RE = /^(text\/event-stream|application\/(octet-stream|x-ndjson))/;
 
 /**
@@ -65,12 +67,21 @@ function withoutSession(cookie: string): string {
  * @returns the request
  */
 export function fromWireRequest(wire: WireRequest): Request {
-  return new Request(wire.url, {
+  const request = wire.method === "GET" && !wire.body ? new Request(wire.url) : new Request(wire.url, {
     method: wire.method,
-    headers: wire.headers,
     body: wire.body,
     ...(wire.body ? { duplex: "half" } : {}),
   } as RequestInit);
+  appendAll(request.headers, wire.headers);
+  return request;
+}
+
+/**
+ * Adds headers one by one: a list given to a constructor is converted as a
+ * Web IDL sequence first, which costs a few times more per header.
+ */
+function appendAll(headers: Headers, list: readonly (readonly [string, string])[]): void {
+  for (let i = 0; i < list.length; i++) headers.append(list[i][0], list[i][1]);
 }
 
 /**
@@ -107,6 +118,8 @@ export async function toWireResponse(response: Response): Promise<Transfer<WireR
     }
   }
   const buffer = concat(chunks, size);
+  // A small body is copied with the message: a transfer list costs a round trip more than copying a few KiB.
+  if (size <= COPIED_BODY_LIMIT) return new Transfer({ ...head, body: buffer.buffer }, []);
   return new Transfer({ ...head, body: buffer.buffer }, [buffer.buffer]);
 }
 
@@ -135,12 +148,14 @@ function resumed(read: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Ar
  */
 export function fromWireResponse(wire: WireResponse): Response {
   const nullBody = wire.status === 204 || wire.status === 304 || wire.status === 101;
-  const headers = new Headers(wire.headers);
+  // A body of bytes sets no content type of its own: the headers below are all the response has.
+  const response = new Response(nullBody ? null : wire.body, { status: wire.status, statusText: wire.statusText });
+  appendAll(response.headers, wire.headers);
   // An isolated plugin's page runs in an opaque origin: it shares the server's origin with the dashboard, and a
   // script of its own must not act there with the operator's session. Added to any policy the plugin sets (a
   // browser enforces every one).
-  headers.append("content-security-policy", ISOLATED_PAGE_POLICY);
-  return new Response(nullBody ? null : wire.body, { status: wire.status, statusText: wire.statusText, headers });
+  response.headers.append("content-security-policy", ISOLATED_PAGE_POLICY);
+  return response;
 }
 
 /**
