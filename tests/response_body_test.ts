@@ -88,3 +88,56 @@ Deno.test("bodies: bytes, headers and status cross intact at every size, copied 
     await host.stop();
   }
 });
+
+for (const tier of ["worker", "sandboxed"] as const) {
+  Deno.test(`bodies: a request body reaches a plugin ${tier} whole, read on the host or streamed`, async () => {
+    await using tmp = await tempPlugins({
+      "plugins/up/mod.ts": pluginSource("up", {
+        setup: `ctx.routes.post("/sum", async (c) => {
+          const bytes = new Uint8Array(await c.req.arrayBuffer());
+          let sum = 0;
+          for (const b of bytes) sum = (sum + b) % 1000003;
+          return c.json({ size: bytes.byteLength, sum });
+        });
+        ctx.routes.post("/json", async (c) => c.json(await c.req.json()));`,
+      }),
+    });
+    const host = folderHost(tmp.dir, {
+      isolation: "worker",
+      sandboxed: tier === "sandboxed" ? ["up"] : [],
+      limits: { up: { bodyLimit: 8 * 1024 * 1024 } },
+    });
+    await host.start();
+    const post = async (path: string, body: BodyInit, headers: Record<string, string> = {}) =>
+      await (await host.fetch(
+        new Request(`http://localhost/api/plugins/up/${path}`, { method: "POST", body, headers }),
+        LOOPBACK,
+      )).json();
+    const bytes = (n: number) => new Uint8Array(n).map((_, i) => (i * 13 + 5) % 256);
+    const sumOf = (b: Uint8Array) => b.reduce((s, v) => (s + v) % 1000003, 0);
+    try {
+      const json = { title: "a task", tags: ["x", "é"] };
+      const text = JSON.stringify(json);
+      const length = String(new TextEncoder().encode(text).byteLength);
+      assert.deepEqual(
+        await post("json", text, { "content-type": "application/json", "content-length": length }),
+        json,
+      );
+      for (const n of [1, 64 * 1024, 64 * 1024 + 1, 2 * 1024 * 1024]) {
+        const b = bytes(n);
+        // With its length told (read on the host when small), and without (streamed).
+        assert.deepEqual(
+          await post("sum", b, { "content-length": String(n) }),
+          { size: n, sum: sumOf(b) },
+          `${n} told`,
+        );
+        assert.deepEqual(await post("sum", b), { size: n, sum: sumOf(b) }, `${n} streamed`);
+      }
+      // A length told wrong by the application's own request: every byte still arrives.
+      const b = bytes(300 * 1024);
+      assert.deepEqual(await post("sum", b, { "content-length": "10" }), { size: b.byteLength, sum: sumOf(b) });
+    } finally {
+      await host.stop();
+    }
+  });
+}

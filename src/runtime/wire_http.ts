@@ -15,7 +15,8 @@ export interface WireRequest {
   method: string;
   url: string;
   headers: [string, string][];
-  body: ReadableStream<Uint8Array> | null;
+  /** A stream, or the whole body when it is small and its length was told (see {@linkcode readWireRequest}). */
+  body: ReadableStream<Uint8Array> | ArrayBuffer | null;
 }
 
 /** A response on the wire. */
@@ -52,6 +53,48 @@ export function toWireRequest(request: Request, withBody = true): Transfer<WireR
   );
 }
 
+/**
+ * Puts a request with a body on the wire: a body whose `content-length` is
+ * small is read here and copied with the message (a transferred stream costs
+ * a message channel and a few messages per request); any other is
+ * transferred as a stream, so an upload of unknown length reaches the plugin
+ * as it arrives.
+ *
+ * @param request the request
+ * @returns the wire form
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readWireRequest } from "./wire_http.ts";
+ * const small = new Request("http://x/", { method: "POST", body: "{}", headers: { "content-length": "2" } });
+ * assert.ok((await readWireRequest(small)).value.body instanceof ArrayBuffer);
+ * const unknown = new Request("http://x/", { method: "POST", body: "{}" });
+ * assert.ok((await readWireRequest(unknown)).value.body instanceof ReadableStream);
+ * ```
+ */
+export async function readWireRequest(request: Request): Promise<Transfer<WireRequest>> {
+  const told = Number(request.headers.get("content-length") ?? NaN);
+  if (!request.body || !(told >= 0 && told <= COPIED_BODY_LIMIT)) return toWireRequest(request);
+  const wire = toWireRequest(request, false).value;
+  // Read as chunks up to the limit: a length told wrong (by the embedding application's own request) still crosses
+  // whole, the rest as a stream.
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > COPIED_BODY_LIMIT) {
+      const stream = resumed(chunks, reader);
+      return new Transfer({ ...wire, body: stream }, [stream as unknown as Transferable]);
+    }
+  }
+  return new Transfer({ ...wire, body: concat(chunks, size).buffer }, []);
+}
+
 /** The dashboard's session cookie's name (`http/dashboard/session.ts`). */
 const SESSION_COOKIE = "plugboard_session";
 
@@ -70,7 +113,7 @@ export function fromWireRequest(wire: WireRequest): Request {
   const request = wire.method === "GET" && !wire.body ? new Request(wire.url) : new Request(wire.url, {
     method: wire.method,
     body: wire.body,
-    ...(wire.body ? { duplex: "half" } : {}),
+    ...(wire.body instanceof ReadableStream ? { duplex: "half" } : {}),
   } as RequestInit);
   appendAll(request.headers, wire.headers);
   return request;

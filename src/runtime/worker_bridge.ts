@@ -19,7 +19,7 @@ import { EmitQueue, pluginBudgets, type RateBudget } from "./rate_budget.ts";
 import { runServiceCall, type ServiceCall, serviceStandIn } from "./service_calls.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
-import { fromWireResponse, problemResponse, toWireRequest, type WireResponse } from "./wire_http.ts";
+import { fromWireResponse, problemResponse, readWireRequest, toWireRequest, type WireResponse } from "./wire_http.ts";
 import type { RouteSpec } from "./worker_tables.ts";
 import type { PluginRouter, ResponseObserver, ResponseRecord } from "../routes.ts";
 import { formatLogValue } from "../log_escape.ts";
@@ -321,7 +321,9 @@ export class WorkerBridge {
       const live = this.#v.ports()?.routes.get(this.#v.name());
       if (live !== router) return live ? live.fetch(c.req.raw, c.env) : c.notFound();
       try {
-        const wire = await this.#v.rpc().call<WireResponse>("fetch", toWireRequest(c.req.raw));
+        const request = c.req.raw;
+        const sent = request.body ? await readWireRequest(request) : toWireRequest(request);
+        const wire = await this.#v.rpc().call<WireResponse>("fetch", sent);
         return fromWireResponse(wire);
       } catch (error) {
         if (error instanceof PluginError && error.code === "PLUGIN_UNAVAILABLE") {
