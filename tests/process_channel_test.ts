@@ -134,3 +134,24 @@ Deno.test("Rpc: a batch longer than any sender makes (a sparse array of length 1
   assert.ok(performance.now() - t < 1000, "it did not walk the array");
   assert.equal(rpc.receive(new Array(MAX_BATCH).fill({ k: "note", m: "x", p: null })), true);
 });
+
+Deno.test("Rpc: bytes cross without a trial clone, and a detached buffer fails its own call at once", async () => {
+  const { port1, port2 } = new MessageChannel();
+  const a = new Rpc(port1, {});
+  const b = new Rpc(port2, { size: (p: { body: ArrayBuffer }) => p.body.byteLength });
+  port1.onmessage = (e) => a.receive(e.data);
+  port2.onmessage = (e) => b.receive(e.data);
+  try {
+    assert.equal(await a.call("size", { body: new Uint8Array(5).buffer }), 5);
+    const gone = new Uint8Array(3).buffer;
+    structuredClone(gone, { transfer: [gone] });
+    let timer = 0;
+    const late = new Promise((_, reject) => timer = setTimeout(() => reject(new Error("never settled")), 2000));
+    await assert.rejects(Promise.race([a.call("size", { body: gone }), late]), { name: "DataCloneError" });
+    clearTimeout(timer);
+    assert.equal(await a.call("size", { body: new Uint8Array(7).buffer }), 7, "the channel still works");
+  } finally {
+    port1.close();
+    port2.close();
+  }
+});

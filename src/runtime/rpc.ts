@@ -288,11 +288,15 @@ function transfers(value: unknown): Transferable[] {
   return value instanceof Transfer ? value.transfer : [];
 }
 
-/** Whether a message holds only JSON-like values, which always clone (skips a trial clone on the hot path). */
+/**
+ * Whether a message holds only JSON-like values and bytes, which always
+ * clone (skips a trial clone on the hot path: a response's body is bytes).
+ */
 function isPlain(value: unknown, depth = 0): boolean {
   if (value === null || typeof value !== "object") return typeof value !== "function" && typeof value !== "symbol";
   if (depth > 8) return false;
   const proto = Object.getPrototypeOf(value);
+  if (proto === ArrayBuffer.prototype) return !(value as ArrayBuffer).detached; // a detached one cannot be cloned
   if (Array.isArray(value)) return value.every((v) => isPlain(v, depth + 1));
   if (proto !== Object.prototype && proto !== null) return false;
   for (const key in value) if (!isPlain((value as Record<string, unknown>)[key], depth + 1)) return false;
