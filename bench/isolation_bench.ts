@@ -1,6 +1,7 @@
 /**
  * The cost of isolation, side by side on the same plugin: a route called
- * through `host.fetch` (no network), `emitAsync` to one listener, and a
+ * through `host.fetch` (no network), a POST with a small JSON body (its
+ * length told, as HTTP clients send it), `emitAsync` to one listener, and a
  * service call round trip, each with the plugin in-process, in a worker and
  * sandboxed (in its own process).
  * Each case runs in one process, after a warm-up; the figure is the median of
@@ -56,9 +57,13 @@ const PLUGIN = `export default {
     ctx.events.on("probe.ping", () => { seen++; });
     ctx.services.provide("probe", { add: (a, b) => a + b });
     ctx.routes.get("/r", (c) => c.text("pong"));
+    ctx.routes.post("/r", async (c) => c.json({ id: (await c.req.json()).n }));
   },
 };
 `;
+
+/** The body of the POST case. */
+const POSTED = JSON.stringify({ n: 1, title: "a task", tags: ["a", "b"] });
 
 /** A case's median µs per call, and each batch's, in the order they ran. */
 interface Measured {
@@ -156,11 +161,18 @@ export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | 
     const { host, dir } = await probeHost(isolation);
     const service = host.services.resolve<{ add(a: number, b: number): number | Promise<number> }>("probe");
     const request = () => Promise.resolve(host.fetch(new Request("http://localhost/api/plugins/probe/r")));
+    // A small JSON body with its length told, as an HTTP client sends it.
+    const headers = { "content-type": "application/json", "content-length": String(POSTED.length) };
+    const post = () =>
+      Promise.resolve(
+        host.fetch(new Request("http://localhost/api/plugins/probe/r", { method: "POST", body: POSTED, headers })),
+      );
     const key = isolation === "none" ? "inProcess" : isolation;
     const echo = isolation === "worker" ? await echoWorker() : undefined;
     try {
       const measured = await measure({
         "route through host.fetch": async () => await (await request()).text(),
+        "POST JSON through host.fetch": async () => await (await post()).text(),
         "emitAsync to one listener": () => host.events.emitAsync("probe.ping" as never, {} as never),
         "service call round trip": async () => await service.add(1, 2),
         ...(echo ? { [FLOOR]: echo.call } : {}),
