@@ -153,8 +153,14 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
     timers.add(id);
     return id;
   };
+  // Each part is made on first use, as the host's tables behind it may be (a worker's are): a plugin that never
+  // reads `ctx.hooks` costs nothing for them.
   let router: PluginRouter | undefined;
   let mcp: PluginMcp | undefined;
+  let log: Logger | undefined;
+  let events: PluginEvents | undefined;
+  let services: PluginServices | undefined;
+  let hooks: PluginHooks | undefined;
   return {
     name,
     get routes() {
@@ -192,10 +198,18 @@ export function createContext<C>(parts: ContextParts<C>): PluginContext<C> {
     version: parts.version,
     source: parts.source,
     config: parts.config,
-    log: ports.log.child(name),
-    events: new PluginEvents(ports.events, scope),
-    services: new PluginServices(ports.services, scope),
-    hooks: new PluginHooks(ports.hooks, scope),
+    get log() {
+      return log ??= ports.log.child(name);
+    },
+    get events() {
+      return events ??= new PluginEvents(ports.events, scope);
+    },
+    get services() {
+      return services ??= new PluginServices(ports.services, scope);
+    },
+    get hooks() {
+      return hooks ??= new PluginHooks(ports.hooks, scope);
+    },
     get mcp() {
       return mcp ??= createPluginMcp(name, ports.mcp ?? noMcp(name), scope);
     },

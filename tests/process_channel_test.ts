@@ -145,7 +145,7 @@ Deno.test("Rpc: bytes cross without a trial clone, and a detached buffer fails i
     assert.equal(await a.call("size", { body: new Uint8Array(5).buffer }), 5);
     const gone = new Uint8Array(3).buffer;
     structuredClone(gone, { transfer: [gone] });
-    let timer = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise((_, reject) => timer = setTimeout(() => reject(new Error("never settled")), 2000));
     await assert.rejects(Promise.race([a.call("size", { body: gone }), late]), { name: "DataCloneError" });
     clearTimeout(timer);

@@ -4,6 +4,10 @@
  * answers the host: events to deliver, requests to serve, service and hook
  * calls, handover, stop, and heartbeats.
  *
+ * A plugin's worker runs it bundled with what it imports, as `worker_bundle.js`
+ * (see `scripts/bundle_worker.ts`): after changing this module or one it
+ * imports, run `deno task bundle:worker`. The sandbox tier imports it as is.
+ *
  * @module
  */
 
@@ -13,13 +17,13 @@ import { Logger } from "../logger.ts";
 import { type ReadPlugin, readPlugin } from "../plugin_shape.ts";
 import { validateWith } from "../schema.ts";
 import { Scope } from "../scope.ts";
-import type { PluginStore } from "../storage/open.ts";
+import { openPluginStorage, type PluginStore } from "../storage/open.ts";
 import { explainPermissionError, explainPermissionsIn } from "./permission_messages.ts";
 import { type MessageEndpoint, Rpc, toWireError, type Transfer } from "./rpc.ts";
 import type { HostPorts } from "./runtime.ts";
 import type { ServiceCall } from "./service_calls.ts";
 import type { ResponseRecord } from "../routes.ts";
-// The tables from their own modules, not through worker_tables.ts: every module a worker loads costs it time and memory.
+// The tables from their own modules, not through worker_tables.ts: unbundled (the sandbox tier), every module loaded costs.
 import type { HostDirectory } from "./worker_directory.ts";
 import { WorkerBus } from "./worker_bus.ts";
 import { WorkerContainer } from "./worker_container.ts";
@@ -30,7 +34,6 @@ import { fromWireRequest, toWireResponse } from "./wire_http.ts";
 import { errorText } from "../error_text.ts";
 import { routeWorkerOutput } from "./worker_console.ts";
 import { trackTimers } from "./worker_timers.ts";
-import { nextTask, withDeadline } from "./worker_deadline.ts";
 import { type McpRunRequest, WorkerMcp } from "../mcp/worker_mcp.ts";
 
 /**
@@ -48,7 +51,6 @@ export interface WorkerStart {
   source: string;
   config: unknown;
   previous: unknown;
-  setupTimeout: number;
   dataDir: string;
   refuseStrayFailures: boolean;
   directory: HostDirectory;
@@ -61,10 +63,8 @@ let name = "plugin";
 let scope: Scope | undefined;
 let ctx: ReturnType<typeof createContext> | undefined;
 let handover: (() => unknown) | undefined;
+/** Its database, opened when `ctx.storage` or `ctx.sql` is first read. */
 let storage: PluginStore | undefined;
-/** The storage module, imported once the plugin is (see `import`), and in hand before setup runs. */
-let storageLoading: Promise<typeof import("../storage/open.ts")> | undefined;
-let storageModule: typeof import("../storage/open.ts") | undefined;
 const directory: HostDirectory = { services: {}, hooks: [] };
 
 /**
@@ -97,8 +97,6 @@ const rpc: Rpc = new Rpc(worker, {
     }
     plugin = readPlugin(mod, p.shown, p.hint);
     if (typeof plugin.data.name === "string") name = plugin.data.name;
-    // Storage (node:sqlite) loads while the host checks the manifest and config, off the path to the first answer.
-    storageLoading ??= import("../storage/open.ts");
     // The host checks the manifest (this worker is not trusted to): send it what can cross.
     const data: Record<string, unknown> = {};
     const issues = [...plugin.issues];
@@ -116,23 +114,43 @@ const rpc: Rpc = new Rpc(worker, {
   },
   async start(p: WorkerStart) {
     output.open();
-    storageModule = await (storageLoading ??= import("../storage/open.ts"));
     Object.assign(directory, p.directory);
     const rpcLog = (record: { level: string; name: string; message: string; args: unknown[] }) =>
       rpc.notify("log", { ...record, args: record.args.map(printable) });
+    const emits = p.meta.emits;
+    // Each stand-in is made when the plugin's context first reaches for it: a plugin that only serves routes never
+    // pays for an event bus, a container, hooks or MCP (~0.2 MiB per worker for all of them).
+    let events: WorkerBus | undefined;
+    let services: WorkerContainer | undefined;
+    let routes: WorkerRouteTable | undefined;
+    let hooks: WorkerHooks | undefined;
+    let log: Logger | undefined;
+    let mcp: WorkerMcp | undefined;
     const ports: HostPorts = {
-      events: new WorkerBus(rpc, name, p.meta.emits),
-      services: new WorkerContainer(rpc, directory),
-      routes: new WorkerRouteTable(rpc),
-      hooks: new WorkerHooks(rpc, directory),
+      get events() {
+        return events ??= new WorkerBus(rpc, name, emits);
+      },
+      get services() {
+        return services ??= new WorkerContainer(rpc, directory);
+      },
+      get routes() {
+        return routes ??= new WorkerRouteTable(rpc);
+      },
+      get hooks() {
+        return hooks ??= new WorkerHooks(rpc, directory);
+      },
       storage: () => {
-        const store = storage ??= storageModule!.openPluginStorage({ name, dir: p.dataDir });
+        const store = storage ??= openPluginStorage({ name, dir: p.dataDir });
         return { kv: () => store.kv, sql: () => store.sql };
       },
-      log: new Logger("plugboard", { level: "debug", sink: rpcLog }),
+      get log() {
+        return log ??= new Logger("plugboard", { level: "debug", sink: rpcLog });
+      },
       report: (f) => rpc.notify("report", { origin: f.origin, event: f.event, error: wireError(f.error) }),
       reload: () => rpc.call("reload"),
-      mcp: new WorkerMcp(rpc),
+      get mcp() {
+        return mcp ??= new WorkerMcp(rpc);
+      },
     };
     tables = ports;
     settingUp = true;
@@ -149,16 +167,14 @@ const rpc: Rpc = new Rpc(worker, {
       setHandover: (fn) => handover = fn,
     });
     const c = ctx;
-    // Timed without the global timers, which a worker loads on first use (./worker_deadline.ts).
-    await withDeadline(
-      Promise.resolve().then(() => plugin!.setup(c)),
-      p.setupTimeout,
-      () => new PluginError("TIMEOUT", `setup timed out after ${p.setupTimeout} ms`, { plugin: name, stage: "load" }),
-    ).catch((error) => {
+    // Its time limit is kept by the host, which ends this worker when setup runs over (WorkerVersion.start): a timer
+    // here would load the runtime's timer code into every worker (~0.15 MiB even for AbortSignal.timeout).
+    await Promise.resolve().then(() => plugin!.setup(c)).catch((error) => {
       throw explainPermissionError(name, error);
     });
-    // A rejection its setup left floating surfaces after the current task: a version that leaves one is refused.
-    await nextTask();
+    // A rejection its setup left floating is reported once the current task ends. The host's answer to `turn` comes
+    // in a later task (a message), after that: a version that leaves one is refused.
+    await rpc.call("turn");
     if (strays.length && p.refuseStrayFailures) {
       const stray = strays[0] as Error;
       throw new PluginError(
@@ -227,7 +243,6 @@ const rpc: Rpc = new Rpc(worker, {
   },
   /** A worker started ahead of need: what setup needs is loaded, and its code run once, while it waits. */
   async warm() {
-    storageLoading ??= import("../storage/open.ts");
     await prime().catch(() => {/* only a head start: a failure here changes nothing */});
   },
   ping(p: { n: number }) {

@@ -102,6 +102,9 @@ export class WorkerVersion implements PluginVersion {
     this.#rpc = new DrainedRpc(worker, {
       ...handlers,
       reload: (p: never) => this.#ownReload(() => handlers.reload(p)),
+      // Its setup has returned: the answer reaches it in a task of its own, once the runtime has reported what that
+      // setup left rejected (the worker has no timer to wait with).
+      turn: () => undefined,
       pong: (p: { heapBytes: number; timers?: number }) => {
         // Its own word, like the heap: shown only when it is a count.
         if (Number.isSafeInteger(p?.timers) && p.timers! >= 0) this.#timers = p.timers;
@@ -161,16 +164,16 @@ export class WorkerVersion implements PluginVersion {
       source: request.source,
       config: request.config,
       previous: request.previous,
-      setupTimeout: request.setupTimeout,
       dataDir: request.dataDir,
       refuseStrayFailures: request.refuseStrayFailures ?? false,
       directory: directoryOf(ports),
       meta: { name: this.manifest.name, version: this.manifest.version, emits: [...this.manifest.emits] },
     };
     try {
+      // The time limit of its setup is kept here, not in the worker (which would load the runtime's timers for it).
       await withTimeout(
         this.#rpc.call("start", start),
-        request.setupTimeout + 250,
+        request.setupTimeout,
         () =>
           new PluginError(
             "TIMEOUT",
