@@ -6,4 +6,4 @@
  */
 
 import "./process_prelude.ts";
-import "./worker_main.ts";
+import "./worker_bundle.js"; // worker_main.ts and its imports, as workers load it (scripts/bundle_worker.ts)
