@@ -7,7 +7,16 @@
  * in an order that rotates from round to round, and the median is reported
  * with the ratio to "off" (the goal: at least 0.9).
  *
+ * Two figures per server and round: requests per second, and the server
+ * process's CPU time per request (user + system time of every thread, read
+ * from `/proc/<pid>/stat` before and after the measured wrk run, divided by
+ * the requests wrk completed). On a shared two-core machine a wrk round moves
+ * by ±10-20% with whatever else runs; the CPU a request costs the server moves
+ * far less, and its ratio (off's CPU per request over the mode's) reads like a
+ * throughput ratio: 0.9 means the mode costs 11% more CPU a request.
+ *
  * Usage: deno run -A bench/observability_bench.ts (BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS as in http_bench.ts;
+ * BENCH_OBSERVABILITY_ROUNDS overrides the rounds, 2 × BENCH_HTTP_ROUNDS - 1 by default;
  * BENCH_OBSERVABILITY_ISOLATION=none or worker for one of the two)
  *
  * @module
@@ -19,8 +28,73 @@ import { HELLO_PATH } from "./_http_server.ts";
 import { ensureWrk, parseWrk, WRK, type WrkResult } from "./http_bench.ts";
 
 const MODES = ["off", "metrics", "on"] as const;
+type Mode = (typeof MODES)[number];
 
-async function startServer(mode: string, isolation: string): Promise<{ base: string; stop(): Promise<void> }> {
+/** A server of `_observability_server.ts`, started. */
+interface ObservedServer {
+  base: string;
+  /** The CPU time the server process has used so far (every thread), in µs; undefined without `/proc`. */
+  cpuMicros(): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat`'s times (`getconf CLK_TCK`; 100 on Linux when it cannot be read). */
+let ticksPerSecond: number | undefined;
+
+async function clockTicks(): Promise<number> {
+  if (ticksPerSecond !== undefined) return ticksPerSecond;
+  ticksPerSecond = 100;
+  try {
+    const out = await new Deno.Command("getconf", { args: ["CLK_TCK"], stdout: "piped", stderr: "null" }).output();
+    const n = Number(new TextDecoder().decode(out.stdout).trim());
+    if (out.success && Number.isFinite(n) && n > 0) ticksPerSecond = n;
+  } catch {
+    // No getconf: Linux's USER_HZ is 100.
+  }
+  return ticksPerSecond;
+}
+
+/**
+ * A process's CPU time so far, from `/proc/<pid>/stat` (utime + stime of every thread, dead ones included).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cpuMicrosOfStat } from "./observability_bench.ts";
+ * const stat = "4242 (deno main) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 75 0 0 20 0 9 0 100 0 0";
+ * assert.equal(cpuMicrosOfStat(stat, 100), 3_250_000); // (250 + 75) ticks of 10 ms
+ * ```
+ *
+ * @param stat the file's text
+ * @param ticks clock ticks per second
+ * @returns the CPU time in µs
+ */
+export function cpuMicrosOfStat(stat: string, ticks: number): number {
+  // The second field (the command) is in parentheses and may hold spaces: count fields after its closing one.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of the line, 12th and 13th after the command.
+  return (Number(fields[11]) + Number(fields[12])) * 1e6 / ticks;
+}
+
+/**
+ * A process's `/proc/<pid>/stat`: read directly, or through `cat` (Deno lets only `--allow-all` read `/proc`
+ * files, and the bench runs with `--allow-run` but not `-A`).
+ */
+async function procStat(pid: number): Promise<string | undefined> {
+  const path = `/proc/${pid}/stat`;
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    try {
+      const out = await new Deno.Command("cat", { args: [path], stdout: "piped", stderr: "null" }).output();
+      return out.success ? new TextDecoder().decode(out.stdout) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+async function startServer(mode: Mode, isolation: string): Promise<ObservedServer> {
   const portFile = await Deno.makeTempFile({ prefix: "plugboard-observability-port-" });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -47,8 +121,13 @@ async function startServer(mode: string, isolation: string): Promise<{ base: str
     port = (await Deno.readTextFile(portFile)).trim();
   }
   await Deno.remove(portFile);
+  const ticks = await clockTicks();
   return {
     base: `http://127.0.0.1:${port}`,
+    cpuMicros: async () => {
+      const stat = await procStat(child.pid);
+      return stat === undefined ? undefined : cpuMicrosOfStat(stat, ticks);
+    },
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;
@@ -67,10 +146,31 @@ async function wrk(url: string, seconds: number): Promise<WrkResult> {
 /** One isolation mode's figures: req/s with the access log and metrics off, metrics only, and both on. */
 export interface ObservabilityCase {
   isolation: "none" | "worker";
-  requestsPerSecond: Record<(typeof MODES)[number], number>;
-  /** metrics-only and both-on throughput over off. */
+  /** Median req/s of each mode. */
+  requestsPerSecond: Record<Mode, number>;
+  /** metrics-only and both-on throughput over off (medians). */
   ratios: { metrics: number; on: number };
+  /** Median CPU time of the server process per request, in µs (absent without `/proc`). */
+  cpuMicrosPerRequest?: Record<Mode, number>;
+  /** off's CPU per request over metrics-only's and both-on's (medians): read as a throughput ratio. */
+  cpuRatios?: { metrics: number; on: number };
+  /** Each round's figures, in the order measured: req/s, and CPU µs per request. */
+  rounds?: { requestsPerSecond: Record<Mode, number>; cpuMicrosPerRequest?: Record<Mode, number> }[];
 }
+
+/**
+ * The rounds of the group: BENCH_OBSERVABILITY_ROUNDS, else 2 × BENCH_HTTP_ROUNDS - 1 (5 in a full run, 1 quick).
+ *
+ * @returns how many rounds
+ */
+function roundCount(): number {
+  const own = Number(Deno.env.get("BENCH_OBSERVABILITY_ROUNDS"));
+  if (Number.isFinite(own) && own >= 1) return Math.round(own);
+  return Math.max(1, 2 * Math.round(effort("BENCH_HTTP_ROUNDS")) - 1);
+}
+
+/** The lowest and highest of some figures, as `lo-hi`. */
+const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
 
 /**
  * Runs the group.
@@ -86,34 +186,62 @@ export async function runStandalone(filter?: RegExp): Promise<ObservabilityCase[
     return tool;
   }
   const seconds = Math.max(1, Math.round(effort("BENCH_HTTP_SECONDS")));
-  const rounds = Math.max(1, effort("BENCH_HTTP_ROUNDS"));
+  const rounds = roundCount();
   console.log(
-    `\n• observability: ${tool.version}; wrk -t${WRK.threads} -c${WRK.connections} -d${seconds}s, ${rounds} rounds, median`,
+    `\n• observability: ${tool.version}; wrk -t${WRK.threads} -c${WRK.connections} -d${seconds}s, ${rounds} rounds ` +
+      `(order rotating), median; req/s and the server's CPU time per request`,
   );
   const only = Deno.env.get("BENCH_OBSERVABILITY_ISOLATION"); // "none" or "worker": one of the two only
   const cases: ObservabilityCase[] = [];
   for (const isolation of (["none", "worker"] as const).filter((i) => !only || i === only)) {
-    const results: Record<string, number[]> = { off: [], metrics: [], on: [] };
+    const perRound: NonNullable<ObservabilityCase["rounds"]> = [];
     for (let round = 0; round < rounds; round++) {
       const order = [...MODES.slice(round % 3), ...MODES.slice(0, round % 3)];
+      const rps = {} as Record<Mode, number>;
+      const cpu = {} as Record<Mode, number>;
+      let cpuKnown = true;
       for (const mode of order) {
         const server = await startServer(mode, isolation);
         try {
           await wrk(server.base + HELLO_PATH, 1); // warm-up
-          results[mode].push((await wrk(server.base + HELLO_PATH, seconds)).requestsPerSecond);
+          const before = await server.cpuMicros();
+          const result = await wrk(server.base + HELLO_PATH, seconds);
+          const after = await server.cpuMicros();
+          rps[mode] = result.requestsPerSecond;
+          if (before === undefined || after === undefined || result.requests === 0) cpuKnown = false;
+          else cpu[mode] = (after - before) / result.requests;
         } finally {
           await server.stop();
         }
       }
+      perRound.push({ requestsPerSecond: rps, ...(cpuKnown ? { cpuMicrosPerRequest: cpu } : {}) });
     }
-    const off = median(results.off);
-    const rps = { off, metrics: median(results.metrics), on: median(results.on) };
-    cases.push({ isolation, requestsPerSecond: rps, ratios: { metrics: rps.metrics / off, on: rps.on / off } });
+    const rps = {} as Record<Mode, number>;
+    for (const mode of MODES) rps[mode] = median(perRound.map((r) => r.requestsPerSecond[mode]));
+    const withCpu = perRound.filter((r) => r.cpuMicrosPerRequest).map((r) => r.cpuMicrosPerRequest!);
+    const cpu = {} as Record<Mode, number>;
+    for (const mode of MODES) cpu[mode] = median(withCpu.map((r) => r[mode]));
+    const cpuKnown = withCpu.length > 0;
+    cases.push({
+      isolation,
+      requestsPerSecond: rps,
+      ratios: { metrics: rps.metrics / rps.off, on: rps.on / rps.off },
+      ...(cpuKnown
+        ? { cpuMicrosPerRequest: cpu, cpuRatios: { metrics: cpu.off / cpu.metrics, on: cpu.off / cpu.on } }
+        : {}),
+      rounds: perRound,
+    });
+    const where = isolation === "none" ? "in-process" : "worker    ";
     for (const mode of MODES) {
+      const rpsRounds = perRound.map((r) => r.requestsPerSecond[mode] / r.requestsPerSecond.off);
+      const cpuRounds = withCpu.map((r) => r.off / r[mode]);
       console.log(
-        `  ${isolation === "none" ? "in-process" : "worker    "} ${mode.padEnd(8)} ${
-          Math.round(rps[mode]).toLocaleString("en-US").padStart(8)
-        } req/s  ${(rps[mode] / off).toFixed(2)}x of off`,
+        `  ${where} ${mode.padEnd(8)} ${Math.round(rps[mode]).toLocaleString("en-US").padStart(8)} req/s  ` +
+          `${(rps[mode] / rps.off).toFixed(2)}x of off (rounds ${range(rpsRounds)})` +
+          (cpuKnown
+            ? `  ${cpu[mode].toFixed(2).padStart(6)} µs CPU/request  ${(cpu.off / cpu[mode]).toFixed(2)}x of off ` +
+              `(rounds ${range(cpuRounds)})`
+            : ""),
       );
     }
   }

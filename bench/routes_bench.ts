@@ -3,8 +3,11 @@
  * `host.fetch`, against the same handler registered on a bare Hono app; then
  * the same with 100 plugins of 5 routes each mounted, to show the cost does
  * not grow with the number of plugins. These run the plugins in-process
- * (`isolation: "none"`); one more group runs the plugin in a worker (the
- * default), where each request is a round trip to the worker.
+ * (`isolation: "none"`) with the host's defaults: metrics on (each request
+ * timed and counted; the access log is on too, but the logger is silent). One
+ * group has the access log and the metrics off, which takes the clock reads
+ * and the counting out of the request's path; one more runs the plugin in a
+ * worker (the default), where each request is a round trip to the worker.
  *
  * @module
  */
@@ -16,10 +19,18 @@ import type { BenchFn, BenchGroup } from "./_runner.ts";
 
 let cleanup: (() => Promise<void>) | undefined;
 
-async function viaHost(plugins: number, routes: number, isolation: "none" | "worker" = "none"): Promise<BenchFn> {
+/** The access log and the metrics both off: requests to plugin routes are not timed, counted or logged. */
+const UNOBSERVED = { accessLog: false, metrics: false };
+
+async function viaHost(
+  plugins: number,
+  routes: number,
+  isolation: "none" | "worker" = "none",
+  observability?: typeof UNOBSERVED,
+): Promise<BenchFn> {
   const dir = await generatePlugins(plugins, routes);
   const dataDir = await Deno.makeTempDir({ prefix: "plugboard-routes-bench-" });
-  const host: Host = createHost({ pluginsDir: dir, dataDir, isolation, logger: { level: "silent" } });
+  const host: Host = createHost({ pluginsDir: dir, dataDir, isolation, logger: { level: "silent" }, observability });
   await host.start();
   cleanup = async () => {
     await host.stop();
@@ -52,6 +63,14 @@ export const groups: Record<string, BenchGroup> = {
   "route dispatch, 100 plugins with 5 routes each": {
     ours: "plugboard host.fetch",
     cases: { "plugboard host.fetch": () => viaHost(100, 5), "bare Hono app.fetch": () => viaHono(100, 5) },
+    teardown: () => cleanup?.(),
+  },
+  "route dispatch, 1 plugin with 1 route, observability off": {
+    ours: "plugboard host.fetch",
+    cases: {
+      "plugboard host.fetch": () => viaHost(1, 1, "none", UNOBSERVED),
+      "bare Hono app.fetch": () => viaHono(1, 1),
+    },
     teardown: () => cleanup?.(),
   },
   "route dispatch, 1 plugin in a worker (default isolation)": {

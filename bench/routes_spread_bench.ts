@@ -2,7 +2,9 @@
  * Route dispatch across fresh processes: a request to a plugin route through
  * `host.fetch` against the same handler on a bare Hono `app.fetch`, each
  * measured by mitata in many new processes with no warm-up of the harness's
- * own (min / median / max), beside the warmed figure of `routes_bench.ts`.
+ * own (min / median / max), beside the warmed figure of `routes_bench.ts`;
+ * with the host's defaults (metrics on), and once with the access log and
+ * the metrics off.
  *
  * Run alone: `deno run -A bench/routes_spread_bench.ts [--runs 20] [--json out.json]`.
  *
@@ -21,11 +23,20 @@ const OURS = "plugboard host.fetch";
 const HONO = "bare Hono app.fetch";
 let cleanup: (() => Promise<void>) | undefined;
 
-async function viaHost(plugins: number, routes: number): Promise<BenchFn> {
+/** The access log and the metrics both off: requests to plugin routes are not timed, counted or logged. */
+const UNOBSERVED = { accessLog: false, metrics: false };
+
+async function viaHost(plugins: number, routes: number, observability?: typeof UNOBSERVED): Promise<BenchFn> {
   const dir = await generatePlugins(plugins, routes);
   // The in-process path (the worker path is the isolation group's): what issue 15 measured.
   const dataDir = await Deno.makeTempDir({ prefix: "plugboard-bench-data-" });
-  const host: Host = createHost({ pluginsDir: dir, dataDir, isolation: "none", logger: { level: "silent" } });
+  const host: Host = createHost({
+    pluginsDir: dir,
+    dataDir,
+    isolation: "none",
+    logger: { level: "silent" },
+    observability,
+  });
   await host.start();
   cleanup = async () => {
     await host.stop();
@@ -45,9 +56,9 @@ function viaHono(plugins: number, routes: number): BenchFn {
   return () => app.fetch(request);
 }
 
-const group = (plugins: number, routes: number): BenchGroup => ({
+const group = (plugins: number, routes: number, observability?: typeof UNOBSERVED): BenchGroup => ({
   ours: OURS,
-  cases: { [OURS]: () => viaHost(plugins, routes), [HONO]: () => viaHono(plugins, routes) },
+  cases: { [OURS]: () => viaHost(plugins, routes, observability), [HONO]: () => viaHono(plugins, routes) },
   teardown: () => cleanup?.(),
 });
 
@@ -55,6 +66,7 @@ const group = (plugins: number, routes: number): BenchGroup => ({
 export const groups: Record<string, BenchGroup> = {
   "route dispatch, 1 plugin with 1 route": group(1, 1),
   "route dispatch, 100 plugins with 5 routes each": group(100, 5),
+  "route dispatch, 1 plugin with 1 route, observability off": group(1, 1, UNOBSERVED),
 };
 
 /** One group's spreads. */

@@ -7,10 +7,16 @@
  * plugins' host-wide middleware composed by Hono in front, each in a wrapper
  * that owns its failures. The plugin app is rebuilt when plugins change.
  *
+ * Requests to plugin routes are the hot path: the path is found once (the
+ * plugin router is handed it rather than reading the URL again), and a request
+ * observed by the host alone (access log, metrics) costs two reads of the wall
+ * clock, a bindings object and one call with its fields, no record.
+ *
  * @module
  */
 
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { getPath as honoGetPath } from "hono/utils/url";
 import { limitBodySize } from "./body_limit.ts";
 import { createAdminApp } from "./admin.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
@@ -68,9 +74,11 @@ function pathOf(url: string): string {
  * @returns true for `/health` and the admin API
  */
 export function isHostPath(path: string): boolean {
-  if (path === "/health" || path === PLUGIN_ROUTE_PREFIX || path === PREFIX_SLASH) return true;
-  if (path === "/" || path === "/metrics" || path === "/api/events" || startsWith(path, "/admin")) return true;
-  return startsWith(path, PREFIX_SLASH) && indexOf(path, "/", PREFIX_SLASH.length) < 0;
+  // Plugin routes first: `/api/plugins/<name>` and `/api/plugins/` are the admin API's, anything deeper a plugin's.
+  // (`indexOf` at 0 rather than `startsWith`: ~4x faster here on a path sliced from the URL.)
+  if (indexOf(path, PREFIX_SLASH) === 0) return indexOf(path, "/", PREFIX_SLASH.length) < 0;
+  return path === "/health" || path === PLUGIN_ROUTE_PREFIX || path === "/" || path === "/metrics" ||
+    path === "/api/events" || startsWith(path, "/admin");
 }
 
 /**
@@ -101,6 +109,8 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   const hostApp = createHostApp(ports);
   const limits = ports.limits ?? (() => ({ bodyLimit: DEFAULT_BODY_LIMIT, routeTimeout: DEFAULT_ROUTE_TIMEOUT }));
   const deadlines = new Deadlines();
+  // The path sorted below, handed to the plugin router (`pluginGetPath`) instead of Hono finding it in the URL again.
+  const sorted: SortedPath = { request: undefined, path: "" };
   // Two builds of the same routes: requests without a body skip the body guards entirely, so a plugin route with
   // no host-wide middleware takes Hono's single-handler path, as in a bare Hono app.
   let plain: Hono<HostEnv> | undefined;
@@ -114,8 +124,8 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
     scheduled = false;
     const version = ports.routes.version;
     if (builtFor === version) return;
-    plain = buildPluginApp(ports, undefined);
-    guarded = buildPluginApp(ports, limits);
+    plain = buildPluginApp(ports, undefined, sorted);
+    guarded = buildPluginApp(ports, limits, sorted);
     plain.router.match("GET", "/");
     guarded.router.match("GET", "/");
     builtFor = version;
@@ -125,15 +135,9 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
     scheduled = true;
     Deno.unrefTimer(hostSetTimeout(rebuild, 0));
   });
-  // The host's own observer (access log, metrics) goes last, after the plugins' (`ctx.onResponse`).
-  const own = ports.observability?.observer;
-  let base: readonly ObserverEntry[] | undefined;
-  let withOwn: readonly ObserverEntry[] = [];
-  const observersOf = (list: readonly ObserverEntry[]) => {
-    if (own === undefined) return list;
-    if (list !== base) withOwn = [...(base = list), { owner: "plugboard", observer: own }];
-    return withOwn;
-  };
+  // The host's own observer (access log, metrics) goes last, after the plugins' (`ctx.onResponse`), told field by
+  // field: a request observed by the host alone builds no record.
+  const answered = ports.observability?.answered;
   const timedOut = (plugin: string, method: string, path: string, ms: number) => () =>
     routeTimedOut(ports, plugin, method, path, ms);
   return {
@@ -155,49 +159,77 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       // The JSON guard for anything but a bodiless GET or HEAD: a POST without a body read as JSON is a 400.
       const method = request.method;
       const app = (method === "GET" || method === "HEAD") && request.body === null ? plain! : guarded!;
-      const observers = observersOf(ports.routes.observers);
-      if (observers.length === 0) {
+      const observers = ports.routes.observers;
+      // Hono decodes a path with a percent sign: that one it finds itself.
+      sorted.request = indexOf(path, "%") < 0 ? request : undefined;
+      sorted.path = path;
+      if (answered === undefined && observers.length === 0) {
         const response = app.fetch(request, env);
+        sorted.request = undefined;
         if (!(response instanceof Promise)) return response;
         const plugin = pluginOfPath(path);
         if (plugin === undefined) return response;
         const ms = limits(plugin).routeTimeout;
-        return deadlines.watch(response, ms, timedOut(plugin, request.method, path, ms));
+        return deadlines.watch(response, ms, timedOut(plugin, method, path, ms));
       }
       // Observed: the route handlers of this build note their pattern in the request's own bindings.
       const started = wallClock();
       const bindings: HostEnv["Bindings"] = { info: env?.info, route: undefined };
       const response = app.fetch(request, bindings);
+      sorted.request = undefined;
       if (!(response instanceof Promise)) {
-        tellObservers(ports, observers, request.method, path, bindings, response.status, started);
+        const at = wallClock();
+        if (observers.length !== 0) {
+          tellObservers(ports, observers, method, path, bindings.route, response.status, started, at);
+        }
+        answered?.(method, path, bindings.route, response.status, at > started ? at - started : 0, at);
         return response;
       }
       const plugin = pluginOfPath(path);
       const ms = plugin === undefined ? 0 : limits(plugin).routeTimeout;
       const answer = plugin === undefined
         ? response
-        : deadlines.watch(response, ms, timedOut(plugin!, request.method, path, ms));
+        : deadlines.watch(response, ms, timedOut(plugin!, method, path, ms));
       return Promise.resolve(answer).then((res) => {
-        tellObservers(ports, observers, request.method, path, bindings, res.status, started);
+        const at = wallClock();
+        if (observers.length !== 0) {
+          tellObservers(ports, observers, method, path, bindings.route, res.status, started, at);
+        }
+        answered?.(method, path, bindings.route, res.status, at > started ? at - started : 0, at);
         return res;
       });
     },
   };
 }
 
-/** Tells every response observer about one answered request; an observer's failure is its plugin's. */
+/** The request being sorted, and its path: read by the plugin router's `getPath` while it dispatches that request. */
+interface SortedPath {
+  request: Request | undefined;
+  path: string;
+}
+
+/**
+ * The plugin router's `getPath`: the path the host sorted the request by, when the router asks for the request
+ * being sorted (it asks first thing, synchronously); Hono's own reading of the URL otherwise.
+ */
+function pluginGetPath(sorted: SortedPath): (request: Request) => string {
+  return (request) => request === sorted.request ? sorted.path : honoGetPath(request);
+}
+
+/** Tells every plugin's response observer about one answered request; an observer's failure is its plugin's. */
 function tellObservers(
   ports: HttpPorts,
-  observers: HttpPorts["routes"]["observers"],
+  observers: readonly ObserverEntry[],
   method: string,
   path: string,
-  bindings: HostEnv["Bindings"],
+  route: string | undefined,
   status: number,
   started: number,
+  at: number,
 ): void {
-  const at = wallClock();
-  const record: ResponseRecord = { method, path, route: bindings.route, status, ms: Math.max(0, at - started), at };
-  for (const { owner, observer } of observers) {
+  const record: ResponseRecord = { method, path, route, status, ms: at > started ? at - started : 0, at };
+  for (let i = 0; i < observers.length; i++) {
+    const { owner, observer } = observers[i];
     try {
       observer(record);
     } catch (error) {
@@ -254,8 +286,8 @@ function owned(ports: HttpPorts, owner: string, handler: MiddlewareHandler): Mid
  * With `limits`, the build for requests with a body: the body limit and the
  * JSON guard run in front of everything else.
  */
-function buildPluginApp(ports: HttpPorts, limits: HttpPorts["limits"]): Hono<HostEnv> {
-  const app = new Hono<HostEnv>();
+function buildPluginApp(ports: HttpPorts, limits: HttpPorts["limits"], sorted: SortedPath): Hono<HostEnv> {
+  const app = new Hono<HostEnv>({ getPath: pluginGetPath(sorted) });
   if (limits) {
     // One middleware for both guards: each extra middleware costs a pass through Hono's compose.
     const bodyGuards = pluginBodyLimit(limits);
@@ -269,7 +301,7 @@ function buildPluginApp(ports: HttpPorts, limits: HttpPorts["limits"]): Hono<Hos
     });
   }
   for (const m of ports.routes.middleware) app.use(owned(ports, m.owner, m.handler));
-  const observed = ports.routes.observers.length > 0 || ports.observability?.observer !== undefined;
+  const observed = ports.routes.observers.length > 0 || ports.observability?.answered !== undefined;
   for (const [name, router] of ports.routes.entries()) {
     const base = `${PREFIX_SLASH}${name}`;
     for (const r of router.routes) {

@@ -54,6 +54,9 @@ export class Activity {
   #size: number;
   #now: () => number;
   #rings = new Map<string, ActivityBucket[]>();
+  /** The plugin recorded last and its ring: most requests in a row are one plugin's. */
+  #lastPlugin: string | undefined;
+  #lastRing: ActivityBucket[] = [];
 
   /** @param options bucket width, count and clock */
   constructor(options: ActivityOptions = {}) {
@@ -76,13 +79,21 @@ export class Activity {
    * @param at when it was answered, ms since the epoch (read from the clock when not given)
    */
   record(plugin: string, status: number, ms: number, at: number = this.#now()): void {
-    const start = at - at % this.#bucketMs;
-    let ring = this.#rings.get(plugin);
-    if (!ring) this.#rings.set(plugin, ring = []);
+    let ring = this.#lastRing;
+    if (plugin !== this.#lastPlugin) {
+      let found = this.#rings.get(plugin);
+      if (found === undefined) this.#rings.set(plugin, found = []);
+      this.#lastPlugin = plugin;
+      this.#lastRing = ring = found;
+    }
     let last = ring[ring.length - 1];
-    if (!last || last.start !== start) {
-      ring.push(last = { start, requests: 0, errors: 0, totalMs: 0, maxMs: 0 });
-      if (ring.length > this.#size) ring.shift();
+    // Within the newest bucket (nearly always): no division (`at` is past 2^31, a remainder of it is a float's).
+    if (last === undefined || at < last.start || at - last.start >= this.#bucketMs) {
+      const start = at - at % this.#bucketMs;
+      if (last === undefined || last.start !== start) {
+        ring.push(last = { start, requests: 0, errors: 0, totalMs: 0, maxMs: 0 });
+        if (ring.length > this.#size) ring.shift();
+      }
     }
     last.requests++;
     if (status >= 500) last.errors++;
@@ -115,5 +126,6 @@ export class Activity {
    */
   forget(plugin: string): void {
     this.#rings.delete(plugin);
+    if (plugin === this.#lastPlugin) this.#lastPlugin = undefined;
   }
 }

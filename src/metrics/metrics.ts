@@ -56,12 +56,13 @@ export class HostMetrics {
   #series = new Map<string, RouteSeries>();
   /** How many patterns each plugin has a series for. */
   #perPlugin = new Map<string, number>();
+  #generation = 0;
 
   /** @param sources what the gauges read when scraped */
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     const series = this.#series;
-    const reset = () => (series.clear(), this.#perPlugin.clear());
+    const reset = () => (series.clear(), this.#perPlugin.clear(), this.#generation++);
     this.registry.registerMetric(requestsMetric(series, reset));
     this.registry.registerMetric(latencyMetric(series, reset));
     const emitCounts = this.#emitCounts;
@@ -189,6 +190,15 @@ export class HostMetrics {
   forget(plugin: string): void {
     for (const [key, s] of this.#series) if (s.plugin === plugin) this.#series.delete(key);
     this.#perPlugin.delete(plugin);
+    this.#generation++;
+  }
+
+  /**
+   * Grows whenever series are dropped (a plugin forgotten, the registry reset): a series kept by a caller since
+   * a lower generation may no longer be counted, and is to be asked for again.
+   */
+  get generation(): number {
+    return this.#generation;
   }
 
   /**

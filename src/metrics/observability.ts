@@ -25,6 +25,7 @@ import { AccessLog } from "./access_log.ts";
 import { Activity } from "./activity.ts";
 import { EventStreams } from "./event_stream.ts";
 import { HostMetrics } from "./metrics.ts";
+import type { RouteSeries } from "./route_series.ts";
 import { type ObservabilitySettings, resolveObservability } from "./settings.ts";
 import { storageBytes } from "./storage_size.ts";
 import { TappedEventBus } from "./tapped_bus.ts";
@@ -57,6 +58,27 @@ export interface UsageReporter {
 const PREFIX = "/api/plugins/";
 
 /**
+ * Told about one answered request to a plugin route, field by field (no record to build): what the host's HTTP
+ * side calls for its own observer. The fields are those of a {@linkcode ResponseRecord}, `at` always set.
+ */
+export type AnsweredRequest = (
+  method: string,
+  path: string,
+  route: string | undefined,
+  status: number,
+  ms: number,
+  at: number,
+) => void;
+
+/** One route pattern as the observer keeps it: whose it is, and the series its requests count into. */
+interface RouteEntry {
+  plugin: string;
+  series: RouteSeries | undefined;
+  /** The metrics' generation `series` was asked for in. */
+  generation: number;
+}
+
+/**
  * The host's observability: metrics, event streams, access log, last errors.
  *
  * @example Count a request and describe a plugin
@@ -84,10 +106,10 @@ export class Observability {
   #versionOf: (name: string) => UsageReporter | undefined;
   #lastErrors = new Map<string, PluginLastError>();
   #crashes = new Map<string, Record<string, number>>();
-  #requestIds = `${Math.floor(Math.random() * 0x10000).toString(16).padStart(4, "0")}-`;
-  #requestSeq = 0;
   #accessLog: AccessLog;
-  #routePlugins = new Map<string, string>();
+  /** Whether access lines are written: the setting, and a logger at info level or below. */
+  #logging: boolean;
+  #routes = new Map<string, RouteEntry>();
 
   /**
    * @param host the host it observes
@@ -104,6 +126,7 @@ export class Observability {
     this.#versionOf = versionOf;
     this.settings = resolveObservability(options.observability);
     this.#accessLog = new AccessLog(host.log);
+    this.#logging = this.settings.accessLog && this.#accessLog.enabled;
     for (const name of this.settings.debug) host.log.debugSwitch.set(name, true);
     this.metrics = this.settings.metrics
       ? new HostMetrics({ states: () => host.stateCounts(), memory: () => this.#memoryAll() })
@@ -150,6 +173,16 @@ export class Observability {
   get observer(): ((record: ResponseRecord) => void) | undefined {
     if (!this.settings.accessLog && !this.metrics) return undefined;
     return this.#observe;
+  }
+
+  /**
+   * {@linkcode Observability.observer}, told field by field: what the host's
+   * HTTP side calls, so that a request observed by the host alone builds no
+   * record. Undefined when the observer is.
+   */
+  get answered(): AnsweredRequest | undefined {
+    if (!this.settings.accessLog && !this.metrics) return undefined;
+    return this.#answered;
   }
 
   /**
@@ -208,34 +241,38 @@ export class Observability {
     if (event !== "system.error" && this.streams.active) this.streams.publish(event, payload);
   };
 
-  #observe = (record: ResponseRecord): void => {
+  #observe = (record: ResponseRecord): void =>
+    this.#answered(record.method, record.path, record.route, record.status, record.ms, record.at ?? Date.now());
+
+  #answered: AnsweredRequest = (method, path, route, status, ms, at) => {
     try {
-      const route = record.route ?? "";
       // Found by the pattern (the same string object on every request: its hash is cached).
-      const plugin = this.#pluginOfRoute(route);
-      this.metrics?.series(plugin, route).observe(record.method, record.status, record.ms);
-      if (plugin) this.activity.record(plugin, record.status, record.ms, record.at);
-      if (!this.settings.accessLog) return;
-      this.#accessLog.write(plugin || pluginOf(record.path) || "plugboard", {
-        method: record.method,
-        path: record.path,
-        status: record.status,
-        durationMs: record.ms,
-        requestId: this.#requestIds + (++this.#requestSeq).toString(36),
-      });
+      const entry = this.#routeEntry(route ?? "");
+      const plugin = entry.plugin;
+      const metrics = this.metrics;
+      if (metrics !== undefined) {
+        let series = entry.series;
+        if (series === undefined || entry.generation !== metrics.generation) {
+          entry.series = series = metrics.series(plugin, route ?? "");
+          entry.generation = metrics.generation;
+        }
+        series.observe(method, status, ms);
+      }
+      if (plugin) this.activity.record(plugin, status, ms, at);
+      if (this.#logging) this.#accessLog.request(plugin || pluginOf(path) || "plugboard", method, path, status, ms);
     } catch {
       // Observing must never fail a request.
     }
   };
 
-  /** The plugin of a route pattern, remembered per pattern (bounded: forgotten all at once past 5,000). */
-  #pluginOfRoute(route: string): string {
-    let plugin = this.#routePlugins.get(route);
-    if (plugin === undefined) {
-      if (this.#routePlugins.size >= 5000) this.#routePlugins.clear();
-      this.#routePlugins.set(route, plugin = pluginOf(route));
+  /** A route pattern's entry, made on first use (bounded: forgotten all at once past 5,000 patterns). */
+  #routeEntry(route: string): RouteEntry {
+    let entry = this.#routes.get(route);
+    if (entry === undefined) {
+      if (this.#routes.size >= 5000) this.#routes.clear();
+      this.#routes.set(route, entry = { plugin: pluginOf(route), series: undefined, generation: -1 });
     }
-    return plugin;
+    return entry;
   }
 
   async #usageOf(name: string): Promise<VersionUsage | undefined> {

@@ -75,8 +75,11 @@ export class RouteSeries {
   count = 0;
   /** Sum of their durations, in seconds. */
   sum = 0;
-  /** Counts by `status * 8 + method index`. */
-  #counts = new Map<number, number>();
+  /** The keys counted (`status * 8 + method index`), in the order first seen; `#n[i]` counts `#keys[i]`. */
+  #keys: number[] = [];
+  #n: number[] = [];
+  /** The index in `#keys` of the key counted last: most requests to a route repeat it. */
+  #last = -1;
 
   /**
    * @param plugin the plugin whose route it is
@@ -95,25 +98,38 @@ export class RouteSeries {
    * @param ms how long it took, in ms
    */
   observe(method: string, status: number, ms: number): void {
-    const m = methodIndex(method);
-    let key = status * 8 + m;
-    let n = this.#counts.get(key);
-    if (n === undefined && this.#counts.size >= MAX_STATUS_KEYS) {
-      // Past the bound, by class: a handler answering every status there is cannot grow the exposition past it.
-      key = (CLASS_BASE + Math.min(9, Math.max(0, Math.floor(status / 100)))) * 8 + m;
-      n = this.#counts.get(key);
-    }
-    this.#counts.set(key, (n ?? 0) + 1);
+    const key = status * 8 + methodIndex(method);
+    const last = this.#last;
+    const i = last >= 0 && this.#keys[last] === key ? last : this.#slot(key, status);
+    this.#n[i]++;
+    this.#last = i;
     const seconds = ms / 1000;
     this.count++;
     this.sum += seconds;
     const bounds = LATENCY_BOUNDS;
-    for (let i = 0; i < bounds.length; i++) {
-      if (seconds <= bounds[i]) {
-        this.buckets[i]++;
+    for (let b = 0; b < bounds.length; b++) {
+      if (seconds <= bounds[b]) {
+        this.buckets[b]++;
         return;
       }
     }
+  }
+
+  /** Where a key is counted: its slot, a new one, or past the bound its status class's. */
+  #slot(key: number, status: number): number {
+    const keys = this.#keys;
+    let i = keys.indexOf(key);
+    if (i >= 0) return i;
+    if (keys.length >= MAX_STATUS_KEYS) {
+      // Past the bound, by class: a handler answering every status there is cannot grow the exposition past it.
+      const classKey = (CLASS_BASE + Math.min(9, Math.max(0, Math.floor(status / 100)))) * 8 + key % 8;
+      i = keys.indexOf(classKey);
+      if (i >= 0) return i;
+      key = classKey;
+    }
+    keys.push(key);
+    this.#n.push(0);
+    return keys.length - 1;
   }
 
   /**
@@ -122,12 +138,12 @@ export class RouteSeries {
    * @returns one entry per method and status (a status class such as `4xx` past {@linkcode MAX_STATUS_KEYS})
    */
   counts(): { method: string; status: string; n: number }[] {
-    return [...this.#counts].map(([key, n]) => {
+    return this.#keys.map((key, i) => {
       const status = Math.floor(key / 8);
       return {
         method: METHODS[key % 8],
         status: status >= CLASS_BASE ? `${status - CLASS_BASE}xx` : String(status),
-        n,
+        n: this.#n[i],
       };
     });
   }

@@ -1,0 +1,80 @@
+/**
+ * How the HTTP side sorts a request by its path, and the path a plugin's
+ * router then matches: the host's endpoints by the raw path, plugin routes by
+ * the path Hono reads (percent-decoded), query and fragment left out.
+ */
+
+import assert from "node:assert/strict";
+import type { ResponseRecord } from "../mod.ts";
+import { isHostPath } from "../src/http/app.ts";
+import { LOOPBACK, quietHost } from "./_helpers.ts";
+
+/** The sorting as first written: the host's own endpoints, then `/api/plugins/<name>` without a deeper path. */
+function hostPathReference(path: string): boolean {
+  if (path === "/health" || path === "/api/plugins" || path === "/api/plugins/") return true;
+  if (path === "/" || path === "/metrics" || path === "/api/events" || path.startsWith("/admin")) return true;
+  return path.startsWith("/api/plugins/") && path.indexOf("/", "/api/plugins/".length) < 0;
+}
+
+Deno.test("isHostPath: the host's endpoints and the admin API, nothing under a plugin's prefix", () => {
+  const host = ["/health", "/api/plugins", "/api/plugins/", "/api/plugins/hello", "/api/plugins/%70", "/", "/metrics"];
+  host.push("/api/events", "/admin", "/admin/", "/admin/plugins/hello", "/administrator", "/admin/api/plugins/x");
+  const plugin = ["/api/plugins/hello/", "/api/plugins/hello/x", "/api/plugins//x", "/api/pluginsx", "/api/plugin"];
+  plugin.push("/healthz", "/health/", "/metrics/x", "/api/events/x", "/x", "", "/api/Plugins/hello/x", "/ADMIN");
+  for (const path of host) assert.equal(isHostPath(path), true, path);
+  for (const path of plugin) assert.equal(isHostPath(path), false, path);
+  // Every prefix of those, and each with a character more: the same answer as the first sorting.
+  const parts = ["/", "api", "/plugins", "/", "hello", "/", "x", "admin", "health", "metrics", "events", "%2F", "?"];
+  for (const path of [...host, ...plugin]) {
+    for (let end = 0; end <= path.length; end++) {
+      for (const more of ["", ...parts]) {
+        const p = path.slice(0, end) + more;
+        assert.equal(isHostPath(p), hostPathReference(p), JSON.stringify(p));
+      }
+    }
+  }
+});
+
+Deno.test("plugin routes: matched by the decoded path, without query or fragment; observers get the raw path", async () => {
+  const host = quietHost({ pluginsDir: null });
+  const seen: ResponseRecord[] = [];
+  try {
+    await host.load({
+      name: "paths",
+      version: "1.0.0",
+      setup(ctx) {
+        ctx.routes.get("/x", (c) => c.text(`x ${c.req.path}`));
+        ctx.routes.get("/ü/:who", (c) => c.text(`ü ${c.req.param("who")} ${c.req.path}`));
+        ctx.routes.get("/a b", (c) => c.text(`space ${c.req.path}`));
+        ctx.onResponse((r) => seen.push(r));
+      },
+    });
+    const get = async (path: string) => {
+      const res = await host.fetch(new Request(`http://127.0.0.1${path}`), LOOPBACK);
+      return `${res.status} ${await res.text()}`;
+    };
+    assert.equal(await get("/api/plugins/paths/x"), "200 x /api/plugins/paths/x");
+    assert.equal(await get("/api/plugins/paths/x?y=1#z"), "200 x /api/plugins/paths/x");
+    assert.equal(await get("/api/plugins/paths/x#z?y=1"), "200 x /api/plugins/paths/x");
+    assert.match(await get("/api/plugins/paths/x/"), /^404 .*No route GET \/api\/plugins\/paths\/x\/"/);
+    assert.equal(
+      await get("/api/plugins/paths/%C3%BC/J%C3%BCrgen?q=%C3%BC"),
+      "200 ü Jürgen /api/plugins/paths/ü/Jürgen",
+    );
+    assert.equal(await get("/api/plugins/paths/ü/ada"), "200 ü ada /api/plugins/paths/ü/ada");
+    assert.equal(await get("/api/plugins/paths/a%20b"), "200 space /api/plugins/paths/a b");
+    // The plugin's own requests, as the host saw them: raw paths, query and fragment left out.
+    assert.deepEqual(seen.map((r) => [r.path, r.status]).slice(0, 3), [
+      ["/api/plugins/paths/x", 200],
+      ["/api/plugins/paths/x", 200],
+      ["/api/plugins/paths/x", 200],
+    ]);
+    assert.deepEqual(seen.map((r) => r.path).slice(-3), [
+      "/api/plugins/paths/%C3%BC/J%C3%BCrgen",
+      "/api/plugins/paths/%C3%BC/ada",
+      "/api/plugins/paths/a%20b",
+    ]);
+  } finally {
+    await host.stop();
+  }
+});
