@@ -30,9 +30,10 @@ export type ProxyCall = (path: string[], args: unknown[], kind: "call" | "read")
  */
 export function asyncProxy(call: ProxyCall): unknown {
   const at = (path: readonly string[]): unknown => {
-    // The stand-ins of its properties, kept for the next call (`svc.add(...)` in a loop builds no new proxy), up to
-    // a bound: a caller walking ever new names keeps no memory.
-    const children = new Map<string, unknown>();
+    // The service's own methods are kept for the next call (`svc.add(...)` in a loop builds no new proxy), up to a
+    // bound; deeper paths are built anew. A path may come from a plugin in another isolate (a service call walks
+    // the host's stand-in), so nothing it names may stay past its call beyond that bound.
+    const children = path.length === 0 ? new Map<string, unknown>() : undefined;
     return new Proxy(function () {}, {
       get(_target, key) {
         if (typeof key === "symbol") return undefined;
@@ -42,10 +43,10 @@ export function asyncProxy(call: ProxyCall): unknown {
           return (onValue?: (v: unknown) => unknown, onError?: (e: unknown) => unknown) =>
             call([...path], [], "read").then(onValue, onError);
         }
-        let child = children.get(key);
+        let child = children?.get(key);
         if (child === undefined) {
           child = at([...path, key]);
-          if (children.size < MAX_CHILDREN) children.set(key, child);
+          if (children && children.size < MAX_CHILDREN) children.set(key, child);
         }
         return child;
       },
@@ -62,5 +63,5 @@ export function asyncProxy(call: ProxyCall): unknown {
   return at([]);
 }
 
-/** How many property stand-ins one stand-in keeps for reuse. */
+/** How many method stand-ins a service's stand-in keeps for reuse. */
 const MAX_CHILDREN = 64;

@@ -77,22 +77,31 @@ export async function readWireRequest(request: Request): Promise<Transfer<WireRe
   const told = Number(request.headers.get("content-length") ?? NaN);
   if (!request.body || !(told >= 0 && told <= COPIED_BODY_LIMIT)) return toWireRequest(request);
   const wire = toWireRequest(request, false).value;
-  // Read as chunks up to the limit: a length told wrong (by the embedding application's own request) still crosses
-  // whole, the rest as a stream.
-  const reader = request.body.getReader();
+  // Read up to the limit: a length told wrong (by the embedding application's own request) still crosses whole, the
+  // rest as a stream.
+  const body = await wholeOrStream(request.body, COPIED_BODY_LIMIT);
+  if (body instanceof ReadableStream) return new Transfer({ ...wire, body }, [body as unknown as Transferable]);
+  return new Transfer({ ...wire, body: body.buffer }, []);
+}
+
+/**
+ * Reads a body whole when it is at most `limit` bytes; a longer one comes
+ * back as a stream of what was read, then the rest as the consumer pulls.
+ */
+async function wholeOrStream(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return concat(chunks, size);
     chunks.push(value);
     size += value.byteLength;
-    if (size > COPIED_BODY_LIMIT) {
-      const stream = resumed(chunks, reader);
-      return new Transfer({ ...wire, body: stream }, [stream as unknown as Transferable]);
-    }
+    if (size > limit) return resumed(chunks, reader);
   }
-  return new Transfer({ ...wire, body: concat(chunks, size).buffer }, []);
 }
 
 /** The dashboard's session cookie's name (`http/dashboard/session.ts`). */
@@ -147,23 +156,11 @@ export async function toWireResponse(response: Response): Promise<Transfer<WireR
   }
   // Small bodies cross whole, in one message. A body past INLINE_BODY_LIMIT crosses as a stream, so the host never
   // holds more than a chunk of it at a time for a slow client (the stream's backpressure reaches the plugin).
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size > INLINE_BODY_LIMIT) {
-      const stream = resumed(chunks, reader);
-      return new Transfer({ ...head, body: stream }, [stream as unknown as Transferable]);
-    }
-  }
-  const buffer = concat(chunks, size);
+  const body = await wholeOrStream(response.body, INLINE_BODY_LIMIT);
+  if (body instanceof ReadableStream) return new Transfer({ ...head, body }, [body as unknown as Transferable]);
   // A small body is copied with the message: a transfer list costs a round trip more than copying a few KiB.
-  if (size <= COPIED_BODY_LIMIT) return new Transfer({ ...head, body: buffer.buffer }, []);
-  return new Transfer({ ...head, body: buffer.buffer }, [buffer.buffer]);
+  if (body.byteLength <= COPIED_BODY_LIMIT) return new Transfer({ ...head, body: body.buffer }, []);
+  return new Transfer({ ...head, body: body.buffer }, [body.buffer]);
 }
 
 /** The largest response body sent to the host in one message; larger ones are streamed. */
