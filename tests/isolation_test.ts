@@ -59,7 +59,7 @@ export default {
     });
     await attempt("forgeTaskFailed", () => ctx.events.emit("task.failed", { taskId: "t1", error: "forged" }));
     await attempt("forgeSystemError", () => ctx.events.emit("system.error", { origin: "route", message: "x" }));
-    await attempt("rawForge", () => self.postMessage({ k: "note", m: "emit", p: { event: "task.failed", payload: { taskId: "t2", error: "raw" } } }));
+    await attempt("rawForge", () => self.postMessage([1, "emit", { event: "task.failed", payload: { taskId: "t2", error: "raw" } }]));
     await attempt("net", () => fetch("http://127.0.0.1:49999/"));
     await attempt("run", () => new Deno.Command("true").output());
     await attempt("ownData", () => Deno.writeTextFile(ctx.dataDir + "/note.txt", "mine"));

@@ -16,7 +16,7 @@ const FORGED = "[plugboard] INFO Admin POST /api/plugins answered 201 (client 10
 
 /** An isolated plugin that tries every way to write a line that looks like the host's. Markers m0..m12. */
 const FORGER = `
-const note = (p) => self.postMessage({ k: "note", m: "log", p: { level: "info", args: [], ...p } });
+const note = (p) => self.postMessage([1, "log", { level: "info", args: [], ...p }]);
 console.log("m0 top-level\\n${FORGED}");
 export default {
   name: "forger",

@@ -2,22 +2,20 @@
  * The host's HTTP side. A request is first sorted by path: the host's own
  * endpoints (`/health` and the admin API: `/api/plugins`,
  * `/api/plugins/<name>`, `/api/plugins/<name>:action`) go to the host app,
- * where no plugin code runs; everything else goes to the plugin app: one Hono
- * router holding every plugin's routes under `/api/plugins/<name>/`, with the
- * plugins' host-wide middleware composed by Hono in front, each in a wrapper
- * that owns its failures. The plugin app is rebuilt when plugins change.
+ * where no plugin code runs; everything else goes to the plugin app
+ * (`plugin_app.ts`), rebuilt when plugins change.
  *
  * Requests to plugin routes are the hot path: the path is found once (the
- * plugin router is handed it rather than reading the URL again), and a request
- * observed by the host alone (access log, metrics) costs two reads of the wall
- * clock, a bindings object and one call with its fields, no record.
+ * plugin router is handed it rather than reading the URL again); a GET for
+ * an isolated plugin's route that no host-wide middleware sees goes straight
+ * to its worker (`direct_routes.ts`); and a request observed by the host
+ * alone (access log, metrics) costs two reads of the wall clock, a bindings
+ * object and one call with its fields, no record.
  *
  * @module
  */
 
-import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { getPath as honoGetPath } from "hono/utils/url";
-import { limitBodySize } from "./body_limit.ts";
+import { Hono } from "hono";
 import { createAdminApp } from "./admin.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import { adminGuard, type HostEnv } from "./auth.ts";
@@ -25,10 +23,11 @@ import type { HttpPorts } from "./ports.ts";
 import type { ObserverEntry, ResponseRecord } from "../routes.ts";
 import { codeProblem, jsonResponse, problem } from "./problem.ts";
 import { indexOf, slice, startsWith } from "./_primordials.ts";
-import { guardJsonBody, httpExceptionResponse, MALFORMED_JSON } from "./plugin_errors.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_ROUTE_TIMEOUT } from "../options.ts";
 import { Deadlines } from "./deadlines.ts";
 import { mountObservability } from "./dashboard/mount.ts";
+import { directFetchOf } from "./direct_routes.ts";
+import { answerError, buildPluginApp, limitBody, pluginOfPath, routeTimedOut, type SortedPath } from "./plugin_app.ts";
 
 /** The MCP endpoint, as the HTTP side reaches it (`src/mcp/hub.ts`). */
 export interface McpHttpPort {
@@ -41,12 +40,10 @@ export interface HttpApp {
 }
 
 const PREFIX_SLASH = `${PLUGIN_ROUTE_PREFIX}/`;
-const randomUUID = crypto.randomUUID.bind(crypto);
 // Response observers are timed with the wall clock in whole milliseconds, as Hono's logger is: under wrk here two
 // `performance.now()` reads per request cost the shipped set ~7% of its throughput, two `Date.now()` reads ~1%.
 const wallClock = Date.now;
 const hostSetTimeout = setTimeout;
-const decodeComponent = decodeURIComponent;
 
 /** The longest request URL answered, in characters; longer ones get 414. */
 export const MAX_URL_LENGTH = 8192;
@@ -82,24 +79,6 @@ export function isHostPath(path: string): boolean {
 }
 
 /**
- * The plugin a path belongs to, for `/api/plugins/<name>/...`: decoded as
- * the router decodes it, so `/api/plugins/%70/...` is plugin "p"'s (its
- * deadline, its errors).
- */
-function pluginOfPath(path: string): string | undefined {
-  if (!startsWith(path, PREFIX_SLASH)) return undefined;
-  const slash = indexOf(path, "/", PREFIX_SLASH.length);
-  if (slash <= PREFIX_SLASH.length) return undefined;
-  const name = slice(path, PREFIX_SLASH.length, slash);
-  if (indexOf(name, "%") < 0) return name;
-  try {
-    return decodeComponent(name);
-  } catch {
-    return name;
-  }
-}
-
-/**
  * Builds the host's HTTP app from its ports.
  *
  * @param ports routes, admin operations, error reporter, logger, admin key, and the MCP endpoint (`/mcp`)
@@ -115,6 +94,9 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   // no host-wide middleware takes Hono's single-handler path, as in a bare Hono app.
   let plain: Hono<HostEnv> | undefined;
   let guarded: Hono<HostEnv> | undefined;
+  // Whether a GET may skip the plain build's Hono pass for an isolated plugin's route (see `direct_routes.ts`): only
+  // when some route forwards to a worker and no host-wide middleware would see the request.
+  let direct = false;
   let builtFor = -1;
   // Rebuild after plugins change (once per burst of changes, in the next macrotask: a batch activating a hundred
   // plugins builds once), not on the next request: building the router and compiling Hono's matcher takes
@@ -126,6 +108,10 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
     if (builtFor === version) return;
     plain = buildPluginApp(ports, undefined, sorted);
     guarded = buildPluginApp(ports, limits, sorted);
+    direct = ports.routes.middleware.length === 0 &&
+      [...ports.routes.entries()].some(([, router]) =>
+        router.routes.some((r) => directFetchOf(r.handler) !== undefined)
+      );
     plain.router.match("GET", "/");
     guarded.router.match("GET", "/");
     builtFor = version;
@@ -140,6 +126,27 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   const answered = ports.observability?.answered;
   const timedOut = (plugin: string, method: string, path: string, ms: number) => () =>
     routeTimedOut(ports, plugin, method, path, ms);
+  // The answer to an isolated plugin's route answered directly, and its pattern (for the observers).
+  const forwarded: { response: Promise<Response> | undefined; route: string | undefined } = {
+    response: undefined,
+    route: undefined,
+  };
+  /**
+   * Answers a GET for an isolated plugin's route from its worker, without the
+   * plain build's Hono pass: when the path matches that one route alone. The
+   * answer goes to `forwarded`; false when the request takes Hono's path.
+   */
+  const forwardDirect = (app: Hono<HostEnv>, request: Request, path: string): boolean => {
+    const matched = app.router.match("GET", path)[0];
+    if (matched.length !== 1) return false;
+    const [handler, route] = matched[0][0] as unknown as [unknown, { path: string }];
+    const fetch = directFetchOf(handler);
+    const response = fetch?.(request, (error) => answerError(ports, error, path));
+    if (response === undefined) return false;
+    forwarded.response = response;
+    forwarded.route = route.path;
+    return true;
+  };
   return {
     fetch(request, env) {
       const url = request.url;
@@ -161,10 +168,12 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       const app = (method === "GET" || method === "HEAD") && request.body === null ? plain! : guarded!;
       const observers = ports.routes.observers;
       // Hono decodes a path with a percent sign: that one it finds itself.
-      sorted.request = indexOf(path, "%") < 0 ? request : undefined;
+      const plainPath = indexOf(path, "%") < 0;
+      const forward = direct && app === plain && method === "GET" && plainPath && forwardDirect(plain, request, path);
+      sorted.request = plainPath ? request : undefined;
       sorted.path = path;
       if (answered === undefined && observers.length === 0) {
-        const response = app.fetch(request, env);
+        const response = forward ? forwarded.response! : app.fetch(request, env);
         sorted.request = undefined;
         if (!(response instanceof Promise)) return response;
         const plugin = pluginOfPath(path);
@@ -174,8 +183,8 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       }
       // Observed: the route handlers of this build note their pattern in the request's own bindings.
       const started = wallClock();
-      const bindings: HostEnv["Bindings"] = { info: env?.info, route: undefined };
-      const response = app.fetch(request, bindings);
+      const bindings: HostEnv["Bindings"] = { info: env?.info, route: forward ? forwarded.route : undefined };
+      const response = forward ? forwarded.response! : app.fetch(request, bindings);
       sorted.request = undefined;
       if (!(response instanceof Promise)) {
         const at = wallClock();
@@ -200,20 +209,6 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       });
     },
   };
-}
-
-/** The request being sorted, and its path: read by the plugin router's `getPath` while it dispatches that request. */
-interface SortedPath {
-  request: Request | undefined;
-  path: string;
-}
-
-/**
- * The plugin router's `getPath`: the path the host sorted the request by, when the router asks for the request
- * being sorted (it asks first thing, synchronously); Hono's own reading of the URL otherwise.
- */
-function pluginGetPath(sorted: SortedPath): (request: Request) => string {
-  return (request) => request === sorted.request ? sorted.path : honoGetPath(request);
 }
 
 /** Tells every plugin's response observer about one answered request; an observer's failure is its plugin's. */
@@ -254,146 +249,6 @@ function createHostApp(ports: HttpPorts): Hono<HostEnv> {
   app.route("/", createAdminApp(ports.admin, guard, ports.observability));
   if (ports.observability) mountObservability(app, ports, guard);
   app.notFound((c) => problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` }));
-  app.onError((error, c) => answerError(ports, error, c));
+  app.onError((error, c) => answerError(ports, error, c.req.path));
   return app;
-}
-
-/**
- * Wraps one plugin's middleware so that its own failure is reported against
- * it and answered with a 500 problem; failures further in are answered by
- * Hono's error handler before they reach it.
- */
-function owned(ports: HttpPorts, owner: string, handler: MiddlewareHandler): MiddlewareHandler<HostEnv> {
-  return async (c, next) => {
-    try {
-      return await handler(c, next);
-    } catch (error) {
-      const own = httpExceptionResponse(error, owner);
-      if (own) return own;
-      ports.report({ origin: "middleware", plugin: owner, error });
-      const id = randomUUID();
-      return problem(500, {
-        title: "Internal Server Error",
-        detail: `A middleware of plugin "${owner}" failed. The error is logged with id ${id}`,
-        errorId: id,
-      });
-    }
-  };
-}
-
-/**
- * One Hono router for every plugin's routes, rebuilt when plugins change.
- * With `limits`, the build for requests with a body: the body limit and the
- * JSON guard run in front of everything else.
- */
-function buildPluginApp(ports: HttpPorts, limits: HttpPorts["limits"], sorted: SortedPath): Hono<HostEnv> {
-  const app = new Hono<HostEnv>({ getPath: pluginGetPath(sorted) });
-  if (limits) {
-    // One middleware for both guards: each extra middleware costs a pass through Hono's compose.
-    const bodyGuards = pluginBodyLimit(limits);
-    app.use(async (c, next) => {
-      // The body limit answers 413 itself, without calling next: keep its response.
-      const refused = await bodyGuards(
-        c,
-        async () => void await (guardJsonBody as MiddlewareHandler<HostEnv>)(c, next),
-      );
-      if (refused) c.res = refused;
-    });
-  }
-  for (const m of ports.routes.middleware) app.use(owned(ports, m.owner, m.handler));
-  const observed = ports.routes.observers.length > 0 || ports.observability?.answered !== undefined;
-  for (const [name, router] of ports.routes.entries()) {
-    const base = `${PREFIX_SLASH}${name}`;
-    for (const r of router.routes) {
-      // A plugin's root route is served with the trailing slash: without it the path is the admin API's.
-      const path = r.path === base ? `${base}/` : r.path;
-      if (!startsWith(path, `${base}/`)) {
-        ports.log.warn(`Plugin "${name}" has a route outside its prefix ${base}/ (${r.method} ${r.path}): not served`);
-        continue;
-      }
-      const handler = observed ? noteRoute(path, r.handler) : r.handler as MiddlewareHandler<HostEnv>;
-      if (r.method === "ALL") app.all(path, handler);
-      else app.on(r.method, [path], handler);
-    }
-  }
-  // The same answer whether the plugin is not loaded or lacks the route, so
-  // an unauthenticated client cannot enumerate plugins.
-  app.notFound((c) => problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` }));
-  app.onError((error, c) => answerError(ports, error, c));
-  return app;
-}
-
-/** A route handler that notes its pattern for the response observers, then runs. */
-function noteRoute(pattern: string, handler: MiddlewareHandler): MiddlewareHandler<HostEnv> {
-  return (c, next) => {
-    c.env.route = pattern;
-    return handler(c, next);
-  };
-}
-
-/** A body limit answering 413 problem+json; nothing beyond the limit is buffered. */
-function limitBody(maxSize: number, plugin?: string): MiddlewareHandler<HostEnv> {
-  return limitBodySize(maxSize, () =>
-    codeProblem(
-      "PAYLOAD_TOO_LARGE",
-      `The request body is larger than ${maxSize} bytes${plugin ? ` (the limit of plugin "${plugin}"'s routes)` : ""}`,
-      plugin ? { plugin } : {},
-    ));
-}
-
-/** The body limit of the plugin a request is for. */
-function pluginBodyLimit(limits: NonNullable<HttpPorts["limits"]>): MiddlewareHandler<HostEnv> {
-  const cache = new Map<string, MiddlewareHandler<HostEnv>>();
-  return (c, next) => {
-    const plugin = pluginOfPath(c.req.path) ?? "";
-    const max = plugin ? limits(plugin).bodyLimit : DEFAULT_BODY_LIMIT;
-    const key = `${plugin}\0${max}`;
-    let mw = cache.get(key);
-    if (!mw) cache.set(key, mw = limitBody(max, plugin || undefined));
-    return mw(c, next);
-  };
-}
-
-/**
- * The answer to a route whose headers were not ready within the plugin's
- * `routeTimeout`: 504, and the plugin is reported. Once the response exists
- * (a stream may keep flowing) no deadline applies.
- */
-function routeTimedOut(ports: HttpPorts, plugin: string, method: string, path: string, ms: number): Response {
-  const error = new Error(`Route ${method} ${path} did not answer within ${ms} ms`);
-  ports.report({ origin: "route", plugin, error });
-  return codeProblem(
-    "ROUTE_TIMEOUT",
-    `A route of plugin "${plugin}" did not answer within ${ms} ms. The plugin is reported; raise "routeTimeout" ` +
-      `under "limits.${plugin}" if it needs longer`,
-    { plugin },
-  );
-}
-
-/** Answers an error thrown by a route: Hono's HTTPException as a problem, anything else as a 500 problem. */
-function answerError(ports: HttpPorts, error: Error, c: Context<HostEnv>): Response {
-  const plugin = pluginOfPath(c.req.path);
-  const own = httpExceptionResponse(error, plugin);
-  if (own) return own;
-  if (error.name === MALFORMED_JSON) {
-    return codeProblem("BAD_REQUEST", error.message, plugin ? { plugin } : {});
-  }
-  // Failures that are the moment's, not the plugin's bug: a busy database, a missing provider, a restarting
-  // worker. The client may retry; the failure is still reported (warn-level for the log reader).
-  const code = (error as { code?: unknown }).code;
-  if (code === "STORAGE_BUSY" || code === "SERVICE_NOT_FOUND" || code === "PLUGIN_UNAVAILABLE") {
-    ports.log.warn(`${error.message}${plugin ? ` (plugin "${plugin}")` : ""}`);
-    const retryAfter = Number((error as { retryAfter?: unknown }).retryAfter ?? 1);
-    return codeProblem(code, error.message, plugin ? { plugin } : {}, {
-      "retry-after": String(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1),
-    });
-  }
-  const id = randomUUID();
-  ports.report({ origin: "route", plugin, error });
-  return problem(500, {
-    title: "Internal Server Error",
-    detail: `${plugin ? `A route of plugin "${plugin}"` : "The request"} failed. The error is logged with id ${id}`,
-    errorId: id,
-    ...(plugin ? { plugin } : {}),
-  });
 }

@@ -41,11 +41,30 @@ export interface WireError {
   stack?: string;
 }
 
-type Wire =
-  | { k: "call"; id: number; m: string; p: unknown }
-  | { k: "note"; m: string; p: unknown }
-  | { k: "ok"; id: number; v: unknown }
-  | { k: "err"; id: number; e: WireError };
+/** A message's kind, its first element. */
+const CALL = 0, NOTE = 1, OK = 2, ERR = 3;
+
+/**
+ * A message on the channel: a short array rather than an object (an array
+ * of four clones in about two thirds of the time of an object with the same
+ * fields). A batch is an array of these.
+ */
+export type Wire =
+  | [kind: typeof CALL, id: number, method: string, payload: unknown]
+  | [kind: typeof NOTE, method: string, payload: unknown]
+  | [kind: typeof OK, id: number, value: unknown]
+  | [kind: typeof ERR, id: number, error: WireError];
+
+/**
+ * A one-way note as it is posted, for a sender that is not an {@linkcode Rpc}.
+ *
+ * @param method the handler's name
+ * @param payload its argument
+ * @returns the message
+ */
+export function noteMessage(method: string, payload: unknown): Wire {
+  return [NOTE, method, payload];
+}
 
 /** An error thrown on the other side of a channel. */
 export class RemoteError extends Error {
@@ -160,7 +179,7 @@ export class Rpc {
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       try {
-        this.#post({ k: "call", id, m: method, p: unwrap(payload) }, transfers(payload));
+        this.#post([CALL, id, method, unwrap(payload)], transfers(payload));
       } catch (error) {
         this.#pending.delete(id);
         reject(error);
@@ -177,7 +196,7 @@ export class Rpc {
    */
   notify(method: string, payload?: unknown): void {
     if (this.#closed) return;
-    this.#post({ k: "note", m: method, p: unwrap(payload) }, transfers(payload));
+    this.#post([NOTE, method, unwrap(payload)], transfers(payload));
   }
 
   /**
@@ -187,7 +206,9 @@ export class Rpc {
    * @returns false for a batch longer than {@linkcode MAX_BATCH} (not handled: the other side is not honest)
    */
   receive(data: unknown): boolean {
-    if (Array.isArray(data)) {
+    if (!Array.isArray(data)) return true;
+    // One message starts with its kind (a number); a batch with a message.
+    if (typeof data[0] !== "number") {
       // A batch is what one turn of the other side posted; a longer one (or a sparse one, whose length is free to
       // forge) is not a batch this channel makes, and would hold this thread for as long as it claims to be.
       if (data.length > MAX_BATCH) return false;
@@ -199,21 +220,27 @@ export class Rpc {
   }
 
   #receiveOne(data: unknown): void {
+    if (!Array.isArray(data)) return;
     const msg = data as Wire;
-    switch (msg?.k) {
-      case "ok":
-        this.#settle(msg.id)?.resolve(msg.v);
+    switch (msg[0]) {
+      case OK:
+        this.#settle(msg[1])?.resolve(msg[2]);
         return;
-      case "err":
-        this.#settle(msg.id)?.reject(new RemoteError(msg.e));
+      case ERR:
+        this.#settle(msg[1])?.reject(new RemoteError(msg[2] ?? { name: "Error", message: "" }));
         return;
-      case "note":
+      case NOTE: {
+        // A name the other side chose: only a handler of this end's own (never one inherited from Object).
+        const handler = typeof msg[1] === "string" && Object.hasOwn(this.#handlers, msg[1])
+          ? this.#handlers[msg[1]] as (p: unknown) => unknown
+          : undefined;
         try {
-          (this.#handlers[msg.m] as ((p: unknown) => unknown) | undefined)?.(msg.p);
+          handler?.(msg[2]);
         } catch { /* notes have no reply */ }
         return;
-      case "call":
-        this.#answer(msg.id, msg.m, msg.p);
+      }
+      case CALL:
+        this.#answer(msg[1], msg[2], msg[3]);
         return;
     }
   }
@@ -230,14 +257,16 @@ export class Rpc {
   }
 
   async #answer(id: number, method: string, payload: unknown): Promise<void> {
-    const handler = this.#handlers[method] as ((p: unknown) => unknown) | undefined;
+    const handler = typeof method === "string" && Object.hasOwn(this.#handlers, method)
+      ? this.#handlers[method] as (p: unknown) => unknown
+      : undefined;
     try {
       if (!handler) throw new TypeError(`No handler for "${method}"`);
       const value = await handler(payload);
-      this.#post({ k: "ok", id, v: unwrap(value) }, transfers(value));
+      this.#post([OK, id, unwrap(value)], transfers(value));
     } catch (error) {
       try {
-        this.#post({ k: "err", id, e: toWireError(error) }, []);
+        this.#post([ERR, id, toWireError(error)], []);
       } catch { /* closed */ }
     }
   }

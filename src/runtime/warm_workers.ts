@@ -10,6 +10,8 @@
  * @module
  */
 
+import { noteMessage } from "./rpc.ts";
+
 /** Warm workers kept at most. */
 export const MAX_WARM = 8;
 /** How long after a reloaded version's setup its next worker is started: the rest of the reload goes first. */
@@ -67,7 +69,7 @@ export class WarmWorkers {
         worker.terminate();
       };
       // What setup needs (storage) loads now, while it waits.
-      worker.postMessage({ k: "note", m: "warm", p: null });
+      worker.postMessage(noteMessage("warm", null));
       this.#pool.set(key, worker);
       while (this.#pool.size > MAX_WARM) {
         const [oldest, w] = this.#pool.entries().next().value!;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { PermissionError, PluginError } from "../errors.ts";
 import type { ErrorOrigin } from "../event_types.ts";
 import type { EmitResult } from "../events.ts";
@@ -21,10 +21,12 @@ import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
 import { fromWireResponse, problemResponse, readWireRequest, toWireRequest, type WireResponse } from "./wire_http.ts";
 import type { RouteSpec } from "./worker_tables.ts";
-import type { PluginRouter, ResponseObserver, ResponseRecord } from "../routes.ts";
+import { type DirectFetch, markDirect } from "../http/direct_routes.ts";
+import type { PluginRouter } from "../routes.ts";
 import { formatLogValue } from "../log_escape.ts";
 import { emitAsyncFrom, emitFrom } from "../metrics/tapped_bus.ts";
 import { mcpBridgeHandlers } from "../mcp/bridge_mcp.ts";
+import { batchedObserver } from "./worker_observer.ts";
 
 /** Log levels a worker may use (it is not trusted to name a method). */
 const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
@@ -33,12 +35,6 @@ const LOG_PART_RE = /^[a-z0-9][a-z0-9._-]{0,31}$/i;
 /** Origins a worker may report (it is not trusted to send anything else). */
 // deno-fmt-ignore
 const ORIGINS = new Set<string>(["event", "route", "middleware", "observer", "setup", "dispose", "timer", "hook", "unhandled"]);
-const hostSetTimeout = setTimeout;
-const hostClearTimeout = clearTimeout;
-/** How long an isolated plugin's response records wait on the host, at most, before they are sent. */
-export const OBSERVER_BATCH_MS = 50;
-/** How many response records are sent at once, at most. */
-const OBSERVER_BATCH_SIZE = 1024;
 
 /** What the bridge reads of its version. */
 export interface BridgedVersion {
@@ -244,7 +240,9 @@ export class WorkerBridge {
         // One observer per id: a worker repeating an id would leave the first one unremovable until unload.
         this.#removers.has(`observe:${p.id}`) ? undefined : this.#register(`observe:${p.id}`, () => {
           this.#requireHostWide("responses", "ctx.onResponse");
-          const { observer, flush } = this.#observer(p.id);
+          const { observer, flush } = batchedObserver((records) => {
+            if (!this.#v.ended()) this.#v.rpc().notify("responses", { id: p.id, records });
+          });
           const remove = ports().routes.addObserver(owner(), observer);
           this.#flushes.set(p.id, flush);
           return () => {
@@ -317,49 +315,38 @@ export class WorkerBridge {
    * version's, or 404: never sent to a worker that is stopping.
    */
   #forward(router: PluginRouter): MiddlewareHandler {
-    return async (c) => {
+    const direct: DirectFetch = (request, failed) => {
+      const live = this.#v.ports()?.routes.get(this.#v.name());
+      return live === router ? this.#send(request, failed) : undefined;
+    };
+    const handler = (c: Context) => {
       const live = this.#v.ports()?.routes.get(this.#v.name());
       if (live !== router) return live ? live.fetch(c.req.raw, c.env) : c.notFound();
-      try {
-        const request = c.req.raw;
-        const sent = request.body ? await readWireRequest(request) : toWireRequest(request);
-        const wire = await this.#v.rpc().call<WireResponse>("fetch", sent);
-        return fromWireResponse(wire);
-      } catch (error) {
-        if (error instanceof PluginError && error.code === "PLUGIN_UNAVAILABLE") {
-          return problemResponse(error, { "retry-after": "1" });
-        }
-        throw error instanceof RemoteError ? error : error;
-      }
+      return this.#send(c.req.raw);
     };
+    return markDirect(handler as MiddlewareHandler, direct);
+  }
+
+  /**
+   * Sends a request to the worker and rebuilds its answer; a worker that is
+   * gone answers 503, any other failure is `failed`'s to answer (or thrown).
+   */
+  async #send(request: Request, failed?: (error: Error) => Response): Promise<Response> {
+    try {
+      const sent = request.body ? await readWireRequest(request) : toWireRequest(request);
+      return fromWireResponse(await this.#v.rpc().call<WireResponse>("fetch", sent));
+    } catch (error) {
+      if (error instanceof PluginError && error.code === "PLUGIN_UNAVAILABLE") {
+        return problemResponse(error, { "retry-after": "1" });
+      }
+      if (!failed) throw error;
+      return failed(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Sends the worker every response record still waiting here. */
   flush(): void {
     for (const flush of this.#flushes.values()) flush();
-  }
-
-  /**
-   * A response observer that runs in the worker: records are collected here
-   * and sent in one message per {@linkcode OBSERVER_BATCH_MS}, not one per
-   * request; `flush` sends what is left (on removal, before the worker stops).
-   */
-  #observer(id: number): { observer: ResponseObserver; flush: () => void } {
-    let batch: ResponseRecord[] = [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const send = () => {
-      hostClearTimeout(timer);
-      timer = undefined;
-      const records = batch;
-      batch = [];
-      if (records.length && !this.#v.ended()) this.#v.rpc().notify("responses", { id, records });
-    };
-    const observer: ResponseObserver = (record) => {
-      batch.push(record);
-      if (batch.length >= OBSERVER_BATCH_SIZE) send();
-      else timer ??= hostSetTimeout(send, OBSERVER_BATCH_MS);
-    };
-    return { observer, flush: send };
   }
 
   /** Host-wide middleware that runs in the worker; `next()` there continues here. */
