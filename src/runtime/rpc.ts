@@ -19,7 +19,11 @@ export interface MessageEndpoint {
 /** Handles one kind of call; the returned value is the reply. */
 export type RpcHandler = (payload: never) => unknown;
 
-/** A value to send with transferables (streams, buffers) moved rather than copied. */
+/**
+ * A value to send with transferables (streams, buffers) moved rather than
+ * copied. Only plugboard's own code builds one, of plain data: it is sent
+ * without the trial clone other values get.
+ */
 export class Transfer<T = unknown> {
   /**
    * @param value the value
@@ -179,7 +183,7 @@ export class Rpc {
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       try {
-        this.#post([CALL, id, method, unwrap(payload)], transfers(payload));
+        this.#post([CALL, id, method, unwrap(payload)], transfers(payload), payload instanceof Transfer);
       } catch (error) {
         this.#pending.delete(id);
         reject(error);
@@ -196,7 +200,7 @@ export class Rpc {
    */
   notify(method: string, payload?: unknown): void {
     if (this.#closed) return;
-    this.#post([NOTE, method, unwrap(payload)], transfers(payload));
+    this.#post([NOTE, method, unwrap(payload)], transfers(payload), payload instanceof Transfer);
   }
 
   /**
@@ -263,10 +267,10 @@ export class Rpc {
     try {
       if (!handler) throw new TypeError(`No handler for "${method}"`);
       const value = await handler(payload);
-      this.#post([OK, id, unwrap(value)], transfers(value));
+      this.#post([OK, id, unwrap(value)], transfers(value), value instanceof Transfer);
     } catch (error) {
       try {
-        this.#post([ERR, id, toWireError(error)], []);
+        this.#post([ERR, id, toWireError(error)], [], true);
       } catch { /* closed */ }
     }
   }
@@ -277,10 +281,10 @@ export class Rpc {
     return p;
   }
 
-  #post(message: Wire, transfer: Transferable[]): void {
+  #post(message: Wire, transfer: Transferable[], vouched: boolean): void {
     if (this.#closed) return;
     // Fail fast on what cannot be cloned, at the call that sent it (not at the batch).
-    if (transfer.length === 0 && !isPlain(message)) structuredClone(message);
+    if (!vouched && transfer.length === 0 && !isPlain(message)) structuredClone(message);
     this.#outbox.push(message);
     for (const t of transfer) this.#outboxTransfer.push(t);
     // A batch never grows past what the other side accepts: a full one goes now.

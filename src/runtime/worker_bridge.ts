@@ -19,7 +19,14 @@ import { EmitQueue, pluginBudgets, type RateBudget } from "./rate_budget.ts";
 import { runServiceCall, type ServiceCall, serviceStandIn } from "./service_calls.ts";
 import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
-import { fromWireResponse, problemResponse, readWireRequest, toWireRequest, type WireResponse } from "./wire_http.ts";
+import {
+  fromWireResponse,
+  headerPairs,
+  problemResponse,
+  readWireRequest,
+  toWireRequest,
+  type WireResponse,
+} from "./wire_http.ts";
 import type { RouteSpec } from "./worker_tables.ts";
 import { type DirectFetch, markDirect } from "../http/direct_routes.ts";
 import type { PluginRouter } from "../routes.ts";
@@ -357,7 +364,7 @@ export class WorkerBridge {
       this.#nexts.set(callId, async () => {
         nextCalled = true;
         await next();
-        return { status: c.res.status, headers: [...c.res.headers], routePath: c.req.routePath };
+        return { status: c.res.status, headers: headerPairs(c.res.headers), routePath: c.req.routePath };
       });
       let wire: WireResponse;
       try {
