@@ -10,22 +10,25 @@ import type { PluginError } from "../errors.ts";
 import { concat } from "../bytes.ts";
 import { Transfer } from "./rpc.ts";
 
-/** A request on the wire. */
-export interface WireRequest {
-  method: string;
-  url: string;
-  headers: [string, string][];
-  /** A stream, or the whole body when it is small and its length was told (see {@linkcode readWireRequest}). */
-  body: ReadableStream<Uint8Array> | ArrayBuffer | null;
-}
+/**
+ * A request on the wire: a short array, which clones faster than an object
+ * with the same fields. The body is a stream, or the whole body when it is
+ * small and its length was told (see {@linkcode readWireRequest}).
+ */
+export type WireRequest = [
+  method: string,
+  url: string,
+  headers: [string, string][],
+  body: ReadableStream<Uint8Array> | ArrayBuffer | null,
+];
 
-/** A response on the wire. */
-export interface WireResponse {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: ReadableStream<Uint8Array> | ArrayBuffer | null;
-}
+/** A response on the wire, as a short array too. */
+export type WireResponse = [
+  status: number,
+  statusText: string,
+  headers: [string, string][],
+  body: ReadableStream<Uint8Array> | ArrayBuffer | null,
+];
 
 /** Bodies up to this size are copied with the message rather than transferred. */
 const COPIED_BODY_LIMIT = 64 * 1024;
@@ -47,8 +50,8 @@ export function toWireRequest(request: Request, withBody = true): Transfer<WireR
     const kept = withoutSession(headers[cookie][1]);
     headers = kept ? headers.with(cookie, ["cookie", kept]) : headers.toSpliced(cookie, 1);
   }
-  return new Transfer(
-    { method: request.method, url: request.url, headers, body },
+  return new Transfer<WireRequest>(
+    [request.method, request.url, headers, body],
     body ? [body as unknown as Transferable] : [],
   );
 }
@@ -68,20 +71,22 @@ export function toWireRequest(request: Request, withBody = true): Transfer<WireR
  * import assert from "node:assert/strict";
  * import { readWireRequest } from "./wire_http.ts";
  * const small = new Request("http://x/", { method: "POST", body: "{}", headers: { "content-length": "2" } });
- * assert.ok((await readWireRequest(small)).value.body instanceof ArrayBuffer);
+ * assert.ok((await readWireRequest(small)).value[3] instanceof ArrayBuffer);
  * const unknown = new Request("http://x/", { method: "POST", body: "{}" });
- * assert.ok((await readWireRequest(unknown)).value.body instanceof ReadableStream);
+ * assert.ok((await readWireRequest(unknown)).value[3] instanceof ReadableStream);
  * ```
  */
 export async function readWireRequest(request: Request): Promise<Transfer<WireRequest>> {
   const told = Number(request.headers.get("content-length") ?? NaN);
   if (!request.body || !(told >= 0 && told <= COPIED_BODY_LIMIT)) return toWireRequest(request);
-  const wire = toWireRequest(request, false).value;
+  const [method, url, headers] = toWireRequest(request, false).value;
   // Read up to the limit: a length told wrong (by the embedding application's own request) still crosses whole, the
   // rest as a stream.
   const body = await wholeOrStream(request.body, COPIED_BODY_LIMIT);
-  if (body instanceof ReadableStream) return new Transfer({ ...wire, body }, [body as unknown as Transferable]);
-  return new Transfer({ ...wire, body: body.buffer }, []);
+  if (body instanceof ReadableStream) {
+    return new Transfer<WireRequest>([method, url, headers, body], [body as unknown as Transferable]);
+  }
+  return new Transfer<WireRequest>([method, url, headers, body.buffer], []);
 }
 
 /**
@@ -119,12 +124,13 @@ function withoutSession(cookie: string): string {
  * @returns the request
  */
 export function fromWireRequest(wire: WireRequest): Request {
-  const request = wire.method === "GET" && !wire.body ? new Request(wire.url) : new Request(wire.url, {
-    method: wire.method,
-    body: wire.body,
-    ...(wire.body instanceof ReadableStream ? { duplex: "half" } : {}),
+  const [method, url, headers, body] = wire;
+  const request = method === "GET" && !body ? new Request(url) : new Request(url, {
+    method,
+    body,
+    ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
   } as RequestInit);
-  appendAll(request.headers, wire.headers);
+  appendAll(request.headers, headers);
   return request;
 }
 
@@ -170,22 +176,21 @@ function appendAll(headers: Headers, list: readonly (readonly [string, string])[
  * @returns the wire form
  */
 export async function toWireResponse(response: Response): Promise<Transfer<WireResponse>> {
-  const head = {
-    status: response.status,
-    statusText: response.statusText,
-    headers: headerPairs(response.headers),
-  };
-  if (!response.body) return new Transfer({ ...head, body: null }, []);
+  const { status, statusText } = response;
+  const headers = headerPairs(response.headers);
+  const wire = (body: WireResponse[3], transfer: Transferable[]) =>
+    new Transfer<WireResponse>([status, statusText, headers, body], transfer);
+  if (!response.body) return wire(null, []);
   if (STREAMING_RE.test(response.headers.get("content-type") ?? "")) {
-    return new Transfer({ ...head, body: response.body }, [response.body as unknown as Transferable]);
+    return wire(response.body, [response.body as unknown as Transferable]);
   }
   // Small bodies cross whole, in one message. A body past INLINE_BODY_LIMIT crosses as a stream, so the host never
   // holds more than a chunk of it at a time for a slow client (the stream's backpressure reaches the plugin).
   const body = await wholeOrStream(response.body, INLINE_BODY_LIMIT);
-  if (body instanceof ReadableStream) return new Transfer({ ...head, body }, [body as unknown as Transferable]);
+  if (body instanceof ReadableStream) return wire(body, [body as unknown as Transferable]);
   // A small body is copied with the message: a transfer list costs a round trip more than copying a few KiB.
-  if (body.byteLength <= COPIED_BODY_LIMIT) return new Transfer({ ...head, body: body.buffer }, []);
-  return new Transfer({ ...head, body: body.buffer }, [body.buffer]);
+  if (body.byteLength <= COPIED_BODY_LIMIT) return wire(body.buffer, []);
+  return wire(body.buffer, [body.buffer]);
 }
 
 /** The largest response body sent to the host in one message; larger ones are streamed. */
@@ -212,10 +217,11 @@ function resumed(read: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Ar
  * @returns the response
  */
 export function fromWireResponse(wire: WireResponse): Response {
-  const nullBody = wire.status === 204 || wire.status === 304 || wire.status === 101;
+  const [status, statusText, headers, body] = wire;
+  const nullBody = status === 204 || status === 304 || status === 101;
   // A body of bytes sets no content type of its own: the headers below are all the response has.
-  const response = new Response(nullBody ? null : wire.body, { status: wire.status, statusText: wire.statusText });
-  appendAll(response.headers, wire.headers);
+  const response = new Response(nullBody ? null : body, { status, statusText });
+  appendAll(response.headers, headers);
   // An isolated plugin's page runs in an opaque origin: it shares the server's origin with the dashboard, and a
   // script of its own must not act there with the operator's session. Added to any policy the plugin sets (a
   // browser enforces every one).
