@@ -124,8 +124,16 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   // The host's own observer (access log, metrics) goes last, after the plugins' (`ctx.onResponse`), told field by
   // field: a request observed by the host alone builds no record.
   const answered = ports.observability?.answered;
-  const timedOut = (plugin: string, method: string, path: string, ms: number) => () =>
-    routeTimedOut(ports, plugin, method, path, ms);
+  // Shared by every watched request (its data comes as the context): a request allocates no closures for them.
+  const late = (r: Watched) => routeTimedOut(ports, r.plugin!, r.method, r.path, r.ms);
+  const observe = (res: Response, r: Watched) => {
+    const at = wallClock();
+    const started = r.started;
+    if (r.observers.length !== 0) {
+      tellObservers(ports, r.observers, r.method, r.path, r.bindings!.route, res.status, started, at);
+    }
+    answered?.(r.method, r.path, r.bindings!.route, res.status, at > started ? at - started : 0, at);
+  };
   // The answer to an isolated plugin's route answered directly, and its pattern (for the observers).
   const forwarded: { response: Promise<Response> | undefined; route: string | undefined } = {
     response: undefined,
@@ -179,7 +187,8 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
         const plugin = pluginOfPath(path);
         if (plugin === undefined) return response;
         const ms = limits(plugin).routeTimeout;
-        return deadlines.watch(response, ms, timedOut(plugin, method, path, ms));
+        const watched: Watched = { plugin, method, path, ms, started: 0, bindings: undefined, observers };
+        return deadlines.watch(response, ms, late, watched);
       }
       // Observed: the route handlers of this build note their pattern in the request's own bindings.
       const started = wallClock();
@@ -196,19 +205,25 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       }
       const plugin = pluginOfPath(path);
       const ms = plugin === undefined ? 0 : limits(plugin).routeTimeout;
-      const answer = plugin === undefined
-        ? response
-        : deadlines.watch(response, ms, timedOut(plugin!, method, path, ms));
-      return Promise.resolve(answer).then((res) => {
-        const at = wallClock();
-        if (observers.length !== 0) {
-          tellObservers(ports, observers, method, path, bindings.route, res.status, started, at);
-        }
-        answered?.(method, path, bindings.route, res.status, at > started ? at - started : 0, at);
-        return res;
-      });
+      const watched: Watched = { plugin, method, path, ms, started, bindings, observers };
+      if (plugin !== undefined) return deadlines.watch(response, ms, late, watched, observe);
+      return response.then((res) => (observe(res, watched), res));
     },
   };
+}
+
+/** A plugin request whose answer is still to come: what its deadline and its observers need. */
+interface Watched {
+  plugin: string | undefined;
+  method: string;
+  path: string;
+  /** Its deadline, in ms. */
+  ms: number;
+  /** When it came, by the wall clock (observed requests only). */
+  started: number;
+  /** Its bindings, where its route pattern is noted (observed requests only). */
+  bindings: HostEnv["Bindings"] | undefined;
+  observers: readonly ObserverEntry[];
 }
 
 /** Tells every plugin's response observer about one answered request; an observer's failure is its plugin's. */

@@ -17,7 +17,9 @@ const MAX_DELAY = 2 ** 31 - 1;
 
 interface Pending {
   readonly due: number;
-  readonly late: () => Response;
+  readonly late: (context: never) => Response;
+  readonly context: unknown;
+  readonly answered: ((response: Response, context: never) => void) | undefined;
   readonly settle: (response: Response) => void;
   done: boolean;
 }
@@ -34,23 +36,34 @@ export class Deadlines {
   }
 
   /**
-   * Answers with `response`, or with `late()` if it is not ready within `ms`.
+   * Answers with `response`, or with `late(context)` if it is not ready
+   * within `ms`. The functions are shared and the request's own data passed
+   * as `context`, so that watching a request allocates no closures.
    *
    * @param response what the route answered, maybe not yet
    * @param ms the deadline from now, in milliseconds
    * @param late the answer once the deadline passes (called at most once)
+   * @param context handed to `late` and `answered`
+   * @param answered told the answer given, in time or late, just before it is (its failure is ignored)
    * @returns the response, or the late answer
    */
-  watch(response: Response | Promise<Response>, ms: number, late: () => Response): Response | Promise<Response> {
+  watch<T = undefined>(
+    response: Response | Promise<Response>,
+    ms: number,
+    late: (context: T) => Response,
+    context?: T,
+    answered?: (response: Response, context: T) => void,
+  ): Response | Promise<Response> {
     if (!(response instanceof Promise)) return response;
     return new Promise<Response>((resolve, reject) => {
-      const entry: Pending = { due: now() + ms, late, settle: resolve, done: false };
+      const entry: Pending = { due: now() + ms, late, context, answered, settle: resolve, done: false };
       this.#pending.add(entry);
       if (entry.due < this.#armedFor) this.#arm(entry.due);
       else if (this.#pending.size === 1) refTimer(this.#timer!);
       response.then((value) => {
         if (entry.done) return;
         this.#finish(entry);
+        tell(entry, value);
         resolve(value);
       }, (error) => {
         if (entry.done) return;
@@ -87,13 +100,22 @@ export class Deadlines {
         this.#pending.delete(entry);
         let answer: Response;
         try {
-          answer = entry.late();
+          answer = entry.late(entry.context as never);
         } catch {
           answer = new Response(null, { status: 504 });
         }
+        tell(entry, answer);
         entry.settle(answer);
       } else if (entry.due < next) next = entry.due;
     }
     if (next !== Infinity) this.#arm(next);
   }
+}
+
+/** Tells a watcher the answer given; what it throws is its own (the answer is given anyway). */
+function tell(entry: Pending, response: Response): void {
+  if (entry.answered === undefined) return;
+  try {
+    entry.answered(response, entry.context as never);
+  } catch { /* the answer goes out regardless */ }
 }

@@ -148,7 +148,7 @@ export class Rpc {
   #endpoint: MessageEndpoint;
   #handlers: Record<string, RpcHandler>;
   #next = 1;
-  #pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  #pending = new Map<number, Pending>();
   #closed: Error | undefined;
   /** Messages posted in this microtask turn, sent together (one wake-up of the other thread for many). */
   #outbox: Wire[] = [];
@@ -174,18 +174,22 @@ export class Rpc {
    *
    * @param method the handler's name
    * @param payload its argument (structured-cloned, or a {@linkcode Transfer})
+   * @param settled called once the call is settled, before its promise is (so a counter needs no promise of its own)
    * @returns the reply
    * @throws {RemoteError} what the handler threw; `DataCloneError` for a payload that cannot cross
    */
-  call<T = unknown>(method: string, payload?: unknown): Promise<T> {
-    if (this.#closed) return Promise.reject(this.#closed);
+  call<T = unknown>(method: string, payload?: unknown, settled?: () => void): Promise<T> {
+    if (this.#closed) {
+      settled?.();
+      return Promise.reject(this.#closed);
+    }
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, settled });
       try {
         this.#post([CALL, id, method, unwrap(payload)], transfers(payload), payload instanceof Transfer);
       } catch (error) {
-        this.#pending.delete(id);
+        this.#settle(id);
         reject(error);
       }
     });
@@ -256,8 +260,12 @@ export class Rpc {
    */
   close(error: Error): void {
     this.#closed = error;
-    for (const p of this.#pending.values()) p.reject(error);
+    const pending = [...this.#pending.values()];
     this.#pending.clear();
+    for (const p of pending) {
+      p.settled?.();
+      p.reject(error);
+    }
   }
 
   async #answer(id: number, method: string, payload: unknown): Promise<void> {
@@ -275,9 +283,11 @@ export class Rpc {
     }
   }
 
-  #settle(id: number) {
+  #settle(id: number): Pending | undefined {
     const p = this.#pending.get(id);
+    if (p === undefined) return undefined;
     this.#pending.delete(id);
+    p.settled?.();
     return p;
   }
 
@@ -311,6 +321,13 @@ export class Rpc {
       // A message that could not be sent (its receiver is gone): the callers' promises are failed by close().
     }
   }
+}
+
+/** A call waiting for its reply. */
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  settled: (() => void) | undefined;
 }
 
 function unwrap(value: unknown): unknown {

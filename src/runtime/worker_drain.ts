@@ -63,13 +63,22 @@ export class Drain {
    * @param request the reply awaited
    */
   track(request: Promise<unknown>): void {
+    const settled = this.begin();
+    request.then(settled, settled);
+  }
+
+  /**
+   * Counts a request from now.
+   *
+   * @returns what to call once it settles (once)
+   */
+  begin(): () => void {
     const sent = { at: performance.now() };
     this.#sent.add(sent);
-    const settled = () => {
-      this.#sent.delete(sent);
+    return () => {
+      if (!this.#sent.delete(sent)) return;
       this.check();
     };
-    request.then(settled, settled);
   }
 
   /** Lets the waiters go when what they wait for is done (or the wait is waived); call it when that may have changed. */
@@ -133,8 +142,6 @@ export class DrainedRpc extends Rpc {
    * @returns the reply
    */
   override call<T = unknown>(method: string, payload?: unknown): Promise<T> {
-    const reply = super.call<T>(method, payload);
-    if (REQUESTS.has(method)) this.#drain.track(reply);
-    return reply;
+    return super.call<T>(method, payload, REQUESTS.has(method) ? this.#drain.begin() : undefined);
   }
 }
