@@ -17,7 +17,7 @@ import { assertCrossable } from "./crossing.ts";
 import { visiblePayload } from "./event_visibility.ts";
 import { EmitQueue, pluginBudgets, type RateBudget } from "./rate_budget.ts";
 import { runServiceCall, type ServiceCall, serviceStandIn } from "./service_calls.ts";
-import { RemoteError, type Rpc, type RpcHandler } from "./rpc.ts";
+import { RemoteError, type Rpc, type RpcHandler, Transfer } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
 import {
   fromWireResponse,
@@ -247,8 +247,9 @@ export class WorkerBridge {
         // One observer per id: a worker repeating an id would leave the first one unremovable until unload.
         this.#removers.has(`observe:${p.id}`) ? undefined : this.#register(`observe:${p.id}`, () => {
           this.#requireHostWide("responses", "ctx.onResponse");
-          const { observer, flush } = batchedObserver((records) => {
-            if (!this.#v.ended()) this.#v.rpc().notify("responses", { id: p.id, records });
+          const { observer, flush } = batchedObserver((columns) => {
+            // Strings and numbers only, built here: sent without the channel's trial clone.
+            if (!this.#v.ended()) this.#v.rpc().notify("responses", new Transfer({ id: p.id, columns }, []));
           });
           const remove = ports().routes.addObserver(owner(), observer);
           this.#flushes.set(p.id, flush);

@@ -22,7 +22,7 @@ import { explainPermissionError, explainPermissionsIn } from "./permission_messa
 import { type MessageEndpoint, Rpc, toWireError, type Transfer } from "./rpc.ts";
 import type { HostPorts } from "./runtime.ts";
 import type { ServiceCall } from "./service_calls.ts";
-import type { ResponseRecord } from "../routes.ts";
+import { recordsOf, type ResponseColumns } from "./worker_observer.ts";
 // The tables from their own modules, not through worker_tables.ts: unbundled (the sandbox tier), every module loaded costs.
 import type { HostDirectory } from "./worker_directory.ts";
 import { WorkerBus } from "./worker_bus.ts";
@@ -226,8 +226,8 @@ const rpc: Rpc = new Rpc(worker, {
     const res = await table.runMiddleware(p.id, p.callId, fromWireRequest(p.request));
     return toWireResponse(res);
   },
-  responses(p: { id: number; records: ResponseRecord[] }) {
-    const failures = (tables!.routes as WorkerRouteTable).observe(p.id, p.records);
+  responses(p: { id: number; columns: ResponseColumns }) {
+    const failures = (tables!.routes as WorkerRouteTable).observe(p.id, recordsOf(p.columns));
     for (const error of failures) rpc.notify("report", { origin: "observer", error: wireError(error) });
   },
   mcpRun(p: McpRunRequest) {
