@@ -45,6 +45,11 @@ const PREFIX_SLASH = `${PLUGIN_ROUTE_PREFIX}/`;
 const wallClock = Date.now;
 const hostSetTimeout = setTimeout;
 
+/** How long the plugin routes go unchanged before they are built again in the background, in ms. */
+const REBUILD_QUIET_MS = 20;
+/** The longest a change waits for that background build while changes keep coming, in ms. */
+const REBUILD_MAX_WAIT_MS = 250;
+
 /** The longest request URL answered, in characters; longer ones get 414. */
 export const MAX_URL_LENGTH = 8192;
 
@@ -98,12 +103,14 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   // when some route forwards to a worker and no host-wide middleware would see the request.
   let direct = false;
   let builtFor = -1;
-  // Rebuild after plugins change (once per burst of changes, in the next macrotask: a batch activating a hundred
-  // plugins builds once), not on the next request: building the router and compiling Hono's matcher takes
-  // milliseconds that no request should wait for. A request that comes first builds it itself.
-  let scheduled = false;
+  // Rebuild after plugins change, not on the next request: building the router and compiling Hono's matcher takes
+  // milliseconds that no request should wait for. Once per burst of changes: when none came for REBUILD_QUIET_MS, or
+  // REBUILD_MAX_WAIT_MS after the first (isolated plugins starting together activate one by one over seconds, and a
+  // build per activation cost a hundred plugins ~O(n²) of the host's time). A request that comes first builds it itself.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let firstChange = 0;
+  let lastChange = 0;
   const rebuild = () => {
-    scheduled = false;
     const version = ports.routes.version;
     if (builtFor === version) return;
     plain = buildPluginApp(ports, undefined, sorted);
@@ -116,10 +123,21 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
     guarded.router.match("GET", "/");
     builtFor = version;
   };
+  const settled = () => {
+    const now = wallClock();
+    const quietFor = now - lastChange;
+    if (quietFor < REBUILD_QUIET_MS && now - firstChange < REBUILD_MAX_WAIT_MS) {
+      Deno.unrefTimer(timer = hostSetTimeout(settled, REBUILD_QUIET_MS - quietFor));
+      return;
+    }
+    timer = undefined;
+    rebuild();
+  };
   ports.routes.onChange(() => {
-    if (scheduled) return;
-    scheduled = true;
-    Deno.unrefTimer(hostSetTimeout(rebuild, 0));
+    lastChange = wallClock();
+    if (timer !== undefined) return;
+    firstChange = lastChange;
+    Deno.unrefTimer(timer = hostSetTimeout(settled, REBUILD_QUIET_MS));
   });
   // The host's own observer (access log, metrics) goes last, after the plugins' (`ctx.onResponse`), told field by
   // field: a request observed by the host alone builds no record.
