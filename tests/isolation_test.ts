@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { SystemErrorEvent } from "../mod.ts";
 import type {} from "../plugins/tasks/events.ts";
-import { LOOPBACK, pluginSource, quietHost, SPIN, tempPlugins, waitFor } from "./_helpers.ts";
+import { LOOPBACK, pluginSource, quietHost, SPIN, tempPlugins, timerTurns, waitFor } from "./_helpers.ts";
 
 const KEY = "an-admin-key-long-enough-1234";
 
@@ -60,6 +60,12 @@ export default {
     await attempt("forgeTaskFailed", () => ctx.events.emit("task.failed", { taskId: "t1", error: "forged" }));
     await attempt("forgeSystemError", () => ctx.events.emit("system.error", { origin: "route", message: "x" }));
     await attempt("rawForge", () => self.postMessage([1, "emit", { event: "task.failed", payload: { taskId: "t2", error: "raw" } }]));
+    // Calls sent as notes: nobody waits for their failure, which must not end the host's process.
+    await attempt("callsAsNotes", () => {
+      self.postMessage([1, "emitAsync", { event: "system.error", payload: {} }]);
+      self.postMessage([1, "callService", null]);
+      self.postMessage([1, "middlewareNext", { callId: 99 }]);
+    });
     await attempt("net", () => fetch("http://127.0.0.1:49999/"));
     await attempt("run", () => new Deno.Command("true").output());
     await attempt("ownData", () => Deno.writeTextFile(ctx.dataDir + "/note.txt", "mine"));
@@ -70,6 +76,12 @@ export default {
     crypto.subtle.digest = async () => new ArrayBuffer(32);
     JSON.parse = () => ({ patched: true });
     ctx.routes.get("/report", (c) => c.body(stringify(attempts), 200, { "content-type": "application/json" }));
+    ctx.routes.get("/cookie", (c) => {
+      c.header("set-cookie", "plugboard_session=planted; Path=/admin", { append: true });
+      c.header("Set-Cookie", " plugboard_session=; Max-Age=0; Path=/admin", { append: true });
+      c.header("set-cookie", "theme=dark; Path=/", { append: true });
+      return c.text("ok");
+    });
     ctx.routes.get("/exit", () => Deno.exit(7));
     ctx.routes.get("/spin", () => { ${SPIN} });
   },
@@ -119,6 +131,16 @@ Deno.test("a hostile isolated plugin: every attack is refused or stays in its ow
     what: "the host to refuse the raw forged emit",
   });
   assert.deepEqual(forged, [], "no forged task.failed reached any listener");
+  // Calls it sent as notes failed where nobody waits: the host is still here, serving.
+  assert.equal(report.callsAsNotes, "allowed");
+  await timerTurns(5);
+  const health = await host.call("/health");
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
+  // It may set its own cookies, never the dashboard's session (nor clear it).
+  const cookie = await host.call("/api/plugins/hostile/cookie");
+  assert.equal(await cookie.text(), "ok");
+  assert.deepEqual(cookie.headers.getSetCookie(), ["theme=dark; Path=/"]);
   // The victim's data, service and routes are untouched.
   assert.deepEqual(await (await host.call("/api/plugins/victim/ledger")).json(), { ledger: 42 });
   const victim = host.services.resolve<{ secret(): Promise<string> }>("victim");

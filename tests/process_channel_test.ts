@@ -155,3 +155,44 @@ Deno.test("Rpc: bytes cross without a trial clone, and a detached buffer fails i
     port2.close();
   }
 });
+
+Deno.test("Rpc: a call sent as a note fails where nobody waits, without an unhandled rejection", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    unhandled.push(e.reason);
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
+  try {
+    let ran = 0;
+    const rpc = new Rpc({ postMessage() {} }, {
+      fails: () => (ran++, Promise.reject(new Error("nobody waits for me"))),
+      throws: () => {
+        ran++;
+        throw new Error("thrown at once");
+      },
+    });
+    assert.equal(rpc.receive([1, "fails", null]), true);
+    assert.equal(rpc.receive([[1, "throws", null], [1, "__proto__", null], [1, "constructor", null]]), true);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(ran, 2);
+    assert.deepEqual(unhandled, []);
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
+  }
+});
+
+Deno.test("Rpc: a batch that cannot be posted fails its calls at once, not at their deadline", async () => {
+  let posts = 0;
+  const rpc = new Rpc({
+    postMessage() {
+      posts++;
+      throw new DOMException("the receiver is gone", "DataCloneError");
+    },
+  }, {});
+  const [a, b] = [rpc.call("one", 1), rpc.call("two", 2)];
+  await assert.rejects(a, /the receiver is gone/);
+  await assert.rejects(b, /the receiver is gone/);
+  assert.equal(posts, 1, "one batch");
+  assert.equal(rpc.pending, 0);
+});

@@ -235,7 +235,9 @@ export class Rpc {
         this.#settle(msg[1])?.resolve(msg[2]);
         return;
       case ERR:
-        this.#settle(msg[1])?.reject(new RemoteError(msg[2] ?? { name: "Error", message: "" }));
+        this.#settle(msg[1])?.reject(
+          new RemoteError(msg[2] ?? { name: "Error", message: "The other side failed without saying why" }),
+        );
         return;
       case NOTE: {
         // A name the other side chose: only a handler of this end's own (never one inherited from Object).
@@ -243,7 +245,10 @@ export class Rpc {
           ? this.#handlers[msg[1]] as (p: unknown) => unknown
           : undefined;
         try {
-          handler?.(msg[2]);
+          // A handler meant for calls, sent as a note, may fail later: nobody waits for that, so it is dropped here
+          // (left unhandled, the rejection would end this thread's process).
+          const done = handler?.(msg[2]) as PromiseLike<unknown> | undefined;
+          if (typeof done?.then === "function") done.then(undefined, ignore);
         } catch { /* notes have no reply */ }
         return;
       }
@@ -317,11 +322,15 @@ export class Rpc {
       // what transfers need, ~0.5 MiB per worker that most never use.
       if (transfer.length) this.#endpoint.postMessage(message, transfer);
       else this.#endpoint.postMessage(message);
-    } catch {
-      // A message that could not be sent (its receiver is gone): the callers' promises are failed by close().
+    } catch (error) {
+      // Nothing of the batch was sent: its calls fail now, not at their deadline (a receiver that is gone fails the
+      // rest through close()).
+      for (const msg of batch) if (msg[0] === CALL) this.#settle(msg[1])?.reject(error);
     }
   }
 }
+
+function ignore(): void {}
 
 /** A call waiting for its reply. */
 interface Pending {

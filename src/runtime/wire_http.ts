@@ -112,6 +112,12 @@ async function wholeOrStream(
 /** The dashboard's session cookie's name (`http/dashboard/session.ts`). */
 const SESSION_COOKIE = "plugboard_session";
 
+/** Whether a `Set-Cookie` value is for the session cookie. */
+function setsSession(value: string): boolean {
+  const eq = value.indexOf("=");
+  return (eq < 0 ? value : value.slice(0, eq)).trim() === SESSION_COOKIE;
+}
+
 /** A `Cookie` header without the session cookie. */
 function withoutSession(cookie: string): string {
   return cookie.split(";").map((p) => p.trim()).filter((p) => p && !p.startsWith(`${SESSION_COOKIE}=`)).join("; ");
@@ -221,7 +227,13 @@ export function fromWireResponse(wire: WireResponse): Response {
   const nullBody = status === 204 || status === 304 || status === 101;
   // A body of bytes sets no content type of its own: the headers below are all the response has.
   const response = new Response(nullBody ? null : body, { status, statusText });
-  appendAll(response.headers, headers);
+  const out = response.headers;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i];
+    // The dashboard's session cookie is the operator's: an isolated plugin may neither set nor clear it.
+    if (name.length === 10 && name.toLowerCase() === "set-cookie" && setsSession(String(value))) continue;
+    out.append(name, value);
+  }
   // An isolated plugin's page runs in an opaque origin: it shares the server's origin with the dashboard, and a
   // script of its own must not act there with the operator's session. Added to any policy the plugin sets (a
   // browser enforces every one).
