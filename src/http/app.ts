@@ -145,40 +145,35 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   const answered = ports.observability?.answered;
   // Shared by every watched request (its data comes as the context): a request allocates no closures for them.
   const late = (r: Watched) => routeTimedOut(ports, r.plugin!, r.method, r.path, r.ms);
-  const observe = (res: Response, r: Watched) => {
+  /** Tells the plugins' observers, then the host's own, about one answered request. */
+  const tell = (
+    observers: readonly ObserverEntry[],
+    method: string,
+    path: string,
+    route: string | undefined,
+    status: number,
+    started: number,
+  ) => {
     const at = wallClock();
-    const started = r.started;
-    if (r.observers.length !== 0) {
-      tellObservers(ports, r.observers, r.method, r.path, r.bindings!.route, res.status, started, at);
-    }
-    answered?.(r.method, r.path, r.bindings!.route, res.status, at > started ? at - started : 0, at);
+    if (observers.length !== 0) tellObservers(ports, observers, method, path, route, status, started, at);
+    answered?.(method, path, route, status, at > started ? at - started : 0, at);
   };
-  // The answer to an isolated plugin's route answered directly, and its pattern (for the observers).
-  const forwarded: { response: Promise<Response> | undefined; route: string | undefined } = {
-    response: undefined,
-    route: undefined,
-  };
-  /** The answer `forwardDirect` left, taken (not kept alive until the next one). */
-  const takeForwarded = (): Promise<Response> => {
-    const response = forwarded.response!;
-    forwarded.response = undefined;
-    return response;
-  };
+  const observe = (res: Response, r: Watched) =>
+    tell(r.observers, r.method, r.path, r.bindings!.route, res.status, r.started);
+  // The pattern of the route `forwardDirect` last answered (read at once, for the observers).
+  let forwardedRoute: string | undefined;
   /**
    * Answers a GET for an isolated plugin's route from its worker, without the
-   * plain build's Hono pass: when the path matches that one route alone. The
-   * answer goes to `forwarded`; false when the request takes Hono's path.
+   * plain build's Hono pass, when the path matches that one route alone;
+   * undefined when the request takes Hono's path.
    */
-  const forwardDirect = (app: Hono<HostEnv>, request: Request, path: string): boolean => {
+  const forwardDirect = (app: Hono<HostEnv>, request: Request, path: string): Promise<Response> | undefined => {
     const matched = app.router.match("GET", path)[0];
-    if (matched.length !== 1) return false;
+    if (matched.length !== 1) return undefined;
     const [handler, route] = matched[0][0] as unknown as [unknown, { path: string }];
-    const fetch = directFetchOf(handler);
-    const response = fetch?.(request, (error) => answerError(ports, error, path));
-    if (response === undefined) return false;
-    forwarded.response = response;
-    forwarded.route = route.path;
-    return true;
+    const response = directFetchOf(handler)?.(request, (error) => answerError(ports, error, path));
+    if (response !== undefined) forwardedRoute = route.path;
+    return response;
   };
   return {
     fetch(request, env) {
@@ -202,11 +197,13 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       const observers = ports.routes.observers;
       // Hono decodes a path with a percent sign: that one it finds itself.
       const plainPath = indexOf(path, "%") < 0;
-      const forward = direct && app === plain && method === "GET" && plainPath && forwardDirect(plain, request, path);
+      const forwarded = direct && app === plain && method === "GET" && plainPath
+        ? forwardDirect(plain, request, path)
+        : undefined;
       sorted.request = plainPath ? request : undefined;
       sorted.path = path;
       if (answered === undefined && observers.length === 0) {
-        const response = forward ? takeForwarded() : app.fetch(request, env);
+        const response = forwarded ?? app.fetch(request, env);
         sorted.request = undefined;
         if (!(response instanceof Promise)) return response;
         const plugin = pluginOfPath(path);
@@ -217,15 +214,11 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       }
       // Observed: the route handlers of this build note their pattern in the request's own bindings.
       const started = wallClock();
-      const bindings: HostEnv["Bindings"] = { info: env?.info, route: forward ? forwarded.route : undefined };
-      const response = forward ? takeForwarded() : app.fetch(request, bindings);
+      const bindings: HostEnv["Bindings"] = { info: env?.info, route: forwarded ? forwardedRoute : undefined };
+      const response = forwarded ?? app.fetch(request, bindings);
       sorted.request = undefined;
       if (!(response instanceof Promise)) {
-        const at = wallClock();
-        if (observers.length !== 0) {
-          tellObservers(ports, observers, method, path, bindings.route, response.status, started, at);
-        }
-        answered?.(method, path, bindings.route, response.status, at > started ? at - started : 0, at);
+        tell(observers, method, path, bindings.route, response.status, started);
         return response;
       }
       const plugin = pluginOfPath(path);
