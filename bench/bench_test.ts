@@ -336,7 +336,7 @@ Deno.test("compare() leaves out the modules the new run did not include", () => 
 /** Adds the figures measured against a bare worker (issue 25) to a results file of `run`. */
 function withFloor(
   data: ReturnType<typeof run>,
-  o: { emit: number; service: number; start: number; rss: number; spread?: number },
+  o: { emit: number; service: number; start: number; rss: number; spread?: number; oneCore?: number },
 ) {
   const floorCase = (name: string, ratio: number) => ({
     name,
@@ -347,6 +347,7 @@ function withFloor(
     floorUs: 40,
     floorRatio: ratio,
     floorSpread: o.spread ?? 0.02,
+    ...(o.oneCore ? { pinned: true, sameCore: { workerUs: 30 * o.oneCore, floorUs: 30, floorRatio: o.oneCore } } : {}),
   });
   return {
     results: {
@@ -465,10 +466,86 @@ Deno.test("renderSummary() and renderResults() give the ratios to a bare worker,
   );
   const results = renderResults(data);
   assert.match(results, /\| emitAsync to one listener \| 56\.0 µs \| 40\.0 µs \| \*\*1\.40\*\* \(±2%\) \|/);
+  assert.doesNotMatch(summary + results, /one core|separate cores/);
   assert.match(
     results,
     /\| 100 \| 5000\.0 ms \| 4000\.0 ms \| \*\*1\.25\*\* \(±3%\) \| 12\.0 MiB \| 8\.0 MiB \| \*\*1\.50\*\* \(±1%\) \|/,
   );
+});
+
+Deno.test("a pinned run shows its placement and the one-core round trips, and compare() tracks those ratios", () => {
+  const base = run({ http: 0.9, time: 1 });
+  const data = {
+    deno: "2.9.6",
+    date: "2026-01-01T00:00:00Z",
+    ...withFloor(base, { emit: 1.4, service: 1.6, start: 1.25, rss: 1.5, oneCore: 1.8 }),
+  };
+  const summary = renderSummary(data);
+  assert.match(
+    summary,
+    /\| emitAsync to one listener in a worker, against a bare `postMessage` round trip, threads on separate cores/,
+  );
+  assert.match(
+    summary,
+    /\| the same, all threads on one core \| 54\.0 µs \| bare round trip 30\.0 µs \| 1\.80 \(time\) \|/,
+  );
+  const results = renderResults(data);
+  assert.match(results, /pinned to separate cores; then again with all of them pinned to one core/);
+  assert.match(
+    results,
+    /\| service call round trip \| 64\.0 µs \| 40\.0 µs \| \*\*1\.60\*\* \(±2%\) \| 54\.0 µs \| 30\.0 µs \| 1\.80 \|/,
+  );
+  const oneCore = "isolation / service call round trip, in a worker ÷ bare postMessage round trip, one core (time)";
+  const worse = withFloor(base, { emit: 1.4, service: 1.6, start: 1.25, rss: 1.5, oneCore: 2.4 });
+  assert.equal(verdicts(compare(data, worse))[oneCore], "worse");
+  assert.equal(verdicts(compare(data, data))[oneCore], "within noise");
+});
+
+/** Whether a command is there to run (the pinning needs util-linux's `taskset` and procps' `ps`). */
+function runs(command: string, ...args: string[]): boolean {
+  try {
+    return new Deno.Command(command, { args, stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "pinThreads() puts the main thread on core 0 and the workers where asked; unpinThreads() frees them",
+  ignore: Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2 || !runs("taskset", "-V") || !runs("ps", "-V"),
+  fn: async () => {
+    const pin = new URL("./_pin_threads.ts", import.meta.url).href;
+    const script = `
+      import { pinThreads, unpinThreads } from ${JSON.stringify(pin)};
+      const w = new Worker("data:text/javascript,self.onmessage = () => {}", { type: "module" });
+      await new Promise((r) => setTimeout(r, 100));
+      const ps = async () => new TextDecoder().decode((await new Deno.Command("ps", {
+        args: ["-T", "-p", String(Deno.pid), "-o", "tid=,comm="] }).output()).stdout).trim().split("\\n")
+        .map((l) => l.trim().split(/\\s+/));
+      const mask = async (tid) => new TextDecoder().decode((await new Deno.Command("taskset", {
+        args: ["-pc", tid] }).output()).stdout).trim().split(": ").pop();
+      const show = async () => {
+        const threads = await ps();
+        const main = await mask(String(Deno.pid));
+        const worker = await mask(threads.find(([, name]) => name.startsWith("worker-"))[0]);
+        return main + "/" + worker;
+      };
+      const before = await show();
+      const out = [await pinThreads("cross"), await show(), await pinThreads("same"), await show()];
+      await unpinThreads();
+      out.push(await show() === before);
+      w.terminate();
+      console.log(JSON.stringify(out));
+    `;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--no-check", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(text), [true, "0/1", true, "0/0", true]);
+  },
 });
 
 Deno.test("halvesSpread() and emptyWorkersRatio(): ratios of medians, and how far they move between runs", () => {

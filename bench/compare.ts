@@ -92,6 +92,8 @@ interface IsolationLike {
   workerUs?: number;
   floorRatio?: number;
   floorSpread?: number;
+  /** The round trip with every thread on one core (since the threads are pinned). */
+  sameCore?: { floorRatio?: number };
 }
 
 /** Isolated plugins against empty workers, as the startup group writes it (since issue 25). */
@@ -180,6 +182,15 @@ export function metricsOf(data: { results?: Json }): Metric[] {
       value: c.floorRatio,
       better: "lower",
       spread: c.floorSpread ?? 0,
+      floor: NOISE_FLOORS.workerFloor,
+      unit: "ratio",
+    });
+    if (typeof c.sameCore?.floorRatio !== "number") continue;
+    out.push({
+      id: `isolation / ${c.name}, in a worker ÷ bare postMessage round trip, one core (time)`,
+      value: c.sameCore.floorRatio,
+      better: "lower",
+      spread: 0,
       floor: NOISE_FLOORS.workerFloor,
       unit: "ratio",
     });

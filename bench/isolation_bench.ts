@@ -7,8 +7,16 @@
  * Each case runs in one process, after a warm-up; the figure is the median of
  * batches of sequential calls (a worker's cost is the thread hand-off, which
  * a concurrent load hides; see the HTTP group for throughput). The cases of a
- * mode take their batches in turn, so that a moment of load on the machine
- * falls on all of them.
+ * mode take their batches in turn, each batch starting from the next case, so
+ * that a moment of load on the machine falls on all of them and none always
+ * follows the same one.
+ *
+ * In a worker, the threads are pinned (`_pin_threads.ts`): the main thread on
+ * one core and the workers on the other, the placement a server with cores to
+ * spare gives; then, for the round trips compared with the floor, all of them
+ * on one core. Left to the scheduler, a worker's round trip here took either
+ * of two times depending on where its thread had landed, and plugboard's
+ * worker and the floor's did not always land alike.
  *
  * The floor, in the same run and the same way: a bare `postMessage` round
  * trip to a worker that echoes it (`_empty_worker.ts`: nothing of
@@ -22,6 +30,7 @@
 import { median } from "./_child.ts";
 import { createHost } from "../mod.ts";
 import { ECHO_SOURCE, startFloorWorker, writeFloorModule } from "./_empty_worker.ts";
+import { pinThreads, unpinThreads } from "./_pin_threads.ts";
 
 /** One case: median and p90 per call, in microseconds. */
 export interface IsolationCase {
@@ -42,6 +51,10 @@ export interface IsolationCase {
   floorRatio?: number;
   /** How much floorRatio moves between the even and the odd batches: half the range, relative to it. */
   floorSpread?: number;
+  /** Whether the worker's figures were measured with the threads pinned (false: where the scheduler put them). */
+  pinned?: boolean;
+  /** The round trip again with the main thread and the workers on one core (pinned runs only). */
+  sameCore?: { workerUs: number; floorUs: number; floorRatio: number };
 }
 
 /** The cases reported as a ratio to the floor. */
@@ -82,10 +95,12 @@ async function measure(
 ): Promise<Record<string, Measured>> {
   for (const fn of Object.values(cases)) for (let i = 0; i < per * 2; i++) await fn();
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+  const entries = Object.entries(cases);
   for (let b = 0; b < batches; b++) {
-    for (const [name, fn] of Object.entries(cases)) {
+    for (let i = 0; i < entries.length; i++) {
+      const [name, fn] = entries[(b + i) % entries.length];
       const t = performance.now();
-      for (let i = 0; i < per; i++) await fn();
+      for (let n = 0; n < per; n++) await fn();
       samples[name].push(((performance.now() - t) * 1000) / per);
     }
   }
@@ -157,6 +172,8 @@ async function probeHost(mode: "worker" | "none" | "sandbox") {
 export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | undefined> {
   if (filter && !filter.test("isolation")) return undefined;
   const figures: Record<string, Record<string, Measured>> = {};
+  let pinned = false;
+  let sameCore: Record<string, Measured> | undefined;
   for (const isolation of ["none", "worker", "sandbox"] as const) {
     const { host, dir } = await probeHost(isolation);
     const service = host.services.resolve<{ add(a: number, b: number): number | Promise<number> }>("probe");
@@ -169,16 +186,24 @@ export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | 
       );
     const key = isolation === "none" ? "inProcess" : isolation;
     const echo = isolation === "worker" ? await echoWorker() : undefined;
+    const roundTrips: Record<string, () => Promise<unknown>> = {
+      "emitAsync to one listener": () => host.events.emitAsync("probe.ping" as never, {} as never),
+      "service call round trip": async () => await service.add(1, 2),
+      ...(echo ? { [FLOOR]: echo.call } : {}),
+    };
+    let pin = false;
     try {
+      pin = echo ? await pinThreads("cross") : false;
+      if (echo) pinned = pin;
       const measured = await measure({
         "route through host.fetch": async () => await (await request()).text(),
         "POST JSON through host.fetch": async () => await (await post()).text(),
-        "emitAsync to one listener": () => host.events.emitAsync("probe.ping" as never, {} as never),
-        "service call round trip": async () => await service.add(1, 2),
-        ...(echo ? { [FLOOR]: echo.call } : {}),
+        ...roundTrips,
       });
       for (const [name, m] of Object.entries(measured)) (figures[name] ??= {})[key] = m;
+      if (pin && await pinThreads("same")) sameCore = await measure(roundTrips);
     } finally {
+      if (pin) await unpinThreads();
       await echo?.close();
       await host.stop();
       await Deno.remove(dir, { recursive: true });
@@ -194,11 +219,16 @@ export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | 
       addedUs: f.worker.us - f.inProcess.us,
       sandboxUs: f.sandbox.us,
       sandboxRatio: f.sandbox.us / f.inProcess.us,
+      pinned,
     };
     if (floor && FLOOR_CASES.includes(name)) {
       c.floorUs = floor.us;
       c.floorRatio = f.worker.us / floor.us;
       c.floorSpread = halvesSpread(f.worker.batches, floor.batches, c.floorRatio);
+      const one = sameCore?.[name];
+      if (one && sameCore?.[FLOOR]) {
+        c.sameCore = { workerUs: one.us, floorUs: sameCore[FLOOR].us, floorRatio: one.us / sameCore[FLOOR].us };
+      }
     }
     return c;
   });
@@ -213,13 +243,15 @@ export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | 
     );
   }
   if (floor) {
-    console.log(`  ${FLOOR.padEnd(28)} to an echo worker ${floor.us.toFixed(1).padStart(8)} µs (the floor)`);
+    const where = pinned ? "main thread and workers on separate cores" : "threads where the scheduler put them";
+    console.log(`  ${FLOOR.padEnd(28)} to an echo worker ${floor.us.toFixed(1).padStart(8)} µs (the floor; ${where})`);
     console.log("summary");
     for (const c of cases.filter((c) => c.floorRatio !== undefined)) {
+      const one = c.sameCore ? `; on one core ${c.sameCore.floorRatio.toFixed(2)}x` : "";
       console.log(
         `  ${c.name} in a worker: ${c.floorRatio!.toFixed(2)}x a bare postMessage round trip (goal ≤ 1.5, ±${
           (c.floorSpread! * 100).toFixed(0)
-        }% between halves of the batches)`,
+        }% between halves of the batches${one})`,
       );
     }
   }

@@ -291,18 +291,32 @@ export function renderResults(data: BenchData): string {
     }
     const floor = againstRoundTrip(isolation);
     if (floor.length) {
+      const oneCore = floor.some((c) => c.sameCore);
+      const where = floor[0].pinned
+        ? "the main thread and the workers pinned to separate cores"
+        : "the threads where the scheduler put them";
       out.push(
         `\nIn a worker, against a bare \`postMessage\` round trip to a worker that echoes it (nothing of plugboard's; ` +
-          `${floor[0].floorUs.toFixed(1)} µs), measured in the same process, its batches in turn with the plugin's:\n`,
-        "| case | in a worker | bare round trip | ratio (goal ≤ 1.5) |",
-        "| --- | ---: | ---: | ---: |",
+          `${floor[0].floorUs.toFixed(1)} µs), measured in the same process, its batches in turn with the plugin's, ` +
+          `${where}${oneCore ? "; then again with all of them pinned to one core" : ""}:\n`,
+        `| case | in a worker | bare round trip | ratio (goal ≤ 1.5) |${
+          oneCore ? " one core: in a worker | bare | ratio |" : ""
+        }`,
+        `| --- | ---: | ---: | ---: |${oneCore ? " ---: | ---: | ---: |" : ""}`,
       );
       for (const c of floor) {
         const spread = c.floorSpread ? ` (±${(c.floorSpread * 100).toFixed(0)}%)` : "";
+        const one = c.sameCore
+          ? ` ${c.sameCore.workerUs.toFixed(1)} µs | ${c.sameCore.floorUs.toFixed(1)} µs | ${
+            c.sameCore.floorRatio.toFixed(2)
+          } |`
+          : oneCore
+          ? " - | - | - |"
+          : "";
         out.push(
           `| ${c.name} | ${c.workerUs.toFixed(1)} µs | ${c.floorUs.toFixed(1)} µs | **${
             c.floorRatio.toFixed(2)
-          }**${spread} |`,
+          }**${spread} |${one}`,
         );
       }
     }
@@ -430,11 +444,19 @@ export function renderSummary(data: BenchData): string {
     }
   }
   for (const c of againstRoundTrip(data.results.isolation)) {
+    const cores = c.pinned ? ", threads on separate cores" : "";
     out.push(
-      `| ${c.name} in a worker, against a bare \`postMessage\` round trip (goal ≤ 1.5) | ${
+      `| ${c.name} in a worker, against a bare \`postMessage\` round trip${cores} (goal ≤ 1.5) | ${
         c.workerUs.toFixed(1)
       } µs | bare round trip ${c.floorUs.toFixed(1)} µs | ${c.floorRatio.toFixed(2)} (time) |`,
     );
+    if (c.sameCore) {
+      out.push(
+        `| the same, all threads on one core | ${c.sameCore.workerUs.toFixed(1)} µs | bare round trip ${
+          c.sameCore.floorUs.toFixed(1)
+        } µs | ${c.sameCore.floorRatio.toFixed(2)} (time) |`,
+      );
+    }
   }
   const reload = data.results.reload as ReloadResults | undefined;
   if (reload?.saveToServed) {
