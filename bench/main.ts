@@ -61,7 +61,7 @@ export const HELP = `Usage: deno task bench [options]
 Runs every benchmark against its peers and prints a summary per group, then the headline
 figures: event dispatch and in-process route dispatch (mitata, each case in fresh processes),
 the cost of isolation, cold startup, hot reload, HTTP under load (wrk) and URL plugins.
-A full run takes about half an hour on 2 cores; --quick takes under a minute.
+A full run takes about 40 minutes on 2 cores; --quick takes under a minute.
 
 Options:
   --quick             every group with reduced effort (the "quick" column below): one short
