@@ -132,6 +132,35 @@ Deno.test("binary data is not walked index by index: a 32 MB argument is checked
   assert.equal(uncrossable(Object.create(null)), undefined);
 });
 
+Deno.test("a provider's method may answer at once, with a promise or with any thenable; its failures name the provider", async () => {
+  const thenable = { then: (ok: (v: unknown) => void) => ok({ n: 3 }) };
+  const chat = {
+    now: (a: number, b: number) => a + b,
+    later: (a: number) => Promise.resolve([a]),
+    custom: () => thenable,
+    throws: () => {
+      throw Object.assign(new Error("down"), { code: "E_DOWN" });
+    },
+    rejects: () => Promise.reject(Object.assign(new Error("later down"), { code: "E_LATER" })),
+  };
+  const call = (method: string, args: unknown[] = []) =>
+    runServiceCall(chat, { name: "chat", path: [method], args, kind: "call" }, "chat-plugin");
+  assert.equal(await call("now", [1, 2]), 3);
+  assert.deepEqual(await call("later", [7]), [7]);
+  assert.deepEqual(await call("custom"), { n: 3 }); // awaited like a promise, not refused as a value with a method
+  await assert.rejects(call("throws"), { message: "down", code: "E_DOWN", plugin: "chat-plugin" });
+  await assert.rejects(call("rejects"), { message: "later down", code: "E_LATER", plugin: "chat-plugin" });
+  // The names of a missing method and a method read as a property are built for the error alone.
+  await assert.rejects(call("nope"), /Service "chat" has no method nope/);
+  await assert.rejects(
+    runServiceCall(chat, { name: "chat", path: ["now"], args: [], kind: "read" }, "chat-plugin"),
+    /Service "chat" now is a method, not a property: call it \(await svc\.now\(\)\)/,
+  );
+  assert.equal(uncrossable(3), undefined);
+  assert.equal(uncrossable(Symbol("s")), "a symbol");
+  assert.equal(uncrossable(() => 1), "a function");
+});
+
 Deno.test("a thrown object that is not an Error keeps its code across", () => {
   assert.deepEqual(toWireError({ code: "E_QUOTA", message: "over quota" }), {
     name: "Error",

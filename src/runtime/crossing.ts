@@ -53,6 +53,8 @@ const BINARY: ReadonlySet<object | null> = new Set([ArrayBuffer.prototype, DataV
  * ```
  */
 export function uncrossable(value: unknown): string | undefined {
+  // Plain values need no walk (and no set of the objects seen).
+  if (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol") return undefined;
   const found = walk(value, new Set(), 0);
   return found && (found.at ? `${found.what} at ${found.at}` : found.what);
 }
