@@ -309,12 +309,13 @@ export class EventBus<E extends EventMap = PlugboardEvents> {
    */
   async emitAsync<K extends EventName<E>>(event: K, payload: E[K]): Promise<EmitResult> {
     const list = this.#table.listFor(event);
-    const once = new Set(list.filter((l) => l.once && !l.removed));
-    this.#remove([...once]);
+    let once: Set<Listener> | undefined;
+    for (const l of list) if (l.once && !l.removed) (once ??= new Set()).add(l);
+    if (once) this.#remove([...once]);
     const called: Listener[] = [];
     const results: Promise<unknown>[] = [];
     for (const l of list) {
-      if (l.removed && !once.has(l)) continue; // removed by an earlier handler of this emit, as `emit` skips it
+      if (l.removed && !once?.has(l)) continue; // removed by an earlier handler of this emit, as `emit` skips it
       called.push(l);
       try {
         results.push(Promise.resolve(l.fn(payload, event)));
