@@ -155,8 +155,9 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
     started: number,
   ) => {
     const at = wallClock();
-    if (observers.length !== 0) tellObservers(ports, observers, method, path, route, status, started, at);
-    answered?.(method, path, route, status, at > started ? at - started : 0, at);
+    const ms = at > started ? at - started : 0;
+    if (observers.length !== 0) tellObservers(ports, observers, { method, path, route, status, ms, at });
+    answered?.(method, path, route, status, ms, at);
   };
   const observe = (res: Response, r: Watched) =>
     tell(r.observers, r.method, r.path, r.bindings!.route, res.status, r.started);
@@ -245,17 +246,7 @@ interface Watched {
 }
 
 /** Tells every plugin's response observer about one answered request; an observer's failure is its plugin's. */
-function tellObservers(
-  ports: HttpPorts,
-  observers: readonly ObserverEntry[],
-  method: string,
-  path: string,
-  route: string | undefined,
-  status: number,
-  started: number,
-  at: number,
-): void {
-  const record: ResponseRecord = { method, path, route, status, ms: at > started ? at - started : 0, at };
+function tellObservers(ports: HttpPorts, observers: readonly ObserverEntry[], record: ResponseRecord): void {
   for (let i = 0; i < observers.length; i++) {
     const { owner, observer } = observers[i];
     try {
