@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import type { ResponseRecord } from "../mod.ts";
-import { isHostPath } from "../src/http/app.ts";
+import { isHostPath, sortUrl } from "../src/http/sort_url.ts";
 import { LOOPBACK, quietHost } from "./_helpers.ts";
 
 /** The sorting as first written: the host's own endpoints, then `/api/plugins/<name>` without a deeper path. */
@@ -32,6 +32,46 @@ Deno.test("isHostPath: the host's endpoints and the admin API, nothing under a p
         assert.equal(isHostPath(p), hostPathReference(p), JSON.stringify(p));
       }
     }
+  }
+});
+
+/** The sorting of a URL as first written: through a URL object. */
+function sortReference(url: string) {
+  const u = new URL(url);
+  const path = u.pathname;
+  return { path, host: hostPathReference(path), encoded: path.includes("%") };
+}
+
+Deno.test("sortUrl: the path, whether it is the host's, whether it holds a %; the same with charCodeAt replaced", () => {
+  const paths = ["/", "/health", "/api/plugins", "/api/plugins/", "/api/plugins/hello", "/api/plugins/hello/"];
+  paths.push("/api/plugins/hello/x", "/api/plugins/hello/x/y/z", "/admin", "/admin/a/b/c/d", "/administrator/a/b/c");
+  paths.push(
+    "/api/plugins/%70/x",
+    "/api/plugins/p/a%20b",
+    "/metrics",
+    "/metrics/a/b/c",
+    "/x/y/z/w",
+    "/api//plugins/x/y",
+  );
+  const urls: string[] = [];
+  for (const origin of ["http://localhost", "https://example.com:8443", "http://127.0.0.1:8000"]) {
+    for (const path of paths) {
+      for (const tail of ["", "?q=1", "?q=%41/b/c/d", "#frag", "#a?b/c%", "?a#b"]) {
+        urls.push(new Request(origin + path + tail).url);
+      }
+    }
+  }
+  const out = { path: "", host: false, encoded: false };
+  for (const url of urls) assert.deepEqual({ ...sortUrl(url, out) }, sortReference(url), url);
+  const native = String.prototype.charCodeAt;
+  // A trusted in-process plugin that replaces charCodeAt changes nothing: the sorting notices and goes around it.
+  String.prototype.charCodeAt = function () {
+    return 63; // "?" everywhere: every path would end at once
+  };
+  try {
+    for (const url of urls) assert.deepEqual({ ...sortUrl(url, out) }, sortReference(url), url);
+  } finally {
+    String.prototype.charCodeAt = native;
   }
 });
 
