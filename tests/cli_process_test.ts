@@ -206,10 +206,16 @@ Deno.test("an isolated plugin spinning in setup does not stop the server from li
   run.child.kill("SIGTERM");
   assert.equal((await run.status()).code, 0);
 
+  // The spinner's data folder is made just before its setup runs, long after the signal listeners are in place: the
+  // first run's folder is removed so that waiting for it means this run is loading (a busy machine can take seconds
+  // to get there; a fixed wait sent SIGTERM before the listeners existed).
+  await Deno.remove(join(tmp.dir, "data"), { recursive: true });
   const loading = startMain(args("slow.json"));
-  await waitFor(() => existsSync(join(tmp.dir, "data")) || loading.out.stdout.length > 0, { timeoutMs: 20_000 })
-    .catch(() => {});
-  await new Promise((r) => setTimeout(r, 1500));
+  await waitFor(() => existsSync(join(tmp.dir, "data", "plugins", "spinner")), {
+    timeoutMs: 20_000,
+    what: "the spinner's data folder",
+  });
+  await new Promise((r) => setTimeout(r, 300));
   assert.doesNotMatch(loading.out.stdout, /listening/);
   const sent = performance.now();
   loading.child.kill("SIGTERM");
