@@ -63,15 +63,26 @@ Deno.test("sortUrl: the path, whether it is the host's, whether it holds a %; th
   }
   const out = { path: "", host: false, encoded: false };
   for (const url of urls) assert.deepEqual({ ...sortUrl(url, out) }, sortReference(url), url);
-  const native = String.prototype.charCodeAt;
-  // A trusted in-process plugin that replaces charCodeAt changes nothing: the sorting notices and goes around it.
-  String.prototype.charCodeAt = function () {
-    return 63; // "?" everywhere: every path would end at once
-  };
-  try {
-    for (const url of urls) assert.deepEqual({ ...sortUrl(url, out) }, sortReference(url), url);
-  } finally {
-    String.prototype.charCodeAt = native;
+  // A trusted in-process plugin that replaces charCodeAt (as a value or a getter), or Function.prototype.call, changes
+  // nothing: the sorting calls the functions captured at startup.
+  const charCodeAt = Object.getOwnPropertyDescriptor(String.prototype, "charCodeAt")!;
+  const call = Object.getOwnPropertyDescriptor(Function.prototype, "call")!;
+  const ended = () => 63; // "?" everywhere: every path would end at once
+  const replacements = [
+    () => Object.defineProperty(String.prototype, "charCodeAt", { ...charCodeAt, value: ended }),
+    () => Object.defineProperty(String.prototype, "charCodeAt", { configurable: true, get: () => ended }),
+    () => Object.defineProperty(Function.prototype, "call", { ...call, value: ended }),
+  ];
+  for (const replace of replacements) {
+    replace();
+    const sorted: ReturnType<typeof sortReference>[] = [];
+    try {
+      for (const url of urls) sorted.push({ ...sortUrl(url, out) });
+    } finally {
+      Object.defineProperty(String.prototype, "charCodeAt", charCodeAt);
+      Object.defineProperty(Function.prototype, "call", call);
+    }
+    assert.deepEqual(sorted, urls.map(sortReference));
   }
 });
 

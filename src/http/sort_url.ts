@@ -2,19 +2,16 @@
  * Sorting a request by its URL, the first thing the host does with it: the
  * path (no query, no fragment), whether it is one of the host's own
  * endpoints, and whether it holds a percent sign (Hono decodes such a path
- * itself). One pass over the path's characters, with the captured built-ins
- * of `_primordials.ts` for the few calls around it; should a trusted
- * in-process plugin replace `String.prototype.charCodeAt`, the sorting
- * notices and takes a path through the captured functions alone.
+ * itself). One pass over the path's characters, through the built-ins
+ * captured at startup (`_primordials.ts`): a trusted in-process plugin that
+ * replaces a method of `String.prototype` changes nothing here.
  *
  * @module
  */
 
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
-import { indexOf, slice, startsWith } from "./_primordials.ts";
+import { charCodeAt, indexOf, slice, startsWith } from "./_primordials.ts";
 
-const S = String.prototype;
-const nativeCharCodeAt = S.charCodeAt;
 const PREFIX_SLASH = `${PLUGIN_ROUTE_PREFIX}/`;
 
 /** What sorting one request URL found. The HTTP side keeps one and hands it to every call: sorting allocates no record. */
@@ -77,13 +74,12 @@ export function sortUrl(url: string, out: SortedUrl): SortedUrl {
     out.encoded = false;
     return out;
   }
-  if (S.charCodeAt !== nativeCharCodeAt) return sortSlowly(url, start, out);
   const n = url.length;
   let end = start;
   let slashes = 0;
   let encoded = false;
   for (; end < n; end++) {
-    const c = url.charCodeAt(end);
+    const c = charCodeAt(url, end);
     if (c === 47) slashes++; // "/"
     else if (c === 63 || c === 35) break; // "?" or "#"
     else if (c === 37) encoded = true; // "%"
@@ -93,18 +89,5 @@ export function sortUrl(url: string, out: SortedUrl): SortedUrl {
   // A path with four slashes or more is deeper than every host endpoint but the dashboard's (`/admin/...`).
   out.host = slashes < 4 ? isHostPath(path) : startsWith(path, "/admin");
   out.encoded = encoded;
-  return out;
-}
-
-/** The same sorting through the captured built-ins alone. */
-function sortSlowly(url: string, start: number, out: SortedUrl): SortedUrl {
-  let end = indexOf(url, "?", start);
-  if (end < 0) end = url.length;
-  const hash = indexOf(url, "#", start);
-  if (hash >= 0 && hash < end) end = hash;
-  const path = end === url.length && start === 0 ? url : slice(url, start, end);
-  out.path = path;
-  out.host = isHostPath(path);
-  out.encoded = indexOf(path, "%") >= 0;
   return out;
 }
