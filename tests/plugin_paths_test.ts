@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { ResponseRecord } from "../mod.ts";
 import { isHostPath, sortUrl } from "../src/http/sort_url.ts";
-import { LOOPBACK, quietHost } from "./_helpers.ts";
+import { folderHost, LOOPBACK, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
 
 /** The sorting as first written: the host's own endpoints, then `/api/plugins/<name>` without a deeper path. */
 function hostPathReference(path: string): boolean {
@@ -125,6 +125,40 @@ Deno.test("plugin routes: matched by the decoded path, without query or fragment
       "/api/plugins/paths/%C3%BC/ada",
       "/api/plugins/paths/a%20b",
     ]);
+  } finally {
+    await host.stop();
+  }
+});
+
+Deno.test("plugin routes in a worker (the default): the same paths, decoded, without query or fragment", async () => {
+  await using tmp = await tempPlugins({
+    "plugins/paths/mod.ts": pluginSource("paths", {
+      setup: `ctx.routes.get("/x", (c) => c.text("x " + c.req.path));
+        ctx.routes.get("/ü/:who", (c) => c.text("ü " + c.req.param("who") + " " + c.req.path));
+        ctx.routes.get("/a b", (c) => c.text("space " + c.req.path));
+        ctx.routes.get("/:id", (c) => c.text("id " + c.req.param("id")));`,
+    }),
+  });
+  const host = folderHost(tmp.dir, { isolation: "worker" });
+  try {
+    await host.start();
+    assert.equal(host.list()[0].state, "active", host.list()[0].error);
+    const get = async (path: string) => {
+      const res = await host.fetch(new Request(`http://127.0.0.1${path}`), LOOPBACK);
+      return `${res.status} ${await res.text()}`;
+    };
+    assert.equal(await get("/api/plugins/paths/x"), "200 x /api/plugins/paths/x");
+    assert.equal(await get("/api/plugins/paths/x?y=1#z"), "200 x /api/plugins/paths/x");
+    assert.equal(await get("/api/plugins/paths/x#z?y=1"), "200 x /api/plugins/paths/x");
+    assert.match(await get("/api/plugins/paths/x/"), /^404 .*No route GET \/api\/plugins\/paths\/x\/"/);
+    assert.equal(
+      await get("/api/plugins/paths/%C3%BC/J%C3%BCrgen?q=%C3%BC"),
+      "200 ü Jürgen /api/plugins/paths/ü/Jürgen",
+    );
+    assert.equal(await get("/api/plugins/paths/a%20b"), "200 space /api/plugins/paths/a b");
+    // An encoded plugin name is that plugin's; an encoded slash stays inside one parameter.
+    assert.equal(await get("/api/plugins/%70aths/x"), "200 x /api/plugins/paths/x");
+    assert.equal(await get("/api/plugins/paths/a%2Fb"), "200 id a/b");
   } finally {
     await host.stop();
   }
