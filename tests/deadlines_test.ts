@@ -56,6 +56,29 @@ Deno.test("Deadlines: a route that rejects rejects the watched answer; a late an
   assert.equal(d.size, 0);
 });
 
+Deno.test("Deadlines: with `failed`, a rejection is answered by it, with the context, and the observer told", async () => {
+  const d = new Deadlines();
+  const told: number[] = [];
+  const res = await d.watch(
+    Promise.reject("not an Error"),
+    1000,
+    late("late"),
+    { id: 7 },
+    (r: Response, c: { id: number }) => void told.push(r.status, c.id),
+    (error: unknown, c: { id: number }) => new Response(`${error} (${c.id})`, { status: 500 }),
+  );
+  assert.deepEqual([res.status, await res.text()], [500, "not an Error (7)"]);
+  assert.deepEqual(told, [500, 7]);
+  assert.equal(d.size, 0);
+  // A `failed` that throws: the watched answer rejects with what it threw.
+  await assert.rejects(
+    Promise.resolve(d.watch(Promise.reject(new Error("route broke")), 1000, late("late"), undefined, undefined, () => {
+      throw new Error("answering failed");
+    })),
+    /answering failed/,
+  );
+});
+
 Deno.test("Deadlines: the timer left armed by answers in time does not keep the process alive", async () => {
   const code = `
     import { Deadlines } from ${JSON.stringify(new URL("../src/http/deadlines.ts", import.meta.url).href)};

@@ -9,6 +9,7 @@
  */
 
 const apply = Reflect.apply;
+const call = Function.prototype.call;
 const S = String.prototype;
 const stringStartsWith = S.startsWith;
 const stringIndexOf = S.indexOf;
@@ -43,19 +44,19 @@ for (const part of URL_PARTS) urlGetters[part] = Object.getOwnPropertyDescriptor
 export const urlPart = (url: URL, part: URLPart): string => apply(urlGetters[part], url, []);
 
 /** `s.startsWith(prefix)`. */
-export const startsWith = (s: string, prefix: string): boolean => apply(stringStartsWith, s, [prefix]);
+export const startsWith = call.bind(stringStartsWith) as (s: string, prefix: string) => boolean;
 /** `s.indexOf(search, from)`. */
-export const indexOf = (s: string, search: string, from = 0): number => apply(stringIndexOf, s, [search, from]);
+export const indexOf = call.bind(stringIndexOf) as (s: string, search: string, from?: number) => number;
 /** `s.lastIndexOf(search)`. */
 export const lastIndexOf = (s: string, search: string): number => apply(stringLastIndexOf, s, [search]);
 /** `s.slice(start, end)`. */
-export const slice = (s: string, start: number, end?: number): string => apply(stringSlice, s, [start, end]);
+export const slice = call.bind(stringSlice) as (s: string, start: number, end?: number) => string;
 /**
  * `s.charCodeAt(i)`: `Function.prototype.call` bound to the method at startup, so that neither a later
  * `String.prototype.charCodeAt` nor a later `Function.prototype.call` is looked up (V8 inlines it as the method itself:
  * a loop over a string's characters costs the same as with `s.charCodeAt(i)`).
  */
-export const charCodeAt = Function.prototype.call.bind(stringCharCodeAt) as (s: string, i: number) => number;
+export const charCodeAt = call.bind(stringCharCodeAt) as (s: string, i: number) => number;
 /** `s.toLowerCase()`. */
 export const toLowerCase = (s: string): string => apply(stringToLowerCase, s, []);
 /** `s.trim()`. */

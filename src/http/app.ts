@@ -27,7 +27,17 @@ import { Deadlines } from "./deadlines.ts";
 import { mountObservability } from "./dashboard/mount.ts";
 import { directFetchOf } from "./direct_routes.ts";
 import { type SortedUrl, sortUrl } from "./sort_url.ts";
-import { answerError, buildPluginApp, limitBody, pluginOfPath, routeTimedOut, type SortedPath } from "./plugin_app.ts";
+import { type MatchResult, type RouteHandler, runSingleRoute } from "./single_route.ts";
+import { errorText } from "../error_text.ts";
+import {
+  answerError,
+  buildPluginApp,
+  limitBody,
+  pluginNotFound,
+  pluginOfPath,
+  routeTimedOut,
+  type SortedPath,
+} from "./plugin_app.ts";
 
 /** The MCP endpoint, as the HTTP side reaches it (`src/mcp/hub.ts`). */
 export interface McpHttpPort {
@@ -87,10 +97,10 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
     if (builtFor === version) return;
     plain = buildPluginApp(ports, undefined, sorted);
     guarded = buildPluginApp(ports, limits, sorted);
-    direct = ports.routes.middleware.length === 0 &&
-      [...ports.routes.entries()].some(([, router]) =>
-        router.routes.some((r) => directFetchOf(r.handler) !== undefined)
-      );
+    direct = ports.routes.middleware.length === 0;
+    forwards = [...ports.routes.entries()].some(([, router]) =>
+      router.routes.some((r) => directFetchOf(r.handler) !== undefined)
+    );
     plain.router.match("GET", "/");
     guarded.router.match("GET", "/");
     builtFor = version;
@@ -132,20 +142,40 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   };
   const observe = (res: Response, r: Watched) =>
     tell(r.observers, r.method, r.path, r.bindings!.route, res.status, r.started);
-  // The pattern of the route `forwardDirect` last answered (read at once, for the observers).
-  let forwardedRoute: string | undefined;
+  // Whether some route forwards to a worker (only then is a matched handler looked up as a forward).
+  let forwards = false;
+  /** Answers a failure of a route answered directly, as the plugin router's error handler does. */
+  const failed = (error: unknown, path: string) =>
+    answerError(ports, error instanceof Error ? error : new Error(errorText(error)), path);
+  // A rejection Hono's error handler did not answer (it takes Errors only): answered as a failure of the route.
+  const failedWatched = (error: unknown, r: Watched) => failed(error, r.path);
   /**
-   * Answers a GET for an isolated plugin's route from its worker, without the
-   * plain build's Hono pass, when the path matches that one route alone;
-   * undefined when the request takes Hono's path.
+   * Answers a bodiless GET that one route alone matches, without the plain
+   * build's Hono pass: an isolated plugin's route from its worker, an
+   * in-process plugin's route by calling its handler as the router would.
+   * Undefined when the request takes Hono's path. An isolated route's
+   * pattern goes to `bindings.route` when the request is observed (an
+   * in-process route's handler notes it itself).
    */
-  const forwardDirect = (app: Hono<HostEnv>, request: Request, path: string): Promise<Response> | undefined => {
-    const matched = app.router.match("GET", path)[0];
+  const answerDirect = (
+    request: Request,
+    path: string,
+    env: HostEnv["Bindings"],
+    observed: boolean,
+  ): Response | Promise<Response> | undefined => {
+    const matchResult = plain!.router.match("GET", path);
+    const matched = matchResult[0];
     if (matched.length !== 1) return undefined;
-    const [handler, route] = matched[0][0] as unknown as [unknown, { path: string }];
-    const response = directFetchOf(handler)?.(request, (error) => answerError(ports, error, path));
-    if (response !== undefined) forwardedRoute = route.path;
-    return response;
+    const [handler, route] = matched[0][0] as unknown as [RouteHandler, { path: string }];
+    if (forwards) {
+      const forward = directFetchOf(handler);
+      if (forward !== undefined) {
+        const response = forward(request, (error) => failed(error, path));
+        if (response !== undefined && observed) env.route = route.path;
+        return response;
+      }
+    }
+    return runSingleRoute(handler, request, path, matchResult as MatchResult, env, failed, pluginNotFound);
   };
   return {
     fetch(request, env) {
@@ -167,36 +197,40 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       const method = request.method;
       const app = (method === "GET" || method === "HEAD") && request.body === null ? plain! : guarded!;
       const observers = ports.routes.observers;
+      const observed = answered !== undefined || observers.length !== 0;
+      // Observed: the route handlers of this build note their pattern in the request's own bindings.
+      const started = observed ? wallClock() : 0;
+      const bindings: HostEnv["Bindings"] = observed ? { info: env?.info, route: undefined } : env;
       // Hono decodes a path with a percent sign: that one it finds itself.
       const plainPath = !encoded;
-      const forwarded = direct && app === plain && method === "GET" && plainPath
-        ? forwardDirect(plain, request, path)
+      let response = direct && app === plain && method === "GET" && plainPath
+        ? answerDirect(request, path, bindings, observed)
         : undefined;
-      sorted.request = plainPath ? request : undefined;
-      sorted.path = path;
-      if (answered === undefined && observers.length === 0) {
-        const response = forwarded ?? app.fetch(request, env);
+      if (response === undefined) {
+        sorted.request = plainPath ? request : undefined;
+        sorted.path = path;
+        try {
+          response = app.fetch(request, bindings);
+        } catch (error) {
+          // Hono's error handler takes Errors only: a route that throws anything else is answered here.
+          response = failed(error, path);
+        }
         sorted.request = undefined;
-        if (!(response instanceof Promise)) return response;
-        const plugin = pluginOfPath(path);
-        if (plugin === undefined) return response;
-        const ms = limits(plugin).routeTimeout;
-        const watched: Watched = { plugin, method, path, ms, started: 0, bindings: undefined, observers };
-        return deadlines.watch(response, ms, late, watched);
       }
-      // Observed: the route handlers of this build note their pattern in the request's own bindings.
-      const started = wallClock();
-      const bindings: HostEnv["Bindings"] = { info: env?.info, route: forwarded ? forwardedRoute : undefined };
-      const response = forwarded ?? app.fetch(request, bindings);
-      sorted.request = undefined;
       if (!(response instanceof Promise)) {
-        tell(observers, method, path, bindings.route, response.status, started);
+        if (observed) tell(observers, method, path, bindings.route, response.status, started);
         return response;
       }
       const plugin = pluginOfPath(path);
+      if (!observed) {
+        if (plugin === undefined) return response;
+        const ms = limits(plugin).routeTimeout;
+        const watched: Watched = { plugin, method, path, ms, started: 0, bindings: undefined, observers };
+        return deadlines.watch(response, ms, late, watched, undefined, failedWatched);
+      }
       const ms = plugin === undefined ? 0 : limits(plugin).routeTimeout;
       const watched: Watched = { plugin, method, path, ms, started, bindings, observers };
-      if (plugin !== undefined) return deadlines.watch(response, ms, late, watched, observe);
+      if (plugin !== undefined) return deadlines.watch(response, ms, late, watched, observe, failedWatched);
       return response.then((res) => (observe(res, watched), res));
     },
   };

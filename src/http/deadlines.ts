@@ -45,6 +45,7 @@ export class Deadlines {
    * @param late the answer once the deadline passes (called at most once)
    * @param context handed to `late` and `answered`
    * @param answered told the answer given, in time or late, just before it is (its failure is ignored)
+   * @param failed the answer when `response` rejects (without it, the rejection is passed on)
    * @returns the response, or the late answer
    */
   watch<T = undefined>(
@@ -53,6 +54,7 @@ export class Deadlines {
     late: (context: T) => Response,
     context?: T,
     answered?: (response: Response, context: T) => void,
+    failed?: (error: unknown, context: T) => Response,
   ): Response | Promise<Response> {
     if (!(response instanceof Promise)) return response;
     return new Promise<Response>((resolve, reject) => {
@@ -68,7 +70,15 @@ export class Deadlines {
       }, (error) => {
         if (entry.done) return;
         this.#finish(entry);
-        reject(error);
+        if (failed === undefined) return reject(error);
+        let answer: Response;
+        try {
+          answer = failed(error, context as T);
+        } catch (cause) {
+          return reject(cause);
+        }
+        tell(entry, answer);
+        resolve(answer);
       });
     });
   }

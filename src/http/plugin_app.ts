@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { getPath as honoGetPath } from "hono/utils/url";
 import { limitBodySize } from "./body_limit.ts";
 import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
@@ -117,9 +117,14 @@ export function buildPluginApp(ports: HttpPorts, limits: HttpPorts["limits"], so
   }
   // The same answer whether the plugin is not loaded or lacks the route, so
   // an unauthenticated client cannot enumerate plugins.
-  app.notFound((c) => problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` }));
+  app.notFound(pluginNotFound);
   app.onError((error, c) => answerError(ports, error, c.req.path));
   return app;
+}
+
+/** The plugin router's answer to a request no route answered. */
+export function pluginNotFound(c: Context<HostEnv>): Response {
+  return problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` });
 }
 
 /** A route handler that notes its pattern for the response observers, then runs. */

@@ -67,7 +67,8 @@ export function isHostPath(path: string): boolean {
  * ```
  */
 export function sortUrl(url: string, out: SortedUrl): SortedUrl {
-  const start = indexOf(url, "/", indexOf(url, "://") + 3);
+  // A serialized URL's first ":" ends its scheme, and "//" follows it.
+  const start = indexOf(url, "/", indexOf(url, ":") + 3);
   if (start < 0) {
     out.path = "/";
     out.host = true;
