@@ -24,7 +24,7 @@ import {
 import { EFFORT, effort, quickEnv, reducedEffort } from "./_effort.ts";
 import { HELP, MODULES, parseOptions, UsageError } from "./main.ts";
 import { casesToMeasure, measureInProcess, runModule } from "./_runner.ts";
-import { halvesSpread } from "./isolation_bench.ts";
+import { halvesSpread, pairedRatio } from "./isolation_bench.ts";
 import { emptyWorkersRatio } from "./_empty_workers.ts";
 import { CHILD_LOCK } from "../tests/_helpers.ts";
 
@@ -548,11 +548,16 @@ Deno.test({
   },
 });
 
-Deno.test("halvesSpread() and emptyWorkersRatio(): ratios of medians, and how far they move between runs", () => {
-  // Even batches: ratio 2; odd batches: ratio 2.4; all: medians 44 / 20 = 2.2.
+Deno.test("pairedRatio(), halvesSpread() and emptyWorkersRatio(): ratios, and how far they move between runs", () => {
+  // Even batches: ratio 2; odd batches: ratio 2.4; all: the median of 2, 2.4, 2, 2.4, 2, 2.4 is 2.2.
   const ours = [40, 48, 40, 48, 40, 48];
   const floor = [20, 20, 20, 20, 20, 20];
+  assert.ok(Math.abs(pairedRatio(ours, floor) - 2.2) < 1e-9);
   assert.ok(Math.abs(halvesSpread(ours, floor, 2.2) - 0.2 / 2.2) < 1e-9);
+  // A busy moment that slows both of a pair leaves its ratio as it was.
+  const busyOurs = [20, 20, 60, 60, 20], busyFloor = [10, 10, 30, 30, 10];
+  assert.equal(pairedRatio(busyOurs, busyFloor), 2);
+  assert.ok(Math.abs(halvesSpread(busyOurs, busyFloor, 2)) < 1e-9);
   const mb = 2 ** 20;
   const r = emptyWorkersRatio(
     10,

@@ -17,8 +17,8 @@
  * it floods from its start, and would take the CPU of every other
  * measurement) and measures each case on plugboard and
  * on bare Hono one after the other, the order alternating from round to
- * round; each measurement follows a one-second warm-up. The median of the
- * rounds is reported. wrk is installed with apt-get when missing (as root);
+ * round; each measurement follows a one-second warm-up. Each side's median
+ * round is reported, and the ratio is the median of the rounds' ratios. wrk is installed with apt-get when missing (as root);
  * otherwise the group is skipped with the reason printed.
  *
  * Effort: BENCH_HTTP_SECONDS (default 5, whole seconds: wrk's `-d`) per
@@ -83,7 +83,10 @@ export interface HttpCase {
   peer: HttpSide;
   /** What the peer is, short: "bare Hono" or "bare Hono in a worker". */
   peerLabel?: string;
-  /** Median plugboard req/s over median bare Hono req/s: below 1 means plugboard trails. */
+  /**
+   * plugboard's req/s over the peer's, the median of the rounds' ratios (both sides of a round are measured back to
+   * back, so a busy moment of the machine falls on both): below 1 means plugboard trails.
+   */
   ratio: number;
   /** The ratio in each round. */
   roundRatios: number[];
@@ -400,7 +403,7 @@ export async function runStandalone(filter?: RegExp): Promise<HttpResults | unde
       ours: o,
       peer: p,
       peerLabel: PEER_LABELS[peerOf(def)],
-      ratio: o.requestsPerSecond / p.requestsPerSecond,
+      ratio: mid,
       roundRatios,
       spread: (Math.max(...roundRatios) - Math.min(...roundRatios)) / 2 / mid,
     };

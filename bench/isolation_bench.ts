@@ -22,7 +22,8 @@
  * trip to a worker that echoes it (`_empty_worker.ts`: nothing of
  * plugboard's, plugboard's worker options), measured beside the plugin in a
  * worker. `emitAsync` and the service call in a worker are reported as a
- * ratio to it (issue 25's goal: ≤ 1.5).
+ * ratio to it (issue 25's goal: ≤ 1.5): the median of the ratios of batches
+ * taken in the same turn (`pairedRatio`).
  *
  * @module
  */
@@ -108,19 +109,40 @@ async function measure(
 }
 
 /**
- * How much a ratio of medians moves between two halves of the batches (the
- * even ones and the odd ones, each a measurement of its own made in turn
- * with the other): half their range, relative to the ratio, as the other
- * groups' spread between repeats.
+ * A case's time over the floor's, batch by batch: the median of the ratios of
+ * the batches taken in the same turn (a moment of load on the machine falls
+ * on both of a pair, where a ratio of two medians lets it fall on one).
  *
  * @param ours a case's batches
  * @param floor the floor's batches, taken in turn with them
- * @param ratio the ratio of the medians of all batches
+ * @returns the median of `ours[i] / floor[i]`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pairedRatio } from "./isolation_bench.ts";
+ * // The third pair ran in a busy moment for both: its ratio is 2 like the others'.
+ * assert.equal(pairedRatio([20, 22, 60], [10, 11, 30]), 2);
+ * ```
+ */
+export function pairedRatio(ours: number[], floor: number[]): number {
+  const n = Math.min(ours.length, floor.length);
+  return median(Array.from({ length: n }, (_, i) => ours[i] / floor[i]));
+}
+
+/**
+ * How much a paired ratio moves between two halves of the batches (the even
+ * pairs and the odd ones, each a measurement of its own): half their range,
+ * relative to the ratio, as the other groups' spread between repeats.
+ *
+ * @param ours a case's batches
+ * @param floor the floor's batches, taken in turn with them
+ * @param ratio the paired ratio of all batches
  * @returns the spread, relative to the ratio
  */
 export function halvesSpread(ours: number[], floor: number[], ratio: number): number {
   const half = (xs: number[], parity: number) => xs.filter((_, i) => i % 2 === parity);
-  const ratios = [0, 1].map((p) => median(half(ours, p)) / median(half(floor, p)));
+  const ratios = [0, 1].map((p) => pairedRatio(half(ours, p), half(floor, p)));
   return Math.abs(ratios[0] - ratios[1]) / 2 / ratio;
 }
 
@@ -223,11 +245,12 @@ export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | 
     };
     if (floor && FLOOR_CASES.includes(name)) {
       c.floorUs = floor.us;
-      c.floorRatio = f.worker.us / floor.us;
+      c.floorRatio = pairedRatio(f.worker.batches, floor.batches);
       c.floorSpread = halvesSpread(f.worker.batches, floor.batches, c.floorRatio);
       const one = sameCore?.[name];
       if (one && sameCore?.[FLOOR]) {
-        c.sameCore = { workerUs: one.us, floorUs: sameCore[FLOOR].us, floorRatio: one.us / sameCore[FLOOR].us };
+        const floorOne = sameCore[FLOOR];
+        c.sameCore = { workerUs: one.us, floorUs: floorOne.us, floorRatio: pairedRatio(one.batches, floorOne.batches) };
       }
     }
     return c;

@@ -4,8 +4,9 @@
  * to stdout, counters and a latency histogram), with metrics only, and with
  * both off, in-process and isolated in a worker. wrk drives each server in its
  * own process, as in `http_bench.ts`; each round measures the three servers
- * in an order that rotates from round to round, and the median is reported
- * with the ratio to "off" (the goal: at least 0.9).
+ * in an order that rotates from round to round; each mode's median round is
+ * reported, with its ratio to "off", the median of the rounds' ratios (the
+ * goal: at least 0.9).
  *
  * Two figures per server and round: requests per second, and the server
  * process's CPU time per request (user + system time of every thread, read
@@ -148,11 +149,11 @@ export interface ObservabilityCase {
   isolation: "none" | "worker";
   /** Median req/s of each mode. */
   requestsPerSecond: Record<Mode, number>;
-  /** metrics-only and both-on throughput over off (medians). */
+  /** metrics-only and both-on throughput over off: the median of the rounds' ratios (a round measures all three). */
   ratios: { metrics: number; on: number };
   /** Median CPU time of the server process per request, in µs (absent without `/proc`). */
   cpuMicrosPerRequest?: Record<Mode, number>;
-  /** off's CPU per request over metrics-only's and both-on's (medians): read as a throughput ratio. */
+  /** off's CPU per request over metrics-only's and both-on's (the median of the rounds'): read as a throughput ratio. */
   cpuRatios?: { metrics: number; on: number };
   /** Each round's figures, in the order measured: req/s, and CPU µs per request. */
   rounds?: { requestsPerSecond: Record<Mode, number>; cpuMicrosPerRequest?: Record<Mode, number> }[];
@@ -222,12 +223,14 @@ export async function runStandalone(filter?: RegExp): Promise<ObservabilityCase[
     const cpu = {} as Record<Mode, number>;
     for (const mode of MODES) cpu[mode] = median(withCpu.map((r) => r[mode]));
     const cpuKnown = withCpu.length > 0;
+    const rpsOver = (mode: Mode) => median(perRound.map((r) => r.requestsPerSecond[mode] / r.requestsPerSecond.off));
+    const cpuUnder = (mode: Mode) => median(withCpu.map((r) => r.off / r[mode]));
     cases.push({
       isolation,
       requestsPerSecond: rps,
-      ratios: { metrics: rps.metrics / rps.off, on: rps.on / rps.off },
+      ratios: { metrics: rpsOver("metrics"), on: rpsOver("on") },
       ...(cpuKnown
-        ? { cpuMicrosPerRequest: cpu, cpuRatios: { metrics: cpu.off / cpu.metrics, on: cpu.off / cpu.on } }
+        ? { cpuMicrosPerRequest: cpu, cpuRatios: { metrics: cpuUnder("metrics"), on: cpuUnder("on") } }
         : {}),
       rounds: perRound,
     });
@@ -237,9 +240,9 @@ export async function runStandalone(filter?: RegExp): Promise<ObservabilityCase[
       const cpuRounds = withCpu.map((r) => r.off / r[mode]);
       console.log(
         `  ${where} ${mode.padEnd(8)} ${Math.round(rps[mode]).toLocaleString("en-US").padStart(8)} req/s  ` +
-          `${(rps[mode] / rps.off).toFixed(2)}x of off (rounds ${range(rpsRounds)})` +
+          `${median(rpsRounds).toFixed(2)}x of off (rounds ${range(rpsRounds)})` +
           (cpuKnown
-            ? `  ${cpu[mode].toFixed(2).padStart(6)} µs CPU/request  ${(cpu.off / cpu[mode]).toFixed(2)}x of off ` +
+            ? `  ${cpu[mode].toFixed(2).padStart(6)} µs CPU/request  ${median(cpuRounds).toFixed(2)}x of off ` +
               `(rounds ${range(cpuRounds)})`
             : ""),
       );

@@ -198,7 +198,9 @@ export function renderResults(data: BenchData): string {
       );
     }
     out.push(
-      "\np50 and p99 are wrk's latency percentiles under load (50 connections). Paths: the plugin route is " +
+      "\nreq/s, p50 and p99 are each side's median round; plugboard / peer is the median of the rounds' ratios (the " +
+        "two sides of a round are measured back to back). p50 and p99 are wrk's latency percentiles under load (50 " +
+        "connections). Paths: the plugin route is " +
         `\`${http.cases[0]?.path}\`; the 404 is a path under \`/api/plugins/hello/\` that the plugin does not ` +
         "serve, answered on both servers with the same problem+json body.",
     );
@@ -299,7 +301,8 @@ export function renderResults(data: BenchData): string {
       out.push(
         `\nIn a worker, against a bare \`postMessage\` round trip to a worker that echoes it (nothing of plugboard's; ` +
           `${floor[0].floorUs.toFixed(1)} µs), measured in the same process, its batches in turn with the plugin's, ` +
-          `${where}${oneCore ? "; then again with all of them pinned to one core" : ""}:\n`,
+          `${where}${oneCore ? "; then again with all of them pinned to one core" : ""}; each ratio is the median ` +
+          `of the ratios of batches taken in the same turn:\n`,
         `| case | in a worker | bare round trip | ratio (goal ≤ 1.5) |${
           oneCore ? " one core: in a worker | bare | ratio |" : ""
         }`,

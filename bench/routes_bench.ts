@@ -8,11 +8,14 @@
  * group has the access log and the metrics off, which takes the clock reads
  * and the counting out of the request's path; one more runs the plugin in a
  * worker (the default), where each request is a round trip to the worker.
+ * The group with metrics on also has the Hono app with Hono's Prometheus
+ * middleware, which times and counts each request as plugboard's metrics do.
  *
  * @module
  */
 
 import { Hono } from "hono";
+import { prometheus } from "@hono/prometheus";
 import { createHost, type Host } from "../mod.ts";
 import { generatePlugins, PONG } from "./_fixtures.ts";
 import type { BenchFn, BenchGroup } from "./_runner.ts";
@@ -53,11 +56,28 @@ function viaHono(plugins: number, routes: number): BenchFn {
   return () => app.fetch(request);
 }
 
+/**
+ * The same Hono app measured by Hono's Prometheus middleware (`@hono/prometheus`, on prom-client), as a Hono
+ * application records what plugboard's metrics record: each request timed and counted by route, method and status.
+ */
+function viaHonoMeasured(): BenchFn {
+  const { registerMetrics } = prometheus();
+  const app = new Hono();
+  app.use("*", registerMetrics);
+  app.get("/api/plugins/p0/r0", (c) => c.text(PONG));
+  const request = new Request("http://localhost/api/plugins/p0/r0");
+  return () => app.fetch(request);
+}
+
 /** The route groups. */
 export const groups: Record<string, BenchGroup> = {
   "route dispatch, 1 plugin with 1 route": {
     ours: "plugboard host.fetch",
-    cases: { "plugboard host.fetch": () => viaHost(1, 1), "bare Hono app.fetch": () => viaHono(1, 1) },
+    cases: {
+      "plugboard host.fetch": () => viaHost(1, 1),
+      "bare Hono app.fetch": () => viaHono(1, 1),
+      "Hono app.fetch with @hono/prometheus": () => viaHonoMeasured(),
+    },
     teardown: () => cleanup?.(),
   },
   "route dispatch, 100 plugins with 5 routes each": {
