@@ -49,6 +49,7 @@ const ROUTES: Record<string, string> = {
   "set-res": "an async handler that set c.res and answered nothing",
   next: "404 from next()",
   "header-first": "headers set on the context before answering",
+  missing: "404 for a path no route matches",
 };
 
 /** A plugin with a route for each behaviour; `/calls` tells how often `/nothing` ran. */
@@ -123,7 +124,10 @@ for (const placement of PLACEMENTS) {
           assert.match(got.body.detail, /A route of plugin "p" failed/, route);
         }
         assert.equal((await by("teapot")).status, 418);
-        for (const route of ["nothing", "nothing-async", "next"]) assert.equal((await by(route)).status, 404, route);
+        for (const route of ["nothing", "nothing-async", "next", "missing"]) {
+          assert.equal((await by(route)).status, 404, route);
+        }
+        assert.equal((await by("missing")).body.detail, "No route GET /api/plugins/p/missing");
         assert.equal((await by("calls")).body, 3, "a handler runs once per request, whichever way it is answered");
         assert.deepEqual([(await by("set-res")).status, (await by("set-res")).body], [202, "set on the context"]);
         assert.deepEqual([(await by("header-first")).status, (await by("header-first")).header], [201, "p"]);

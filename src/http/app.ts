@@ -27,7 +27,7 @@ import { Deadlines } from "./deadlines.ts";
 import { mountObservability } from "./dashboard/mount.ts";
 import { directFetchOf } from "./direct_routes.ts";
 import { type SortedUrl, sortUrl } from "./sort_url.ts";
-import { type MatchResult, type RouteHandler, runSingleRoute } from "./single_route.ts";
+import { answerNotFound, type MatchResult, type RouteHandler, runSingleRoute } from "./single_route.ts";
 import { errorText } from "../error_text.ts";
 import {
   answerError,
@@ -152,10 +152,11 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   /**
    * Answers a bodiless GET that one route alone matches, without the plain
    * build's Hono pass: an isolated plugin's route from its worker, an
-   * in-process plugin's route by calling its handler as the router would.
-   * Undefined when the request takes Hono's path. An isolated route's
-   * pattern goes to `bindings.route` when the request is observed (an
-   * in-process route's handler notes it itself).
+   * in-process plugin's route by calling its handler as the router would;
+   * and one that no route matches with the router's 404. Undefined when the
+   * request takes Hono's path. An isolated route's pattern goes to
+   * `bindings.route` when the request is observed (an in-process route's
+   * handler notes it itself).
    */
   const answerDirect = (
     request: Request,
@@ -165,6 +166,7 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   ): Response | Promise<Response> | undefined => {
     const matchResult = plain!.router.match("GET", path);
     const matched = matchResult[0];
+    if (matched.length === 0) return answerNotFound(request, path, matchResult as MatchResult, env, pluginNotFound);
     if (matched.length !== 1) return undefined;
     const [handler, route] = matched[0][0] as unknown as [RouteHandler, { path: string }];
     if (forwards) {

@@ -79,3 +79,24 @@ export function runSingleRoute(
   }
   return answer ?? notFound(c);
 }
+
+/**
+ * Answers a request no route matched, as the router does: its not-found
+ * handler, with a context for the request.
+ *
+ * @param request the request
+ * @param path its path
+ * @param matchResult what the router matched (nothing)
+ * @param env the request's bindings
+ * @param notFound the router's not-found handler
+ * @returns its answer
+ */
+export function answerNotFound(
+  request: Request,
+  path: string,
+  matchResult: MatchResult,
+  env: HostEnv["Bindings"],
+  notFound: NotFound,
+): Response | Promise<Response> {
+  return notFound(new Context<HostEnv>(request, { path, matchResult, env, notFoundHandler: notFound }));
+}
