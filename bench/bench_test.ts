@@ -493,7 +493,7 @@ Deno.test("a pinned run shows its placement and the one-core round trips, and co
   assert.match(results, /pinned to separate cores; then again with all of them pinned to one core/);
   assert.match(
     results,
-    /\| service call round trip \| 64\.0 µs \| 40\.0 µs \| \*\*1\.60\*\* \(±2%\) \| 54\.0 µs \| 30\.0 µs \| 1\.80 \|/,
+    /\| service call round trip \| 64\.0 µs \| 40\.0 µs \| \*\*1\.60\*\* \(±2%\) \| 1\.60 \| 54\.0 µs \| 30\.0 µs \| 1\.80 \| 1\.80 \|/,
   );
   const oneCore = "isolation / service call round trip, in a worker ÷ bare postMessage round trip, one core (time)";
   const worse = withFloor(base, { emit: 1.4, service: 1.6, start: 1.25, rss: 1.5, oneCore: 2.4 });
@@ -680,26 +680,26 @@ Deno.test("renderHeadlines() of the committed run: at most 8 rows, the headline 
   const md = renderHeadlines(await committed());
   const rows = md.split("\n").slice(2);
   assert.ok(rows.length >= 7 && rows.length <= 8, md);
-  assert.match(md, /\| event emit, 1 listener \| 750 ps \| tseep 769 ps \| 0\.98 \(time\) \|/);
-  assert.match(md, /\| event emit, 10 distinct listeners \| 9\.34 ns \| tseep 6\.69 ns \| 1\.40 \(time\) \|/);
+  assert.match(md, /\| event emit, 1 listener \| 796 ps \| tseep 780 ps \| 1\.02 \(time\) \|/);
+  assert.match(md, /\| event emit, 10 distinct listeners \| 9\.29 ns \| tseep 6\.54 ns \| 1\.42 \(time\) \|/);
   assert.match(
     md,
-    /\| route via `host\.fetch`, 100 plugins × 5 routes, in-process \| 401\.41 ns \| bare Hono app\.fetch 182\.06 ns \| 2\.20 \(time\) \|/,
+    /\| route via `host\.fetch`, 100 plugins × 5 routes, in-process \| 443\.20 ns \| bare Hono app\.fetch 215\.57 ns \| 2\.06 \(time\) \|/,
   );
   assert.match(
     md,
-    /\| HTTP req\/s \(wrk\), plugin route, in-process \| 57,436 \| bare Hono 58,708 \| 0\.98 \(req\/s\) \|/,
+    /\| HTTP req\/s \(wrk\), plugin route, in-process \| 43,453 \| bare Hono 47,288 \| 0\.93 \(req\/s\) \|/,
   );
   assert.match(
     md,
-    /\| HTTP req\/s \(wrk\), plugin route, in a worker \(default\) \| 17,968 \| bare Hono 62,223 \| 0\.29 \(req\/s\) \|/,
+    /\| HTTP req\/s \(wrk\), plugin route, in a worker \(default\) \| 14,417 \| bare Hono 55,990 \| 0\.28 \(req\/s\) \|/,
   );
   assert.match(
     md,
-    /\| HTTP req\/s \(wrk\), in a worker, against the worker floor \| 21,480 \| bare Hono in a worker 19,503 \| 1\.10 \(req\/s\) \|/,
+    /\| HTTP req\/s \(wrk\), in a worker, against the worker floor \| 22,144 \| bare Hono in a worker 17,440 \| 1\.08 \(req\/s\) \|/,
   );
-  assert.match(md, /\| hot reload, save → served \(median\), in-process \/ in a worker \| 24\.3 ms \/ 28\.5 ms \|/);
-  assert.match(md, /\| cold `host\.start\(\)`, 100 plugins, in-process \/ in workers \| 158 ms \/ 4\.13 s \|/);
+  assert.match(md, /\| hot reload, save → served \(median\), in-process \/ in a worker \| 22\.7 ms \/ 29\.3 ms \|/);
+  assert.match(md, /\| cold `host\.start\(\)`, 100 plugins, in-process \/ in workers \| 144 ms \/ 3\.60 s \|/);
 });
 
 Deno.test("renderHeadlines() leaves out what a run lacks; renderReadmeSummary() ends with the link", () => {

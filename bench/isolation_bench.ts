@@ -48,14 +48,16 @@ export interface IsolationCase {
   sandboxRatio?: number;
   /** The bare `postMessage` round trip measured beside it (the floor), in µs. */
   floorUs?: number;
-  /** workerUs / floorUs (issue 25's goal: ≤ 1.5). */
+  /** The worker's time over the floor's, batch by batch: the median of the ratios (issue 25's goal: ≤ 1.5). */
   floorRatio?: number;
+  /** The batches behind floorRatio, µs per call in the order taken: the case's in a worker, and the floor's. */
+  floorBatches?: { worker: number[]; floor: number[] };
   /** How much floorRatio moves between the even and the odd batches: half the range, relative to it. */
   floorSpread?: number;
   /** Whether the worker's figures were measured with the threads pinned (false: where the scheduler put them). */
   pinned?: boolean;
   /** The round trip again with the main thread and the workers on one core (pinned runs only). */
-  sameCore?: { workerUs: number; floorUs: number; floorRatio: number };
+  sameCore?: { workerUs: number; floorUs: number; floorRatio: number; batches?: { worker: number[]; floor: number[] } };
 }
 
 /** The cases reported as a ratio to the floor. */
@@ -246,11 +248,17 @@ export async function runStandalone(filter?: RegExp): Promise<IsolationCase[] | 
     if (floor && FLOOR_CASES.includes(name)) {
       c.floorUs = floor.us;
       c.floorRatio = pairedRatio(f.worker.batches, floor.batches);
+      c.floorBatches = { worker: f.worker.batches, floor: floor.batches };
       c.floorSpread = halvesSpread(f.worker.batches, floor.batches, c.floorRatio);
       const one = sameCore?.[name];
       if (one && sameCore?.[FLOOR]) {
         const floorOne = sameCore[FLOOR];
-        c.sameCore = { workerUs: one.us, floorUs: floorOne.us, floorRatio: pairedRatio(one.batches, floorOne.batches) };
+        c.sameCore = {
+          workerUs: one.us,
+          floorUs: floorOne.us,
+          floorRatio: pairedRatio(one.batches, floorOne.batches),
+          batches: { worker: one.batches, floor: floorOne.batches },
+        };
       }
     }
     return c;

@@ -301,26 +301,27 @@ export function renderResults(data: BenchData): string {
       out.push(
         `\nIn a worker, against a bare \`postMessage\` round trip to a worker that echoes it (nothing of plugboard's; ` +
           `${floor[0].floorUs.toFixed(1)} µs), measured in the same process, its batches in turn with the plugin's, ` +
-          `${where}${oneCore ? "; then again with all of them pinned to one core" : ""}; each ratio is the median ` +
-          `of the ratios of batches taken in the same turn:\n`,
-        `| case | in a worker | bare round trip | ratio (goal ≤ 1.5) |${
-          oneCore ? " one core: in a worker | bare | ratio |" : ""
+          `${where}${oneCore ? "; then again with all of them pinned to one core" : ""}. Each ratio is the median ` +
+          `of the ratios of batches taken in the same turn; beside it, the ratio of the two medians (the figure ` +
+          `before 2026-12-06), which can set one side's quiet batches against the other's busy ones:\n`,
+        `| case | in a worker | bare round trip | ratio (goal ≤ 1.5) | ratio of the medians |${
+          oneCore ? " one core: in a worker | bare | ratio | ratio of the medians |" : ""
         }`,
-        `| --- | ---: | ---: | ---: |${oneCore ? " ---: | ---: | ---: |" : ""}`,
+        `| --- | ---: | ---: | ---: | ---: |${oneCore ? " ---: | ---: | ---: | ---: |" : ""}`,
       );
       for (const c of floor) {
         const spread = c.floorSpread ? ` (±${(c.floorSpread * 100).toFixed(0)}%)` : "";
         const one = c.sameCore
           ? ` ${c.sameCore.workerUs.toFixed(1)} µs | ${c.sameCore.floorUs.toFixed(1)} µs | ${
             c.sameCore.floorRatio.toFixed(2)
-          } |`
+          } | ${(c.sameCore.workerUs / c.sameCore.floorUs).toFixed(2)} |`
           : oneCore
-          ? " - | - | - |"
+          ? " - | - | - | - |"
           : "";
         out.push(
           `| ${c.name} | ${c.workerUs.toFixed(1)} µs | ${c.floorUs.toFixed(1)} µs | **${
             c.floorRatio.toFixed(2)
-          }**${spread} |${one}`,
+          }**${spread} | ${(c.workerUs / c.floorUs).toFixed(2)} |${one}`,
         );
       }
     }
