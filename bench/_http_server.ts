@@ -64,9 +64,17 @@ async function start(kind: string): Promise<() => Promise<void>> {
       dataDir,
       logger: { level: "silent" },
     });
-    await host.start();
-    const failed = host.list().filter((p) => p.state !== "active");
-    if (failed.length) throw new Error(`Plugins not active: ${failed.map((p) => `${p.name} (${p.error})`).join(", ")}`);
+    try {
+      await host.start();
+      const failed = host.list().filter((p) => p.state !== "active");
+      if (failed.length) {
+        throw new Error(`Plugins not active: ${failed.map((p) => `${p.name} (${p.error})`).join(", ")}`);
+      }
+    } catch (error) {
+      // The process exits at once on a failed start: its data folder goes first.
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      throw error;
+    }
     const server = serve(host, { port: 0, onListen });
     return async () => {
       await server.shutdown();
