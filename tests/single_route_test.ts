@@ -86,7 +86,8 @@ export default definePlugin({
 `;
 
 const PLACEMENTS: { name: string; options: HostOptions }[] = [
-  { name: "in a worker (the default)", options: {} },
+  // The test helpers run plugins in-process unless told otherwise: the default placement is asked for by name.
+  { name: "in a worker (the default)", options: { isolation: "worker" } },
   { name: "in-process", options: { isolation: "none" } },
   { name: "sandboxed in its own process", options: { sandboxed: ["p"] } },
 ];
