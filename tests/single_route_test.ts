@@ -50,6 +50,8 @@ const ROUTES: Record<string, string> = {
   next: "404 from next()",
   "header-first": "headers set on the context before answering",
   missing: "404 for a path no route matches",
+  string: "500 problem, reported (a string, not a Response)",
+  "object-async": "500 problem, reported (an object, not a Response)",
 };
 
 /** A plugin with a route for each behaviour; `/calls` tells how often `/nothing` ran. */
@@ -81,6 +83,8 @@ export default definePlugin({
       return c.body("made");
     });
     r.get("/calls", (c) => c.json(nothing));
+    r.get("/string", () => "just text");
+    r.get("/object-async", async () => ({ not: "a Response" }));
   },
 });
 `;
@@ -118,12 +122,16 @@ for (const placement of PLACEMENTS) {
           (await outcome(host, `${spellings("greet/ada")[0]}?q=1`, errors)).body,
           { who: "ada", q: "1", path: "/api/plugins/p/greet/ada" },
         );
-        for (const route of ["throws", "rejects", "throws-string", "rejects-null"]) {
+        for (const route of ["throws", "rejects", "throws-string", "rejects-null", "string", "object-async"]) {
           const got = await by(route);
           assert.equal(got.status, 500, route);
           assert.deepEqual(got.reported, ["p"], `${route}: reported against its plugin`);
           assert.match(got.body.detail, /A route of plugin "p" failed/, route);
         }
+        await by("string");
+        assert.match(errors[0]?.message ?? "", /answered a string, not a Response: return c\.text/);
+        await by("object-async");
+        assert.match(errors[0]?.message ?? "", /answered an object \(\[object Object\]\), not a Response/);
         assert.equal((await by("teapot")).status, 418);
         for (const route of ["nothing", "nothing-async", "next", "missing"]) {
           assert.equal((await by(route)).status, 404, route);

@@ -29,6 +29,7 @@ import { directFetchOf } from "./direct_routes.ts";
 import { type SortedUrl, sortUrl } from "./sort_url.ts";
 import { answerNotFound, type MatchResult, type RouteHandler, runSingleRoute } from "./single_route.ts";
 import { errorText } from "../error_text.ts";
+import { isResponse, notAResponse } from "./route_answer.ts";
 import {
   answerError,
   buildPluginApp,
@@ -147,7 +148,8 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   /** Answers a failure of a route answered directly, as the plugin router's error handler does. */
   const failed = (error: unknown, path: string) =>
     answerError(ports, error instanceof Error ? error : new Error(errorText(error)), path);
-  // A rejection Hono's error handler did not answer (it takes Errors only): answered as a failure of the route.
+  // A rejection Hono's error handler did not answer (it takes Errors only), or an answer that is not a Response:
+  // answered as a failure of the route.
   const failedWatched = (error: unknown, r: Watched) => failed(error, r.path);
   /**
    * Answers a bodiless GET that one route alone matches, without the plain
@@ -220,6 +222,7 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
         sorted.request = undefined;
       }
       if (!(response instanceof Promise)) {
+        if (!isResponse(response)) response = failed(notAResponse(response), path);
         if (observed) tell(observers, method, path, bindings.route, response.status, started);
         return response;
       }

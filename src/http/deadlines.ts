@@ -8,6 +8,8 @@
  * @module
  */
 
+import { isResponse, notAResponse } from "./route_answer.ts";
+
 const hostSetTimeout = setTimeout;
 const hostClearTimeout = clearTimeout;
 const now = performance.now.bind(performance);
@@ -45,7 +47,8 @@ export class Deadlines {
    * @param late the answer once the deadline passes (called at most once)
    * @param context handed to `late` and `answered`
    * @param answered told the answer given, in time or late, just before it is (its failure is ignored)
-   * @param failed the answer when `response` rejects (without it, the rejection is passed on)
+   * @param failed the answer when `response` rejects, or resolves to something other than a Response (without it,
+   *   the rejection is passed on)
    * @returns the response, or the late answer
    */
   watch<T = undefined>(
@@ -65,20 +68,17 @@ export class Deadlines {
       response.then((value) => {
         if (entry.done) return;
         this.#finish(entry);
+        // With `failed`, an answer that is not a Response (a handler's bug) is answered by it too.
+        if (failed !== undefined && !isResponse(value)) {
+          return answerFailure(entry, notAResponse(value), failed, resolve, reject);
+        }
         tell(entry, value);
         resolve(value);
       }, (error) => {
         if (entry.done) return;
         this.#finish(entry);
-        if (failed === undefined) return reject(error);
-        let answer: Response;
-        try {
-          answer = failed(error, context as T);
-        } catch (cause) {
-          return reject(cause);
-        }
-        tell(entry, answer);
-        resolve(answer);
+        if (failed === undefined) reject(error);
+        else answerFailure(entry, error, failed, resolve, reject);
       });
     });
   }
@@ -123,6 +123,24 @@ export class Deadlines {
 }
 
 /** Tells a watcher the answer given; what it throws is its own (the answer is given anyway). */
+/** Settles a watched answer that failed with what `failed` answers (or with what it threw). */
+function answerFailure<T>(
+  entry: Pending,
+  error: unknown,
+  failed: (error: unknown, context: T) => Response,
+  resolve: (response: Response) => void,
+  reject: (error: unknown) => void,
+): void {
+  let answer: Response;
+  try {
+    answer = failed(error, entry.context as T);
+  } catch (cause) {
+    return reject(cause);
+  }
+  tell(entry, answer);
+  resolve(answer);
+}
+
 function tell(entry: Pending, response: Response): void {
   if (entry.answered === undefined) return;
   try {

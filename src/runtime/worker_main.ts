@@ -33,6 +33,7 @@ import type { WireRequest, WireResponse } from "./wire_http.ts";
 import { fromWireRequest, toWireResponse } from "./wire_http.ts";
 import { errorText } from "../error_text.ts";
 import { routeWorkerOutput } from "./worker_console.ts";
+import { isResponse, notAResponse } from "../http/route_answer.ts";
 import { trackTimers } from "./worker_timers.ts";
 import { type McpRunRequest, WorkerMcp } from "../mcp/worker_mcp.ts";
 
@@ -216,7 +217,9 @@ const rpc: Rpc = new Rpc(worker, {
   async fetch(p: WireRequest): Promise<Transfer<WireResponse>> {
     const table = tables!.routes as WorkerRouteTable;
     try {
-      return await toWireResponse(await table.serve(fromWireRequest(p)));
+      const res: unknown = await table.serve(fromWireRequest(p));
+      if (!isResponse(res)) throw notAResponse(res);
+      return await toWireResponse(res);
     } catch (error) {
       throw explainPermissionError(name, error);
     }

@@ -1,0 +1,53 @@
+/**
+ * What a route handler must answer: a `Response`. A handler that answers
+ * anything else (a string, a plain object) is a bug in its plugin; the host
+ * answers 500 and reports this error against the plugin, whether the route
+ * runs in-process, in a worker or in its own process.
+ *
+ * @module
+ */
+
+/** `Response` as it was when the host started: a trusted plugin that replaces the global cannot change the check. */
+const HostResponse = Response;
+
+/**
+ * Whether a route's answer is a `Response`.
+ *
+ * @param value what a route handler answered
+ * @returns true for a `Response`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isResponse } from "./route_answer.ts";
+ * assert.equal(isResponse(new Response("ok")), true);
+ * assert.equal(isResponse("ok"), false);
+ * ```
+ */
+export function isResponse(value: unknown): value is Response {
+  return value instanceof HostResponse;
+}
+
+/**
+ * The error for a route handler's answer that is not a `Response`.
+ *
+ * @param value what the handler answered
+ * @returns a `TypeError` saying what came back and how to answer instead
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notAResponse } from "./route_answer.ts";
+ * assert.match(notAResponse("hello").message, /answered a string, not a Response/);
+ * ```
+ */
+export function notAResponse(value: unknown): TypeError {
+  const what = value === null
+    ? "null"
+    : typeof value === "object"
+    ? `an object (${Object.prototype.toString.call(value)})`
+    : `a ${typeof value}`;
+  return new TypeError(
+    `The route answered ${what}, not a Response: return c.text(...), c.json(...), c.body(...) or a Response`,
+  );
+}
