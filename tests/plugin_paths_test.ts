@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { ResponseRecord } from "../mod.ts";
+import type { Host, ResponseRecord } from "../mod.ts";
 import { isHostPath, sortUrl } from "../src/http/sort_url.ts";
 import { folderHost, LOOPBACK, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
 
@@ -86,6 +86,26 @@ Deno.test("sortUrl: the path, whether it is the host's, whether it holds a %; th
   }
 });
 
+/** `GET <path>` through the host, as "<status> <body>". */
+function getter(host: Host): (path: string) => Promise<string> {
+  return async (path) => {
+    const res = await host.fetch(new Request(`http://127.0.0.1${path}`), LOOPBACK);
+    return `${res.status} ${await res.text()}`;
+  };
+}
+
+/** What plugin "paths" answers (its routes `/x` and `/ü/:who`), wherever it runs: decoded, no query or fragment. */
+async function assertPluginPaths(get: (path: string) => Promise<string>): Promise<void> {
+  assert.equal(await get("/api/plugins/paths/x"), "200 x /api/plugins/paths/x");
+  assert.equal(await get("/api/plugins/paths/x?y=1#z"), "200 x /api/plugins/paths/x");
+  assert.equal(await get("/api/plugins/paths/x#z?y=1"), "200 x /api/plugins/paths/x");
+  assert.match(await get("/api/plugins/paths/x/"), /^404 .*No route GET \/api\/plugins\/paths\/x\/"/);
+  assert.equal(
+    await get("/api/plugins/paths/%C3%BC/J%C3%BCrgen?q=%C3%BC"),
+    "200 ü Jürgen /api/plugins/paths/ü/Jürgen",
+  );
+}
+
 Deno.test("plugin routes: matched by the decoded path, without query or fragment; observers get the raw path", async () => {
   const host = quietHost({ pluginsDir: null });
   const seen: ResponseRecord[] = [];
@@ -100,18 +120,8 @@ Deno.test("plugin routes: matched by the decoded path, without query or fragment
         ctx.onResponse((r) => seen.push(r));
       },
     });
-    const get = async (path: string) => {
-      const res = await host.fetch(new Request(`http://127.0.0.1${path}`), LOOPBACK);
-      return `${res.status} ${await res.text()}`;
-    };
-    assert.equal(await get("/api/plugins/paths/x"), "200 x /api/plugins/paths/x");
-    assert.equal(await get("/api/plugins/paths/x?y=1#z"), "200 x /api/plugins/paths/x");
-    assert.equal(await get("/api/plugins/paths/x#z?y=1"), "200 x /api/plugins/paths/x");
-    assert.match(await get("/api/plugins/paths/x/"), /^404 .*No route GET \/api\/plugins\/paths\/x\/"/);
-    assert.equal(
-      await get("/api/plugins/paths/%C3%BC/J%C3%BCrgen?q=%C3%BC"),
-      "200 ü Jürgen /api/plugins/paths/ü/Jürgen",
-    );
+    const get = getter(host);
+    await assertPluginPaths(get);
     assert.equal(await get("/api/plugins/paths/ü/ada"), "200 ü ada /api/plugins/paths/ü/ada");
     assert.equal(await get("/api/plugins/paths/a%20b"), "200 space /api/plugins/paths/a b");
     // The plugin's own requests, as the host saw them: raw paths, query and fragment left out.
@@ -143,18 +153,8 @@ Deno.test("plugin routes in a worker (the default): the same paths, decoded, wit
   try {
     await host.start();
     assert.equal(host.list()[0].state, "active", host.list()[0].error);
-    const get = async (path: string) => {
-      const res = await host.fetch(new Request(`http://127.0.0.1${path}`), LOOPBACK);
-      return `${res.status} ${await res.text()}`;
-    };
-    assert.equal(await get("/api/plugins/paths/x"), "200 x /api/plugins/paths/x");
-    assert.equal(await get("/api/plugins/paths/x?y=1#z"), "200 x /api/plugins/paths/x");
-    assert.equal(await get("/api/plugins/paths/x#z?y=1"), "200 x /api/plugins/paths/x");
-    assert.match(await get("/api/plugins/paths/x/"), /^404 .*No route GET \/api\/plugins\/paths\/x\/"/);
-    assert.equal(
-      await get("/api/plugins/paths/%C3%BC/J%C3%BCrgen?q=%C3%BC"),
-      "200 ü Jürgen /api/plugins/paths/ü/Jürgen",
-    );
+    const get = getter(host);
+    await assertPluginPaths(get);
     assert.equal(await get("/api/plugins/paths/a%20b"), "200 space /api/plugins/paths/a b");
     // An encoded plugin name is that plugin's; an encoded slash stays inside one parameter.
     assert.equal(await get("/api/plugins/%70aths/x"), "200 x /api/plugins/paths/x");

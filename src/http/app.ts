@@ -21,20 +21,20 @@ import { PLUGIN_ROUTE_PREFIX } from "../routes.ts";
 import { adminGuard, type HostEnv } from "./auth.ts";
 import type { HttpPorts } from "./ports.ts";
 import type { ObserverEntry, ResponseRecord } from "../routes.ts";
-import { codeProblem, jsonResponse, problem } from "./problem.ts";
+import { codeProblem, jsonResponse } from "./problem.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_ROUTE_TIMEOUT } from "../options.ts";
 import { Deadlines } from "./deadlines.ts";
 import { mountObservability } from "./dashboard/mount.ts";
 import { directFetchOf } from "./direct_routes.ts";
 import { type SortedUrl, sortUrl } from "./sort_url.ts";
-import { answerNotFound, type MatchResult, type RouteHandler, runSingleRoute } from "./single_route.ts";
+import { answerNotFound, type RouteHandler, runSingleRoute } from "./single_route.ts";
 import { errorText } from "../error_text.ts";
 import { isResponse, notAResponse } from "./route_answer.ts";
 import {
   answerError,
   buildPluginApp,
   limitBody,
-  pluginNotFound,
+  noRoute,
   pluginOfPath,
   routeTimedOut,
   type SortedPath,
@@ -168,7 +168,7 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
   ): Response | Promise<Response> | undefined => {
     const matchResult = plain!.router.match("GET", path);
     const matched = matchResult[0];
-    if (matched.length === 0) return answerNotFound(request, path, matchResult as MatchResult, env, pluginNotFound);
+    if (matched.length === 0) return answerNotFound(request, path, matchResult, env, noRoute);
     if (matched.length !== 1) return undefined;
     const [handler, route] = matched[0][0] as unknown as [RouteHandler, { path: string }];
     if (forwards) {
@@ -179,7 +179,7 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
         return response;
       }
     }
-    return runSingleRoute(handler, request, path, matchResult as MatchResult, env, failed, pluginNotFound);
+    return runSingleRoute(handler, request, path, matchResult, env, failed, noRoute);
   };
   return {
     fetch(request, env) {
@@ -282,7 +282,7 @@ function createHostApp(ports: HttpPorts): Hono<HostEnv> {
   app.use(PLUGIN_ROUTE_PREFIX, limitBody(64 * 1024));
   app.route("/", createAdminApp(ports.admin, guard, ports.observability));
   if (ports.observability) mountObservability(app, ports, guard);
-  app.notFound((c) => problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` }));
+  app.notFound(noRoute);
   app.onError((error, c) => answerError(ports, error, c.req.path));
   return app;
 }

@@ -122,7 +122,6 @@ export class Deadlines {
   }
 }
 
-/** Tells a watcher the answer given; what it throws is its own (the answer is given anyway). */
 /** Settles a watched answer that failed with what `failed` answers (or with what it threw). */
 function answerFailure<T>(
   entry: Pending,
@@ -141,6 +140,7 @@ function answerFailure<T>(
   resolve(answer);
 }
 
+/** Tells a watcher the answer given; what it throws is its own (the answer is given anyway). */
 function tell(entry: Pending, response: Response): void {
   if (entry.answered === undefined) return;
   try {

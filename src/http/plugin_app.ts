@@ -117,13 +117,13 @@ export function buildPluginApp(ports: HttpPorts, limits: HttpPorts["limits"], so
   }
   // The same answer whether the plugin is not loaded or lacks the route, so
   // an unauthenticated client cannot enumerate plugins.
-  app.notFound(pluginNotFound);
+  app.notFound(noRoute);
   app.onError((error, c) => answerError(ports, error, c.req.path));
   return app;
 }
 
-/** The plugin router's answer to a request no route answered. */
-export function pluginNotFound(c: Context<HostEnv>): Response {
+/** The answer to a request no route answered, the host's or a plugin's (the same words for both). */
+export function noRoute(c: Context<HostEnv>): Response {
   return problem(404, { title: "Not Found", detail: `No route ${c.req.method} ${c.req.path}` });
 }
 

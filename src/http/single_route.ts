@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Context } from "hono";
+import { Context, type Hono } from "hono";
 import type { HostEnv } from "./auth.ts";
 
 /** A route handler as the router holds it. */
@@ -21,9 +21,7 @@ export type RouteHandler = (
 ) => Response | void | Promise<Response | void>;
 
 /** What the router matched for a path: the handlers with their routes, and the parameters (Hono's `matchResult`). */
-export type MatchResult = ConstructorParameters<typeof Context<HostEnv>>[1] extends infer O
-  ? O extends { matchResult?: infer M } ? M : never
-  : never;
+export type MatchResult = ReturnType<Hono<HostEnv>["router"]["match"]>;
 
 /** Answers a request no route answered (the plugin router's 404). */
 export type NotFound = (c: Context<HostEnv>) => Response | Promise<Response>;
@@ -51,8 +49,7 @@ export type NotFound = (c: Context<HostEnv>) => Response | Promise<Response>;
  * const handler = matched[0][0][0][0] as unknown as RouteHandler;
  * const failed = () => new Response("failed", { status: 500 });
  * const notFound = () => new Response("none", { status: 404 });
- * // deno-lint-ignore no-explicit-any
- * const res = runSingleRoute(handler, new Request("http://x/hello/ada"), "/hello/ada", matched as any, {}, failed, notFound);
+ * const res = runSingleRoute(handler, new Request("http://x/hello/ada"), "/hello/ada", matched, {}, failed, notFound);
  * assert.equal(await (await res).text(), "hello ada");
  * ```
  */
