@@ -150,3 +150,48 @@ for (const placement of PLACEMENTS) {
     });
   }
 }
+
+/** A plugin that replaces `Response` in its setup (before its worker has read it) and answers a look-alike. */
+const FAKER = `import { definePlugin } from ${JSON.stringify(MOD_URL)};
+class LookAlike {
+  status = 200;
+  statusText = "";
+  headers = new Headers({ "content-type": "text/plain" });
+  body = null;
+  bodyUsed = false;
+  arrayBuffer() { return Promise.resolve(new ArrayBuffer(0)); }
+  text() { return Promise.resolve(""); }
+}
+export default definePlugin({
+  name: "faker",
+  version: "1.0.0",
+  setup(ctx) {
+    globalThis.Response = LookAlike;
+    ctx.routes.get("/x", () => new globalThis.Response());
+  },
+});
+`;
+
+// In-process, a trusted plugin's replacement is the host's (tests/http_security_test.ts); here the plugin's own worker
+// or process, where `Response` is first read when a route answers.
+for (const placement of PLACEMENTS.filter((p) => p.name !== "in-process")) {
+  Deno.test(`a plugin that replaces Response before its first request cannot pass a look-alike off as one: ${placement.name}`, async () => {
+    await using tmp = await tempPlugins({ "plugins/faker/mod.ts": FAKER });
+    const host = folderHost(tmp.dir, { ...placement.options, sandboxed: placement.options.sandboxed ? ["faker"] : [] });
+    const errors: SystemErrorEvent[] = [];
+    host.events.on("system.error", (e) => void errors.push(e));
+    try {
+      await host.start();
+      assert.equal(host.list()[0].state, "active", host.list()[0].error);
+      for (const url of spellings("x").map((u) => u.replace("/p/", "/faker/"))) {
+        errors.length = 0;
+        const res = await host.fetch(new Request(url), LOOPBACK);
+        assert.equal(res.status, 500, `${url}: ${await res.text()}`);
+        assert.deepEqual(errors.map((e) => e.plugin), ["faker"]);
+        assert.match(errors[0].message, /answered an object \(\[object Object\]\), not a Response/);
+      }
+    } finally {
+      await host.stop();
+    }
+  });
+}

@@ -197,9 +197,10 @@ export function createHttpApp(ports: HttpPorts & { mcp?: McpHttpPort }): HttpApp
       }
       if (host) return hostApp.fetch(request, env);
       if (builtFor !== ports.routes.version) rebuild();
-      // The JSON guard for anything but a bodiless GET or HEAD: a POST without a body read as JSON is a 400.
+      // The JSON guard for anything but a GET or HEAD: a POST without a body read as JSON is a 400. A GET or HEAD has
+      // no body in Deno (`Deno.serve` drops one a client sends; `new Request` refuses one), so its body is not read.
       const method = request.method;
-      const app = (method === "GET" || method === "HEAD") && request.body === null ? plain! : guarded!;
+      const app = method === "GET" || method === "HEAD" ? plain! : guarded!;
       const observers = ports.routes.observers;
       const observed = answered !== undefined || observers.length !== 0;
       // Observed: the route handlers of this build note their pattern in the request's own bindings.

@@ -15,13 +15,14 @@ type PluginErrors = typeof import("../http/plugin_errors.ts");
 let pluginErrors: Promise<PluginErrors> | undefined;
 
 /**
- * Whether a request takes the build without the JSON guard: a GET or HEAD
- * without a body. A POST without one still gets the guard, so that a route
- * reading JSON from it answers 400, not a failure of the plugin's.
+ * Whether a request takes the build without the JSON guard: a GET or HEAD,
+ * which has no body in Deno (`new Request` refuses one). A POST without one
+ * still gets the guard, so that a route reading JSON from it answers 400,
+ * not a failure of the plugin's.
  */
 function bodiless(request: Request): boolean {
   const method = request.method;
-  return (method === "GET" || method === "HEAD") && request.body === null;
+  return method === "GET" || method === "HEAD";
 }
 
 /** A route as announced to the host. */
