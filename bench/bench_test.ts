@@ -680,26 +680,26 @@ Deno.test("renderHeadlines() of the committed run: at most 8 rows, the headline 
   const md = renderHeadlines(await committed());
   const rows = md.split("\n").slice(2);
   assert.ok(rows.length >= 7 && rows.length <= 8, md);
-  assert.match(md, /\| event emit, 1 listener \| 796 ps \| tseep 780 ps \| 1\.02 \(time\) \|/);
-  assert.match(md, /\| event emit, 10 distinct listeners \| 9\.29 ns \| tseep 6\.54 ns \| 1\.42 \(time\) \|/);
+  assert.match(md, /\| event emit, 1 listener \| 767 ps \| tseep 762 ps \| 1\.01 \(time\) \|/);
+  assert.match(md, /\| event emit, 10 distinct listeners \| 9\.07 ns \| tseep 6\.50 ns \| 1\.40 \(time\) \|/);
   assert.match(
     md,
-    /\| route via `host\.fetch`, 100 plugins × 5 routes, in-process \| 443\.20 ns \| bare Hono app\.fetch 215\.57 ns \| 2\.06 \(time\) \|/,
+    /\| route via `host\.fetch`, 100 plugins × 5 routes, in-process \| 414\.59 ns \| bare Hono app\.fetch 185\.60 ns \| 2\.23 \(time\) \|/,
   );
   assert.match(
     md,
-    /\| HTTP req\/s \(wrk\), plugin route, in-process \| 43,453 \| bare Hono 47,288 \| 0\.93 \(req\/s\) \|/,
+    /\| HTTP req\/s \(wrk\), plugin route, in-process \| 60,126 \| bare Hono 58,858 \| 0\.99 \(req\/s\) \|/,
   );
   assert.match(
     md,
-    /\| HTTP req\/s \(wrk\), plugin route, in a worker \(default\) \| 14,417 \| bare Hono 55,990 \| 0\.28 \(req\/s\) \|/,
+    /\| HTTP req\/s \(wrk\), plugin route, in a worker \(default\) \| 18,982 \| bare Hono 64,280 \| 0\.29 \(req\/s\) \|/,
   );
   assert.match(
     md,
-    /\| HTTP req\/s \(wrk\), in a worker, against the worker floor \| 22,144 \| bare Hono in a worker 17,440 \| 1\.08 \(req\/s\) \|/,
+    /\| HTTP req\/s \(wrk\), in a worker, against the worker floor \| 22,075 \| bare Hono in a worker 20,411 \| 1\.08 \(req\/s\) \|/,
   );
-  assert.match(md, /\| hot reload, save → served \(median\), in-process \/ in a worker \| 22\.7 ms \/ 29\.3 ms \|/);
-  assert.match(md, /\| cold `host\.start\(\)`, 100 plugins, in-process \/ in workers \| 144 ms \/ 3\.60 s \|/);
+  assert.match(md, /\| hot reload, save → served \(median\), in-process \/ in a worker \| 24\.6 ms \/ 29\.2 ms \|/);
+  assert.match(md, /\| cold `host\.start\(\)`, 100 plugins, in-process \/ in workers \| 132 ms \/ 3\.72 s \|/);
 });
 
 Deno.test("renderHeadlines() leaves out what a run lacks; renderReadmeSummary() ends with the link", () => {
