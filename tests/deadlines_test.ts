@@ -43,6 +43,32 @@ Deno.test("Deadlines: a later, shorter deadline re-arms the timer; each late ans
   assert.equal(d.size, 0);
 });
 
+Deno.test("Deadlines: answers in any order leave the others pending, and the late ones among them still expire", async () => {
+  const d = new Deadlines();
+  const resolvers: ((r: Response) => void)[] = [];
+  // Ten pending answers: the odd ones with a 40 ms deadline, the even ones with a long one.
+  const watched = Array.from(
+    { length: 10 },
+    (_, i) => pending(d, new Promise<Response>((r) => resolvers.push(r)), i % 2 ? 40 : 60_000, late(`late ${i}`)),
+  );
+  assert.equal(d.size, 10);
+  // Answered first, last and from the middle: each leaves the rest linked.
+  for (const i of [0, 9, 4]) resolvers[i](new Response(`answer ${i}`));
+  assert.equal(await (await watched[0]).text(), "answer 0");
+  assert.equal(await (await watched[9]).text(), "answer 9");
+  assert.equal(await (await watched[4]).text(), "answer 4");
+  assert.equal(d.size, 7);
+  // The four odd ones still pending (1, 3, 5, 7) expire together; the even ones wait.
+  for (const i of [1, 3, 5, 7]) assert.equal(await (await watched[i]).text(), `late ${i}`);
+  assert.equal(d.size, 3);
+  for (const i of [2, 6, 8]) resolvers[i](new Response(`answer ${i}`));
+  for (const i of [2, 6, 8]) assert.equal(await (await watched[i]).text(), `answer ${i}`);
+  assert.equal(d.size, 0);
+  // An answer that comes after its 504 changes nothing.
+  resolvers[1](new Response("too late"));
+  assert.equal(d.size, 0);
+});
+
 Deno.test("Deadlines: a route that rejects rejects the watched answer; a late answer that throws still answers 504", async () => {
   const d = new Deadlines();
   await assert.rejects(

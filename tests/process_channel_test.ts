@@ -196,3 +196,40 @@ Deno.test("Rpc: a batch that cannot be posted fails its calls at once, not at th
   assert.equal(posts, 1, "one batch");
   assert.equal(rpc.pending, 0);
 });
+
+Deno.test("Rpc: a reply settles the call waiting under its id, an id is reused once replied, any other reply is ignored", async () => {
+  const posted: unknown[][] = [];
+  const rpc = new Rpc({
+    postMessage(message) {
+      const list = message as unknown[];
+      posted.push(...(typeof list[0] === "number" ? [list] : list as unknown[][]));
+    },
+  }, {});
+  const turn = () => new Promise((r) => setTimeout(r, 0));
+  const [a, b, c] = [rpc.call("a"), rpc.call("b"), rpc.call("c")];
+  await turn();
+  const ids = posted.map((m) => m[1] as number);
+  assert.equal(new Set(ids).size, 3);
+  assert.equal(rpc.pending, 3);
+  rpc.receive([2, ids[1], "B"]);
+  // Ids no call waits on, as a dishonest other side might send them: none settles anything.
+  for (const id of [String(ids[0]), -1, 1.5, NaN, null, "constructor", "__proto__", "length", 10_000]) {
+    rpc.receive([2, id, "forged"]);
+  }
+  assert.equal(await b, "B");
+  assert.equal(rpc.pending, 2);
+  // Answered twice: the second settles nothing, and the id's next call is not answered by it.
+  rpc.receive([2, ids[1], "again"]);
+  assert.equal(rpc.pending, 2);
+  const d = rpc.call("d");
+  await turn();
+  assert.equal(posted.at(-1)![1], ids[1], "the answered call's id is reused");
+  rpc.receive([3, ids[0], { name: "Error", message: "no" }]);
+  await assert.rejects(a, /no/);
+  rpc.receive([2, ids[1], "D"]);
+  assert.equal(await d, "D");
+  rpc.close(new Error("closed"));
+  await assert.rejects(c, /closed/);
+  assert.equal(rpc.pending, 0);
+  await assert.rejects(rpc.call("e"), /closed/);
+});

