@@ -81,7 +81,7 @@ export class Deadlines {
         answered,
         settle: resolve,
         done: false,
-        prev: this.#tail,
+        prev: undefined,
         next: undefined,
       };
       this.#add(entry);
@@ -112,8 +112,9 @@ export class Deadlines {
     if (this.#size === 0 && this.#timer !== undefined) unrefTimer(this.#timer);
   }
 
-  /** Links an entry (its `prev` already the tail) at the end of the list. */
+  /** Links an entry at the end of the list. */
   #add(entry: Pending): void {
+    entry.prev = this.#tail;
     if (this.#tail === undefined) this.#head = entry;
     else this.#tail.next = entry;
     this.#tail = entry;

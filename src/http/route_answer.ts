@@ -10,9 +10,10 @@
 // `Response` as it was when this module loaded: a trusted plugin that replaces the global cannot change the check. Kept
 // as the global's own property: in a worker, `Response` is a getter that loads Deno's fetch code (~3 ms of a plugin's
 // start) the first time it is read, and a plugin that serves nothing never needs it. The getter still answers the real
-// class once the global is replaced.
+// class once the global is replaced; it is bound here, so a later `Function.prototype.call` is not looked up either.
 const responseProperty = Object.getOwnPropertyDescriptor(globalThis, "Response")!;
-let HostResponse: typeof Response | undefined = responseProperty.get ? undefined : responseProperty.value;
+const readResponse = responseProperty.get?.bind(globalThis) as (() => typeof Response) | undefined;
+let HostResponse: typeof Response | undefined = readResponse ? undefined : responseProperty.value;
 
 /**
  * Whether a route's answer is a `Response`.
@@ -29,7 +30,7 @@ let HostResponse: typeof Response | undefined = responseProperty.get ? undefined
  * ```
  */
 export function isResponse(value: unknown): value is Response {
-  return value instanceof (HostResponse ??= responseProperty.get!.call(globalThis) as typeof Response);
+  return value instanceof (HostResponse ??= readResponse!());
 }
 
 /**
