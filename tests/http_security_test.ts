@@ -357,6 +357,49 @@ Deno.test("a plugin route that never answers gets 504 problem+json and the plugi
   assert.deepEqual([encoded.status, encoded.body.plugin], [504, "stuck"]);
 });
 
+for (const isolation of ["none", "worker"] as const) {
+  Deno.test(`a route that fails after its 504 went out is still reported, Error or not (isolation: ${isolation})`, () =>
+    lateFailures(isolation));
+}
+
+async function lateFailures(isolation: "none" | "worker") {
+  const after = (what: string) => `async () => { await new Promise((r) => setTimeout(r, 150)); throw ${what}; }`;
+  await using tmp = await tempPlugins({
+    "late/mod.ts": pluginSource("late", {
+      setup: `ctx.routes.get('/error', ${after("new Error('database gone')")});
+        ctx.routes.get('/string', ${after("'a plain string'")});
+        ctx.routes.post('/error', ${after("new Error('write lost')")});`,
+    }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir, isolation, routeTimeout: 50 });
+  const errors: { origin: string; plugin?: string; message: string }[] = [];
+  s.host.events.on("system.error", (e) => errors.push({ ...e, message: (e.error as Error).message }));
+  for (
+    const [method, path, thrown] of [["GET", "error", "database gone"], ["GET", "string", "a plain string"], [
+      "POST",
+      "error",
+      "write lost",
+    ]]
+  ) {
+    errors.length = 0;
+    const res = await fetch(`${s.base}/api/plugins/late/${path}`, {
+      method,
+      body: method === "POST" ? "{}" : undefined,
+    });
+    await res.body?.cancel();
+    assert.equal(res.status, 504, `${method} /${path}`);
+    for (let waited = 0; errors.length < 2 && waited < 3000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      errors.map((e) => [e.origin, e.plugin, e.message]),
+      [
+        ["route", "late", `Route ${method} /api/plugins/late/${path} did not answer within 50 ms`],
+        ["route", "late", thrown],
+      ],
+      `${method} /${path}: the timeout, then the failure that came after it`,
+    );
+  }
+}
+
 Deno.test("errors are problem+json: 405 with Allow, 414, strict :action parsing, uniform 404", async () => {
   await using tmp = await tempPlugins({ "hello/mod.ts": HELLO });
   await using s = await startServer({ pluginsDir: tmp.dir });
