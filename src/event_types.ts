@@ -30,6 +30,8 @@ export interface SystemErrorEvent {
   event?: string;
   /** A one-line description. */
   message: string;
+  /** The id the client was given in the `500` answer, for a route or middleware that failed. */
+  errorId?: string;
   /** The thrown value. */
   error: unknown;
 }

@@ -19,6 +19,8 @@ export interface Failure {
   plugin?: string;
   /** The event being dispatched, for `origin: "event"`. */
   event?: string;
+  /** The id a client was given for it in a `500` answer (routes and middleware), so that the log line can be found. */
+  errorId?: string;
   /** The thrown value. */
   error: unknown;
 }
@@ -45,7 +47,8 @@ export type ErrorReporter = (failure: Failure) => void;
  * bus.on("system.error", (e) => void seen.push(e.message));
  * const report = createErrorReporter(new Logger("t", { level: "silent" }), bus);
  * report({ origin: "route", plugin: "hello", error: new Error("boom") });
- * assert.deepEqual(seen, ['route error in plugin "hello": boom']);
+ * report({ origin: "route", plugin: "hello", error: new Error("boom"), errorId: "e1" });
+ * assert.deepEqual(seen, ['route error in plugin "hello": boom', 'route error in plugin "hello": boom (error id e1)']);
  * ```
  */
 export function createErrorReporter(
@@ -54,14 +57,22 @@ export function createErrorReporter(
   onReport?: (failure: Failure) => void,
 ): ErrorReporter {
   return (failure) => {
-    const { origin, plugin, event, error } = failure;
+    const { origin, plugin, event, error, errorId } = failure;
     const reason = errorText(error);
     const where = `${plugin ? ` in plugin "${plugin}"` : ""}${event ? ` (event "${event}")` : ""}`;
-    const message = `${origin} error${where}: ${reason}`;
-    log.error(message, error);
+    const message = `${origin} error${where}: ${reason}${errorId === undefined ? "" : ` (error id ${errorId})`}`;
+    if (errorId === undefined) log.error(message, error);
+    else log.error(message, error, { errorId });
     onReport?.(failure);
     if (events.listenerCount("system.error") > 0 && !(origin === "event" && event === "system.error")) {
-      events.emit("system.error", { origin, plugin, event, message, error });
+      events.emit("system.error", {
+        origin,
+        plugin,
+        event,
+        message,
+        error,
+        ...errorId === undefined ? {} : { errorId },
+      });
     }
   };
 }

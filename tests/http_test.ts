@@ -155,19 +155,33 @@ Deno.test("load from a URL, route appears; unload, route is 404; reload; errors 
   assert.equal((await json(await s.admin(`/api/plugins/echo:explode`, { method: "POST" }))).status, 404);
 });
 
-Deno.test("a throwing route answers 500 problem+json with an error id and no stack; the server keeps serving", async () => {
+for (const isolation of ["none", "worker"] as const) {
+  Deno.test(
+    `a throwing route answers 500 problem+json with an error id that is in the log and no stack; the server keeps serving (isolation: ${isolation})`,
+    () => throwingRoute(isolation),
+  );
+}
+
+async function throwingRoute(isolation: "none" | "worker") {
   await using tmp = await tempPlugins({ "hello/mod.ts": HELLO });
-  await using s = await startServer({ pluginsDir: tmp.dir });
+  await using s = await startServer({ pluginsDir: tmp.dir, isolation });
   const errors: SystemErrorEvent[] = [];
   s.host.events.on("system.error", (e) => errors.push(e));
   const r = await json(await fetch(`${s.base}/api/plugins/hello/boom`));
   assert.equal(r.status, 500);
   assert.equal(r.type, "application/problem+json");
-  assert.match(r.body.errorId, /^[0-9a-f-]{36}$/);
+  const id = r.body.errorId;
+  assert.match(id, /^[0-9a-f-]{36}$/);
+  assert.match(r.body.detail, new RegExp(`logged with id ${id}`));
   assert.ok(!JSON.stringify(r.body).includes("secret stack detail"));
-  assert.deepEqual(errors.map((e) => [e.origin, e.plugin]), [["route", "hello"]]);
+  assert.deepEqual(errors.map((e) => [e.origin, e.plugin, e.errorId]), [["route", "hello", id]]);
+  // The operator finds the client's id in the log line, and as a field of its own in a JSON log.
+  const logged = s.host.logs.filter((l) => l.level === "error" && l.message.includes(id));
+  assert.equal(logged.length, 1, "one error line names the id");
+  assert.match(logged[0].message, /^route error in plugin "hello": secret stack detail \(error id [0-9a-f-]{36}\)$/);
+  assert.ok(logged[0].args.some((a) => (a as { errorId?: string })?.errorId === id));
   assert.deepEqual((await json(await fetch(`${s.base}/api/plugins/hello/`))).body, { hello: "world" });
-});
+}
 
 Deno.test("a plugin cannot shadow /health, the admin API or another plugin", async () => {
   await using tmp = await tempPlugins({
@@ -220,7 +234,9 @@ Deno.test("host-wide middleware runs in order around every request and is remove
   s.host.events.on("system.error", (e) => errors.push(e));
   const boom = await json(await fetch(`${s.base}/api/plugins/hello/explode`));
   assert.equal(boom.status, 500);
-  assert.deepEqual(errors.map((e) => [e.origin, e.plugin]), [["middleware", "thrower"]]);
+  assert.match(boom.body.errorId, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(errors.map((e) => [e.origin, e.plugin, e.errorId]), [["middleware", "thrower", boom.body.errorId]]);
+  assert.ok(s.host.logs.some((l) => l.level === "error" && l.message.endsWith(`(error id ${boom.body.errorId})`)));
   await s.host.unload("second");
   const r2 = await fetch(`${s.base}/api/plugins/hello/`);
   await r2.body?.cancel();

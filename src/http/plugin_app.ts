@@ -67,8 +67,8 @@ function owned(ports: HttpPorts, owner: string, handler: MiddlewareHandler): Mid
     } catch (error) {
       const own = httpExceptionResponse(error, owner);
       if (own) return own;
-      ports.report({ origin: "middleware", plugin: owner, error });
       const id = randomUUID();
+      ports.report({ origin: "middleware", plugin: owner, error, errorId: id });
       return problem(500, {
         title: "Internal Server Error",
         detail: `A middleware of plugin "${owner}" failed. The error is logged with id ${id}`,
@@ -193,7 +193,7 @@ export function answerError(ports: HttpPorts, error: Error, path: string): Respo
     });
   }
   const id = randomUUID();
-  ports.report({ origin: "route", plugin, error });
+  ports.report({ origin: "route", plugin, error, errorId: id });
   return problem(500, {
     title: "Internal Server Error",
     detail: `${plugin ? `A route of plugin "${plugin}"` : "The request"} failed. The error is logged with id ${id}`,
