@@ -64,8 +64,14 @@ export default {
     ctx.events.on("chat.message", (e) => void heard.push(e.text));
     ctx.hooks.wrap("chat.format", (next) => async (text) => (await next(text)).toUpperCase());
     ctx.middleware(async (c, next) => {
+      const chat = c.req.path.startsWith("/api/plugins/chat/");
+      // Set before next(): kept in the answer, under the route's own headers (its content-type wins).
+      if (chat) {
+        c.header("x-audit-seen", "before");
+        c.header("content-type", "application/x-audit");
+      }
       await next();
-      if (c.req.path.startsWith("/api/plugins/chat/")) c.header("x-audited", "yes");
+      if (chat) c.header("x-audited", "yes");
     });
     const failure = async (run) => {
       try {
@@ -170,6 +176,8 @@ for (const placement of PLACEMENTS) {
     const formatted = await t.call("/api/plugins/chat/format/abc");
     assert.equal(formatted.body, "ABC");
     assert.equal(formatted.res.headers.get("x-audited"), "yes");
+    assert.equal(formatted.res.headers.get("x-audit-seen"), "before", "a header set before next() is kept");
+    assert.match(formatted.res.headers.get("content-type") ?? "", /^text\/plain/, "the route's own header wins");
     // The host reaches the service too.
     const chat = t.host.services.resolve<{ count(): number; sub: { echo(x: number): number } }>("chat");
     assert.equal(await chat.count(), 1);

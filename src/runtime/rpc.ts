@@ -219,6 +219,14 @@ export class Rpc {
   }
 
   /**
+   * Sends what waits to go out now, rather than at the end of this turn: for
+   * a side about to end (a worker whose plugin calls `Deno.exit`).
+   */
+  flush(): void {
+    if (this.#flushQueued) this.#flush();
+  }
+
+  /**
    * Handles a message from the other side.
    *
    * @param data the message

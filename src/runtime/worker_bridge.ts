@@ -327,10 +327,13 @@ export class WorkerBridge {
       const live = this.#v.ports()?.routes.get(this.#v.name());
       return live === router ? this.#send(request, failed) : undefined;
     };
-    const handler = (c: Context) => {
+    const handler = async (c: Context) => {
       const live = this.#v.ports()?.routes.get(this.#v.name());
       if (live !== router) return live ? live.fetch(c.req.raw, c.env) : c.notFound();
-      return this.#send(c.req.raw);
+      const res = await this.#send(c.req.raw);
+      // Through the context, as an in-process route's own answer: headers a middleware set before next() are kept,
+      // under the route's own.
+      return c.newResponse(res.body, res);
     };
     return markDirect(handler as MiddlewareHandler, direct);
   }

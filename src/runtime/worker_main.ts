@@ -77,6 +77,7 @@ const directory: HostDirectory = { services: {}, hooks: [] };
  */
 interface WorkerScope extends MessageEndpoint {
   onmessage: ((event: MessageEvent) => void) | null;
+  close(): void;
 }
 
 /** This worker's global scope: `self`, typed as a worker's. */
@@ -295,6 +296,22 @@ async function prime(): Promise<void> {
   await toWireResponse(await routes.serve(new Request("http://localhost/api/plugins/warm/x/1")));
   await scope.dispose();
 }
+
+// A plugin that ends its own worker (`Deno.exit()`, `self.close()`) says so first: Deno tells the host nothing when a
+// worker ends, and the host would otherwise learn it from the worker's silence only after its hangTimeout (requests to
+// the plugin waiting meanwhile). Installed before any plugin code runs.
+const exit = Deno.exit;
+const closeWorker = worker.close.bind(worker);
+Deno.exit = ((code?: number) => {
+  rpc.notify("exit", { how: "exit", code: typeof code === "number" ? code : undefined });
+  rpc.flush();
+  return exit(code);
+}) as typeof Deno.exit;
+worker.close = () => {
+  rpc.notify("exit", { how: "close" });
+  rpc.flush();
+  closeWorker();
+};
 
 // Everything the plugin prints (console.*, Deno.stdout, Deno.stderr) is a log line the host names after it, never raw
 // output: routed before any plugin code is imported, held until setup starts (the host has no log for it before).

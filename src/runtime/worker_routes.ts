@@ -6,6 +6,7 @@
  */
 
 import type { MiddlewareHandler } from "hono";
+import type { StatusCode } from "hono/utils/http-status";
 import { Hono } from "hono";
 import { type PluginRouter, type ResponseObserver, type ResponseRecord, RouteTable } from "../routes.ts";
 import type { Rpc } from "./rpc.ts";
@@ -141,7 +142,9 @@ export class WorkerRouteTable extends RouteTable {
       }
       Object.defineProperty(c.req, "routePath", { value: meta.routePath, configurable: true });
       c.req.routeIndex = 0;
-      return new Response(null, { status: meta.status, headers: meta.headers });
+      // Through the context, as the route's own answer would be in-process: headers the middleware set before next()
+      // are kept, under the route's own.
+      return c.newResponse(null, { status: meta.status as StatusCode, headers: new Headers(meta.headers) });
     });
     app.onError((error) => {
       throw error;

@@ -105,6 +105,11 @@ export class WorkerVersion implements PluginVersion {
       // Its setup has returned: the answer reaches it in a task of its own, once the runtime has reported what that
       // setup left rejected (the worker has no timer to wait with).
       turn: () => undefined,
+      // It ended itself (its plugin called Deno.exit() or self.close()): a crash now, not after hangTimeout of silence.
+      exit: (p: { how?: unknown; code?: unknown }) => {
+        const code = Number.isSafeInteger(p?.code) ? `(${p.code})` : "()";
+        this.#crash(`its plugin ended its worker with ${p?.how === "close" ? "self.close()" : `Deno.exit${code}`}`);
+      },
       pong: (p: { heapBytes: number; timers?: number }) => {
         // Its own word, like the heap: shown only when it is a count.
         if (Number.isSafeInteger(p?.timers) && p.timers! >= 0) this.#timers = p.timers;
