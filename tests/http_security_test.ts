@@ -455,6 +455,7 @@ async function pluginErrors(isolation: "none" | "worker") {
 import { definePlugin } from ${JSON.stringify(MOD_URL)};
 export default definePlugin({ name: "thrower", version: "1.0.0", setup(ctx) {
   ctx.routes.get("/teapot", () => { throw new HTTPException(418, { message: "I am a teapot" }); });
+  ctx.routes.get("/gone", () => { throw new HTTPException(410); });
   ctx.routes.get("/custom", () => { throw new HTTPException(401, { res: new Response("own", { status: 401 }) }); });
   ctx.routes.post("/echo", async (c) => c.json(await c.req.json()));
 } });`,
@@ -465,6 +466,10 @@ export default definePlugin({ name: "thrower", version: "1.0.0", setup(ctx) {
   assert.equal(teapot.type, "application/problem+json");
   assert.equal(teapot.body.detail, "I am a teapot");
   assert.equal(teapot.body.plugin, "thrower");
+  // The title is the status's own phrase, or its class's for a status HTTP does not register (418).
+  assert.equal(teapot.body.title, "Client Error");
+  const gone = await json(await fetch(`${s.base}/api/plugins/thrower/gone`));
+  assert.deepEqual([gone.status, gone.body.title, gone.body.detail], [410, "Gone", "Gone"]);
   const custom = await fetch(`${s.base}/api/plugins/thrower/custom`);
   assert.equal(await custom.text(), "own", "a response the plugin built is kept");
   const bad = await json(

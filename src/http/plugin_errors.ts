@@ -14,21 +14,47 @@ import { problem } from "./problem.ts";
 /** The `name` of the error {@linkcode guardJsonBody} throws (it survives the trip from a worker). */
 export const MALFORMED_JSON = "MalformedJsonError";
 
+/** The reason phrases of the error statuses HTTP registers (RFC 9110 and its companions): a problem's title. */
 const STATUS_TITLES: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
+  402: "Payment Required",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  406: "Not Acceptable",
+  407: "Proxy Authentication Required",
+  408: "Request Timeout",
   409: "Conflict",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
   413: "Payload Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
+  416: "Range Not Satisfiable",
+  417: "Expectation Failed",
+  421: "Misdirected Request",
   422: "Unprocessable Content",
+  423: "Locked",
+  424: "Failed Dependency",
+  425: "Too Early",
+  426: "Upgrade Required",
+  428: "Precondition Required",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  451: "Unavailable For Legal Reasons",
   500: "Internal Server Error",
+  501: "Not Implemented",
   502: "Bad Gateway",
   503: "Service Unavailable",
   504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+  506: "Variant Also Negotiates",
+  507: "Insufficient Storage",
+  508: "Loop Detected",
+  510: "Not Extended",
+  511: "Network Authentication Required",
 };
 
 /**
@@ -48,7 +74,7 @@ const STATUS_TITLES: Record<number, string> = {
  * const res = httpExceptionResponse(new HTTPException(418, { message: "I am a teapot" }), "kettle")!;
  * assert.equal(res.status, 418);
  * assert.equal(res.headers.get("content-type"), "application/problem+json");
- * assert.equal((await res.json()).detail, "I am a teapot");
+ * assert.deepEqual(await res.json().then((p) => [p.title, p.detail]), ["Client Error", "I am a teapot"]);
  * assert.equal(httpExceptionResponse(new Error("x"), "kettle"), undefined);
  * ```
  */
@@ -57,7 +83,8 @@ export function httpExceptionResponse(error: unknown, plugin: string | undefined
   if (typeof e?.getResponse !== "function") return undefined;
   if (e.res) return e.getResponse();
   const status = typeof e.status === "number" && e.status >= 400 && e.status <= 599 ? e.status : 500;
-  const title = STATUS_TITLES[status] ?? (status < 500 ? "Bad Request" : "Internal Server Error");
+  // A status HTTP does not register (418, 499, ...) gets its class's name, not another status's phrase.
+  const title = STATUS_TITLES[status] ?? (status < 500 ? "Client Error" : "Server Error");
   return problem(status, { title, detail: e.message || title, ...(plugin ? { plugin } : {}) });
 }
 
