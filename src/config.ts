@@ -228,13 +228,30 @@ export function configIssuesError(
     const from = fileOf(f);
     const named = i > 0 && from !== previous ? `${from} ` : "";
     previous = from;
-    const hidden = substituted.fromEnv.has(f) || issue.path.some((k) => SECRET_KEY_RE.test(String(k)));
     const current = valueAt(substituted.value, issue.path);
-    const shown = hidden ? "(hidden)" : current === undefined ? "missing" : JSON.stringify(current);
+    const safe = current === undefined ? undefined : redacted(current, issue.path.map(String), substituted.fromEnv);
+    const shown = current === undefined
+      ? "missing"
+      : safe === HIDDEN
+      ? "(hidden)"
+      : JSON.stringify(safe, (_k, v) => v === HIDDEN ? "(hidden)" : v);
     return `${named}field "${f || "(root)"}" is invalid (${issue.message}): current value is ${shown}`;
   });
   return new ConfigError(`${file} ${details.join("; ")}`, { plugin, stage: "load", file, field });
 }
+
+/** A value as an error may show it: `(hidden)` for it, or for each part of it, that came from the environment or sits under a secret-looking key. */
+function redacted(value: unknown, path: readonly string[], fromEnv: ReadonlySet<string>): unknown {
+  if (fromEnv.has(path.join(".")) || path.some((k) => SECRET_KEY_RE.test(k))) return HIDDEN;
+  if (Array.isArray(value)) return value.map((v, i) => redacted(v, [...path, String(i)], fromEnv));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted(v, [...path, k], fromEnv)]));
+  }
+  return value;
+}
+
+/** What stands for a value an error must not show: `(hidden)` when it is the whole value, `"(hidden)"` inside one. */
+const HIDDEN: object = Object.freeze({});
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let v = data;

@@ -76,6 +76,43 @@ Deno.test("values from the environment and secret-looking fields are never print
   );
 });
 
+Deno.test("an issue about a whole object or the whole config hides what it holds from the environment or under secret keys", async () => {
+  const secrets = { SECRET_URL: "https://user:TOPSECRET@hooks.example" };
+  const refused = async (data: Record<string, unknown>, schema: z.ZodType) => {
+    const error = await resolveConfig(data, { plugin: "p", file: "config.json", schema, env: env(secrets) }).then(
+      () => assert.fail("the config was accepted"),
+      (e: unknown) => e as ConfigError,
+    );
+    assert.ok(error instanceof ConfigError);
+    for (const secret of ["TOPSECRET", "sk-live-123", "hunter2"]) {
+      assert.ok(!error.message.includes(secret), error.message);
+    }
+    return error.message;
+  };
+  // The root: an unknown key makes the whole config the current value.
+  const root = await refused(
+    { url: "${SECRET_URL}", apiKey: "sk-live-123", extra: 1 },
+    z.object({ url: z.string(), apiKey: z.string() }).strict(),
+  );
+  assert.match(
+    root,
+    /field "\(root\)" is invalid .*current value is \{"url":"\(hidden\)","apiKey":"\(hidden\)","extra":1\}/,
+  );
+  // A parent object: what the environment gave and a secret-looking key inside it.
+  const parent = await refused(
+    { webhook: { url: "${SECRET_URL}", password: "hunter2", retries: 3 } },
+    z.object({ webhook: z.string() }),
+  );
+  assert.match(
+    parent,
+    /field "webhook" is invalid .*current value is \{"url":"\(hidden\)","password":"\(hidden\)","retries":3\}/,
+  );
+  // A check of the whole object, and an array.
+  await refused({ url: "${SECRET_URL}" }, z.object({ url: z.string() }).refine(() => false, "never"));
+  const list = await refused({ hooks: ["${SECRET_URL}", "plain"] }, z.object({ hooks: z.array(z.number()).max(0) }));
+  assert.match(list, /\["\(hidden\)","plain"\]/);
+});
+
 Deno.test("any Standard Schema or safeParse object works, not only this copy of zod", async () => {
   const standard = {
     "~standard": {
