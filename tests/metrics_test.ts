@@ -115,6 +115,12 @@ for (const isolation of ["none", "worker"] as const) {
       const after = await scrape(host);
       assert.equal(value(after.families, "plugboard_http_requests_total", { plugin: "shop" }), undefined);
       assert.ok(!after.text.includes('route="/api/plugins/shop/items/:id"'));
+      // Its counters too (what it emitted, its failures, its reloads); the host's own emits stay.
+      assert.deepEqual(after.text.split("\n").filter((line) => line.includes('plugin="shop"')), []);
+      assert.equal(
+        value(after.families, "plugboard_events_emitted_total", { event: "plugin.reloaded", plugin: "" }),
+        1,
+      );
       assert.ok(host.observability.activity.series("shop").every((b) => b.requests === 0));
     } finally {
       await host.stop();
@@ -149,9 +155,23 @@ Deno.test("metrics: series are bounded per plugin, statuses per series; past the
   assert.equal(value(families, "plugboard_http_requests_total", { plugin: "w", status: "232" }), undefined);
   assert.equal(value(families, "plugboard_http_requests_total", { plugin: "w", status: "2xx" }), 68);
   assert.equal(value(families, "plugboard_http_requests_total", { plugin: "w", status: "5xx" }), 100);
-  // Forgotten on unload: its series leave the exposition.
+  // Its counters, some still to be collected when it goes.
+  metrics.emitted("p.done", "p");
+  await metrics.text();
+  metrics.emitted("p.late", "p");
+  metrics.failure("p", "route");
+  metrics.failure("p", "event");
+  metrics.reload("p", true);
+  metrics.reload("p", false);
+  metrics.crash("p", "hang");
+  metrics.failure("q", "route");
+  assert.ok((await metrics.text()).includes('plugboard_restarts_total{plugin="p",cause="hang"} 1'));
+  metrics.emitted("p.after-scrape", "p");
+  // Forgotten on unload: its series leave the exposition; another plugin's stay.
   metrics.forget("p");
-  assert.ok(!(await metrics.text()).includes('plugin="p"'));
+  const left = await metrics.text();
+  assert.deepEqual(left.split("\n").filter((line) => line.includes('plugin="p"')), []);
+  assert.match(left, /plugboard_plugin_failures_total\{plugin="q",origin="route"\} 1/);
 });
 
 Deno.test("metrics: every usual method keeps its name; OpenMetrics renders counters once suffixed", async () => {

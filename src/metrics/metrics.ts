@@ -57,6 +57,8 @@ export class HostMetrics {
   /** How many patterns each plugin has a series for. */
   #perPlugin = new Map<string, number>();
   #generation = 0;
+  /** The labels each plugin's counters were given, so that its series can be dropped when it is unloaded. */
+  #labelsOf = new Map<string, { events: Set<string>; origins: Set<string>; causes: Set<string> }>();
 
   /** @param sources what the gauges read when scraped */
   constructor(sources: MetricsSources) {
@@ -66,6 +68,7 @@ export class HostMetrics {
     this.registry.registerMetric(requestsMetric(series, reset));
     this.registry.registerMetric(latencyMetric(series, reset));
     const emitCounts = this.#emitCounts;
+    const labelsOf = (plugin: string) => this.#labels(plugin);
     this.#emitted = new Counter({
       name: "plugboard_events_emitted_total",
       help: 'Events emitted on the host\'s bus, by name and emitting plugin ("" for the host or the application)',
@@ -74,7 +77,11 @@ export class HostMetrics {
       collect() {
         // Counted in plain maps on the hot path; handed to the counter when scraped.
         for (const [plugin, counts] of emitCounts) {
-          for (const [event, n] of counts) this.inc({ event, plugin }, n);
+          const events = plugin === "" ? undefined : labelsOf(plugin).events;
+          for (const [event, n] of counts) {
+            this.inc({ event, plugin }, n);
+            events?.add(event);
+          }
         }
         emitCounts.clear();
       },
@@ -191,6 +198,22 @@ export class HostMetrics {
     for (const [key, s] of this.#series) if (s.plugin === plugin) this.#series.delete(key);
     this.#perPlugin.delete(plugin);
     this.#generation++;
+    // Its counters too: what it emitted, its failures, reloads and restarts.
+    this.#emitCounts.delete(plugin);
+    const labels = this.#labelsOf.get(plugin);
+    this.#labelsOf.delete(plugin);
+    for (const event of labels?.events ?? []) this.#emitted.remove({ event, plugin });
+    for (const origin of labels?.origins ?? []) this.#failures.remove({ plugin, origin });
+    for (const cause of labels?.causes ?? []) this.#crashes.remove({ plugin, cause });
+    for (const counter of [this.#handlerFailures, this.#reloads, this.#reloadFailures]) counter.remove({ plugin });
+  }
+
+  #labels(plugin: string): { events: Set<string>; origins: Set<string>; causes: Set<string> } {
+    let labels = this.#labelsOf.get(plugin);
+    if (labels === undefined) {
+      this.#labelsOf.set(plugin, labels = { events: new Set(), origins: new Set(), causes: new Set() });
+    }
+    return labels;
   }
 
   /**
@@ -226,6 +249,7 @@ export class HostMetrics {
    */
   failure(plugin: string, origin: string): void {
     this.#failures.inc({ plugin, origin });
+    if (plugin !== "") this.#labels(plugin).origins.add(origin);
     if (origin === "event") this.#handlerFailures.inc({ plugin });
   }
 
@@ -247,6 +271,7 @@ export class HostMetrics {
    */
   crash(plugin: string, cause: string): void {
     this.#crashes.inc({ plugin, cause });
+    this.#labels(plugin).causes.add(cause);
   }
 
   /**
