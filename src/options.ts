@@ -135,6 +135,15 @@ export interface HostSettings {
  * Checks `plugboard.json` with zod; an unknown key is an error. Typed as
  * {@linkcode HostSettings}, so the schema and the type cannot drift apart.
  */
+/** Limits on fetching URL plugins (`remote`), checked in code as in plugboard.json. */
+const remoteLimitsSchema = z.object({
+  timeoutMs: timeoutSchema.optional(),
+  maxModuleBytes: z.number().int().positive().optional(),
+  maxGraphBytes: z.number().int().positive().optional(),
+  maxModules: z.number().int().positive().optional(),
+  maxRedirects: z.number().int().min(0).optional(),
+}).strict();
+
 export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   port: z.number().int().min(0).max(65535).optional(),
   hostname: z.string().min(1).optional(),
@@ -153,13 +162,7 @@ export const hostSettingsSchema: z.ZodType<HostSettings> = z.object({
   frozen: z.boolean().optional(),
   offline: z.boolean().optional(),
   lockFile: z.string().min(1).optional(),
-  remote: z.object({
-    timeoutMs: timeoutSchema.optional(),
-    maxModuleBytes: z.number().int().positive().optional(),
-    maxGraphBytes: z.number().int().positive().optional(),
-    maxModules: z.number().int().positive().optional(),
-    maxRedirects: z.number().int().min(0).optional(),
-  }).strict().optional(),
+  remote: remoteLimitsSchema.optional(),
   allowRead: z.array(z.string().min(1)).optional(),
   setupTimeout: timeoutSchema.optional(),
   importTimeout: timeoutSchema.optional(),
@@ -303,6 +306,7 @@ const hostLimitsSchema = z.object({
   limits: z.record(z.string(), routeLimitsSchema),
   mcp: mcpLimitsSchema,
   observability: observabilitySettingsSchema,
+  remote: remoteLimitsSchema,
 }).partial();
 
 /** Where plugins' data lives unless `dataDir` says otherwise (relative to cwd). */

@@ -208,6 +208,11 @@ Deno.test("hangTimeout, routeTimeout and the other limits are checked where they
   // flight, every setup timed out at once).
   refused({ routeTimeout: 3_000_000_000 }, /routeTimeout: .*2147483647/);
   refused({ setupTimeout: 2 ** 31 }, /setupTimeout: /);
+  // URL plugins' fetch limits too (a fetch timeout past the bound made every URL plugin's load fail at once).
+  refused({ remote: { timeoutMs: 1e12 } }, /remote\.timeoutMs: /);
+  refused({ remote: { timeoutMs: 0 } }, /remote\.timeoutMs: /);
+  refused({ remote: { maxModules: -1 } }, /remote\.maxModules: /);
+  assert.equal(resolveHostOptions({ cwd: "/srv", remote: { timeoutMs: 5000 } }).remote.timeoutMs, 5000);
   assert.throws(() => hostSettingsSchema.parse({ limits: { slow: { routeTimeout: 3_000_000_000 } } }));
   assert.throws(() => hostSettingsSchema.parse({ hangTimeout: 2 ** 31 }));
   assert.equal(resolveHostOptions({ cwd: "/srv", hangTimeout: 2 ** 31 - 1 }).hangTimeout, 2 ** 31 - 1);
