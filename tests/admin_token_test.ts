@@ -98,3 +98,21 @@ Deno.test("main.ts that may not write .plugboard/ still prints the token, says w
   assert.equal(res.status, 200);
   await res.body?.cancel();
 });
+
+Deno.test("the deno tasks make .plugboard 0700 when they create it, as main.ts does", async () => {
+  if (Deno.build.os === "windows") return;
+  const tasks = JSON.parse(await Deno.readTextFile(join(ROOT_DIR, "deno.json"))).tasks as Record<string, string>;
+  const making = Object.entries(tasks).filter(([, command]) => command.includes(".plugboard"));
+  assert.ok(making.length >= 3, "start, start:sandbox, test and mcp use .plugboard");
+  await using tmp = await tempPlugins();
+  for (const [name, command] of making) {
+    // The step that makes the folder, run as the task runs it, in a folder of its own.
+    const mkdir = command.split("&&")[0].trim();
+    assert.match(mkdir, /^mkdir /, `${name}: the folder is made first`);
+    const cwd = join(tmp.dir, name.replace(":", "-"));
+    await Deno.mkdir(cwd);
+    const run = await new Deno.Command("sh", { args: ["-c", mkdir], cwd }).output();
+    assert.ok(run.success, `${name}: ${mkdir}`);
+    assert.equal((await Deno.stat(join(cwd, ".plugboard"))).mode! & 0o777, 0o700, `${name}: ${mkdir}`);
+  }
+});
