@@ -132,7 +132,8 @@ export async function parseCli(
   }
   let port = fromFile.port;
   if (v.port !== undefined) {
-    port = Number(v.port);
+    // Decimal digits only: Number() would also take "", "0x1f", "1e3" and " 80 ".
+    port = /^[0-9]{1,5}$/.test(v.port) ? Number(v.port) : Number.NaN;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new SettingsError(`--port must be a whole number from 0 to 65535: current value is "${v.port}"`);
     }

@@ -90,6 +90,16 @@ Deno.test("parseCli(): bad flags and values say what and how to fix", async () =
     /--port must be a whole number from 0 to 65535: current value is "http"/,
   );
   await assert.rejects(parseCli(["--port", "70000"], noFile), /current value is "70000"/);
+  // What Number() would take but is no port number as written: refused, not read as 0 (a random port) or 31.
+  for (const written of ["", "0x1f", "1.0e0", " 80", "+80", "080000"]) {
+    await assert.rejects(
+      parseCli([`--port=${written}`], noFile),
+      /--port must be a whole number from 0 to 65535/,
+      written,
+    );
+  }
+  const leading = await parseCli(["--port=080"], noFile);
+  assert.equal(leading.help ? undefined : leading.settings.port, 80);
 });
 
 Deno.test("formatPluginTable(): one row per plugin with routes or the error", () => {
