@@ -43,6 +43,13 @@ Deno.test("parseCli(): flags, repeatable options and defaults", async () => {
   assert.match(HELP, /--sandbox <name>/);
 });
 
+Deno.test("OPERATIONS.md quotes the --help text as it reads", async () => {
+  const doc = await Deno.readTextFile(new URL("../docs/OPERATIONS.md", import.meta.url));
+  const quoted = /From `deno task start --help`:\n\n```text\n([\s\S]*?)\n```/.exec(doc)?.[1];
+  assert.ok(quoted, "the quote is there");
+  assert.ok(HELP.includes(quoted), `docs/OPERATIONS.md's quote differs from HELP in src/cli.ts:\n${quoted}`);
+});
+
 Deno.test("parseCli(): plugboard.json is validated; flags win over it", async () => {
   const r = await parseCli(
     ["--port", "1234"],
