@@ -68,6 +68,8 @@ export default {
     });
     await attempt("net", () => fetch("http://127.0.0.1:49999/"));
     await attempt("run", () => new Deno.Command("true").output());
+    await attempt("readLink", () => Deno.readLink("/etc/hostname"));
+    await attempt("tempDir", () => Deno.makeTempDir());
     await attempt("ownData", () => Deno.writeTextFile(ctx.dataDir + "/note.txt", "mine"));
     await attempt("patchVictimService", () => { const s = ctx.services.resolve("victim"); s.secret = () => "patched"; });
     await attempt("serviceConstructor", () => ctx.services.resolve("victim").constructor.constructor("return 1"));
@@ -122,6 +124,8 @@ Deno.test("a hostile isolated plugin: every attack is refused or stays in its ow
   assert.match(report.forgeSystemError, /may not emit "system.error"/);
   assert.match(report.net, /may not reach "127.0.0.1:49999"/);
   assert.match(report.run, /may not run "true"/);
+  assert.match(report.readLink, /^Plugin "hostile" may not read "\/etc\/hostname": declare it in permissions\.read/);
+  assert.match(report.tempDir, /^Plugin "hostile" may not write .*: declare it in permissions\.write/);
   assert.equal(report.ownData, "allowed", "its own data folder is writable");
   assert.equal(report.patchVictimService, "allowed", "it may scribble on its own proxy of the service...");
   assert.match(report.serviceConstructor, /has no method constructor/);
