@@ -54,7 +54,7 @@ export class AdminTokenError extends Error {
 
 /**
  * Writes a token to `path` as a new file that only its owner may read or
- * write (mode 0600; the folder is made 0700 if missing). A file already
+ * write (mode 0600; the folder is made 0700). A file already
  * there (the previous run's token, or anything planted in its place) is
  * removed first, so the file is always created afresh with that mode.
  *
@@ -78,6 +78,13 @@ export class AdminTokenError extends Error {
 export async function storeAdminToken(path: string, token: string): Promise<void> {
   try {
     await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    // Made 0700 even when it was there already (`deno task start` makes it first, for its lock copy): others may not
+    // list it. A folder this process does not own keeps its mode (the file is 0600 regardless).
+    if (Deno.build.os !== "windows") {
+      await Deno.chmod(dirname(path), 0o700).catch((error) => {
+        if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+      });
+    }
     await Deno.remove(path).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
