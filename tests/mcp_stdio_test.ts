@@ -68,3 +68,55 @@ Deno.test("deno task mcp serves the plugins' tools over stdio, logs only to stde
   assert.match(stderr, /probe is up/);
   assert.match(stderr, /printed by the plugin/);
 });
+
+Deno.test("deno task mcp: what a trusted plugin prints with any console method goes to stderr, never among the frames", async () => {
+  const printing = `console.log("log"); console.info("info"); console.debug("debug"); console.dir({ dir: 1 });
+    console.dirxml("dirxml"); console.table([{ table: 1 }]); console.count("counted"); console.time("timed");
+    console.timeLog("timed"); console.timeEnd("timed"); console.group("grouped"); console.groupEnd(); console.clear();
+    console.warn("warn"); console.trace("trace");`;
+  await using dir = await tempPlugins({ "plugins/chatty/mod.ts": probePlugin(printing).replaceAll("probe", "chatty") });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--lock=${CHILD_LOCK}`,
+      "--frozen",
+      `--config=${join(ROOT_DIR, "deno.json")}`,
+      "--allow-read",
+      `--allow-write=${dir.dir}`,
+      "--allow-env",
+      "--allow-net=127.0.0.1,localhost",
+      join(ROOT_DIR, "src/mcp/stdio_main.ts"),
+      "--plugins-dir",
+      join(dir.dir, "plugins"),
+      "--data-dir",
+      join(dir.dir, "data"),
+      "--trust",
+      "chatty",
+    ],
+    cwd: dir.dir,
+    env: { NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  // Once it serves, the client goes: no frame was asked for, so none may be on stdout.
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  while (!/serving \d+ tool\(s\) over stdio/.test(stderr)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += value;
+  }
+  await child.stdin.close();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += value;
+  }
+  assert.ok((await child.status).success, stderr);
+  assert.equal(await stdout, "", "nothing but frames on stdout");
+  for (const printed of ["log", "info", "debug", "dir: 1", "dirxml", "table: 1", "counted: 1", "timed: ", "grouped"]) {
+    assert.ok(stderr.includes(printed), `${printed} on stderr:\n${stderr}`);
+  }
+});

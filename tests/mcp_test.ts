@@ -136,6 +136,32 @@ for (const isolation of MODES) {
     assert.equal(textOf(await rig.client.callTool({ name: "probe__echo", arguments: { text: "ok" } })), "ok");
   });
 
+  Deno.test(`MCP (${mode}): a call in flight when its plugin unloads has its signal aborted`, async () => {
+    const waits =
+      `ctx.mcp.tool("waits", { description: "Answers when aborted", input: z.object({}) }, (_args, { signal }) =>
+      new Promise((r) => signal.addEventListener("abort", () => r("aborted: " + (signal.reason?.message ?? signal.reason)))));`;
+    // A deadline far off: the signal fires because the plugin goes, not because the call ran late. In a worker the
+    // unload first gives calls in flight their routeTimeout to finish (as requests), so the deadline is short there.
+    const ms = isolation === "none" ? 60_000 : 1_500;
+    await using rig = await mcpRig({ "plugins/probe/mod.ts": probePlugin(waits) }, {
+      isolation,
+      limits: { probe: { routeTimeout: ms } },
+    });
+    const call = rig.client.callTool({ name: "probe__waits", arguments: {} });
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    await rig.host.unload("probe");
+    const result = await call;
+    if (isolation === "none") {
+      assert.equal(textOf(result), 'aborted: Plugin "probe" was unloaded');
+      assert.ok(performance.now() - started < ms / 2, "not at its deadline");
+    } else {
+      // The drain ends at the deadline, which aborts the call (and answers it); the worker stops after.
+      assert.equal(result.isError, true);
+      assert.match(textOf(result), /did not answer within 1500 ms/);
+    }
+  });
+
   Deno.test(`MCP (${mode}): list_changed after a reload adds a tool and after an unload removes them`, async () => {
     await using rig = await mcpRig({ "plugins/probe/mod.ts": probePlugin() }, { isolation });
     await rig.dir.write(

@@ -120,7 +120,10 @@ export function createPluginMcp(plugin: string, port: McpPort, scope: Scope): Pl
         },
         run: async (args, extra) => {
           const value = await parse(spec.input, args, `tool ${full}`);
-          const result = toToolResult(await handler(value as never, extra));
+          // Its signal also follows the version's own (`ctx.signal`): a call still running when the plugin's version
+          // is disposed (unloaded, or replaced by a reload) is told, rather than left running against it.
+          const signal = AbortSignal.any([extra.signal, scope.signal]);
+          const result = toToolResult(await handler(value as never, { ...extra, signal }));
           if (spec.output && !result.isError) {
             const r = await validateWith(spec.output, result.structuredContent);
             if (!r.ok) {

@@ -27,6 +27,44 @@ async function readSettings(path: string): Promise<string | undefined> {
 }
 
 /**
+ * Sends everything `console` would print to stdout to stderr instead: stdout
+ * carries the MCP frames alone, and a trusted plugin's `console.dir` or
+ * `console.table` would corrupt them (an isolated plugin's console is routed
+ * to the host's log already; the logger's sink prints with `console.log`).
+ * Deno's console gives no way to pick its stream, so the methods that print
+ * to stdout are replaced: the same words, without `table`'s grid or the
+ * groups' indentation.
+ */
+function printToStderr(): void {
+  const print = console.error.bind(console);
+  const c = console as unknown as Record<string, unknown>;
+  for (const name of ["log", "info", "debug", "dirxml"]) c[name] = print;
+  c.dir = (item: unknown, options?: Deno.InspectOptions) => print(Deno.inspect(item, { colors: false, ...options }));
+  c.table = (data: unknown) => print(Deno.inspect(data, { colors: false }));
+  const counts = new Map<string, number>();
+  c.count = (label = "default") => {
+    const n = (counts.get(label) ?? 0) + 1;
+    counts.set(label, n);
+    print(`${label}: ${n}`);
+  };
+  c.countReset = (label = "default") => void counts.delete(label);
+  const timers = new Map<string, number>();
+  c.time = (label = "default") => void timers.set(label, performance.now());
+  c.timeLog = (label = "default", ...data: unknown[]) => {
+    const at = timers.get(label);
+    if (at === undefined) print(`Timer '${label}' does not exist`);
+    else print(`${label}: ${Math.round(performance.now() - at)}ms`, ...data);
+  };
+  c.timeEnd = (label = "default") => {
+    (c.timeLog as (label: string) => void)(label);
+    timers.delete(label);
+  };
+  c.group = c.groupCollapsed = (...label: unknown[]) => void (label.length && print(...label));
+  c.groupEnd = () => {};
+  c.clear = () => {};
+}
+
+/**
  * Starts the host and serves MCP over stdio until the client goes.
  *
  * @param args the command-line flags
@@ -34,10 +72,7 @@ async function readSettings(path: string): Promise<string | undefined> {
  * @throws {SettingsError} for a bad flag or settings file
  */
 export async function runStdio(args: string[]): Promise<void> {
-  // Anything printed with console.log would corrupt the frames: it goes to stderr (the logger's sink uses it too).
-  console.log = console.error;
-  console.info = console.error;
-  console.debug = console.error;
+  printToStderr();
   const request = await parseCli(args, readSettings);
   if (request.help) {
     console.error("deno task mcp [the flags of deno task start]: serves the plugins' MCP tools over stdio");

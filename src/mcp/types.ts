@@ -41,7 +41,7 @@ export interface ToolResult {
 
 /** What a tool handler receives besides its arguments. */
 export interface ToolCallExtra {
-  /** Aborted when the client cancels the call, the call runs over its deadline, or the plugin unloads. */
+  /** Aborted when the client cancels the call, the call runs over its deadline, or the plugin's version stops (`ctx.signal`). */
   signal: AbortSignal;
   /** The MCP session the call came from (`stdio` for the stdio entry). */
   sessionId: string;
