@@ -243,6 +243,46 @@ Deno.test("host-wide middleware runs in order around every request and is remove
   assert.equal(r2.headers.get("x-trace"), "first");
 });
 
+for (
+  const [placement, options] of [
+    ["in-process", { isolation: "none" }],
+    ["both isolated", { isolation: "worker" }],
+    ["middleware trusted, route isolated", { isolation: "worker", trusted: ["mw"] }],
+  ] as const
+) {
+  Deno.test(
+    `behind another plugin's middleware, a route's failure is the route's and its status text is kept (${placement})`,
+    () => behindMiddleware(options),
+  );
+}
+
+async function behindMiddleware(options: { isolation: "none" | "worker"; trusted?: readonly string[] }) {
+  await using tmp = await tempPlugins({
+    "mw/mod.ts": pluginSource("mw", {
+      extra: `permissions: { hostWide: ["middleware"] },`,
+      setup: "ctx.middleware(async (c, next) => { await next(); c.header('x-mw', 'seen'); });",
+    }),
+    "routes/mod.ts": pluginSource("routes", {
+      setup: `ctx.routes.get("/plain", () => { throw "a plain string"; });
+        ctx.routes.get("/custom", () => new Response("made", { status: 202, statusText: "Custom Reason" }));`,
+    }),
+  });
+  await using s = await startServer({ pluginsDir: tmp.dir, ...options, trusted: [...options.trusted ?? []] });
+  const errors: SystemErrorEvent[] = [];
+  s.host.events.on("system.error", (e) => errors.push(e));
+  const plain = await s.host.fetch(new Request("http://localhost/api/plugins/routes/plain"), LOOPBACK);
+  assert.equal(plain.status, 500);
+  assert.match((await plain.json()).detail, /^A route of plugin "routes" failed/);
+  assert.deepEqual(errors.map((e) => [e.origin, e.plugin]), [["route", "routes"]], "not the middleware's failure");
+  const custom = await s.host.fetch(new Request("http://localhost/api/plugins/routes/custom"), LOOPBACK);
+  assert.deepEqual([custom.status, custom.statusText, custom.headers.get("x-mw"), await custom.text()], [
+    202,
+    "Custom Reason",
+    "seen",
+    "made",
+  ]);
+}
+
 Deno.test("a plugin middleware that throws or never settles cannot reach the admin API or /health", async () => {
   await using tmp = await tempPlugins({
     "hello/mod.ts": HELLO,

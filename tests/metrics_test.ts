@@ -9,7 +9,7 @@ import parsePrometheus from "parse-prometheus-text-format";
 import { Registry } from "prom-client";
 import { HostMetrics, MAX_ROUTE_SERIES } from "../src/metrics/metrics.ts";
 import { MAX_STATUS_KEYS } from "../src/metrics/route_series.ts";
-import { folderHost, LOOPBACK, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
+import { folderHost, LOOPBACK, pluginSource, quietHost, tempPlugins, waitFor } from "./_helpers.ts";
 
 const KEY = "metrics-test-key-0123456789abcdef";
 
@@ -276,5 +276,47 @@ Deno.test("metrics: each host has its own registry", async () => {
   } finally {
     await a.stop();
     await b.stop();
+  }
+});
+
+Deno.test("metrics: a failed plugin unloaded leaves the exposition too (with plugin.unloaded); a plugin's forged plugin.unloaded does not", async () => {
+  await using tmp = await tempPlugins({
+    "crasher/mod.ts": pluginSource("crasher", {
+      setup:
+        `ctx.routes.get("/exit", () => Deno.exit(1)); ctx.routes.get("/fail", () => { throw new Error("nope"); });`,
+    }),
+    "spoofer/mod.ts": pluginSource("spoofer", {
+      setup:
+        `ctx.routes.post("/spoof", (c) => { ctx.events.emit("plugin.unloaded", { name: "crasher" }); return c.text("sent"); });`,
+    }),
+  });
+  const host = quietHost({ pluginsDir: tmp.dir, isolation: "worker", trusted: ["spoofer"], apiKey: KEY });
+  await host.start();
+  try {
+    const call = async (path: string, init?: RequestInit) => {
+      const res = await host.fetch(new Request(`http://127.0.0.1/api/plugins/${path}`, init), LOOPBACK);
+      await res.body?.cancel();
+      return res.status;
+    };
+    assert.equal(await call("crasher/fail"), 500);
+    const lines = async () => (await scrape(host)).text.split("\n").filter((l) => l.includes('plugin="crasher"'));
+    assert.ok((await lines()).length > 0);
+    // A trusted plugin saying crasher was unloaded changes nothing: only the host's word counts.
+    assert.equal(await call("spoofer/spoof", { method: "POST" }), 200);
+    assert.ok((await lines()).some((l) => l.startsWith("plugboard_plugin_failures_total")), "still counted");
+    // Three crashes: failed. Unloading it then is the operator's usual way out of a crash loop.
+    for (let crash = 1; crash <= 3; crash++) {
+      assert.equal(await call("crasher/exit"), 503);
+      if (crash < 3) await waitFor(() => host.get("crasher")!.restarts === crash, { what: `restart ${crash}` });
+    }
+    await waitFor(() => host.get("crasher")!.state === "failed", { what: "failed after three crashes" });
+    assert.ok((await lines()).some((l) => l.startsWith("plugboard_restarts_total")));
+    const unloaded: string[] = [];
+    host.events.on("plugin.unloaded", (e) => void unloaded.push(e.name));
+    await host.unload("crasher");
+    assert.deepEqual(unloaded, ["crasher"]);
+    assert.deepEqual(await lines(), []);
+  } finally {
+    await host.stop();
   }
 });

@@ -62,9 +62,21 @@ function pluginGetPath(sorted: SortedPath): (request: Request) => string {
  */
 function owned(ports: HttpPorts, owner: string, handler: MiddlewareHandler): MiddlewareHandler<HostEnv> {
   return async (c, next) => {
+    // What the rest of the chain threw (a route's failure Hono's error handler did not answer: a thrown non-Error)
+    // passes through as it is: it is the route's, not this middleware's.
+    let fromNext: { error: unknown } | undefined;
+    const inner = async () => {
+      try {
+        await next();
+      } catch (error) {
+        fromNext = { error };
+        throw error;
+      }
+    };
     try {
-      return await handler(c, next);
+      return await handler(c, inner);
     } catch (error) {
+      if (fromNext !== undefined && fromNext.error === error) throw error;
       const own = httpExceptionResponse(error, owner);
       if (own) return own;
       const id = randomUUID();

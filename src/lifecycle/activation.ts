@@ -34,6 +34,8 @@ export type UnloadResult = PluginInfo & { unloaded: string[] };
 export async function unloadWithDependents(lc: Lifecycle, name: string, cascade: boolean): Promise<UnloadResult> {
   const record = lc.registry.require(name);
   if (record.state !== "active") {
+    // Its record goes; plugin.unloaded says so, as for an active plugin (what watched it, its metrics, forgets it).
+    lc.registry.transition(record, "unloaded");
     lc.registry.forget(name);
     return { ...lc.registry.info(record), state: "unloaded", unloaded: [] };
   }

@@ -121,9 +121,25 @@ export function createPluginMcp(plugin: string, port: McpPort, scope: Scope): Pl
         run: async (args, extra) => {
           const value = await parse(spec.input, args, `tool ${full}`);
           // Its signal also follows the version's own (`ctx.signal`): a call still running when the plugin's version
-          // is disposed (unloaded, or replaced by a reload) is told, rather than left running against it.
-          const signal = AbortSignal.any([extra.signal, scope.signal]);
-          const result = toToolResult(await handler(value as never, { ...extra, signal }));
+          // is disposed (unloaded, or replaced by a reload) is told, rather than left running against it. A signal of
+          // the call's own, unhooked when it ends (`AbortSignal.any` would keep every call's alive, with whatever
+          // listens to it, as long as the version lives).
+          const abort = new AbortController();
+          const stop = (from: AbortSignal) => () => abort.abort(from.reason);
+          const onCall = stop(extra.signal);
+          const onScope = stop(scope.signal);
+          if (extra.signal.aborted) onCall();
+          else if (scope.signal.aborted) onScope();
+          extra.signal.addEventListener("abort", onCall, { once: true });
+          scope.signal.addEventListener("abort", onScope, { once: true });
+          let answer: unknown;
+          try {
+            answer = await handler(value as never, { ...extra, signal: abort.signal });
+          } finally {
+            extra.signal.removeEventListener("abort", onCall);
+            scope.signal.removeEventListener("abort", onScope);
+          }
+          const result = toToolResult(answer as never);
           if (spec.output && !result.isError) {
             const r = await validateWith(spec.output, result.structuredContent);
             if (!r.ok) {

@@ -225,7 +225,8 @@ export class Observability {
 
   #tap = (event: string, payload: unknown, emitter: string): void => {
     this.metrics?.emitted(event, emitter);
-    if (event === "plugin.unloaded") {
+    // The host's own word only (emitter ""): a trusted plugin emitting plugin.unloaded must not wipe another's series.
+    if (event === "plugin.unloaded" && emitter === "") {
       // What it served leaves the charts and the exposition with it; a plugin loaded again starts afresh.
       const name = (payload as { name?: unknown })?.name;
       if (typeof name === "string") {
@@ -233,7 +234,7 @@ export class Observability {
         this.metrics?.forget(name);
       }
     }
-    if (event === "plugin.reloaded" || event === "plugin.reload_failed") {
+    if ((event === "plugin.reloaded" || event === "plugin.reload_failed") && emitter === "") {
       const name = (payload as { name?: unknown })?.name;
       if (typeof name === "string") this.metrics?.reload(name, event === "plugin.reloaded");
     }

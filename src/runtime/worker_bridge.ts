@@ -332,8 +332,10 @@ export class WorkerBridge {
       if (live !== router) return live ? live.fetch(c.req.raw, c.env) : c.notFound();
       const res = await this.#send(c.req.raw);
       // Through the context, as an in-process route's own answer: headers a middleware set before next() are kept,
-      // under the route's own.
-      return c.newResponse(res.body, res);
+      // under the route's own. (Hono's answer drops a status text: one the route gave is put back.)
+      const answer = c.newResponse(res.body, res);
+      if (!res.statusText) return answer;
+      return new Response(answer.body, { status: answer.status, statusText: res.statusText, headers: answer.headers });
     };
     return markDirect(handler as MiddlewareHandler, direct);
   }
@@ -390,7 +392,11 @@ export class WorkerBridge {
       if (!nextCalled) return res;
       const changed = res.status !== c.res.status ||
         [...res.headers].some(([k, v]) => c.res.headers.get(k) !== v);
-      if (changed) c.res = new Response(c.res.body, { status: res.status, headers: res.headers });
+      if (changed) {
+        // The route's status text stays with its status (the middleware's answer, rebuilt in the worker, has none).
+        const statusText = res.status === c.res.status ? c.res.statusText : res.statusText;
+        c.res = new Response(c.res.body, { status: res.status, statusText, headers: res.headers });
+      }
     };
   }
 }
