@@ -268,3 +268,31 @@ export function problemResponse(error: PluginError, headers: Record<string, stri
     { status: error.status, headers: { ...headers, "content-type": "application/problem+json" } },
   );
 }
+
+/**
+ * What a host-wide middleware run in a worker leaves of the answer: `current`
+ * (the rest of the chain's) with the status and headers of the middleware's
+ * own answer (rebuilt in its worker, without a body), or undefined when it
+ * changed neither. An unchanged status keeps its status text.
+ *
+ * @param current the answer of the rest of the chain
+ * @param answer the middleware's answer, from its worker
+ * @returns the answer to give, or undefined to keep `current`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { afterMiddleware } from "./wire_http.ts";
+ * const route = new Response("made", { status: 202, statusText: "Custom" });
+ * assert.equal(afterMiddleware(route, new Response(null, { status: 202 })), undefined);
+ * const after = afterMiddleware(route, new Response(null, { status: 202, headers: { "x-mw": "seen" } }))!;
+ * assert.deepEqual([after.status, after.statusText, after.headers.get("x-mw")], [202, "Custom", "seen"]);
+ * ```
+ */
+export function afterMiddleware(current: Response, answer: Response): Response | undefined {
+  const changed = answer.status !== current.status ||
+    [...answer.headers].some(([k, v]) => current.headers.get(k) !== v);
+  if (!changed) return undefined;
+  const statusText = answer.status === current.status ? current.statusText : answer.statusText;
+  return new Response(current.body, { status: answer.status, statusText, headers: answer.headers });
+}

@@ -20,6 +20,7 @@ import { runServiceCall, type ServiceCall, serviceStandIn } from "./service_call
 import { RemoteError, type Rpc, type RpcHandler, Transfer } from "./rpc.ts";
 import type { HostPorts, StartRequest } from "./runtime.ts";
 import {
+  afterMiddleware,
   fromWireResponse,
   headerPairs,
   problemResponse,
@@ -390,13 +391,8 @@ export class WorkerBridge {
       }
       const res = fromWireResponse(wire);
       if (!nextCalled) return res;
-      const changed = res.status !== c.res.status ||
-        [...res.headers].some(([k, v]) => c.res.headers.get(k) !== v);
-      if (changed) {
-        // The route's status text stays with its status (the middleware's answer, rebuilt in the worker, has none).
-        const statusText = res.status === c.res.status ? c.res.statusText : res.statusText;
-        c.res = new Response(c.res.body, { status: res.status, statusText, headers: res.headers });
-      }
+      const after = afterMiddleware(c.res, res);
+      if (after) c.res = after;
     };
   }
 }
