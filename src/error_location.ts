@@ -15,7 +15,8 @@ export interface SourceLocation {
   column: number;
 }
 
-const LOCATION_RE = /((?:file|https?):\/\/[^\s()'"]+?|\/[^\s()'":]+):(\d+):(\d+)/g;
+// A path only where one starts: not the rest of a specifier such as `node:internal/timers.mjs` or `ext:deno_web/...`.
+const LOCATION_RE = /((?:file|https?):\/\/[^\s()'"]+?|(?<![\w:.])\/[^\s()'":]+):(\d+):(\d+)/g;
 
 function texts(error: unknown, depth = 0): string[] {
   try {
@@ -33,6 +34,7 @@ function texts(error: unknown, depth = 0): string[] {
  * @param error the error (its message, stack and causes are searched)
  * @param within a folder path or URL prefix the location should be inside
  * @param mapPath rewrites a found path (from a snapshot back to the original)
+ * @param skip files never to point at (such as plugboard's own code, for a failure it describes)
  * @returns the location, or undefined when there is none
  *
  * @example
@@ -49,10 +51,12 @@ export function findLocation(
   error: unknown,
   within?: string,
   mapPath: (path: string) => string = (p) => p,
+  skip?: (file: string) => boolean,
 ): SourceLocation | undefined {
   let fallback: SourceLocation | undefined;
   for (const found of locations(error)) {
     const loc = { ...found, file: mapPath(found.file) };
+    if (skip?.(loc.file)) continue;
     if (!within || loc.file.startsWith(within)) return loc;
     fallback ??= loc;
   }

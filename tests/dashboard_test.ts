@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { keyId } from "../src/http/auth.ts";
-import { folderHost, LOOPBACK, pluginSource, quietHost, tempPlugins } from "./_helpers.ts";
+import { join } from "node:path";
+import { folderHost, LOOPBACK, pluginSource, quietHost, serveStatic, tempPlugins } from "./_helpers.ts";
 
 const KEY = "dashboard-test-key-0123456789abcdef";
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
@@ -323,6 +324,43 @@ Deno.test("dashboard: a client that keeps sending wrong keys is held off (429), 
     assert.match(held.headers.get("retry-after")!, /^\d+$/);
     assert.match(await held.text(), /Too many refused logins from this address/);
     assert.equal(held.headers.get("set-cookie"), null);
+  } finally {
+    await host.stop();
+  }
+});
+
+Deno.test("dashboard: checking a URL plugin's update without JavaScript shows the changes on the page", async () => {
+  await using tmp = await tempPlugins({
+    "remote/greet/mod.js": `import { word } from "./word.js";
+export default { name: "greet", version: "1.0.0", setup(ctx) { ctx.routes.get("/", (c) => c.text(word)); } };`,
+    "remote/greet/word.js": `export const word = "v1";`,
+  });
+  await using files = serveStatic(join(tmp.dir, "remote"));
+  const host = quietHost({
+    pluginsDir: null,
+    allowImport: [files.host],
+    lockFile: join(tmp.dir, "plugboard.lock"),
+    apiKey: KEY,
+  });
+  try {
+    await host.start();
+    await host.load(`${files.base}/greet/mod.js`);
+    await tmp.write("remote/greet/word.js", `export const word = "v2";`);
+    const { cookie, csrf } = await session(host);
+    // A plain form, as the page sends it without JavaScript.
+    const res = await host.fetch(
+      new Request("http://127.0.0.1/admin/plugins/greet/update", {
+        method: "POST",
+        headers: { ...FORM, cookie },
+        body: new URLSearchParams({ _csrf: csrf }),
+      }),
+      LOOPBACK,
+    );
+    assert.equal(res.status, 200);
+    const page = await res.text();
+    assert.match(page, /^<!doctype html>/);
+    assert.match(page, /<pre class="note">[^<]*word\.js[^<]*changed/s, "the changed module is listed");
+    assert.equal(host.get("greet")!.version, "1.0.0", "a check applies nothing");
   } finally {
     await host.stop();
   }

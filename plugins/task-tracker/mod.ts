@@ -42,10 +42,9 @@ export default definePlugin({
         },
       ])
     );
-    const prune = () => {
-      const cutoff = new Date(Date.now() - ctx.config.retention * 86_400_000).toISOString().slice(0, 10);
-      ctx.sql.run("DELETE FROM {{completions}} WHERE day < ?", cutoff);
-    };
+    /** The first day (UTC) inside the retention window. */
+    const firstDay = () => new Date(Date.now() - ctx.config.retention * 86_400_000).toISOString().slice(0, 10);
+    const prune = () => ctx.sql.run("DELETE FROM {{completions}} WHERE day < ?", firstDay());
     prune();
     ctx.setInterval(prune, 3_600_000);
 
@@ -61,7 +60,10 @@ export default definePlugin({
       },
       getStatistics() {
         const rows = ctx.sql.all<{ agent_id: string; day: string; n: number }>(
-          "SELECT agent_id, day, COUNT(*) AS n FROM {{completions}} GROUP BY agent_id, day ORDER BY agent_id, day",
+          // The window, whether or not the hourly prune has run since a day left it.
+          "SELECT agent_id, day, COUNT(*) AS n FROM {{completions}} WHERE day >= ? GROUP BY agent_id, day " +
+            "ORDER BY agent_id, day",
+          firstDay(),
         );
         const stats: TrackerStatistics = { total: 0, byAgent: {} };
         for (const r of rows) {

@@ -106,8 +106,20 @@ export default definePlugin({
     });
 
     ctx.hooks.define("task.execute", async (task) => {
-      await new Promise((resolve) => ctx.setTimeout(() => resolve(undefined), workMs));
-      if (String(task.title).toLowerCase().includes(failWord)) {
+      // The simulated work; cut short when this version ends (its timer goes with it), so whoever waits for the task
+      // (?wait=true, the run() service) is answered with it interrupted rather than never.
+      await new Promise<void>((resolve, reject) => {
+        const cut = () => {
+          ctx.clearTimer(timer);
+          reject(new Error(INTERRUPTED));
+        };
+        const timer = ctx.setTimeout(() => {
+          ctx.signal.removeEventListener("abort", cut);
+          resolve();
+        }, workMs);
+        ctx.signal.addEventListener("abort", cut, { once: true });
+      });
+      if (String(task.title).toLowerCase().includes(failWord.toLowerCase())) {
         throw new Error(`Agent could not finish "${task.title}"`);
       }
       return { output: `Done: ${task.title}` };

@@ -142,6 +142,38 @@ Deno.test("tasks: after a crash, tasks left pending or running are marked failed
   assert.deepEqual([status("live")?.status, status("live")?.error], ["failed", INTERRUPTED]);
 });
 
+for (const isolation of ["worker", "none"] as const) {
+  Deno.test(`tasks: a ?wait=true request is answered when a reload cuts its task short (isolation: ${isolation})`, async () => {
+    await using t = await createTestHost({ plugin: PLUGIN, isolation, config: { tasks: { workMs: 2_000 } } });
+    const started = performance.now();
+    const waiting = t.fetch("/api/plugins/tasks/?wait=true", {
+      method: "POST",
+      body: JSON.stringify({ title: "long one" }),
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const reloaded = t.reload();
+    const res = await waiting;
+    const task: Task = await res.json();
+    await reloaded;
+    assert.equal(res.status, 201);
+    if (isolation === "none") {
+      // In-process the version ends at once: the task is cut short and the request told so, not left to its deadline.
+      assert.deepEqual([task.status, task.error], ["failed", INTERRUPTED]);
+      assert.ok(performance.now() - started < 2_000, "answered before the work would have ended");
+    } else {
+      // In a worker the reload first lets requests in flight finish: the task completes.
+      assert.equal(task.status, "completed");
+    }
+  });
+}
+
+Deno.test("tasks: failWord matches whatever its case", async () => {
+  await using t = await createTestHost({ plugin: PLUGIN, config: { tasks: { workMs: 1, failWord: "Boom" } } });
+  const run = t.service<{ run(i: { title: string }): Promise<Task> }>("tasks").run;
+  assert.equal((await run({ title: "it goes BOOM" })).status, "failed");
+  assert.equal((await run({ title: "all quiet" })).status, "completed");
+});
+
 Deno.test("tasks: unloading mid-task marks the task interrupted instead of leaving it running", async () => {
   await using t = await createTestHost({ plugin: PLUGIN, config: { tasks: { workMs: 30_000 } } });
   const task = await t.service<{ create(i: { title: string }): Task }>("tasks").create({ title: "long" });

@@ -349,5 +349,13 @@ function locate(error: unknown, source: string | undefined): PluginLastError["lo
   } catch {
     folder = undefined;
   }
-  return findLocation(error, folder, unsnap) ?? findLocation(error, undefined, unsnap);
+  // Elsewhere, but never plugboard's own code: a failure plugboard describes (a hang, a crash) points at no line of
+  // the plugin's rather than at the host's.
+  return findLocation(error, folder, unsnap) ?? findLocation(error, undefined, unsnap, ownCode);
 }
+
+/** plugboard's own modules (`src/`, and `mod.ts`, `plugin.ts`, `testing.ts` beside it). */
+const OWN_CODE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ownCode = (file: string) =>
+  file.startsWith(`${OWN_CODE_ROOT}src/`) || /^(mod|plugin|testing)\.ts$/.test(file.slice(OWN_CODE_ROOT.length)) &&
+    file.startsWith(OWN_CODE_ROOT);

@@ -210,6 +210,9 @@ export function mountObservability(app: Hono<HostEnv>, ports: HttpPorts, guard: 
       const body = await answer.json().catch(() => ({})) as ShownProblem;
       return html(dashboardPage(await described(), pageState(s!), { ...body, status }), status);
     }
+    // Without JavaScript: back to the dashboard, or, when the action answered something to read (an update's
+    // changes), the dashboard with it.
+    if (!htmx && note !== undefined) return html(dashboardPage(await described(), pageState(s!), undefined, note));
     if (!htmx) return new Response(null, { status: 303, headers: { location: "/admin" } });
     return html(pluginsFragment(await described(), pageState(s!), note));
   };

@@ -238,9 +238,10 @@ function Plugins(props: { plugins: PluginInfo[]; state: PageState; note?: string
  * @param plugins every plugin's info, described
  * @param state the CSRF token and debug switches
  * @param problem a refused action to show (without JavaScript)
+ * @param note what an action answered, shown above the list (without JavaScript: an update's changes)
  * @returns the HTML document
  */
-export function dashboardPage(plugins: PluginInfo[], state: PageState, problem?: ShownProblem): string {
+export function dashboardPage(plugins: PluginInfo[], state: PageState, problem?: ShownProblem, note?: string): string {
   const counts: Record<string, number> = {};
   for (const p of plugins) counts[p.state] = (counts[p.state] ?? 0) + 1;
   return "<!doctype html>" + String(
@@ -277,7 +278,7 @@ export function dashboardPage(plugins: PluginInfo[], state: PageState, problem?:
           <ol id="live-events" aria-live="polite"></ol>
           <noscript>Live events need JavaScript; GET /api/events streams them too.</noscript>
         </section>
-        <Plugins plugins={plugins} state={state} />
+        <Plugins plugins={plugins} state={state} note={note} />
       </main>
     </Layout>,
   );
