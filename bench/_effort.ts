@@ -162,6 +162,23 @@ export function reducedEffort(env: Record<string, string | undefined>): Record<s
 }
 
 /**
+ * Every effort variable the environment sets, as recorded in a results file
+ * (`machine.effort`): a run's settings, whether they reduce it or not.
+ *
+ * @param env the environment's current values
+ * @returns each set variable's value (a number for a numeric setting)
+ */
+export function effortSet(env: Record<string, string | undefined>): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [name, s] of Object.entries(EFFORT) as [EffortName, EffortSetting][]) {
+    const text = env[name];
+    if (text === undefined) continue;
+    out[name] = typeof s.quick === "number" && Number.isFinite(Number(text)) ? Number(text) : text;
+  }
+  return out;
+}
+
+/**
  * The effort variables as `--help` lists them.
  *
  * @returns one line per variable

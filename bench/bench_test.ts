@@ -21,7 +21,7 @@ import {
   renderSummary,
   writeDocs,
 } from "./report.ts";
-import { EFFORT, effort, quickEnv, reducedEffort } from "./_effort.ts";
+import { EFFORT, effort, effortSet, quickEnv, reducedEffort } from "./_effort.ts";
 import { HELP, MODULES, parseOptions, UsageError } from "./main.ts";
 import { casesToMeasure, measureInProcess, runModule } from "./_runner.ts";
 import { halvesSpread, pairedRatio } from "./isolation_bench.ts";
@@ -149,6 +149,14 @@ Deno.test("quickEnv() sets every effort variable the environment does not set al
   assert.equal(set.BENCH_HTTP_SECONDS, "1");
   assert.equal(set.BENCH_PEERS, "tseep");
   assert.deepEqual(Object.keys(set).sort(), Object.keys(EFFORT).filter((k) => k !== "BENCH_REPEATS").sort());
+});
+
+Deno.test("effortSet() records every effort variable a run sets, full or reduced; nothing else", () => {
+  assert.deepEqual(effortSet({}), {});
+  assert.deepEqual(
+    effortSet({ BENCH_FRESH_RUNS: "20", BENCH_FRESH_PEERS: "tseep", BENCH_REPEATS: "3", HOME: "/root" }),
+    { BENCH_FRESH_RUNS: 20, BENCH_FRESH_PEERS: "tseep", BENCH_REPEATS: 3 },
+  );
 });
 
 Deno.test("reducedEffort() records values below a full run's, and any peer list that narrows the groups", () => {
@@ -316,6 +324,30 @@ Deno.test("compare() flags a save that now causes two reloads; absolute figures 
   const v = verdicts(compare(run({ http: 0.9, time: 1 }), run({ http: 0.9, time: 1, reloads: 2, rps: 10 })));
   assert.equal(v["reload / one file / reloads per save"], "worse");
   assert.equal(v["http / 404 / plugboard req/s"], "info");
+});
+
+Deno.test("compare() flags the MCP, observability and URL-plugin groups' ratios too", () => {
+  const results = (mcp: number, on: number, cold: number) => ({
+    results: {
+      mcp: [{ where: "in-process", toolCallUs: 10, routeUs: 1, ratio: mcp }],
+      observability: [{ isolation: "none", ratios: { metrics: 1, on } }],
+      remote: { modules: 20, runs: 5, results: { "plugboard cold": cold, "deno import() cold": 20 } },
+    },
+  });
+  const same = verdicts(compare(results(10, 1, 70), results(10.5, 0.97, 75)));
+  assert.equal(same["mcp / in-process / tool call ÷ route call (time)"], "within noise");
+  assert.equal(same["observability / none / metrics and access log on ÷ off (req/s)"], "within noise");
+  assert.equal(same["remote / plugboard cold ÷ deno import() cold (time)"], "within noise");
+  const worse = verdicts(compare(results(10, 1, 70), results(30, 0.5, 350)));
+  assert.equal(worse["mcp / in-process / tool call ÷ route call (time)"], "worse");
+  assert.equal(worse["observability / none / metrics and access log on ÷ off (req/s)"], "worse");
+  assert.equal(worse["observability / none / metrics on ÷ off (req/s)"], "within noise");
+  assert.equal(worse["remote / plugboard cold ÷ deno import() cold (time)"], "worse");
+  // The committed run has all three groups: each is compared.
+  const committed = metricsOf(JSON.parse(Deno.readTextFileSync(new URL("./results.json", import.meta.url))));
+  for (const group of ["mcp / ", "observability / ", "remote / "]) {
+    assert.ok(committed.some((m) => m.id.startsWith(group) && m.floor !== undefined), group);
+  }
 });
 
 Deno.test("compare() lists figures found on one side only as new or gone", () => {

@@ -35,6 +35,10 @@ export const NOISE_FLOORS = {
   reloadsPerSave: 0.05,
   /** Isolated plugins against a bare worker measured in the same run: round trips, start time, RSS per worker. */
   workerFloor: 0.15,
+  /** Metrics and the access log on ÷ off, under wrk (three rounds, in-process). */
+  observability: 0.1,
+  /** A URL plugin's cold load ÷ Deno's own cold `import()` (five runs, a local server). */
+  remote: 0.25,
 };
 
 /** One comparable figure of a results file. */
@@ -294,6 +298,61 @@ export function metricsOf(data: { results?: Json }): Metric[] {
       spread: 0,
       unit: "KiB",
     });
+  }
+  out.push(...observedMetrics(data.results));
+  return out;
+}
+
+/** The MCP, observability and URL-plugin groups' figures (`mcp`, `observability`, `remote` in a results file). */
+function observedMetrics(results: Json | undefined): Metric[] {
+  const out: Metric[] = [];
+  const mcp = results?.mcp as { where: string; ratio: number; toolCallUs: number }[] | undefined;
+  for (const m of Array.isArray(mcp) ? mcp : []) {
+    if (typeof m?.ratio !== "number") continue;
+    out.push(
+      {
+        id: `mcp / ${m.where} / tool call ÷ route call (time)`,
+        value: m.ratio,
+        better: "lower",
+        spread: 0,
+        floor: NOISE_FLOORS.inProcess,
+        unit: "ratio",
+      },
+      { id: `mcp / ${m.where} / tool call`, value: m.toolCallUs * 1000, ...info("ns") },
+    );
+  }
+  const observability = results?.observability as
+    | { isolation: string; ratios?: { metrics?: number; on?: number } }[]
+    | undefined;
+  for (const o of Array.isArray(observability) ? observability : []) {
+    for (const [key, what] of [["metrics", "metrics on"], ["on", "metrics and access log on"]] as const) {
+      const value = o?.ratios?.[key];
+      if (typeof value !== "number") continue;
+      out.push({
+        id: `observability / ${o.isolation} / ${what} ÷ off (req/s)`,
+        value,
+        better: "higher",
+        spread: 0,
+        floor: NOISE_FLOORS.observability,
+        unit: "ratio",
+      });
+    }
+  }
+  const remote = (results?.remote as { results?: Record<string, number> } | undefined)?.results;
+  const cold = remote?.["plugboard cold"];
+  const denoCold = remote?.["deno import() cold"];
+  if (typeof cold === "number" && typeof denoCold === "number" && denoCold > 0) {
+    out.push({
+      id: "remote / plugboard cold ÷ deno import() cold (time)",
+      value: cold / denoCold,
+      better: "lower",
+      spread: 0,
+      floor: NOISE_FLOORS.remote,
+      unit: "ratio",
+    });
+  }
+  for (const [name, ms] of Object.entries(remote ?? {})) {
+    if (typeof ms === "number") out.push({ id: `remote / ${name}`, value: ms, ...info("ms") });
   }
   return out;
 }

@@ -22,7 +22,7 @@ import { parseArgs } from "node:util";
 import { runModule } from "./_runner.ts";
 import { compare, printComparison } from "./compare.ts";
 import { type BenchData, BUSY_LOAD, renderHeadlines, writeDocs } from "./report.ts";
-import { EFFORT, effortHelp, quickEnv, reducedEffort } from "./_effort.ts";
+import { EFFORT, effortHelp, effortSet, quickEnv, reducedEffort } from "./_effort.ts";
 
 /** The benchmark modules, in the order they run (`bench/<name>_bench.ts`). */
 export const MODULES = [
@@ -163,8 +163,11 @@ export function parseOptions(args: string[]): BenchOptions {
 async function machine(quick: boolean): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { cores: navigator.hardwareConcurrency, deno: Deno.version };
   if (quick) out.quick = true;
-  const reduced = reducedEffort(Deno.env.toObject());
+  const env = Deno.env.toObject();
+  const reduced = reducedEffort(env);
   if (Object.keys(reduced).length) out.reducedEffort = reduced;
+  const set = effortSet(env);
+  if (Object.keys(set).length) out.effort = set;
   try {
     // Deno reads /proc only with --allow-all: ask cat.
     const text = new TextDecoder().decode((await new Deno.Command("cat", { args: ["/proc/cpuinfo"] }).output()).stdout);
