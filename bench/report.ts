@@ -635,11 +635,35 @@ export async function writeDocs(
   return [benchmarks, readme];
 }
 
+const USAGE = "Usage: deno task bench:report [results.json] [--write]   (default bench/results.json; --write " +
+  "regenerates the tables of BENCHMARKS.md and README.md)";
+
 if (import.meta.main) {
-  const args = Deno.args.filter((a) => a !== "--write");
-  const data: BenchData = JSON.parse(await Deno.readTextFile(args[0] ?? "bench/results.json"));
+  if (Deno.args.includes("--help")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const unknown = Deno.args.find((a) => a.startsWith("-") && a !== "--write");
+  const files = Deno.args.filter((a) => !a.startsWith("-"));
+  if (unknown || files.length > 1) {
+    console.error(`bench:report: ${unknown ? `unknown option ${unknown}` : "one results file at most"}. ${USAGE}`);
+    Deno.exit(2);
+  }
+  const file = files[0] ?? "bench/results.json";
+  let data: BenchData;
+  try {
+    data = JSON.parse(await Deno.readTextFile(file));
+  } catch (error) {
+    console.error(`bench:report: cannot read ${file}: ${(error as Error).message}`);
+    Deno.exit(2);
+  }
   if (Deno.args.includes("--write")) {
-    for (const file of await writeDocs(data)) console.log(`Regenerated the tables of ${file}`);
+    try {
+      for (const written of await writeDocs(data)) console.log(`Regenerated the tables of ${written}`);
+    } catch (error) {
+      console.error(`bench:report: ${(error as Error).message}`);
+      Deno.exit(1);
+    }
   } else {
     console.log(
       `## README summary\n\n${renderReadmeSummary(data)}\n\n## Summary\n\n${renderSummary(data)}\n\n## Results\n\n${

@@ -101,6 +101,17 @@ function header(): string {
 }
 
 if (import.meta.main) {
+  const unknown = Deno.args.find((a) => a !== "--check");
+  if (unknown !== undefined) {
+    const usage =
+      "Usage: deno task bundle:worker [--check]   (--check: exit 1 when the committed bundle is out of date)";
+    if (unknown === "--help") {
+      console.log(usage);
+      Deno.exit(0);
+    }
+    console.error(`bundle:worker: unknown argument ${unknown}. ${usage}`);
+    Deno.exit(2);
+  }
   const fresh = await buildWorkerBundle();
   const shown = relative(ROOT, WORKER_BUNDLE);
   if (Deno.args.includes("--check")) {

@@ -110,8 +110,13 @@ Deno.test("${name}: answers with its greeting, counts tasks, unloads clean", asy
 
 if (import.meta.main) {
   const name = Deno.args[0];
-  if (!name) {
-    console.error("Usage: deno task new <name>   (lowercase kebab-case, such as my-plugin)");
+  const usage = "Usage: deno task new <name>   (lowercase kebab-case, such as my-plugin)";
+  if (name === "--help" || name === "-h") {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  if (!name || name.startsWith("-") || Deno.args.length > 1) {
+    console.error(name ? `new: one plugin name, not ${Deno.args.join(" ")}. ${usage}` : usage);
     Deno.exit(2);
   }
   try {

@@ -12,7 +12,7 @@
 
 import process from "node:process";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { parseCli } from "../cli.ts";
+import { HELP, parseCli } from "../cli.ts";
 import { SettingsError } from "../errors.ts";
 import { createHost, type Host } from "../host.ts";
 
@@ -75,7 +75,12 @@ export async function runStdio(args: string[]): Promise<void> {
   printToStderr();
   const request = await parseCli(args, readSettings);
   if (request.help) {
-    console.error("deno task mcp [the flags of deno task start]: serves the plugins' MCP tools over stdio");
+    // On stderr: stdout is the client's. The options are deno task start's (--port, --hostname and --watch unused).
+    const options = HELP.slice(HELP.indexOf("Options:"), HELP.indexOf("\nMCP clients:")).trimEnd();
+    console.error(
+      `deno task mcp [options]: serves the plugins' MCP tools over stdio (the options of deno task start; --port and\n` +
+        `--hostname do nothing here)\n\n${options}`,
+    );
     return;
   }
   const { port: _port, hostname: _hostname, watch, ...settings } = request.settings;
