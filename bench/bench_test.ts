@@ -356,6 +356,11 @@ Deno.test("compare() lists figures found on one side only as new or gone", () =>
   const v = verdicts(compare(before, after));
   assert.equal(v["http / 404 / plugboard ÷ bare Hono (req/s)"], "gone");
   assert.equal(verdicts(compare(after, before))["http / 404 / plugboard ÷ bare Hono (req/s)"], "new");
+  // A run of some groups only (--filter) calls nothing gone.
+  assert.equal(
+    verdicts(compare(before, after, { filtered: true }))["http / 404 / plugboard ÷ bare Hono (req/s)"],
+    undefined,
+  );
 });
 
 Deno.test("compare() leaves out the modules the new run did not include", () => {

@@ -123,7 +123,7 @@ export function metricsOf(data: { results?: Json }): Metric[] {
   for (const [module, value] of Object.entries(data.results ?? {})) {
     if (isGroupList(value)) {
       for (const g of value) {
-        if (g.ratioToFastestPeer !== null && g.fastestPeer) {
+        if (typeof g.ratioToFastestPeer === "number" && g.fastestPeer) {
           out.push({
             id: `${module} / ${g.group} / plugboard ÷ ${g.fastestPeer} (time)`,
             value: g.ratioToFastestPeer,
@@ -134,7 +134,8 @@ export function metricsOf(data: { results?: Json }): Metric[] {
           });
         }
         const ours = g.cases.find((c) => c.name === g.ours);
-        if (ours) {
+        // (A group measured across fresh processes has no average of its own: its spread is shown elsewhere.)
+        if (typeof ours?.avg === "number") {
           out.push({
             id: `${module} / ${g.group} / ${g.ours}`,
             value: ours.avg,
@@ -362,6 +363,7 @@ function observedMetrics(results: Json | undefined): Metric[] {
  *
  * @param before the baseline (e.g. the committed bench/results.json)
  * @param after the new run
+ * @param options `filtered`: the new run ran only some groups (`--filter`), so a figure it lacks is not called gone
  * @returns one row per figure of the new run, and one per figure of the
  * baseline that a module of the new run no longer has
  *
@@ -375,7 +377,11 @@ function observedMetrics(results: Json | undefined): Metric[] {
  * if (rows[0].verdict !== "worse") throw new Error(rows[0].verdict);
  * ```
  */
-export function compare(before: { results?: Json }, after: { results?: Json }): ComparedRow[] {
+export function compare(
+  before: { results?: Json },
+  after: { results?: Json },
+  options: { filtered?: boolean } = {},
+): ComparedRow[] {
   const old = new Map(metricsOf(before).map((m) => [m.id, m]));
   const rows: ComparedRow[] = [];
   for (const m of metricsOf(after)) {
@@ -403,7 +409,9 @@ export function compare(before: { results?: Json }, after: { results?: Json }): 
       verdict: worse ? "worse" : better ? "better" : "within noise",
     });
   }
-  // A module the new run did not include (`--only`, `--filter`) is not gone.
+  // A module the new run did not include (`--only`) is not gone; nor is anything when it ran only some groups
+  // (`--filter`): which of the rest were left out on purpose it cannot tell.
+  if (options.filtered) return rows;
   const ran = new Set(Object.entries(after.results ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k));
   for (const o of old.values()) {
     if (ran.has(o.id.split(" / ")[0])) rows.push({ id: o.id, unit: o.unit, old: o.value, verdict: "gone" });

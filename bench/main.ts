@@ -272,7 +272,7 @@ async function main(values: BenchOptions): Promise<number> {
     for (const file of await writeDocs(data)) console.log(`Regenerated the tables of ${file}`);
   }
   if (baseline) {
-    const worse = printComparison(compare(baseline, data), {
+    const worse = printComparison(compare(baseline, data, { filtered: values.filter !== undefined }), {
       before: values.compare!,
       after: "this run",
     });
