@@ -22,6 +22,18 @@ async function login(host: TestHost, key = KEY, base = "http://127.0.0.1") {
   return res;
 }
 
+/** A dashboard form posted as a browser without JavaScript sends it. */
+function postForm(host: TestHost, path: string, cookie: string, fields: Record<string, string>) {
+  return Promise.resolve(host.fetch(
+    new Request(`http://127.0.0.1${path}`, {
+      method: "POST",
+      headers: { ...FORM, cookie },
+      body: new URLSearchParams(fields),
+    }),
+    LOOPBACK,
+  ));
+}
+
 async function session(host: TestHost): Promise<{ cookie: string; csrf: string }> {
   const res = await login(host);
   assert.equal(res.status, 303);
@@ -170,14 +182,7 @@ Deno.test("dashboard: an action needs the session and its CSRF token; a stale or
       host.logs.some((r) => r.level === "warn" && /^Admin dashboard reload "hello" answered 403/.test(r.message)),
     );
     // Without htmx the form posts and is redirected back.
-    const plain = await host.fetch(
-      new Request("http://127.0.0.1/admin/plugins/hello/unload", {
-        method: "POST",
-        headers: { ...FORM, cookie },
-        body: new URLSearchParams({ _csrf: csrf }),
-      }),
-      LOOPBACK,
-    );
+    const plain = await postForm(host, "/admin/plugins/hello/unload", cookie, { _csrf: csrf });
     assert.equal(plain.status, 303);
     assert.equal(host.get("hello")?.state, "unloaded");
     // Logging out ends the session: its token no longer works.
@@ -348,14 +353,7 @@ export default { name: "greet", version: "1.0.0", setup(ctx) { ctx.routes.get("/
     await tmp.write("remote/greet/word.js", `export const word = "v2";`);
     const { cookie, csrf } = await session(host);
     // A plain form, as the page sends it without JavaScript.
-    const res = await host.fetch(
-      new Request("http://127.0.0.1/admin/plugins/greet/update", {
-        method: "POST",
-        headers: { ...FORM, cookie },
-        body: new URLSearchParams({ _csrf: csrf }),
-      }),
-      LOOPBACK,
-    );
+    const res = await postForm(host, "/admin/plugins/greet/update", cookie, { _csrf: csrf });
     assert.equal(res.status, 200);
     const page = await res.text();
     assert.match(page, /^<!doctype html>/);

@@ -12,6 +12,26 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { CHILD_LOCK, ROOT_DIR, tempPlugins } from "./_helpers.ts";
 import { probePlugin, textOf } from "./mcp_client.ts";
 
+/** `deno run` of the stdio entry over `<dir>/plugins`, pinned to the lock, with the flags of `deno task mcp`. */
+function stdioArgs(dir: string, ...extra: string[]): string[] {
+  return [
+    "run",
+    `--lock=${CHILD_LOCK}`,
+    "--frozen",
+    `--config=${join(ROOT_DIR, "deno.json")}`,
+    "--allow-read",
+    `--allow-write=${dir}`,
+    "--allow-env",
+    "--allow-net=127.0.0.1,localhost",
+    join(ROOT_DIR, "src/mcp/stdio_main.ts"),
+    "--plugins-dir",
+    join(dir, "plugins"),
+    "--data-dir",
+    join(dir, "data"),
+    ...extra,
+  ];
+}
+
 Deno.test("deno task mcp serves the plugins' tools over stdio, logs only to stderr, and exits when the client goes", async () => {
   await using dir = await tempPlugins({
     "plugins/probe/mod.ts": probePlugin(`ctx.log.info("probe is up"); console.log("printed by the plugin");`),
@@ -23,21 +43,7 @@ Deno.test("deno task mcp serves the plugins' tools over stdio, logs only to stde
   }
   const transport = new StdioClientTransport({
     command: Deno.execPath(),
-    args: [
-      "run",
-      `--lock=${CHILD_LOCK}`,
-      "--frozen",
-      `--config=${join(ROOT_DIR, "deno.json")}`,
-      "--allow-read",
-      `--allow-write=${dir.dir}`,
-      "--allow-env",
-      "--allow-net=127.0.0.1,localhost",
-      join(ROOT_DIR, "src/mcp/stdio_main.ts"),
-      "--plugins-dir",
-      join(dir.dir, "plugins"),
-      "--data-dir",
-      join(dir.dir, "data"),
-    ],
+    args: stdioArgs(dir.dir),
     cwd: dir.dir,
     env,
     stderr: "pipe",
@@ -76,23 +82,7 @@ Deno.test("deno task mcp: what a trusted plugin prints with any console method g
     console.warn("warn"); console.trace("trace");`;
   await using dir = await tempPlugins({ "plugins/chatty/mod.ts": probePlugin(printing).replaceAll("probe", "chatty") });
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      `--lock=${CHILD_LOCK}`,
-      "--frozen",
-      `--config=${join(ROOT_DIR, "deno.json")}`,
-      "--allow-read",
-      `--allow-write=${dir.dir}`,
-      "--allow-env",
-      "--allow-net=127.0.0.1,localhost",
-      join(ROOT_DIR, "src/mcp/stdio_main.ts"),
-      "--plugins-dir",
-      join(dir.dir, "plugins"),
-      "--data-dir",
-      join(dir.dir, "data"),
-      "--trust",
-      "chatty",
-    ],
+    args: stdioArgs(dir.dir, "--trust", "chatty"),
     cwd: dir.dir,
     env: { NO_COLOR: "1" },
     stdin: "piped",

@@ -329,11 +329,13 @@ export class WorkerBridge {
       return live === router ? this.#send(request, failed) : undefined;
     };
     const handler = async (c: Context) => {
-      const live = this.#v.ports()?.routes.get(this.#v.name());
+      const routes = this.#v.ports()?.routes;
+      const live = routes?.get(this.#v.name());
       if (live !== router) return live ? live.fetch(c.req.raw, c.env) : c.notFound();
       const res = await this.#send(c.req.raw);
-      // Through the context, as an in-process route's own answer: headers a middleware set before next() are kept,
-      // under the route's own. (Hono's answer drops a status text: one the route gave is put back.)
+      // Only a host-wide middleware can have set headers before next(): without one, the answer as it came.
+      if (!routes?.middleware.length) return res;
+      // Through the context, as in-process: those headers kept under the route's own (its status text put back).
       const answer = c.newResponse(res.body, res);
       if (!res.statusText) return answer;
       return new Response(answer.body, { status: answer.status, statusText: res.statusText, headers: answer.headers });
